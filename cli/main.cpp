@@ -1,0 +1,70 @@
+// The `memory` command: parses the global options, lets every registered command add its
+// subcommand, runs the selected one. Nothing here links LibTorch.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+#include <vector>
+
+#include "cli/command.h"
+#include "store/store.h"
+
+namespace memory::cli {
+namespace {
+std::vector<std::pair<int, SetupFn>>& Registry() {
+  static std::vector<std::pair<int, SetupFn>> r;
+  return r;
+}
+}  // namespace
+
+CommandRegistration::CommandRegistration(int order, SetupFn fn) { Registry().emplace_back(order, fn); }
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "memory: %s\n", s.ToString().c_str());
+  return s.ExitCode();
+}
+bool StdoutIsTerminal() { return isatty(STDOUT_FILENO) != 0; }
+bool StderrIsTerminal() { return isatty(STDERR_FILENO) != 0; }
+
+}  // namespace memory::cli
+
+int main(int argc, char** argv) {
+  using namespace memory::cli;
+  CLI::App app{"memory: a memory that learns from every command and tool call", "memory"};
+  app.set_version_flag("--version", std::string("memory ") + MEMORY_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Globals globals;
+  app.add_option("--db", globals.db, "Data directory (default: $MEMORY_DB, else $XDG_DATA_HOME/llmunix-memory)");
+  app.add_option("--config", globals.config, "Config file (default: $XDG_CONFIG_HOME/llmunix-memory/config.yaml)");
+  app.add_flag("-q,--quiet", globals.quiet, "No progress output");
+
+  auto& reg = Registry();
+  std::stable_sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  Action action;
+  for (auto& [order, setup] : reg) setup(app, globals, &action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "memory: %s\nRun with --help for usage.\n", e.what());
+    return 2;
+  }
+  if (globals.db.empty()) globals.db = memory::DefaultDataDir();
+  if (!action) {
+    std::fprintf(stderr, "memory: no command given. Run with --help for usage.\n");
+    return 2;
+  }
+  try {
+    return action();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "memory: internal error: %s\n", e.what());
+    return 1;
+  }
+}

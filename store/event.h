@@ -1,0 +1,73 @@
+// Event: one recorded execution (a shell command or an agent's tool call) with its context and
+// outcome. Part of the store's public interface (see store.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/status.h"
+
+namespace memory {
+
+enum class EventKind : uint8_t { kShell = 0, kToolCall = 1 };
+
+std::string_view EventKindName(EventKind k);                 // "shell" | "tool"
+bool ParseEventKind(std::string_view s, EventKind* out);    // accepts "shell", "tool", "tool_call"
+
+// Set when a policy suggested the action (bandit decisions, predictions that were followed).
+struct Decision {
+  std::string decision_id;              // id given back to `memory reward --decision`
+  std::string policy;                   // factory string of the policy that chose
+  std::string model_version;
+  std::vector<std::string> action_set;  // the actions it chose from (may be empty)
+  std::string action;                   // the chosen action
+  double probability = 1.0;             // probability with which `action` was chosen
+  std::optional<double> reward;         // known once the outcome arrives
+  bool operator==(const Decision&) const = default;
+};
+
+struct Event {
+  std::string id;             // 32 lowercase hex digits; assigned by the store when empty
+  int64_t ts_us = 0;          // start time, microseconds since the Unix epoch (UTC)
+  EventKind kind = EventKind::kShell;
+  std::string command;        // command line, or the tool name for a tool call
+  std::string params_json;    // tool-call parameters as a JSON object text ("" for shell commands)
+  std::string cwd;
+  std::string repo_root;      // git work tree root when inside one
+  std::string branch;         // git branch when inside a repository
+  std::string host;
+  std::string user;           // whose history (imported data sets name their user here)
+  std::string session;        // shell or agent session id
+  std::string actor;          // "human" or the agent's name
+  std::optional<int32_t> exit_code;
+  std::optional<int64_t> duration_us;
+  std::optional<int64_t> cpu_us;       // user + system CPU time
+  std::optional<int64_t> peak_rss_kb;
+  std::string error;          // error text (stderr excerpt, tool error)
+  std::vector<std::string> tags;
+  std::optional<Decision> decision;
+
+  bool failed() const { return exit_code.has_value() && *exit_code != 0; }
+  bool operator==(const Event&) const = default;
+};
+
+// Compact, versioned binary encoding used on disk (spool and store). Decode accepts every
+// version written so far and rejects anything else with Corruption.
+void EncodeEvent(const Event& e, std::string* out);   // appends to *out
+Status DecodeEvent(std::string_view in, Event* e);
+
+// JSON form used by `record --json`, `import --format jsonl` and `export`.
+// Field names: id, ts (µs), time (ISO-8601, output only), kind, command|tool, params, cwd, repo,
+// branch, host, user, session, actor, exit, duration_ms, cpu_ms, peak_rss_kb, error, tags,
+// decision{id, policy, model_version, actions, action, probability, reward}.
+std::string EventToJson(const Event& e);
+Status EventFromJson(std::string_view json_text, Event* e);
+
+// 16 random bytes as 32 hex digits; the first 16 digits are the timestamp so ids sort by time.
+std::string NewEventId(int64_t ts_us);
+int64_t NowMicros();
+
+}  // namespace memory

@@ -1,0 +1,155 @@
+// The experience store: every recorded execution, kept durably in RocksDB.
+//
+// Layout of a data directory (0700, files 0600):
+//   db/        RocksDB: events by time, command dictionary, indexes, merge-operator counters
+//   spool/     append-only files written by `Recorder` (the fast, lock-free record path)
+//   paused     present while recording is paused (`memory learn --disable`)
+//
+// Concurrency: RocksDB admits one read-write process. Recording never opens RocksDB: it
+// appends a framed record to the spool (see recorder.h). Whoever opens the store read-write
+// folds the spool in (atomically, exactly once). Readers that cannot get the lock open the
+// database read-only and still see the unfolded spool through ReadPending().
+//
+// Thread-safety: a Store may be used from several threads of one process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/event.h"
+#include "store/status.h"
+
+namespace memory {
+
+// Told about every event that enters the store and every event that leaves it, so derived
+// statistics (models, caches) stay current without rereading the store.
+class EventObserver {
+ public:
+  virtual ~EventObserver() = default;
+  virtual void OnIngest(const Event& e) = 0;
+  virtual void OnRemove(const Event& e) {}
+};
+
+struct StoreOptions {
+  std::string dir;                 // data directory (created when missing)
+  enum class Mode { kReadWrite, kReadOnly, kAuto } mode = Mode::kAuto;
+  // kReadWrite: wait up to lock_wait_ms for the writer lock, else Busy.
+  // kAuto: read-write when the lock is free (and fold the spool), else read-only.
+  int lock_wait_ms = 5000;
+  bool sync = false;               // fsync every write (survives power loss), not only kill -9
+  bool compress = true;            // zstd; off only for tests that grep raw bytes
+};
+
+struct CommandStats {
+  uint64_t id = 0;                 // dictionary id (stable until forgotten)
+  std::string command;
+  int64_t count = 0;
+  int64_t failures = 0;
+  int64_t last_ts_us = 0;
+  int64_t first_ts_us = 0;
+  int64_t total_duration_us = 0;
+};
+
+struct StoreStats {
+  int64_t events = 0;
+  int64_t distinct_commands = 0;
+  int64_t sessions = 0;
+  int64_t users = 0;
+  int64_t first_ts_us = 0, last_ts_us = 0;
+  int64_t pending_spool_events = 0;  // recorded but not folded in yet
+  int64_t raw_bytes = 0;             // uncompressed size of keys + values
+  struct Family { std::string name; int64_t keys = 0; int64_t sst_bytes = 0; int64_t memtable_bytes = 0; };
+  std::vector<Family> families;
+  int64_t disk_bytes = 0;            // every file in the data directory
+  bool read_only = false;
+  bool paused = false;
+};
+
+struct ScanOptions {
+  bool newest_first = true;
+  int64_t since_us = 0;                // inclusive; 0 = from the beginning
+  int64_t until_us = INT64_MAX;        // exclusive
+  std::string session;                 // only this session ("" = any)
+  std::string cwd;                     // only this cwd ("" = any)
+  bool include_pending = true;         // also unfolded spool events
+};
+
+struct SearchQuery {
+  std::string text;
+  enum class Match { kSubstring, kPrefix, kRegex, kFuzzy } match = Match::kSubstring;
+  std::string cwd;                     // only events run in this directory
+  std::optional<int> exit_code;        // only this exit status
+  bool failed_only = false;            // only non-zero exit statuses
+  int64_t since_us = 0;
+  size_t limit = 20;
+};
+
+struct SearchHit {
+  std::string command;
+  int64_t last_ts_us = 0;              // newest matching use
+  int64_t count = 0;                   // matching uses
+  std::optional<int32_t> last_exit;
+  std::string last_cwd;
+  double score = 0;                    // fuzzy score (higher is better); 0 for other modes
+};
+
+class Store {
+ public:
+  static Status Open(const StoreOptions& options, std::unique_ptr<Store>* store);
+  virtual ~Store() = default;
+
+  virtual bool read_only() const = 0;
+  virtual const std::string& dir() const = 0;
+
+  // Bulk ingest (import): assigns ids and timestamps where missing, dedups the dictionary,
+  // writes indexes and counters in large batches. Events whose id is already stored are skipped.
+  // `progress` (may be null) is called with the number of events written so far.
+  virtual Status Ingest(std::vector<Event>& events,
+                        const std::function<void(size_t)>& progress = nullptr) = 0;
+
+  // Moves every spooled event into the database (exactly once, crash-safe). Read-write only.
+  virtual Status Fold(size_t* folded = nullptr) = 0;
+
+  // Visits events in time order; `fn` returns false to stop.
+  virtual Status Scan(const ScanOptions& options, const std::function<bool(const Event&)>& fn) = 0;
+  virtual Status Get(const std::string& id, Event* e) = 0;
+
+  // Visits the command dictionary (each distinct command text once, with its counters).
+  virtual Status ForEachCommand(const std::function<bool(const CommandStats&)>& fn) = 0;
+
+  virtual Status Search(const SearchQuery& q, std::vector<SearchHit>* hits) = 0;
+  virtual Status Stats(StoreStats* stats) = 0;
+
+  // Deletes every event whose command text matches the glob (with its dictionary entry,
+  // index entries and counters, and spooled copies), then compacts and flushes so the bytes are
+  // gone from every file of the data directory. Observers are told of each event removed.
+  virtual Status Forget(const std::string& glob, size_t* removed) = 0;
+  // Deletes events older than `before_us` the same way.
+  virtual Status Clean(int64_t before_us, size_t* removed) = 0;
+
+  // Consistent copy of the store (database checkpoint + spool) into `backup_dir` (must not exist
+  // or be empty), while recording continues.
+  virtual Status Backup(const std::string& backup_dir) = 0;
+
+  virtual void AddObserver(EventObserver* observer) = 0;  // not owned; must outlive the store
+};
+
+// Replaces the store in `data_dir` by the backup in `backup_dir`. Fails with Busy when another
+// process has the store open read-write. The previous database is kept as db.before-restore.
+Status RestoreStore(const std::string& backup_dir, const std::string& data_dir);
+
+// Default data directory: $MEMORY_DB, else $XDG_DATA_HOME/llmunix-memory, else
+// ~/.local/share/llmunix-memory.
+std::string DefaultDataDir();
+
+// "30d", "12h", "15m", "45s", "2w" -> microseconds. InvalidArgument otherwise.
+Status ParseDuration(const std::string& text, int64_t* us);
+
+// Shell-style glob match ('*', '?', '[...]') over the whole string.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace memory
