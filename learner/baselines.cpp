@@ -1,0 +1,157 @@
+// The classic baselines, ranked exactly as shared/reference/next_command_baselines.py ranks them:
+// most frequent (mfu), most recent (mru), Markov-1 with frequency fill, IPAM.
+#include <algorithm>
+
+#include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
+
+namespace memory::learner {
+
+uint64_t ContextKey(const Context& ctx, int n) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(n + 1);
+  for (int i = 1; i <= n; ++i) {
+    h ^= ctx.prev(i) + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdULL;
+  }
+  return h == FlatMap64::kEmpty ? h - 1 : h;
+}
+
+namespace {
+
+// Appends up to k entries of `row` (best first) with probabilities score/sum * mass.
+void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out) {
+  double sum = row.Sum();
+  double scale = row.scale();
+  for (const auto& e : row.ranked().entries()) {
+    if (out->size() >= k) break;
+    bool seen = false;
+    for (const Prediction& p : *out)
+      if (p.command == e.id) { seen = true; break; }
+    if (seen) continue;
+    out->push_back({e.id, sum > 0 ? mass * e.val * scale / sum : 0.0});
+  }
+}
+
+class MfuModel final : public NextCommandModel {
+ public:
+  void Predict(const Context&, size_t k, std::vector<Prediction>* out) override {
+    out->clear();
+    AppendRow(counts_, k, 1.0, out);
+  }
+  void Learn(const Context&, CommandId actual) override { counts_.DecayAndAdd(actual, 1.0); }
+  std::string Name() const override { return "mfu"; }
+  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MfuModel>(*this); }
+
+ private:
+  DecayRow counts_;
+};
+
+class MruModel final : public NextCommandModel {
+ public:
+  void Predict(const Context&, size_t k, std::vector<Prediction>* out) override {
+    out->clear();
+    // Probability: share of the last 64 distinct commands, weighted 1/rank (a rough calibration).
+    double norm = 0;
+    for (size_t i = 0; i < recent_.size(); ++i) norm += 1.0 / (i + 1);
+    for (size_t i = 0; i < recent_.size() && i < k; ++i) out->push_back({recent_[i], 1.0 / (i + 1) / norm});
+  }
+  void Learn(const Context&, CommandId actual) override {
+    auto it = std::find(recent_.begin(), recent_.end(), actual);
+    if (it != recent_.end()) recent_.erase(it);
+    recent_.insert(recent_.begin(), actual);
+    if (recent_.size() > 64) recent_.resize(64);
+  }
+  std::string Name() const override { return "mru"; }
+  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MruModel>(*this); }
+
+ private:
+  std::vector<CommandId> recent_;
+};
+
+// Markov of order n: counts of the next command given the last j commands for j = n..1; the list
+// comes from the longest context that has a row, filled from shorter ones and finally from mfu.
+class MarkovModel final : public NextCommandModel {
+ public:
+  explicit MarkovModel(int order) : order_(order) {}
+  void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
+    out->clear();
+    double mass = 1.0;
+    int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
+    for (int j = n; j >= 1 && out->size() < k; --j) {
+      uint32_t r = index_.Get(ContextKey(ctx, j));
+      if (r == FlatMap64::kMissing) continue;
+      const DecayRow& row = rows_[r];
+      double seen = row.Sum();
+      double here = mass * seen / (seen + 1.0);  // leave some mass for what the row has not seen
+      AppendRow(row, k, here, out);
+      mass -= here;
+    }
+    AppendRow(mfu_, k, mass, out);
+  }
+  void Learn(const Context& ctx, CommandId actual) override {
+    int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
+    for (int j = 1; j <= n; ++j) {
+      uint32_t& r = index_.At(ContextKey(ctx, j), static_cast<uint32_t>(rows_.size()));
+      if (r == rows_.size()) rows_.emplace_back();
+      rows_[r].DecayAndAdd(actual, 1.0);
+    }
+    mfu_.DecayAndAdd(actual, 1.0);
+  }
+  std::string Name() const override { return "markov(order=" + std::to_string(order_) + ")"; }
+  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MarkovModel>(*this); }
+
+ private:
+  int order_;
+  FlatMap64 index_;
+  std::vector<DecayRow> rows_;
+  DecayRow mfu_;
+};
+
+// IPAM (Davison & Hirsh 1998): per previous command a row of decayed scores; a default row gets
+// every update; a new row starts as a copy of the default row; lists are filled from it.
+class IpamModel final : public NextCommandModel {
+ public:
+  explicit IpamModel(double alpha) : alpha_(alpha) {}
+  void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
+    out->clear();
+    CommandId prev = ctx.prev();
+    uint32_t r = prev == kNoCommand ? FlatMap64::kMissing : index_.Get(prev);
+    if (r == FlatMap64::kMissing) {
+      AppendRow(default_, k, 1.0, out);
+      return;
+    }
+    AppendRow(rows_[r], k, 1.0, out);
+    double rest = 0;  // fill entries share what the listed ones leave
+    for (const Prediction& p : *out) rest += p.prob;
+    AppendRow(default_, k, std::max(0.0, 1.0 - rest), out);
+  }
+  void Learn(const Context& ctx, CommandId actual) override {
+    CommandId prev = ctx.prev();
+    if (prev != kNoCommand) {
+      uint32_t& r = index_.At(prev, static_cast<uint32_t>(rows_.size()));
+      if (r == rows_.size()) {
+        rows_.emplace_back();
+        rows_.back().CopyFrom(default_);
+      }
+      rows_[r].DecayAndAdd(actual, alpha_);
+    }
+    default_.DecayAndAdd(actual, alpha_);
+  }
+  std::string Name() const override { return "ipam(alpha=" + FormatNumber(alpha_) + ")"; }
+  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<IpamModel>(*this); }
+
+ private:
+  double alpha_;
+  FlatMap64 index_;
+  std::vector<DecayRow> rows_;
+  DecayRow default_;
+};
+
+}  // namespace
+
+std::unique_ptr<NextCommandModel> NewMfuModel() { return std::make_unique<MfuModel>(); }
+std::unique_ptr<NextCommandModel> NewMruModel() { return std::make_unique<MruModel>(); }
+std::unique_ptr<NextCommandModel> NewMarkovModel(int order) { return std::make_unique<MarkovModel>(order); }
+std::unique_ptr<NextCommandModel> NewIpamModel(double alpha) { return std::make_unique<IpamModel>(alpha); }
+
+}  // namespace memory::learner

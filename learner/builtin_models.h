@@ -1,0 +1,40 @@
+// Constructors of the built-in models (internal to learner/; use NewModel() from model.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "learner/model.h"
+
+namespace memory::learner {
+
+std::unique_ptr<NextCommandModel> NewMfuModel();
+std::unique_ptr<NextCommandModel> NewMruModel();
+std::unique_ptr<NextCommandModel> NewMarkovModel(int order);
+std::unique_ptr<NextCommandModel> NewIpamModel(double alpha);
+
+struct PpmOptions {
+  int order = 3;          // longest context (previous commands) used
+  double decay = 0.9;     // per-row decay of scores (1 = plain counts), as in IPAM
+  double escape = 1.0;    // weight of shorter contexts: lambda = n / (n + escape * distinct)
+  double base_decay = 0.97;  // decay of the order-0 row (recency of the whole stream)
+  int candidates = 12;    // entries taken from each row as candidates
+};
+std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o);
+
+struct MixtureOptions {
+  double rate = 0.3;      // learning rate of the member weights (multiplicative, on log loss)
+  double share = 0.01;    // fixed share: weight mixed back towards uniform after each update
+  bool per_context = true;  // weights per previous command (plus a global prior)
+};
+std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
+                                                  const MixtureOptions& o);
+
+// Shortest text that reads back as the same double ("0.8", "1e-05").
+std::string FormatNumber(double v);
+
+// Context key of the last `n` commands of `ctx` (n <= history size); never FlatMap64::kEmpty.
+uint64_t ContextKey(const Context& ctx, int n);
+
+}  // namespace memory::learner

@@ -1,0 +1,125 @@
+// "mixture": combines member models' distributions, P(c) = sum_m w_m P_m(c), with weights
+// learned online (exponentiated updates on each member's probability of the true command, plus a
+// fixed share towards uniform so it follows whichever member is best lately). Weights are kept
+// per previous command and globally; a context uses its own weights once it has been seen a few
+// times. Like Bayesian model averaging, its log loss stays within log(M)/rate of the best member.
+#include <algorithm>
+#include <cmath>
+
+#include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
+
+namespace memory::learner {
+namespace {
+
+constexpr size_t kMemberList = 10;   // predictions taken from each member
+constexpr double kFloor = 1e-4;      // probability of a command a member did not list
+constexpr int kContextWarmup = 8;    // observations before per-context weights are used
+
+class MixtureModel final : public NextCommandModel {
+ public:
+  MixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members, const MixtureOptions& o)
+      : o_(o), members_(std::move(members)), global_(members_.size(), 1.0 / members_.size()),
+        lists_(members_.size()) {}
+
+  MixtureModel(const MixtureModel& other)
+      : o_(other.o_), global_(other.global_), ctx_index_(other.ctx_index_), ctx_weights_(other.ctx_weights_),
+        ctx_seen_(other.ctx_seen_), lists_(other.members_.size()) {
+    for (const auto& m : other.members_) members_.push_back(m->Clone());
+  }
+
+  void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
+    MemberPredictions(ctx);
+    const double* w = Weights(ctx);
+    scored_.clear();
+    for (size_t m = 0; m < members_.size(); ++m) {
+      for (const Prediction& p : lists_[m]) {
+        auto it = std::find_if(scored_.begin(), scored_.end(),
+                               [&](const Prediction& s) { return s.command == p.command; });
+        if (it == scored_.end()) {
+          scored_.push_back({p.command, 0});
+          it = scored_.end() - 1;
+        }
+        it->prob += w[m] * p.prob;
+      }
+    }
+    size_t n = std::min(k, scored_.size());
+    std::stable_sort(scored_.begin(), scored_.end(),
+                     [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
+    out->assign(scored_.begin(), scored_.begin() + n);
+    predicted_for_ = ctx.history.size();
+    predicted_prev_ = ctx.prev();
+  }
+
+  void Learn(const Context& ctx, CommandId actual) override {
+    if (predicted_for_ != ctx.history.size() || predicted_prev_ != ctx.prev()) MemberPredictions(ctx);
+    predicted_for_ = SIZE_MAX;
+    // Probability each member gave the true command.
+    probs_.assign(members_.size(), kFloor);
+    for (size_t m = 0; m < members_.size(); ++m)
+      for (const Prediction& p : lists_[m])
+        if (p.command == actual) { probs_[m] = std::max(kFloor, p.prob); break; }
+    Update(global_.data());
+    if (o_.per_context && ctx.prev() != kNoCommand) {
+      uint32_t& r = ctx_index_.At(ctx.prev(), static_cast<uint32_t>(ctx_seen_.size()));
+      if (r == ctx_seen_.size()) {
+        ctx_seen_.push_back(0);
+        ctx_weights_.insert(ctx_weights_.end(), global_.begin(), global_.end());
+      }
+      ++ctx_seen_[r];
+      Update(&ctx_weights_[r * members_.size()]);
+    }
+    for (auto& m : members_) m->Learn(ctx, actual);
+  }
+
+  std::string Name() const override {
+    std::string s = "mixture(";
+    for (const auto& m : members_) s += m->Name() + ",";
+    s += "rate=" + FormatNumber(o_.rate) + ",share=" + FormatNumber(o_.share) +
+         ",per_context=" + (o_.per_context ? "1" : "0") + ")";
+    return s;
+  }
+  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MixtureModel>(*this); }
+
+ private:
+  void MemberPredictions(const Context& ctx) {
+    for (size_t m = 0; m < members_.size(); ++m) members_[m]->Predict(ctx, kMemberList, &lists_[m]);
+  }
+  const double* Weights(const Context& ctx) const {
+    if (o_.per_context && ctx.prev() != kNoCommand) {
+      uint32_t r = ctx_index_.Get(ctx.prev());
+      if (r != FlatMap64::kMissing && ctx_seen_[r] >= kContextWarmup) return &ctx_weights_[r * members_.size()];
+    }
+    return global_.data();
+  }
+  void Update(double* w) {
+    double sum = 0;
+    for (size_t m = 0; m < members_.size(); ++m) {
+      w[m] *= std::pow(probs_[m], o_.rate);
+      sum += w[m];
+    }
+    double u = 1.0 / members_.size();
+    for (size_t m = 0; m < members_.size(); ++m) w[m] = (1 - o_.share) * (w[m] / sum) + o_.share * u;
+  }
+
+  MixtureOptions o_;
+  std::vector<std::unique_ptr<NextCommandModel>> members_;
+  std::vector<double> global_;
+  FlatMap64 ctx_index_;              // previous command -> slot
+  std::vector<double> ctx_weights_;  // slot * members
+  std::vector<int> ctx_seen_;
+  std::vector<std::vector<Prediction>> lists_;
+  std::vector<Prediction> scored_;
+  std::vector<double> probs_;
+  size_t predicted_for_ = SIZE_MAX;
+  CommandId predicted_prev_ = kNoCommand;
+};
+
+}  // namespace
+
+std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
+                                                  const MixtureOptions& o) {
+  return std::make_unique<MixtureModel>(std::move(members), o);
+}
+
+}  // namespace memory::learner

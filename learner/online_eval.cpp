@@ -1,0 +1,114 @@
+#include "learner/online_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+
+namespace memory::learner {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Fills `ctx` for command i of `s` (history = commands before i).
+void MakeContext(const UserStream& s, size_t i, uint32_t* session_start, Context* ctx) {
+  ctx->history = std::span<const CommandId>(s.commands.data(), i);
+  if (!s.sessions.empty() && i > 0 && s.sessions[i] != s.sessions[i - 1]) *session_start = static_cast<uint32_t>(i);
+  ctx->position = static_cast<uint32_t>(i) - *session_start;
+  ctx->cwd = s.cwds.empty() ? 0 : s.cwds[i];
+  ctx->has_last_exit = i > 0 && !s.exits.empty() && s.exits[i - 1] != INT32_MIN;
+  ctx->last_exit = ctx->has_last_exit ? s.exits[i - 1] : 0;
+  ctx->gap_us = (i > 0 && !s.ts_us.empty()) ? s.ts_us[i] - s.ts_us[i - 1] : -1;
+  ctx->agent = !s.agent.empty() && s.agent[i] != 0;
+}
+
+}  // namespace
+
+double EvalResult::Macro(int i) const {
+  if (users.empty()) return 0;
+  double sum = 0;
+  int n = 0;
+  for (const User& u : users)
+    if (u.counts.scored) { sum += u.counts.Rate(i); ++n; }
+  return n ? sum / n : 0;
+}
+double EvalResult::Min(int i) const {
+  double m = 1;
+  for (const User& u : users)
+    if (u.counts.scored) m = std::min(m, u.counts.Rate(i));
+  return users.empty() ? 0 : m;
+}
+double EvalResult::Max(int i) const {
+  double m = 0;
+  for (const User& u : users)
+    if (u.counts.scored) m = std::max(m, u.counts.Rate(i));
+  return m;
+}
+
+Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& users,
+                      const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result) {
+  if (top_k == 0) return Status::InvalidArgument("--top must be at least 1");
+  std::unique_ptr<NextCommandModel> population;
+  MEMORY_RETURN_IF_ERROR(NewModel(spec, &population));
+  *result = EvalResult();
+  result->model = population->Name();
+  result->top_k = top_k;
+
+  Context ctx;
+  double t0 = Now();
+  for (const UserStream& s : pretrain) {
+    uint32_t session_start = 0;
+    for (size_t i = 0; i < s.commands.size(); ++i) {
+      MakeContext(s, i, &session_start, &ctx);
+      population->Learn(ctx, s.commands[i]);
+    }
+    result->pretrain_events += static_cast<int64_t>(s.commands.size());
+  }
+  result->pretrain_seconds = Now() - t0;
+
+  const size_t want = std::max<size_t>(top_k, 5);
+  std::vector<Prediction> preds;
+  preds.reserve(want);
+  std::vector<uint8_t> seen;  // per command id: already seen by this user's model
+  t0 = Now();
+  for (const UserStream& s : users) {
+    std::unique_ptr<NextCommandModel> model;
+    if (pretrain.empty()) {
+      MEMORY_RETURN_IF_ERROR(NewModel(spec, &model));
+    } else {
+      model = population->Clone();
+    }
+    EvalResult::User u;
+    u.name = s.name;
+    seen.clear();
+    uint32_t session_start = 0;
+    for (size_t i = 0; i < s.commands.size(); ++i) {
+      CommandId actual = s.commands[i];
+      MakeContext(s, i, &session_start, &ctx);
+      if (actual >= seen.size()) seen.resize(actual + 1, 0);
+      if (i > 0) {
+        model->Predict(ctx, want, &preds);
+        size_t rank = want;
+        for (size_t r = 0; r < preds.size(); ++r)
+          if (preds[r].command == actual) { rank = r; break; }
+        for (int j = 0; j < 3; ++j) u.counts.hits[j] += rank < static_cast<size_t>(kEvalKs[j]);
+        u.counts.hits[3] += rank < top_k;
+        u.counts.novel += !seen[actual];
+        ++u.counts.scored;
+      }
+      seen[actual] = 1;
+      model->Learn(ctx, actual);
+    }
+    u.counts.events = static_cast<int64_t>(s.commands.size());
+    result->total.events += u.counts.events;
+    result->total.scored += u.counts.scored;
+    result->total.novel += u.counts.novel;
+    for (int j = 0; j < 4; ++j) result->total.hits[j] += u.counts.hits[j];
+    result->users.push_back(std::move(u));
+  }
+  result->seconds = Now() - t0;
+  return Status::OK();
+}
+
+}  // namespace memory::learner

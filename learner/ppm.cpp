@@ -1,0 +1,99 @@
+// "ppm": a variable-order blend of decayed counts (in the spirit of PPM / Witten-Bell
+// interpolation, with IPAM's recency). For a context of the last j commands (j = 1..order) a row
+// keeps decayed scores of what followed it, the number n of times it was seen and the number d of
+// distinct followers. The distribution starts from the decayed frequency of every command
+// (order 0) and each longer context that has a row is blended in:
+//   P_j(c) = lambda_j * score_j(c) / sum_j + (1 - lambda_j) * P_{j-1}(c),
+//   lambda_j = n_j / (n_j + escape * d_j).
+#include <algorithm>
+
+#include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
+
+namespace memory::learner {
+namespace {
+
+class PpmModel final : public NextCommandModel {
+ public:
+  explicit PpmModel(const PpmOptions& o) : o_(o), index_(o.order + 1), rows_(o.order + 1) {}
+
+  void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
+    out->clear();
+    if (base_.size() == 0) return;
+    int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
+    // Rows of this context, shortest first, with their blend weights.
+    active_.clear();
+    for (int j = 1; j <= n; ++j) {
+      uint32_t r = index_[j].Get(ContextKey(ctx, j));
+      if (r == FlatMap64::kMissing) continue;
+      const Row& row = rows_[j][r];
+      double lambda = row.n / (row.n + o_.escape * static_cast<double>(row.scores.size()));
+      active_.push_back({&row.scores, lambda, 1.0 / row.scores.Sum()});
+    }
+    cands_.clear();
+    auto take = [&](const DecayRow& row) {
+      int taken = 0;
+      for (const auto& e : row.ranked().entries()) {
+        if (taken++ >= o_.candidates) break;
+        if (std::find(cands_.begin(), cands_.end(), e.id) == cands_.end()) cands_.push_back(e.id);
+      }
+    };
+    for (size_t a = active_.size(); a-- > 0;) take(*active_[a].row);
+    take(base_);
+    double base_inv = 1.0 / base_.Sum();
+    scored_.clear();
+    for (CommandId c : cands_) {
+      double p = base_.Score(c) * base_inv;
+      for (const Active& a : active_) p = a.lambda * a.row->Score(c) * a.inv_sum + (1 - a.lambda) * p;
+      scored_.push_back({c, p});
+    }
+    size_t m = std::min(k, scored_.size());
+    std::partial_sort(scored_.begin(), scored_.begin() + m, scored_.end(),
+                      [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
+    out->assign(scored_.begin(), scored_.begin() + m);
+  }
+
+  void Learn(const Context& ctx, CommandId actual) override {
+    int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
+    for (int j = 1; j <= n; ++j) {
+      uint32_t& r = index_[j].At(ContextKey(ctx, j), static_cast<uint32_t>(rows_[j].size()));
+      if (r == rows_[j].size()) rows_[j].emplace_back();
+      Row& row = rows_[j][r];
+      row.scores.DecayAndAdd(actual, o_.decay);
+      row.n += 1;
+    }
+    base_.DecayAndAdd(actual, o_.base_decay);
+  }
+
+  std::string Name() const override {
+    return "ppm(order=" + std::to_string(o_.order) + ",decay=" + FormatNumber(o_.decay) +
+           ",escape=" + FormatNumber(o_.escape) + ",base_decay=" + FormatNumber(o_.base_decay) +
+           ",candidates=" + std::to_string(o_.candidates) + ")";
+  }
+  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<PpmModel>(*this); }
+
+ private:
+  struct Row {
+    DecayRow scores;
+    double n = 0;
+  };
+  struct Active {
+    const DecayRow* row;
+    double lambda;
+    double inv_sum;
+  };
+  PpmOptions o_;
+  std::vector<FlatMap64> index_;       // per order: context key -> row
+  std::vector<std::vector<Row>> rows_;  // per order
+  DecayRow base_;
+  // Scratch buffers reused by Predict (no allocation once warm).
+  std::vector<Active> active_;
+  std::vector<CommandId> cands_;
+  std::vector<Prediction> scored_;
+};
+
+}  // namespace
+
+std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o) { return std::make_unique<PpmModel>(o); }
+
+}  // namespace memory::learner
