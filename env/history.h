@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,12 @@ struct HistoryReadOptions {
 // Reads a whole file in file order. Empty lines are skipped. On any malformed input (binary
 // data, invalid UTF-8, a line over max_line_bytes, bad JSON, a truncated zsh record) returns
 // InvalidArgument "FILE:LINE: what is wrong" and `events` holds nothing from this file.
+// A file without any command is InvalidArgument too; a missing file is NotFound.
+// Events are appended to *events. Shell formats set command, ts_us, user, session, actor="human"
+// (zsh extended history also duration_us); bash '#<seconds>' lines give the time of the next
+// command, and the lines up to the following '#<seconds>' line form one multi-line command.
+// jsonl keeps each event's own fields; options.user / options.session, when set, override them,
+// and events without user / session / ts get the defaults above.
 Status ReadHistoryFile(const std::string& path, HistoryFormat format,
                        const HistoryReadOptions& options, std::vector<Event>* events);
 
@@ -39,8 +46,14 @@ Status ReadHistoryFile(const std::string& path, HistoryFormat format,
 Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat format,
                     const HistoryReadOptions& options, std::vector<Event>* events);
 
-// A path that is a directory expands to its regular files (sorted by name); files stay as given.
+// A path that is a directory expands to its regular files (sorted by name, digit runs compared
+// as numbers: User9 < User10), leaving out hidden files and README* / *.md; files and "-" stay
+// as given. A missing path is NotFound; a directory with no history file is InvalidArgument.
 Status ExpandHistoryPaths(const std::vector<std::string>& paths, std::vector<std::string>* files);
+// Same; for schonlau and purdue (one file per user, named like User7 / USER3) files whose name
+// has an extension (e.g. masquerade_labels_odd_users.txt) are left out too.
+Status ExpandHistoryPaths(const std::vector<std::string>& paths,
+                          std::optional<HistoryFormat> format, std::vector<std::string>* files);
 
 // True when `s` is valid UTF-8.
 bool IsValidUtf8(std::string_view s);

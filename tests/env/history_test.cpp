@@ -1,0 +1,407 @@
+#include "env/history.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace memory::env {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kBase = 1'700'000'000'000'000;
+
+HistoryReadOptions Opts(int64_t base = kBase) {
+  HistoryReadOptions o;
+  o.base_ts_us = base;
+  return o;
+}
+
+std::vector<Event> ParseOk(std::string_view text, HistoryFormat f, std::string_view name = "h",
+                           HistoryReadOptions o = Opts()) {
+  std::vector<Event> ev;
+  Status s = ParseHistory(text, name, f, o, &ev);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return ev;
+}
+
+// Parses `text` expecting InvalidArgument; checks the message starts with "name:line:" and that
+// nothing was added to a vector that already held one event.
+std::string ParseBad(std::string_view text, HistoryFormat f, size_t line,
+                     HistoryReadOptions o = Opts()) {
+  std::vector<Event> ev(1);
+  ev[0].command = "keep";
+  Status s = ParseHistory(text, "bad.hist", f, o, &ev);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(s.message().rfind("bad.hist:" + std::to_string(line) + ": ", 0), 0u) << s.message();
+  EXPECT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].command, "keep");
+  return s.message();
+}
+
+std::vector<std::string> Commands(const std::vector<Event>& ev) {
+  std::vector<std::string> out;
+  for (const auto& e : ev) out.push_back(e.command);
+  return out;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::path(::testing::TempDir()) /
+            ("history_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string Write(const std::string& name, std::string_view content) const {
+    std::string p = (path_ / name).string();
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+TEST(HistoryFormat, NamesRoundTrip) {
+  for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
+                          HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
+    HistoryFormat back;
+    ASSERT_TRUE(ParseHistoryFormat(HistoryFormatName(f), &back).ok());
+    EXPECT_EQ(back, f);
+  }
+  HistoryFormat f;
+  Status s = ParseHistoryFormat("fish", &f);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("fish"), std::string::npos);
+  EXPECT_NE(s.message().find("schonlau"), std::string::npos);
+}
+
+TEST(Utf8, ValidAndInvalid) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii text, long enough for the fast path"));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+  EXPECT_FALSE(IsValidUtf8("abc\xC3"));                 // truncated sequence
+  EXPECT_FALSE(IsValidUtf8("\xC0\x80"));                // overlong NUL
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));            // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));        // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("0123456789abcdef\x80xyz"));  // stray continuation after fast path
+}
+
+TEST(OnePerLine, SchonlauSkipsEmptyLinesAndNamesUserFromFile) {
+  auto ev = ParseOk("cpp\nsh\n\n  \nxrdb\r\n ls \n", HistoryFormat::kSchonlau, "data/User7");
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(Commands(ev), (std::vector<std::string>{"cpp", "sh", "xrdb", "ls"}));
+  for (size_t i = 0; i < ev.size(); ++i) {
+    EXPECT_EQ(ev[i].user, "User7");
+    EXPECT_EQ(ev[i].session, "schonlau:User7");
+    EXPECT_EQ(ev[i].actor, "human");
+    EXPECT_EQ(ev[i].kind, EventKind::kShell);
+    EXPECT_EQ(ev[i].ts_us, kBase + static_cast<int64_t>(i));
+    EXPECT_FALSE(ev[i].exit_code.has_value());
+  }
+}
+
+TEST(OnePerLine, PurdueWithExplicitUserAndSession) {
+  HistoryReadOptions o = Opts();
+  o.user = "alice";
+  o.session = "s1";
+  auto ev = ParseOk("\ndate\ncd\nls\n", HistoryFormat::kPurdue, "USER3", o);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].user, "alice");
+  EXPECT_EQ(ev[2].session, "s1");
+}
+
+TEST(OnePerLine, DefaultBaseTimeIsJustBeforeNowAndIncreasing) {
+  auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  auto ev = ParseOk("a\nb\nc\n", HistoryFormat::kPurdue, "u", Opts(0));
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_LT(ev[0].ts_us, ev[1].ts_us);
+  EXPECT_LT(ev[1].ts_us, ev[2].ts_us);
+  EXPECT_GT(ev[0].ts_us, before - 60'000'000);
+  EXPECT_LT(ev[2].ts_us, before + 60'000'000);
+}
+
+TEST(OnePerLine, AppendsToExistingEvents) {
+  std::vector<Event> ev(2);
+  ASSERT_TRUE(ParseHistory("a\nb\n", "u", HistoryFormat::kPurdue, Opts(), &ev).ok());
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[2].command, "a");
+  EXPECT_EQ(ev[3].command, "b");
+}
+
+TEST(Bash, PlainLinesGetSynthesizedTimes) {
+  auto ev = ParseOk("ls -la\ngit status\n\nmake -j4\n", HistoryFormat::kBash, "/home/bob/.bash_history");
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(Commands(ev), (std::vector<std::string>{"ls -la", "git status", "make -j4"}));
+  EXPECT_EQ(ev[0].user, ".bash_history");
+  EXPECT_EQ(ev[0].session, "bash:.bash_history");
+  EXPECT_EQ(ev[2].ts_us, kBase + 2);
+}
+
+TEST(Bash, TimestampLinesAndMultiLineCommands) {
+  auto ev = ParseOk(
+      "#1700000000\nls\n#1700000005\nfor f in *; do\n  echo $f\ndone\n#1700000010\n# just a comment\n",
+      HistoryFormat::kBash);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].command, "ls");
+  EXPECT_EQ(ev[0].ts_us, 1'700'000'000'000'000);
+  EXPECT_EQ(ev[1].command, "for f in *; do\n  echo $f\ndone");
+  EXPECT_EQ(ev[1].ts_us, 1'700'000'005'000'000);
+  EXPECT_EQ(ev[2].command, "# just a comment");
+  EXPECT_EQ(ev[2].ts_us, 1'700'000'010'000'000);
+}
+
+TEST(Bash, LinesBeforeFirstTimestampAreSeparateCommands) {
+  auto ev = ParseOk("pwd\ncd /tmp\n#1700000000\nls\n", HistoryFormat::kBash);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].ts_us, kBase);
+  EXPECT_EQ(ev[1].ts_us, kBase + 1);
+  EXPECT_EQ(ev[2].ts_us, 1'700'000'000'000'000);
+}
+
+TEST(Bash, TimestampWithoutCommandIsTruncated) {
+  auto m = ParseBad("#1700000000\nls\n#1700000001\n", HistoryFormat::kBash, 3);
+  EXPECT_NE(m.find("timestamp"), std::string::npos);
+  ParseBad("#1700000000\n#1700000001\nls\n", HistoryFormat::kBash, 1);
+}
+
+TEST(Zsh, ExtendedHistoryWithDurations) {
+  auto ev = ParseOk(": 1700000000:0;cd src\n: 1700000003:12;make -j2\n", HistoryFormat::kZsh,
+                    "/home/carol/.zsh_history");
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].command, "cd src");
+  EXPECT_EQ(ev[0].ts_us, 1'700'000'000'000'000);
+  EXPECT_EQ(ev[0].duration_us, 0);
+  EXPECT_EQ(ev[1].command, "make -j2");
+  EXPECT_EQ(ev[1].ts_us, 1'700'000'003'000'000);
+  EXPECT_EQ(ev[1].duration_us, 12'000'000);
+  EXPECT_EQ(ev[1].user, ".zsh_history");
+}
+
+TEST(Zsh, MultiLineCommandsContinueAfterBackslash) {
+  auto ev = ParseOk(": 1700000000:1;for x in a b\\\ndo echo $x\\\ndone\n: 1700000009:0;ls\n",
+                    HistoryFormat::kZsh);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].command, "for x in a b\ndo echo $x\ndone");
+  EXPECT_EQ(ev[1].command, "ls");
+  EXPECT_EQ(ev[1].ts_us, 1'700'000'009'000'000);
+}
+
+TEST(Zsh, PlainHistoryAndColonCommand) {
+  auto ev = ParseOk("ls\n: > out.log\ngit log\n", HistoryFormat::kZsh);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[1].command, ": > out.log");
+  EXPECT_EQ(ev[1].ts_us, kBase + 1);
+  EXPECT_FALSE(ev[1].duration_us.has_value());
+}
+
+TEST(Zsh, MetafiedBytesAreDecoded) {
+  // zsh writes byte 0xA9 of "é" (C3 A9) as 0x83 0x89.
+  auto ev = ParseOk(": 1700000000:0;echo caf\xC3\x83\x89\n", HistoryFormat::kZsh);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].command, "echo caf\xC3\xA9");
+}
+
+TEST(Zsh, TruncatedRecords) {
+  auto m = ParseBad(": 1700000000:0;ls\n: 1700000001", HistoryFormat::kZsh, 2);
+  EXPECT_NE(m.find("truncated"), std::string::npos);
+  m = ParseBad(": 1700000000:0;ls\n: 1700000001:0;for x in a\\\ndo\\\n", HistoryFormat::kZsh, 2);
+  EXPECT_NE(m.find("multi-line"), std::string::npos);
+  m = ParseBad(": 17x0000000:0;ls\n", HistoryFormat::kZsh, 1);
+  EXPECT_NE(m.find("malformed"), std::string::npos);
+  ParseBad("ls\n: 1700000000:0;echo \xFF\n", HistoryFormat::kZsh, 2);
+}
+
+TEST(Jsonl, RoundTripThroughEventToJson) {
+  Event a;
+  a.ts_us = 1'700'000'000'123'456;
+  a.command = "cargo build --release";
+  a.cwd = "/home/dan/src/tool";
+  a.user = "dan";
+  a.session = "sh-1";
+  a.actor = "human";
+  a.exit_code = 101;
+  a.duration_us = 2'500'000;
+  Event b;
+  b.ts_us = 1'700'000'001'000'000;
+  b.kind = EventKind::kToolCall;
+  b.command = "read_file";
+  b.params_json = R"({"path":"src/main.rs"})";
+  b.actor = "agent:coder";
+  b.session = "run-7";
+  b.user = "dan";
+  std::string text = EventToJson(a) + "\n\n" + EventToJson(b) + "\n";
+  auto ev = ParseOk(text, HistoryFormat::kJsonl, "x.jsonl");
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].command, a.command);
+  EXPECT_EQ(ev[0].ts_us, a.ts_us);
+  EXPECT_EQ(ev[0].exit_code, 101);
+  EXPECT_EQ(ev[0].cwd, a.cwd);
+  EXPECT_EQ(ev[0].session, "sh-1");
+  EXPECT_EQ(ev[1].kind, EventKind::kToolCall);
+  EXPECT_EQ(ev[1].command, "read_file");
+  EXPECT_EQ(ev[1].actor, "agent:coder");
+
+  HistoryReadOptions o = Opts();
+  o.user = "eve";
+  auto over = ParseOk(text, HistoryFormat::kJsonl, "x.jsonl", o);
+  ASSERT_EQ(over.size(), 2u);
+  EXPECT_EQ(over[0].user, "eve");
+  EXPECT_EQ(over[0].session, "sh-1");
+}
+
+TEST(Jsonl, MalformedLineNamesFileAndLine) {
+  Event a;
+  a.ts_us = 1'700'000'000'000'000;
+  a.command = "ls";
+  std::string good = EventToJson(a);
+  ParseBad(good + "\n{\"command\": \"ls\", \n", HistoryFormat::kJsonl, 2);
+  ParseBad(good + "\n" + good + "\nnot json at all\n", HistoryFormat::kJsonl, 3);
+}
+
+TEST(BadInput, BinaryDataInEveryFormat) {
+  for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
+                          HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
+    auto m = ParseBad(std::string("ls\ncd\nab\0cd\n", 12), f, 3);
+    EXPECT_NE(m.find("binary"), std::string::npos) << m;
+  }
+}
+
+TEST(BadInput, InvalidUtf8InEveryFormat) {
+  for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
+                          HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
+    auto m = ParseBad("ls\nc\xFF\n", f, 2);
+    EXPECT_NE(m.find("UTF-8"), std::string::npos) << m;
+  }
+}
+
+TEST(BadInput, OverlongLineInEveryFormat) {
+  HistoryReadOptions o = Opts();
+  o.max_line_bytes = 16;
+  for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
+                          HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
+    // Two good lines (short enough for the limit) before the long one.
+    std::string good = f == HistoryFormat::kJsonl ? "{\"command\":\"ls\"}\n{\"tool\":\"x\"}\n" : "ls\ncd\n";
+    auto m = ParseBad(good + std::string(17, 'x') + "\n", f, 3, o);
+    EXPECT_NE(m.find("limit"), std::string::npos) << m;
+  }
+}
+
+TEST(BadInput, EmptyOrBlankHistory) {
+  for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
+                          HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
+    std::vector<Event> ev;
+    Status s = ParseHistory("", "empty.txt", f, Opts(), &ev);
+    EXPECT_TRUE(s.IsInvalidArgument());
+    EXPECT_NE(s.message().find("empty.txt"), std::string::npos);
+    s = ParseHistory("\n  \n\n", "blank.txt", f, Opts(), &ev);
+    EXPECT_TRUE(s.IsInvalidArgument());
+    EXPECT_TRUE(ev.empty());
+  }
+}
+
+TEST(ReadFile, ReadsFilesAndReportsMissingOnes) {
+  TempDir dir;
+  std::string p = dir.Write("User3", "vi\nmake\n");
+  std::vector<Event> ev;
+  ASSERT_TRUE(ReadHistoryFile(p, HistoryFormat::kSchonlau, Opts(), &ev).ok());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].user, "User3");
+
+  Status s = ReadHistoryFile(dir.path() + "/nope", HistoryFormat::kBash, Opts(), &ev);
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_NE(s.message().find("nope"), std::string::npos);
+  s = ReadHistoryFile(dir.path(), HistoryFormat::kBash, Opts(), &ev);
+  EXPECT_FALSE(s.ok());
+  s = ReadHistoryFile(dir.Write("bin", std::string("\x7f" "ELF\0\0", 6)), HistoryFormat::kBash,
+                      Opts(), &ev);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("bin:1:"), std::string::npos) << s.message();
+  EXPECT_EQ(ev.size(), 2u);
+}
+
+TEST(ExpandPaths, DirectoriesExpandSortedWithoutDocs) {
+  TempDir dir;
+  dir.Write("User10", "a\n");
+  dir.Write("User9", "a\n");
+  dir.Write("README.md", "docs\n");
+  dir.Write(".hidden", "a\n");
+  dir.Write("labels.txt", "0 1\n");
+  fs::create_directories(dir.path() + "/sub");
+  std::vector<std::string> files;
+  ASSERT_TRUE(ExpandHistoryPaths({dir.path(), "-", "/nonexistent/history/path"}, &files)
+                  .IsNotFound());
+  ASSERT_TRUE(ExpandHistoryPaths({dir.path(), "-"}, &files).ok());
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(fs::path(files[0]).filename(), "User9");
+  EXPECT_EQ(fs::path(files[1]).filename(), "User10");
+  EXPECT_EQ(fs::path(files[2]).filename(), "labels.txt");
+  EXPECT_EQ(files[3], "-");
+
+  ASSERT_TRUE(ExpandHistoryPaths({dir.path()}, HistoryFormat::kSchonlau, &files).ok());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(fs::path(files[1]).filename(), "User10");
+
+  TempDir empty;
+  Status s = ExpandHistoryPaths({empty.path()}, &files);
+  EXPECT_TRUE(s.IsInvalidArgument());
+}
+
+TEST(Scale, ManyLinesParseCompletely) {
+  // Correctness at scale (speed is measured by bench, not here).
+  std::string text;
+  text.reserve(4'000'000);
+  for (int i = 0; i < 300'000; ++i) {
+    text += ": ";
+    text += std::to_string(1'700'000'000 + i);
+    text += ":0;git status\n";
+  }
+  std::vector<Event> ev;
+  ASSERT_TRUE(ParseHistory(text, "big", HistoryFormat::kZsh, Opts(), &ev).ok());
+  ASSERT_EQ(ev.size(), 300'000u);
+  EXPECT_EQ(ev.back().ts_us, int64_t{1'700'299'999} * 1'000'000);
+}
+
+std::string SharedPath(const std::string& rel) { return std::string(MEMORY_SHARED_DIR) + "/" + rel; }
+
+TEST(RealData, PurdueUser1) {
+  std::string p = SharedPath("data/purdue-pu/USER1");
+  if (!fs::exists(p)) GTEST_SKIP() << p << " not present";
+  std::vector<Event> ev;
+  Status s = ReadHistoryFile(p, HistoryFormat::kPurdue, Opts(), &ev);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ev.size(), 10'806u);  // non-empty lines, as the data set's README states
+  EXPECT_EQ(ev.front().user, "USER1");
+  for (const auto& e : ev) ASSERT_FALSE(e.command.empty());
+}
+
+TEST(RealData, SchonlauUser1AndDirectory) {
+  std::string dir = SharedPath("data/schonlau-sea");
+  if (!fs::exists(dir + "/User1")) GTEST_SKIP() << dir << " not present";
+  std::vector<Event> ev;
+  Status s = ReadHistoryFile(dir + "/User1", HistoryFormat::kSchonlau, Opts(), &ev);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ev.size(), 15'000u);
+  std::vector<std::string> files;
+  ASSERT_TRUE(ExpandHistoryPaths({dir}, HistoryFormat::kSchonlau, &files).ok());
+  EXPECT_EQ(files.size(), 25u);  // User1, User3, ..., User49
+  EXPECT_EQ(fs::path(files.front()).filename(), "User1");
+  EXPECT_EQ(fs::path(files.back()).filename(), "User49");
+}
+
+}  // namespace
+}  // namespace memory::env
