@@ -20,6 +20,7 @@ struct PpmOptions {
   double escape = 1.0;    // weight of shorter contexts: lambda = n / (n + escape * distinct)
   double base_decay = 0.97;  // decay of the order-0 row (recency of the whole stream)
   int candidates = 12;    // entries taken from each row as candidates
+  int skip = 0;           // 1: also blend the context "command two back" alone (before order 2)
 };
 std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o);
 

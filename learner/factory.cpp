@@ -168,8 +168,10 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
         MEMORY_RETURN_IF_ERROR(ParseDouble(n.name, k, v, 0.01, 1.0, &o.base_decay));
       } else if (k == "candidates") {
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, 1000, &o.candidates));
+      } else if (k == "skip") {
+        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &o.skip));
       } else {
-        return UnknownKey(n, k, "order, decay, escape, base_decay, candidates");
+        return UnknownKey(n, k, "order, decay, escape, base_decay, candidates, skip");
       }
     }
     *out = NewPpmModel(o);

@@ -15,7 +15,8 @@ namespace {
 
 class PpmModel final : public NextCommandModel {
  public:
-  explicit PpmModel(const PpmOptions& o) : o_(o), index_(o.order + 1), rows_(o.order + 1) {}
+  // Slot of the skip context (the command two back, alone) after the orders 0..order.
+  explicit PpmModel(const PpmOptions& o) : o_(o), index_(o.order + 2), rows_(o.order + 2) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
@@ -24,12 +25,10 @@ class PpmModel final : public NextCommandModel {
     // Rows of this context, shortest first, with their blend weights.
     active_.clear();
     for (int j = 1; j <= n; ++j) {
-      uint32_t r = index_[j].Get(ContextKey(ctx, j));
-      if (r == FlatMap64::kMissing) continue;
-      const Row& row = rows_[j][r];
-      double lambda = row.n / (row.n + o_.escape * static_cast<double>(row.scores.size()));
-      active_.push_back({&row.scores, lambda, 1.0 / row.scores.Sum()});
+      if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
+      AddActive(j, ContextKey(ctx, j));
     }
+    if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
     cands_.clear();
     auto take = [&](const DecayRow& row) {
       int taken = 0;
@@ -55,24 +54,35 @@ class PpmModel final : public NextCommandModel {
 
   void Learn(const Context& ctx, CommandId actual) override {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
-    for (int j = 1; j <= n; ++j) {
-      uint32_t& r = index_[j].At(ContextKey(ctx, j), static_cast<uint32_t>(rows_[j].size()));
-      if (r == rows_[j].size()) rows_[j].emplace_back();
-      Row& row = rows_[j][r];
-      row.scores.DecayAndAdd(actual, o_.decay);
-      row.n += 1;
-    }
+    for (int j = 1; j <= n; ++j) LearnRow(j, ContextKey(ctx, j), actual);
+    if (o_.skip && ctx.history.size() >= 2) LearnRow(SkipSlot(), SkipKey(ctx), actual);
     base_.DecayAndAdd(actual, o_.base_decay);
   }
 
   std::string Name() const override {
     return "ppm(order=" + std::to_string(o_.order) + ",decay=" + FormatNumber(o_.decay) +
            ",escape=" + FormatNumber(o_.escape) + ",base_decay=" + FormatNumber(o_.base_decay) +
-           ",candidates=" + std::to_string(o_.candidates) + ")";
+           ",candidates=" + std::to_string(o_.candidates) + ",skip=" + std::to_string(o_.skip) + ")";
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<PpmModel>(*this); }
 
  private:
+  int SkipSlot() const { return o_.order + 1; }
+  static uint64_t SkipKey(const Context& ctx) { return ctx.prev(2) * 0x9E3779B97F4A7C15ULL + 7; }
+  void AddActive(int slot, uint64_t key) {
+    uint32_t r = index_[slot].Get(key);
+    if (r == FlatMap64::kMissing) return;
+    const Row& row = rows_[slot][r];
+    double lambda = row.n / (row.n + o_.escape * static_cast<double>(row.scores.size()));
+    active_.push_back({&row.scores, lambda, 1.0 / row.scores.Sum()});
+  }
+  void LearnRow(int slot, uint64_t key, CommandId actual) {
+    uint32_t& r = index_[slot].At(key, static_cast<uint32_t>(rows_[slot].size()));
+    if (r == rows_[slot].size()) rows_[slot].emplace_back();
+    Row& row = rows_[slot][r];
+    row.scores.DecayAndAdd(actual, o_.decay);
+    row.n += 1;
+  }
   struct Row {
     DecayRow scores;
     double n = 0;

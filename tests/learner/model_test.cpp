@@ -1,0 +1,190 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "learner/model.h"
+#include "test_util.h"
+
+namespace memory::learner {
+namespace {
+
+using testing::SyntheticStream;
+
+// Runs predict-then-learn over `stream` and returns every prediction list, flattened.
+std::vector<Prediction> Trace(NextCommandModel* m, const std::vector<CommandId>& stream, size_t k = 5) {
+  std::vector<Prediction> all, preds;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    Context ctx;
+    ctx.history = std::span<const CommandId>(stream.data(), i);
+    m->Predict(ctx, k, &preds);
+    all.insert(all.end(), preds.begin(), preds.end());
+    all.push_back({kNoCommand, -1});
+    m->Learn(ctx, stream[i]);
+  }
+  return all;
+}
+
+void ExpectSameTrace(const std::vector<Prediction>& a, const std::vector<Prediction>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].command, b[i].command) << "at " << i;
+    ASSERT_DOUBLE_EQ(a[i].prob, b[i].prob) << "at " << i;
+  }
+}
+
+const char* kSpecs[] = {
+    "mfu", "mfc", "mru", "markov", "markov(order=1)", "markov(order=3)", "ipam", "ipam(alpha=0.85)",
+    "ppm", "ppm(order=2,decay=0.8)", "ppm(order=0)", "ppm(order=4,escape=0.5,base_decay=1,candidates=30,skip=1)",
+    "mixture(mfu,ipam(alpha=0.8))", "mixture( ppm(order=2) , markov , rate=0.5, share=0, per_context=0 )",
+    "mixture(mixture(mfu,mru),ipam)", "best",
+};
+
+TEST(ModelFactoryTest, EverySpecRoundTripsThroughName) {
+  auto stream = SyntheticStream(600, 40, 7);
+  for (const char* spec : kSpecs) {
+    SCOPED_TRACE(spec);
+    std::unique_ptr<NextCommandModel> a, b;
+    ASSERT_TRUE(NewModel(spec, &a).ok());
+    std::string name = a->Name();
+    Status st = NewModel(name, &b);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(b->Name(), name);
+    ExpectSameTrace(Trace(a.get(), stream), Trace(b.get(), stream));
+  }
+}
+
+TEST(ModelFactoryTest, CanonicalNames) {
+  std::unique_ptr<NextCommandModel> m;
+  ASSERT_TRUE(NewModel("mfc", &m).ok());
+  EXPECT_EQ(m->Name(), "mfu");
+  ASSERT_TRUE(NewModel("markov", &m).ok());
+  EXPECT_EQ(m->Name(), "markov(order=1)");
+  ASSERT_TRUE(NewModel("ipam", &m).ok());
+  EXPECT_EQ(m->Name(), "ipam(alpha=0.8)");
+  ASSERT_TRUE(NewModel("best", &m).ok());
+  std::unique_ptr<NextCommandModel> best;
+  ASSERT_TRUE(NewModel(BestModelSpec(), &best).ok());
+  EXPECT_EQ(m->Name(), best->Name());
+}
+
+TEST(ModelFactoryTest, BadSpecsAreClearErrors) {
+  const char* bad[] = {"", "   ", "foo", "markov(order=0)", "markov(order=x)", "markov(order=1",
+                       "ipam(alpha=2)", "ipam(alpha=nan)", "ppm(bogus=1)", "ppm(order=)", "mixture()",
+                       "mixture(", "mfu(mru)", "mixture(mfu,nope)", "markov)", "best(order=1)",
+                       "mixture(mfu,rate=-1)"};
+  for (const char* spec : bad) {
+    SCOPED_TRACE(spec);
+    std::unique_ptr<NextCommandModel> m;
+    Status st = NewModel(spec, &m);
+    EXPECT_FALSE(st.ok());
+    EXPECT_FALSE(st.message().empty());
+  }
+  std::unique_ptr<NextCommandModel> m;
+  Status st = NewModel("foo", &m);
+  EXPECT_EQ(st.code(), Status::Code::kUnsupported);
+  EXPECT_NE(st.message().find("ipam"), std::string::npos) << "lists the known models";
+}
+
+// Most frequent: ties go to the command used most recently (the reference's rule).
+TEST(BaselineTest, MostFrequentBreaksTiesByRecency) {
+  std::unique_ptr<NextCommandModel> m;
+  ASSERT_TRUE(NewModel("mfu", &m).ok());
+  std::vector<CommandId> s = {0, 1, 2, 1, 0};  // counts: 0 -> 2, 1 -> 2, 2 -> 1
+  Context ctx;
+  for (CommandId c : s) m->Learn(ctx, c);
+  std::vector<Prediction> p;
+  m->Predict(ctx, 5, &p);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].command, 0u);  // tied with 1, used later
+  EXPECT_EQ(p[1].command, 1u);
+  EXPECT_EQ(p[2].command, 2u);
+  EXPECT_DOUBLE_EQ(p[0].prob, 2.0 / 5);
+}
+
+// Markov-1: the row of the previous command first, then most-frequent fill without repeats.
+TEST(BaselineTest, MarkovFillsFromMostFrequent) {
+  std::unique_ptr<NextCommandModel> m;
+  ASSERT_TRUE(NewModel("markov", &m).ok());
+  std::vector<CommandId> s = {5, 6, 7, 7, 7, 5, 6};
+  for (size_t i = 0; i < s.size(); ++i) {
+    Context ctx;
+    ctx.history = std::span<const CommandId>(s.data(), i);
+    m->Learn(ctx, s[i]);
+  }
+  Context ctx;
+  ctx.history = std::span<const CommandId>(s.data(), s.size());  // previous = 6, row(6) = {7}
+  std::vector<Prediction> p;
+  m->Predict(ctx, 3, &p);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].command, 7u);
+  EXPECT_EQ(p[1].command, 6u);  // mfu: 7 (3), then 6 and 5 tie at 2, 6 more recent
+  EXPECT_EQ(p[2].command, 5u);
+}
+
+// IPAM with alpha = 0.5 on "a b": row(a) starts as the default row {a: .5}, becomes {a: .25, b: .5}.
+TEST(BaselineTest, IpamRowsStartFromDefaultRow) {
+  std::unique_ptr<NextCommandModel> m;
+  ASSERT_TRUE(NewModel("ipam(alpha=0.5)", &m).ok());
+  std::vector<CommandId> s = {1, 2};
+  for (size_t i = 0; i < s.size(); ++i) {
+    Context ctx;
+    ctx.history = std::span<const CommandId>(s.data(), i);
+    m->Learn(ctx, s[i]);
+  }
+  std::vector<CommandId> h = {1};
+  Context ctx;
+  ctx.history = h;
+  std::vector<Prediction> p;
+  m->Predict(ctx, 5, &p);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].command, 2u);
+  EXPECT_EQ(p[1].command, 1u);
+  EXPECT_NEAR(p[0].prob, 0.5 / 0.75, 1e-12);
+}
+
+TEST(ModelTest, PredictionsAreRankedProbabilities) {
+  auto stream = SyntheticStream(3000, 60, 3);
+  for (const char* spec : kSpecs) {
+    SCOPED_TRACE(spec);
+    std::unique_ptr<NextCommandModel> m;
+    ASSERT_TRUE(NewModel(spec, &m).ok());
+    std::vector<Prediction> p;
+    for (size_t i = 0; i < stream.size(); ++i) {
+      Context ctx;
+      ctx.history = std::span<const CommandId>(stream.data(), i);
+      m->Predict(ctx, 5, &p);
+      ASSERT_LE(p.size(), 5u);
+      if (i > 0) ASSERT_FALSE(p.empty());
+      double sum = 0;
+      for (size_t r = 0; r < p.size(); ++r) {
+        ASSERT_GE(p[r].prob, 0.0);
+        sum += p[r].prob;
+        for (size_t q = 0; q < r; ++q) ASSERT_NE(p[q].command, p[r].command);
+      }
+      ASSERT_LE(sum, 1.0 + 1e-9);
+      m->Learn(ctx, stream[i]);
+    }
+  }
+}
+
+TEST(ModelTest, CloneKeepsWhatWasLearnedAndIsIndependent) {
+  auto stream = SyntheticStream(2000, 30, 11);
+  auto tail = SyntheticStream(500, 30, 12);
+  for (const char* spec : kSpecs) {
+    SCOPED_TRACE(spec);
+    std::unique_ptr<NextCommandModel> m;
+    ASSERT_TRUE(NewModel(spec, &m).ok());
+    Trace(m.get(), stream);
+    auto c = m->Clone();
+    auto c2 = m->Clone();
+    ExpectSameTrace(Trace(m.get(), tail), Trace(c.get(), tail));
+    // c2 was not touched by the traces above: it still predicts what m predicted before them.
+    std::unique_ptr<NextCommandModel> fresh;
+    ASSERT_TRUE(NewModel(spec, &fresh).ok());
+    Trace(fresh.get(), stream);
+    ExpectSameTrace(Trace(fresh.get(), tail), Trace(c2.get(), tail));
+  }
+}
+
+}  // namespace
+}  // namespace memory::learner
