@@ -1,0 +1,124 @@
+// The cache library: replacement policies over 64-bit keys behind one interface, built from a
+// short string by a factory (Faiss/VW style), with per-level statistics. Prefetching lives in
+// cache/prefetch.h, trace simulation in cache/simulator.h, the L1/L2/L3 hierarchy in
+// cache/hierarchy.h.
+//
+//   std::unique_ptr<Policy> p;
+//   MEMORY_RETURN_IF_ERROR(NewPolicy("wtinylfu(window=0.01)", 1000, &p));
+//   AccessResult r = p->Access(key);   // r.hit; on a miss the key is admitted (or rejected)
+//
+// Policies track keys only; a cache that stores values keeps them next to the policy and drops
+// a value when the policy reports its key as evicted. Not thread-safe: one owner per instance.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/status.h"
+
+namespace memory::cache {
+
+using Key = uint64_t;
+
+// Counters of one cache level. Prefetch counters are filled by the prefetching layer.
+struct CacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;          // resident keys pushed out (not counting ghost entries)
+  uint64_t prefetches_issued = 0;  // keys loaded because a model predicted them
+  uint64_t prefetches_used = 0;    // of those, keys asked for before they were evicted
+
+  uint64_t requests() const { return hits + misses; }
+  double hit_ratio() const { return requests() ? double(hits) / double(requests()) : 0.0; }
+  // Share of prefetched keys that were used before eviction (0 when none was issued).
+  double prefetch_accuracy() const {
+    return prefetches_issued ? double(prefetches_used) / double(prefetches_issued) : 0.0;
+  }
+};
+
+// What one access did. On a miss with `evicted`, `victim` left the cache; a policy that refuses
+// to admit the new key (W-TinyLFU, MIN) reports the key itself as the victim.
+struct AccessResult {
+  bool hit = false;
+  bool evicted = false;
+  Key victim = 0;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  // Canonical spec with every parameter, e.g. "wtinylfu(window=0.01,doorkeeper=1,climb=0)":
+  // NewPolicy(Name(), capacity()) builds an equivalent policy.
+  virtual std::string Name() const = 0;
+  size_t capacity() const { return capacity_; }
+  // Resident keys (at most capacity()).
+  virtual size_t size() const = 0;
+  virtual bool Contains(Key key) const = 0;
+
+  // A demand access: a hit refreshes the key; a miss admits it, evicting at most one key.
+  AccessResult Access(Key key) {
+    AccessResult r = DoAccess(key);
+    if (r.hit) {
+      ++stats_.hits;
+    } else {
+      ++stats_.misses;
+      if (r.evicted && r.victim != key) ++stats_.evictions;
+    }
+    return r;
+  }
+
+  // Drops `key` if resident (an invalidation; not counted as an eviction). False if absent.
+  virtual bool Remove(Key key) = 0;
+
+  // Grows or shrinks the cache; keys pushed out are appended to `evicted` (may be null).
+  // InvalidArgument for 0; Unsupported for policies that cannot resize (MIN).
+  virtual Status SetCapacity(size_t capacity, std::vector<Key>* evicted) = 0;
+
+  // Offline policies (MIN) need the whole future: call once with the trace that the following
+  // Access() calls will replay, in order. Online policies ignore it.
+  virtual Status Prepare(std::span<const Key> trace) { return Status::OK(); }
+  virtual bool NeedsFuture() const { return false; }
+
+  const CacheStats& stats() const { return stats_; }
+  CacheStats* mutable_stats() { return &stats_; }
+
+ protected:
+  explicit Policy(size_t capacity) : capacity_(capacity) {}
+  virtual AccessResult DoAccess(Key key) = 0;
+  size_t capacity_;
+  CacheStats stats_;
+};
+
+// Builds a policy from a spec: "lru", "arc", "min", "wtinylfu" or with parameters, e.g.
+// "wtinylfu(window=0.01,doorkeeper=1,climb=1)". Parameters:
+//   wtinylfu: window   share of capacity for the admission window, in (0, 1)      (0.01)
+//             protected share of the main area kept for proven keys, in (0, 1)  (0.8)
+//             doorkeeper 0|1: a Bloom filter absorbs first accesses              (1)
+//             climb   0|1: hill-climb the window size from sampled hit ratios    (1)
+//             sample  sketch reset period, in multiples of capacity             (10)
+//   min:      bypass  0|1: a new key may itself be the one evicted (Caffeine's Clairvoyant) (1)
+// InvalidArgument naming the spec for unknown names, unknown or malformed parameters, and for
+// capacity 0.
+Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>* out);
+
+// The policy names NewPolicy accepts, for help texts.
+std::vector<std::string> PolicyNames();
+
+// Parses "name(k=v,k=v)" into its parts (shared by the policy and predictor factories).
+struct Spec {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> params;
+};
+Status ParseSpec(std::string_view text, Spec* out);
+
+// A stable 64-bit key for a string (FNV-1a, then mixed): how `lines` traces and the product's
+// string keys become cache keys.
+Key KeyOfString(std::string_view s);
+
+}  // namespace memory::cache

@@ -1,0 +1,37 @@
+// FrequencySketch: TinyLFU's popularity estimate. A count-min sketch of 4-bit counters (depth 4)
+// with periodic aging (every `sample_period` recorded accesses all counters are halved), and an
+// optional doorkeeper Bloom filter that absorbs the first access of each key so one-hit wonders
+// do not pollute the counters. Internal to cache/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace memory::cache {
+
+class FrequencySketch {
+ public:
+  FrequencySketch(size_t capacity, size_t sample_period, bool doorkeeper);
+
+  void Record(uint64_t key);
+  // Estimated accesses of `key` since the last aging steps (0..16).
+  int Frequency(uint64_t key) const;
+  size_t sample_period() const { return sample_period_; }
+
+ private:
+  int SketchFrequency(uint64_t h) const;
+  void Age();
+  bool DoorContains(uint64_t h) const;
+  bool DoorPut(uint64_t h);  // returns true when the key was already there
+
+  std::vector<uint64_t> table_;  // 16 counters of 4 bits per word
+  uint64_t mask_;
+  std::vector<uint64_t> door_;   // Bloom filter bits
+  uint64_t door_mask_ = 0;
+  bool doorkeeper_;
+  size_t sample_period_;
+  size_t additions_ = 0;
+};
+
+}  // namespace memory::cache

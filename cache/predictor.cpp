@@ -1,0 +1,139 @@
+// Next-access models: successor (order 1) and higher-order Markov contexts, each context keeping
+// one successor with a 2-bit saturating confidence counter (as a branch predictor does).
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cache/flat_map.h"
+#include "cache/prefetch.h"
+
+namespace memory::cache {
+namespace {
+
+struct Entry {
+  Key next;
+  uint8_t count;  // 0..3: how often `next` was confirmed lately
+};
+
+double Confidence(const Entry& e) { return (e.count + 1) / 4.0; }
+
+class Markov final : public Predictor {
+ public:
+  Markov(size_t order, double threshold, size_t degree, bool named_successor)
+      : Predictor(threshold, degree), order_(order), named_successor_(named_successor),
+        history_(order, 0) {}
+
+  std::string Name() const override {
+    char buf[128];
+    if (named_successor_)
+      std::snprintf(buf, sizeof buf, "successor(threshold=%g,degree=%zu)", threshold_, degree_);
+    else
+      std::snprintf(buf, sizeof buf, "markov(order=%zu,threshold=%g,degree=%zu)", order_,
+                    threshold_, degree_);
+    return buf;
+  }
+
+  void Observe(Key key) override {
+    // Learn: each context of the previous 1..order keys was followed by `key`.
+    for (size_t j = 1; j <= std::min(order_, seen_); ++j) Learn(Context(j), key);
+    for (size_t j = order_ - 1; j > 0; --j) history_[j] = history_[j - 1];
+    history_[0] = key;
+    ++seen_;
+  }
+
+  void Predict(size_t max, std::vector<Prediction>* out) const override {
+    out->clear();
+    for (size_t j = std::min(order_, seen_); j >= 1 && out->size() < max; --j) {
+      uint32_t i = map_.Find(Context(j));
+      if (i == FlatMap::kAbsent) continue;
+      const Entry& e = entries_[i];
+      double c = Confidence(e);
+      if (c < threshold_) continue;
+      bool dup = false;
+      for (auto& p : *out) dup |= p.key == e.next;
+      if (!dup) out->push_back({e.next, c});
+    }
+  }
+
+ private:
+  // The context of the last j keys, hashed with its order so orders do not collide.
+  Key Context(size_t j) const {
+    Key h = 0x9e3779b97f4a7c15ULL * j;
+    for (size_t i = 0; i < j; ++i) h = MixKey(h ^ history_[i]) + i;
+    return j == 1 ? history_[0] : h;
+  }
+  void Learn(Key ctx, Key key) {
+    uint32_t i = map_.Find(ctx);
+    if (i == FlatMap::kAbsent) {
+      map_.Put(ctx, static_cast<uint32_t>(entries_.size()));
+      entries_.push_back({key, 0});
+      return;
+    }
+    Entry& e = entries_[i];
+    if (e.next == key) {
+      if (e.count < 3) ++e.count;
+    } else if (e.count > 0) {
+      --e.count;
+    } else {
+      e.next = key;
+    }
+  }
+
+  size_t order_;
+  bool named_successor_;
+  std::vector<Key> history_;  // history_[0] is the latest key
+  size_t seen_ = 0;
+  FlatMap map_;
+  std::vector<Entry> entries_;
+};
+
+Status Number(std::string_view spec, const std::string& k, const std::string& v, double lo,
+              double hi, double* out) {
+  errno = 0;
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || errno || end != v.c_str() + v.size() || !(d >= lo && d <= hi))
+    return Status::InvalidArgument("prefetch model '" + std::string(spec) + "': parameter " + k +
+                                   " must be a number in [" + std::to_string(lo) + ", " +
+                                   std::to_string(hi) + "], not '" + v + "'");
+  *out = d;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out) {
+  out->reset();
+  Spec p;
+  MEMORY_RETURN_IF_ERROR(ParseSpec(spec, &p));
+  if (p.name == "none") {
+    if (!p.params.empty()) return Status::InvalidArgument("prefetch model 'none' takes no parameters");
+    return Status::OK();
+  }
+  if (p.name == "neural")
+    return Status::Unsupported(
+        "prefetch model 'neural' is not available in the memory binary (it would link LibTorch); "
+        "use successor or markov");
+  if (p.name != "successor" && p.name != "markov")
+    return Status::InvalidArgument("unknown prefetch model '" + p.name +
+                                   "' (expected none, successor, markov or neural)");
+  double threshold = 0.25, degree = 1, order = p.name == "markov" ? 3 : 1;
+  for (auto& [k, v] : p.params) {
+    if (k == "threshold") {
+      MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 0, 1, &threshold));
+    } else if (k == "degree") {
+      MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 1, 16, &degree));
+    } else if (k == "order" && p.name == "markov") {
+      MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 1, 8, &order));
+    } else {
+      return Status::InvalidArgument("prefetch model '" + std::string(spec) +
+                                     "': unknown parameter '" + k + "'");
+    }
+  }
+  *out = std::make_unique<Markov>(static_cast<size_t>(order), threshold,
+                                  static_cast<size_t>(degree), p.name == "successor");
+  return Status::OK();
+}
+
+}  // namespace memory::cache

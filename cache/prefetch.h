@@ -1,0 +1,88 @@
+// Learned prefetching: a next-access model watches the access sequence and proposes the keys
+// likely to come next with a confidence; a PrefetchingCache loads those above a threshold into
+// a small prefetch area next to the main policy, so that wrong guesses can only push out other
+// guesses, never proven (demanded) entries. A key found in the area is promoted into the main
+// policy as if it had been demanded.
+//
+// Models (NewPredictor specs):
+//   "successor"            per key, the key that followed it, with a 2-bit saturating
+//                          confidence (a successor is replaced only after it failed twice)
+//   "markov(order=3)"      the same per context of the last 1..order keys; the longest context
+//                          whose confidence passes the threshold wins
+//   every model takes threshold=T (confidence in [0,1] a guess needs to be loaded; default
+//   0.25 = any successor seen at least once) and degree=D (guesses per access, default 1).
+// "none" builds no predictor (out is null). "neural" is Unsupported here: the neural next-access
+// model lives in memory-train (LibTorch), which the `memory` binary must not link.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/cache.h"
+
+namespace memory::cache {
+
+struct Prediction {
+  Key key;
+  double confidence;  // in [0, 1]
+};
+
+class Predictor {
+ public:
+  virtual ~Predictor() = default;
+  virtual std::string Name() const = 0;  // canonical spec, round-trips through NewPredictor
+  // Records the next access of the sequence.
+  virtual void Observe(Key key) = 0;
+  // Up to `max` distinct keys predicted to follow the accesses observed so far, best first,
+  // each with confidence >= threshold().
+  virtual void Predict(size_t max, std::vector<Prediction>* out) const = 0;
+  double threshold() const { return threshold_; }
+  size_t degree() const { return degree_; }
+
+ protected:
+  Predictor(double threshold, size_t degree) : threshold_(threshold), degree_(degree) {}
+  double threshold_;
+  size_t degree_;
+};
+
+Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out);
+
+// Main policy + prefetch area + predictor. capacity = main + area entries.
+class PrefetchingCache {
+ public:
+  // `predictor` may be null (no prefetching; the area then gets no capacity). The area gets
+  // max(1, area_fraction * capacity) entries (none when capacity < 2).
+  static Status Create(std::string_view policy_spec, size_t capacity,
+                       std::unique_ptr<Predictor> predictor, double area_fraction,
+                       std::unique_ptr<PrefetchingCache>* out);
+
+  // One demand access; true on a hit (in the main policy or in the prefetch area).
+  bool Access(Key key);
+
+  Policy& main() { return *main_; }
+  const Policy& main() const { return *main_; }
+  const Policy* area() const { return area_.get(); }
+  const Predictor* predictor() const { return predictor_.get(); }
+  size_t capacity() const { return capacity_; }
+  // Totals over both parts: hits, misses, evictions (main), prefetches issued / used.
+  const CacheStats& stats() const { return stats_; }
+  // Share of would-be misses that a prefetch turned into hits.
+  double coverage() const {
+    uint64_t d = stats_.prefetches_used + stats_.misses;
+    return d ? double(stats_.prefetches_used) / double(d) : 0.0;
+  }
+
+ private:
+  PrefetchingCache() = default;
+  std::unique_ptr<Policy> main_;
+  std::unique_ptr<Policy> area_;
+  std::unique_ptr<Predictor> predictor_;
+  size_t capacity_ = 0;
+  CacheStats stats_;
+  std::vector<Prediction> guesses_;
+};
+
+}  // namespace memory::cache

@@ -1,0 +1,203 @@
+// W-TinyLFU as in Caffeine: new keys enter a small LRU window; the window's LRU key (the
+// candidate) moves to the main area, a segmented LRU (probation + protected), when the window
+// is full, and then competes with the probation LRU key (the victim): the one with the lower
+// TinyLFU frequency estimate is evicted. Optionally a hill climber (Caffeine's) moves capacity
+// between window and main from the hit ratio of successive samples.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "cache/flat_map.h"
+#include "cache/frequency_sketch.h"
+#include "cache/node_list.h"
+#include "cache/policies.h"
+
+namespace memory::cache {
+namespace {
+
+enum : uint8_t { kWindow, kProbation, kProtected };
+
+constexpr double kStepPercent = 0.0625;   // climber step, share of capacity
+constexpr double kStepDecay = 0.98;
+constexpr double kRestartThreshold = 0.05;
+
+class WTinyLfu final : public Policy {
+ public:
+  WTinyLfu(size_t capacity, const WTinyLfuOptions& o)
+      : Policy(capacity),
+        opt_(o),
+        map_(capacity),
+        pool_(capacity),
+        sketch_(capacity, static_cast<size_t>(o.sample * double(capacity)), o.doorkeeper) {
+    for (auto& l : list_) l = pool_.NewList();
+    SetMaxima(o.window);
+    step_ = -kStepPercent * double(capacity_);
+  }
+
+  std::string Name() const override {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "wtinylfu(window=%g,protected=%g,doorkeeper=%d,climb=%d,sample=%g)",
+                  opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.climb ? 1 : 0,
+                  opt_.sample);
+    return buf;
+  }
+  size_t size() const override { return map_.size(); }
+  bool Contains(Key key) const override { return map_.Find(key) != FlatMap::kAbsent; }
+
+  bool Remove(Key key) override {
+    uint32_t n = map_.Find(key);
+    if (n == FlatMap::kAbsent) return false;
+    Drop(n);
+    return true;
+  }
+
+  Status SetCapacity(size_t capacity, std::vector<Key>* evicted) override {
+    if (capacity == 0) return Status::InvalidArgument("cache capacity must be at least 1");
+    double share = double(max_window_) / double(capacity_);
+    capacity_ = capacity;
+    SetMaxima(share);
+    while (map_.size() > capacity_) {
+      uint32_t v = AnyVictim();
+      if (evicted) evicted->push_back(pool_[v].key);
+      ++stats_.evictions;
+      Drop(v);
+    }
+    Rebalance(nullptr);
+    return Status::OK();
+  }
+
+  size_t window_maximum() const { return max_window_; }
+
+ protected:
+  AccessResult DoAccess(Key key) override {
+    sketch_.Record(key);
+    uint32_t n = map_.Find(key);
+    AccessResult r;
+    if (n != FlatMap::kAbsent) {
+      r.hit = true;
+      switch (pool_[n].tag) {
+        case kWindow: pool_.MoveToBack(list_[kWindow], n); break;
+        case kProbation: {
+          Move(n, kProtected);
+          if (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+          break;
+        }
+        default: pool_.MoveToBack(list_[kProtected], n); break;
+      }
+    } else {
+      n = pool_.Alloc(key, kWindow);
+      pool_.PushBack(list_[kWindow], n);
+      ++len_[kWindow];
+      map_.Put(key, n);
+      Rebalance(&r);
+    }
+    if (opt_.climb) Climb(r.hit);
+    return r;
+  }
+
+ private:
+  void SetMaxima(double window_share) {
+    size_t main = static_cast<size_t>(std::floor(double(capacity_) * (1.0 - window_share) + 1e-9));
+    if (main >= capacity_) main = capacity_ - 1;  // the window holds at least one key
+    max_window_ = capacity_ - main;
+    max_protected_ = static_cast<size_t>(std::floor(double(main) * opt_.protected_share + 1e-9));
+  }
+
+  // Restores the size limits after an insert or a resize: overflowing window keys move to
+  // probation and compete with its LRU key for admission.
+  void Rebalance(AccessResult* r) {
+    while (len_[kWindow] > max_window_) {
+      uint32_t cand = pool_.Front(list_[kWindow]);
+      Move(cand, kProbation);
+      if (map_.size() > capacity_) {
+        uint32_t victim = pool_.Front(list_[kProbation]);
+        uint32_t out = sketch_.Frequency(pool_[cand].key) > sketch_.Frequency(pool_[victim].key)
+                           ? victim : cand;
+        Evict(out, r);
+      }
+    }
+    while (map_.size() > capacity_) Evict(AnyVictim(), r);
+    while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  uint32_t AnyVictim() const {
+    for (uint8_t t : {kProbation, kWindow, kProtected})
+      if (!pool_.Empty(list_[t])) return pool_.Front(list_[t]);
+    return list_[kProbation];  // unreachable while the map is not empty
+  }
+
+  void Evict(uint32_t n, AccessResult* r) {
+    if (r && !r->evicted) {  // the first eviction of an access is reported (and counted) by Access
+      r->evicted = true;
+      r->victim = pool_[n].key;
+    } else {
+      ++stats_.evictions;
+    }
+    Drop(n);
+  }
+
+  // Caffeine's hill climber: after each sample, keep moving the window size in the direction
+  // that raised the hit ratio; restart big steps when the hit ratio changes a lot.
+  void Climb(bool hit) {
+    sample_hits_ += hit;
+    if (++sample_requests_ < sketch_.sample_period()) return;
+    double rate = double(sample_hits_) / double(sample_requests_);
+    double change = rate - previous_rate_;
+    double amount = change >= 0 ? step_ : -step_;
+    step_ = std::abs(change) >= kRestartThreshold
+                ? kStepPercent * double(capacity_) * (amount >= 0 ? 1 : -1)
+                : kStepDecay * amount;
+    previous_rate_ = rate;
+    sample_hits_ = sample_requests_ = 0;
+    long delta = std::lround(amount);
+    if (delta > 0) {
+      size_t q = std::min<size_t>(size_t(delta), max_protected_);
+      max_protected_ -= q;
+      max_window_ += q;
+    } else if (delta < 0) {
+      size_t q = std::min<size_t>(size_t(-delta), max_window_ - 1);
+      max_window_ -= q;
+      max_protected_ += q;
+      size_t main = capacity_ - max_window_;
+      max_protected_ = std::min(max_protected_, main);
+    }
+    while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
+    while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  void Move(uint32_t n, uint8_t to) {
+    --len_[pool_[n].tag];
+    pool_.Unlink(n);
+    pool_[n].tag = to;
+    pool_.PushBack(list_[to], n);
+    ++len_[to];
+  }
+  void Drop(uint32_t n) {
+    --len_[pool_[n].tag];
+    map_.Erase(pool_[n].key);
+    pool_.Unlink(n);
+    pool_.Free(n);
+  }
+
+  WTinyLfuOptions opt_;
+  FlatMap map_;
+  NodePool pool_;
+  FrequencySketch sketch_;
+  uint32_t list_[3];
+  size_t len_[3] = {0, 0, 0};
+  size_t max_window_ = 1;
+  size_t max_protected_ = 0;
+  // Hill climber state.
+  double step_ = 0;
+  double previous_rate_ = 0;
+  size_t sample_hits_ = 0;
+  size_t sample_requests_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> NewWTinyLfu(size_t capacity, const WTinyLfuOptions& options) {
+  return std::make_unique<WTinyLfu>(capacity, options);
+}
+
+}  // namespace memory::cache

@@ -1,0 +1,158 @@
+// `memory eval cache`: replays a key-access trace through a cache policy (optionally with a
+// learned prefetcher) and prints hit ratio, prefetch accuracy and simulation speed.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cache/simulator.h"
+#include "cli/command.h"
+#include "env/cache_trace.h"
+
+namespace memory::cli {
+namespace {
+
+struct EvalCacheOptions {
+  std::string trace;
+  std::string format = "auto";
+  std::string capacity;
+  std::string policy = "lru";
+  std::string prefetch = "none";
+  double area = 0.01;
+  bool json = false;
+};
+
+Status ParseCapacity(const std::string& s, size_t* out) {
+  size_t v = 0;
+  if (s.empty()) return Status::InvalidArgument("--capacity is required (a number of entries)");
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > (size_t(1) << 40))
+      return Status::InvalidArgument("--capacity must be a positive whole number of entries, not '" +
+                                     s + "'");
+    v = v * 10 + size_t(c - '0');
+  }
+  if (v == 0) return Status::InvalidArgument("--capacity must be at least 1 entry");
+  *out = v;
+  return Status::OK();
+}
+
+nlohmann::json StatsJson(const char* name, size_t capacity, const cache::CacheStats& s) {
+  return {{"name", name},
+          {"capacity", capacity},
+          {"hits", s.hits},
+          {"misses", s.misses},
+          {"hit_ratio", s.hit_ratio()},
+          {"evictions", s.evictions},
+          {"prefetches_issued", s.prefetches_issued},
+          {"prefetches_used", s.prefetches_used}};
+}
+
+int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
+  size_t capacity = 0;
+  Status s = ParseCapacity(o.capacity, &capacity);
+  if (!s.ok()) return Fail(s);
+  env::TraceFormat format;
+  s = o.format == "auto" ? env::GuessTraceFormat(o.trace, &format)
+                         : env::ParseTraceFormat(o.format, &format);
+  if (!s.ok()) return Fail(s);
+  if (!(o.area > 0 && o.area < 1))
+    return Fail(Status::InvalidArgument("--area must lie in (0, 1)"));
+  // Validate the specs before reading a possibly large trace.
+  {
+    std::unique_ptr<cache::Policy> p;
+    s = cache::NewPolicy(o.policy, capacity, &p);
+    if (!s.ok()) return Fail(s);
+  }
+  bool progress = !g.quiet && StderrIsTerminal();
+  if (progress) std::fprintf(stderr, "reading %s ...\r", o.trace.c_str());
+  std::vector<uint64_t> keys;
+  s = env::ReadCacheTrace(o.trace, format, &keys);
+  if (!s.ok()) return Fail(s);
+  if (progress) std::fprintf(stderr, "simulating %zu accesses ...\r", keys.size());
+
+  cache::SimulationOptions so;
+  so.policy = o.policy;
+  so.capacity = capacity;
+  so.prefetch = o.prefetch;
+  so.area_fraction = o.area;
+  cache::SimulationResult r;
+  s = cache::Simulate(keys, so, &r);
+  if (progress) std::fprintf(stderr, "\033[K");
+  if (!s.ok()) return Fail(s);
+  size_t unique = cache::CountUnique(keys);
+
+  const cache::CacheStats& t = r.total;
+  if (o.json) {
+    nlohmann::json j = {
+        {"trace", o.trace},
+        {"format", std::string(env::TraceFormatName(format))},
+        {"requests", t.requests()},
+        {"unique", unique},
+        {"capacity", r.capacity},
+        {"policy", r.policy},
+        {"prefetch", r.prefetch},
+        {"hits", t.hits},
+        {"misses", t.misses},
+        {"hit_ratio", t.hit_ratio()},
+        {"prefetch_issued", t.prefetches_issued},
+        {"prefetch_used", t.prefetches_used},
+        {"prefetch_accuracy", t.prefetch_accuracy()},
+        {"prefetch_coverage", r.coverage},
+        {"seconds", r.seconds},
+        {"accesses_per_s", r.accesses_per_s},
+    };
+    j["levels"] = nlohmann::json::array({StatsJson("main", r.main_capacity, r.main)});
+    if (r.area_capacity) j["levels"].push_back(StatsJson("prefetch_area", r.area_capacity, r.area));
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("trace      %s (%s, %zu requests, %zu unique keys)\n", o.trace.c_str(),
+              std::string(env::TraceFormatName(format)).c_str(), size_t(t.requests()), unique);
+  std::printf("policy     %s, capacity %zu", r.policy.c_str(), r.capacity);
+  if (r.area_capacity) std::printf(" (main %zu + prefetch area %zu)", r.main_capacity, r.area_capacity);
+  std::printf("\nhit ratio  %.2f %%  (%llu hits, %llu misses, %llu evictions)\n",
+              100.0 * t.hit_ratio(), (unsigned long long)t.hits, (unsigned long long)t.misses,
+              (unsigned long long)r.main.evictions);
+  if (r.prefetch == "none") {
+    std::printf("prefetch   none\n");
+  } else {
+    std::printf("prefetch   %s: %llu issued, %llu used (accuracy %.1f %%, coverage %.1f %%)\n",
+                r.prefetch.c_str(), (unsigned long long)t.prefetches_issued,
+                (unsigned long long)t.prefetches_used, 100.0 * t.prefetch_accuracy(),
+                100.0 * r.coverage);
+  }
+  std::printf("speed      %.1f M accesses/s (%.3f s)\n", r.accesses_per_s / 1e6, r.seconds);
+  return 0;
+}
+
+void SetupEvalCache(CLI::App& app, Globals& g, Action* action) {
+  CLI::App* eval = nullptr;
+  try {
+    eval = app.get_subcommand("eval");
+  } catch (const CLI::OptionNotFound&) {
+    eval = app.add_subcommand("eval", "Evaluate models on public or recorded data");
+    eval->require_subcommand(1);
+  }
+  auto* sub = eval->add_subcommand(
+      "cache", "Replay a key-access trace through a cache policy, optionally with prefetching");
+  auto opts = std::make_shared<EvalCacheOptions>();
+  sub->add_option("--trace", opts->trace, "Trace file (gzip, xz or plain)")->required();
+  sub->add_option("--format", opts->format,
+                  "lirs | cache2k | corda | scarab | lines | auto (from the path; default)");
+  sub->add_option("--capacity", opts->capacity, "Cache size in entries")->required();
+  sub->add_option("--policy", opts->policy,
+                  "lru | arc | wtinylfu | min, optionally with parameters, e.g. "
+                  "'wtinylfu(window=0.01,climb=0)' (default lru)");
+  sub->add_option("--prefetch", opts->prefetch,
+                  "none | successor | markov | neural, optionally with parameters, e.g. "
+                  "'markov(order=3,threshold=0.5)' (default none)");
+  sub->add_option("--area", opts->area,
+                  "Share of the capacity kept for prefetched entries (default 0.01)");
+  sub->add_flag("--json", opts->json, "Print JSON");
+  sub->callback([opts, &g, action] { *action = [opts, &g] { return RunEvalCache(*opts, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(62, SetupEvalCache);
+}  // namespace memory::cli
