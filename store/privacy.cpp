@@ -29,11 +29,13 @@ struct BuiltinRule {
 // Value of an assignment or option: quoted (the quotes stay) or a bare word. Values that start
 // with '$' are shell expansions ($TOKEN, $(pass show x)), not secrets, and are kept.
 #define MEMORY_VALUE R"re((?:"((?:[^"\\]|\\.)+)"|'([^']+)'|([^\s'"$`;&|<>()][^\s'"`;&|<>()]*)))re"
+// Same for an option's argument, which cannot start with '-' (that is the next option).
+#define MEMORY_OPTION_VALUE R"re((?:"((?:[^"\\]|\\.)+)"|'([^']+)'|([^\s'"$`;&|<>()\-][^\s'"`;&|<>()]*)))re"
 // Names of variables/keys that hold secrets, matched at the end of the name (max_tokens is not).
 #define MEMORY_SECRET_WORD \
   R"re((?:password|passwd|passphrase|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key|client_?secret|credentials?))re"
 
-// Ordered: more specific rules first (they name a merged span).
+// Ordered: more specific rules first (they name a merged span; the user's rules come before all).
 const BuiltinRule kBuiltinRules[] = {
     {"private_key",
      R"re((?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$))re"},
@@ -60,18 +62,19 @@ const BuiltinRule kBuiltinRules[] = {
     // scheme://user:PASS@host: only PASS.
     {"url_password", R"re(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'"]*:([^\s@/'"]+)@)re"},
     // PASSWORD=x, export GITHUB_TOKEN="x", --db-password x, --password=x, {"api_key": "x"}.
-    {"secret_assignment", R"re((?i)\b[A-Za-z0-9_]*)re" MEMORY_SECRET_WORD R"re(\s*=\s*)re" MEMORY_VALUE},
+    {"secret_assignment", R"re((?i)\b[A-Za-z0-9_]*)re" MEMORY_SECRET_WORD R"re((?:=|\s+=\s*))re" MEMORY_VALUE},
     {"password_option",
-     R"re((?i)(?:^|\s)--?[A-Za-z0-9\-]*(?:password|passwd|passphrase|token|secret|api-?key|access-key|secret-key)(?:\s*=\s*|\s+))re" MEMORY_VALUE},
+     R"re((?i)(?:^|\s)--?[A-Za-z0-9\-]*(?:password|passwd|passphrase|token|secret|api-?key|access-key|secret-key)(?:=|\s+))re" MEMORY_OPTION_VALUE},
     {"json_secret",
      R"re((?i)"[A-Za-z0-9_\-]*)re" MEMORY_SECRET_WORD R"re("\s*:\s*"((?:[^"\\]|\\.)+)")re"},
     // mysql -pSECRET (the value is glued to -p; "-p" alone prompts) and sshpass -p SECRET.
     {"mysql_password",
      R"re(\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\b[^|;&\n]*?\s-p(?:"((?:[^"\\]|\\.)+)"|'([^']+)'|([^\s'"$\-][^\s]*)))re"},
-    {"sshpass", R"re(\bsshpass\s+(?:-[A-Za-z]\S*\s+)*?-p\s*)re" MEMORY_VALUE},
+    {"sshpass", R"re(\bsshpass\s+(?:-[A-Za-z]\S*\s+)*?-p\s*)re" MEMORY_OPTION_VALUE},
 };
 
 #undef MEMORY_VALUE
+#undef MEMORY_OPTION_VALUE
 #undef MEMORY_SECRET_WORD
 
 struct Rule {
@@ -107,8 +110,9 @@ class RegexPrivacyFilter final : public PrivacyFilter {
     ignore_space_prefixed_ = config.ignore_space_prefixed;
     ignore_ = config.ignore;
     set_ = std::make_unique<RE2::Set>(RuleOptions(), RE2::UNANCHORED);
-    for (const auto& b : kBuiltinRules) MEMORY_RETURN_IF_ERROR(Add(b.name, b.pattern, "built-in"));
+    // The user's rules first: they name a span that a built-in rule also covers.
     for (const auto& r : config.redact) MEMORY_RETURN_IF_ERROR(Add(r.name, r.pattern, "config"));
+    for (const auto& b : kBuiltinRules) MEMORY_RETURN_IF_ERROR(Add(b.name, b.pattern, "built-in"));
     if (!set_->Compile()) return Status::InvalidArgument("privacy: redaction patterns too large to compile");
     return Status::OK();
   }
