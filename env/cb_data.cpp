@@ -1,0 +1,211 @@
+#include "env/cb_data.h"
+
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
+namespace memory::env {
+
+uint32_t HashToken(std::string_view token) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : token) h = (h ^ c) * 16777619u;
+  return h | kHashedFeatureBit;
+}
+
+Status ReadMaybeGzipFile(const std::string& path, std::string* out) {
+  out->clear();
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a file");
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
+  char buf[1 << 16];
+  for (;;) {
+    int n = gzread(f, buf, sizeof buf);
+    if (n < 0) {
+      int err = 0;
+      std::string msg = gzerror(f, &err);
+      gzclose(f);
+      return Status::InvalidArgument(path + ": corrupt or truncated compressed data (" + msg + ")");
+    }
+    if (n == 0) break;
+    out->append(buf, n);
+  }
+  // zlib reports a gzip stream cut short only at close.
+  int rc = gzclose(f);
+  if (rc == Z_BUF_ERROR || rc == Z_DATA_ERROR)
+    return Status::InvalidArgument(path + ": truncated compressed data");
+  if (rc != Z_OK) return Status::IOError(path + ": read error");
+  return Status::OK();
+}
+
+namespace {
+// Splits into lines; strips a trailing '\r'. The final line may lack '\n'.
+std::vector<std::string_view> Lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view l = text.substr(pos, nl - pos);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    lines.push_back(l);
+    pos = nl + 1;
+  }
+  return lines;
+}
+
+Status CheckText(const std::string& path, std::string_view text) {
+  if (text.empty()) return Status::InvalidArgument(path + ": empty file");
+  if (text.find('\0') != std::string_view::npos)
+    return Status::InvalidArgument(path + ": binary data (NUL byte), expected text");
+  return Status::OK();
+}
+
+bool ParseFloat(std::string_view s, float* out) {
+  if (s.empty()) return false;
+  std::string tmp(s);  // strtof needs a terminator; fields are short
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(tmp.c_str(), &end);
+  if (end != tmp.c_str() + tmp.size() || !std::isfinite(d)) return false;
+  *out = static_cast<float>(d);
+  return true;
+}
+
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char ch : text) {
+    char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      cur.push_back(c);
+    } else if (!cur.empty()) {
+      words.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) words.push_back(std::move(cur));
+  return words;
+}
+}  // namespace
+
+Status ReadCbCsv(const std::string& path, CbDataset* out) {
+  *out = CbDataset();
+  std::string text;
+  MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(path, &text));
+  MEMORY_RETURN_IF_ERROR(CheckText(path, text));
+  std::vector<std::string_view> lines = Lines(text);
+  std::string_view header = lines[0];
+  if (header.substr(0, 5) != "label")
+    return Status::InvalidArgument(path + ":1: expected a header 'label,f0,f1,...'");
+  int d = static_cast<int>(std::count(header.begin(), header.end(), ','));
+  if (d == 0) return Status::InvalidArgument(path + ":1: no feature columns in the header");
+  out->num_features = d;
+  int max_label = -1;
+  for (size_t ln = 1; ln < lines.size(); ++ln) {
+    std::string_view l = lines[ln];
+    if (l.empty()) continue;
+    auto where = [&] { return path + ":" + std::to_string(ln + 1) + ": "; };
+    size_t pos = 0;
+    int field = 0;
+    while (true) {
+      size_t comma = l.find(',', pos);
+      std::string_view f = l.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+      if (field == 0) {
+        int label = -1;
+        auto r = std::from_chars(f.data(), f.data() + f.size(), label);
+        if (r.ec != std::errc() || r.ptr != f.data() + f.size() || f.empty())
+          return Status::InvalidArgument(where() + "label '" + std::string(f) + "' is not an integer");
+        if (label < 0) return Status::InvalidArgument(where() + "label " + std::string(f) + " is negative");
+        if (label > 1000000) return Status::InvalidArgument(where() + "label " + std::string(f) + " is out of range");
+        out->labels.push_back(label);
+        max_label = std::max(max_label, label);
+      } else {
+        if (field > d)
+          return Status::InvalidArgument(where() + "more than " + std::to_string(d + 1) + " fields (header has " +
+                                         std::to_string(d + 1) + ")");
+        float v;
+        if (!ParseFloat(f, &v))
+          return Status::InvalidArgument(where() + "field " + std::to_string(field + 1) + " '" + std::string(f) +
+                                         "' is not a number");
+        out->features.push_back({static_cast<uint32_t>(field - 1), v});
+      }
+      ++field;
+      if (comma == std::string_view::npos) break;
+      pos = comma + 1;
+    }
+    if (field != d + 1)
+      return Status::InvalidArgument(where() + "has " + std::to_string(field) + " fields, header has " +
+                                     std::to_string(d + 1));
+    out->row_begin.push_back(static_cast<uint32_t>(out->features.size()));
+  }
+  if (out->labels.empty()) return Status::InvalidArgument(path + ": no examples after the header");
+  out->num_actions = max_label + 1;
+  if (out->num_actions < 2) return Status::InvalidArgument(path + ": fewer than 2 actions (max label + 1)");
+  return Status::OK();
+}
+
+Status ReadNl2BashBandit(const std::string& dir, CbDataset* out) {
+  *out = CbDataset();
+  std::string nl_path = dir + "/nl2bash.nl", cm_path = dir + "/nl2bash.cm";
+  std::string nl_text, cm_text;
+  MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(nl_path, &nl_text));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(cm_path, &cm_text));
+  MEMORY_RETURN_IF_ERROR(CheckText(nl_path, nl_text));
+  MEMORY_RETURN_IF_ERROR(CheckText(cm_path, cm_text));
+  std::vector<std::string_view> nl = Lines(nl_text), cm = Lines(cm_text);
+  if (nl.size() != cm.size())
+    return Status::InvalidArgument(dir + ": nl2bash.nl has " + std::to_string(nl.size()) + " lines but nl2bash.cm has " +
+                                   std::to_string(cm.size()));
+  std::unordered_map<std::string, int> ids;
+  std::vector<std::vector<uint32_t>> row_words;
+  for (size_t i = 0; i < cm.size(); ++i) {
+    std::string_view c = cm[i];
+    size_t b = c.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return Status::InvalidArgument(cm_path + ":" + std::to_string(i + 1) + ": empty command");
+    size_t e = c.find_first_of(" \t", b);
+    std::string util(c.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+    auto [it, inserted] = ids.emplace(util, static_cast<int>(out->action_names.size()));
+    if (inserted) out->action_names.push_back(util);
+    out->labels.push_back(it->second);
+    std::vector<std::string> words = Words(nl[i]);
+    if (words.empty()) return Status::InvalidArgument(nl_path + ":" + std::to_string(i + 1) + ": no words in the description");
+    for (size_t w = 0; w < words.size(); ++w) {
+      out->features.push_back({HashToken(words[w]), 1.0f});
+      if (w + 1 < words.size()) out->features.push_back({HashToken(words[w] + " " + words[w + 1]), 1.0f});
+    }
+    out->row_begin.push_back(static_cast<uint32_t>(out->features.size()));
+    std::vector<uint32_t> hw;
+    for (auto& w : words) hw.push_back(HashToken(w));
+    row_words.push_back(std::move(hw));
+  }
+  out->num_actions = static_cast<int>(out->action_names.size());
+  // Which actions' names occur as words of each description (cold start from text overlap).
+  std::unordered_map<uint32_t, std::vector<int>> by_name;
+  for (int a = 0; a < out->num_actions; ++a) {
+    std::vector<std::string> w = Words(out->action_names[a]);
+    if (w.size() == 1 && w[0] == out->action_names[a]) by_name[HashToken(w[0])].push_back(a);
+  }
+  out->mentioned.resize(out->rows());
+  for (size_t i = 0; i < out->rows(); ++i) {
+    for (uint32_t h : row_words[i]) {
+      auto it = by_name.find(h);
+      if (it == by_name.end()) continue;
+      for (int a : it->second)
+        if (std::find(out->mentioned[i].begin(), out->mentioned[i].end(), a) == out->mentioned[i].end())
+          out->mentioned[i].push_back(a);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace memory::env

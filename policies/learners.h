@@ -1,0 +1,128 @@
+// The learners behind MakeLearner (internal to policies/; use policy.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "policies/policy.h"
+
+namespace memory::policies {
+
+// Running mean and variance of dense context features (index < kMaxDense), used to centre and
+// scale raw, unscaled inputs online (only the features are used, never costs or labels).
+// Identifies an example's context cheaply (pointer, size, checksum of the values), so a learner
+// prepares a context once per round even when Learn is called several times.
+struct ContextKey {
+  const Feature* ptr = nullptr;
+  size_t size = 0;
+  double checksum = 0;
+  static ContextKey Of(std::span<const Feature> c);
+  bool operator==(const ContextKey&) const = default;
+};
+
+class OnlineStandardizer {
+ public:
+  static constexpr uint32_t kMaxDense = 1u << 16;
+  // Updates the statistics with `in` and writes the standardized features to `out`.
+  // Features with index >= kMaxDense pass through unchanged.
+  void UpdateAndTransform(std::span<const Feature> in, std::vector<Feature>* out);
+  // Same transform without updating.
+  void Transform(std::span<const Feature> in, std::vector<Feature>* out) const;
+
+ private:
+  std::vector<double> mean_, m2_;
+  std::vector<uint64_t> count_;
+};
+
+struct LinearOptions {
+  int bits = 18;
+  double lr = 0.5;
+  bool interact = true;     // context x action features
+  bool standardize = true;
+  bool importance = true;   // scale updates by the explorer's importance weight
+  double init = 0;          // predicted cost before any data
+};
+
+// Hashed linear regression on [context, action, context x action] features with VW-style
+// adaptive (per-weight AdaGrad), normalized (per-weight scale) and safe (no overshoot) updates.
+class LinearLearner final : public Learner {
+ public:
+  explicit LinearLearner(const LinearOptions& o);
+  void Predict(const Example& ex, std::vector<double>* costs) override;
+  void Learn(const Example& ex, int action, double cost, double weight) override;
+  // Diagonal approximation of the ridge width: sqrt(sum_j x_j^2 / (1 + n_j)) over the action's
+  // own weights (action and context x action), n_j = sum of x_j^2 seen by weight j.
+  bool Widths(const Example& ex, std::vector<double>* widths) override;
+  bool SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) override;
+  bool HasUncertainty() const override { return true; }
+  std::unique_ptr<Learner> CloneFresh() const override { return std::make_unique<LinearLearner>(o_); }
+  std::string Spec() const override;
+
+ private:
+  struct Slot {
+    float w = 0, g2 = 0, scale = 0, seen = 0;  // seen: sum of x^2 (for widths)
+  };
+  void Prepare(const Example& ex);  // standardizes and hashes the context (once per example)
+  // Collects (slot, value) pairs of action `a`, excluding the context part.
+  void ActionSlots(const Example& ex, int a);
+
+  LinearOptions o_;
+  uint32_t mask_;
+  std::vector<Slot> w_;
+  OnlineStandardizer standardizer_;
+  // Cache for the current example.
+  ContextKey cached_;
+  bool cache_valid_ = false;
+  std::vector<Feature> ctx_;          // standardized context
+  std::vector<uint32_t> ctx_hash_;    // hashed context indices (before masking)
+  double ctx_score_ = 0;              // constant + context part
+  std::vector<std::pair<uint32_t, float>> slots_;
+  double norm_sum_ = 0;               // running sum of normalized squared inputs (VW's "normalized")
+  double norm_count_ = 0;
+};
+
+struct RidgeOptions {
+  double lambda = 1;
+  bool standardize = true;
+  bool importance = false;
+  double init = 0;
+};
+
+// One exact ridge regression per action over the dense context (+ intercept), kept as an
+// inverse with Sherman-Morrison updates. The dimension is fixed by the first example (largest
+// dense index + 1); later features beyond it are ignored. Supports widths and posterior draws.
+class RidgeLearner final : public Learner {
+ public:
+  explicit RidgeLearner(const RidgeOptions& o) : o_(o) {}
+  void Predict(const Example& ex, std::vector<double>* costs) override;
+  void Learn(const Example& ex, int action, double cost, double weight) override;
+  bool Widths(const Example& ex, std::vector<double>* widths) override;
+  bool SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) override;
+  bool HasUncertainty() const override { return true; }
+  std::unique_ptr<Learner> CloneFresh() const override { return std::make_unique<RidgeLearner>(o_); }
+  std::string Spec() const override;
+
+ private:
+  struct Model {
+    Eigen::MatrixXd ainv;
+    Eigen::VectorXd b, theta;
+  };
+  void Prepare(const Example& ex);
+  Model& ModelFor(const Example& ex, int a);
+
+  RidgeOptions o_;
+  int dim_ = -1;
+  std::vector<Model> by_id_;                    // action id models (no action features)
+  std::vector<std::pair<uint64_t, Model>> by_key_;  // models keyed by action-feature hash
+  OnlineStandardizer standardizer_;
+  ContextKey cached_;
+  bool cache_valid_ = false;
+  std::vector<Feature> tmp_;
+  Eigen::VectorXd x_;
+  Eigen::VectorXd ax_;
+};
+
+}  // namespace memory::policies

@@ -1,0 +1,194 @@
+#include <algorithm>
+#include <cmath>
+
+#include "policies/learners.h"
+#include "policies/spec.h"
+
+namespace memory::policies {
+namespace {
+inline uint32_t Mix(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+constexpr uint32_t kConstantHash = 0x1234567u;
+inline uint32_t ActionHash(uint32_t index) { return Mix(index ^ 0xA5A5A5A5u) * 2654435761u + 1013904223u; }
+inline uint32_t Cross(uint32_t ctx_hash, uint32_t action_hash) { return Mix(ctx_hash * 0x9E3779B1u ^ action_hash); }
+}  // namespace
+
+ContextKey ContextKey::Of(std::span<const Feature> c) {
+  ContextKey k;
+  k.ptr = c.data();
+  k.size = c.size();
+  for (const Feature& f : c) k.checksum += (f.index + 1.0) * f.value;
+  return k;
+}
+
+void OnlineStandardizer::UpdateAndTransform(std::span<const Feature> in, std::vector<Feature>* out) {
+  for (const Feature& f : in) {
+    if (f.index >= kMaxDense) continue;
+    if (f.index >= mean_.size()) {
+      mean_.resize(f.index + 1, 0.0);
+      m2_.resize(f.index + 1, 0.0);
+      count_.resize(f.index + 1, 0);
+    }
+    uint64_t n = ++count_[f.index];
+    double d = f.value - mean_[f.index];
+    mean_[f.index] += d / n;
+    m2_[f.index] += d * (f.value - mean_[f.index]);
+  }
+  Transform(in, out);
+}
+
+void OnlineStandardizer::Transform(std::span<const Feature> in, std::vector<Feature>* out) const {
+  out->resize(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const Feature& f = in[i];
+    Feature& o = (*out)[i];
+    o.index = f.index;
+    if (f.index >= kMaxDense || f.index >= mean_.size() || count_[f.index] < 2) {
+      o.value = f.index >= kMaxDense ? f.value : 0.0f;
+      continue;
+    }
+    double var = m2_[f.index] / count_[f.index];
+    o.value = var > 1e-12 ? static_cast<float>((f.value - mean_[f.index]) / std::sqrt(var)) : 0.0f;
+  }
+}
+
+LinearLearner::LinearLearner(const LinearOptions& o)
+    : o_(o), mask_((1u << o.bits) - 1), w_(size_t{1} << o.bits) {}
+
+std::string LinearLearner::Spec() const {
+  return "linear(bits=" + std::to_string(o_.bits) + ",lr=" + FormatNumber(o_.lr) +
+         ",interact=" + std::to_string(o_.interact ? 1 : 0) + ",standardize=" + std::to_string(o_.standardize ? 1 : 0) +
+         ",iw=" + std::to_string(o_.importance ? 1 : 0) + ",init=" + FormatNumber(o_.init) + ")";
+}
+
+void LinearLearner::Prepare(const Example& ex) {
+  if (o_.standardize) {
+    standardizer_.UpdateAndTransform(ex.context, &ctx_);
+  } else {
+    ctx_.assign(ex.context.begin(), ex.context.end());
+  }
+  ctx_hash_.resize(ctx_.size());
+  double s = w_[kConstantHash & mask_].w;
+  for (size_t i = 0; i < ctx_.size(); ++i) {
+    ctx_hash_[i] = Mix(ctx_[i].index);
+    s += w_[ctx_hash_[i] & mask_].w * ctx_[i].value;
+  }
+  ctx_score_ = s;
+  cached_ = ContextKey::Of(ex.context);
+  cache_valid_ = true;
+}
+
+void LinearLearner::ActionSlots(const Example& ex, int a) {
+  slots_.clear();
+  auto add_action_feature = [&](uint32_t index, float value) {
+    uint32_t ah = ActionHash(index);
+    slots_.emplace_back(ah & mask_, value);
+    if (!o_.interact) return;
+    for (size_t i = 0; i < ctx_.size(); ++i)
+      if (ctx_[i].value != 0) slots_.emplace_back(Cross(ctx_hash_[i], ah) & mask_, ctx_[i].value * value);
+  };
+  if (ex.action_features.empty()) {
+    add_action_feature(static_cast<uint32_t>(a), 1.0f);
+  } else {
+    for (const Feature& f : ex.action_features[a]) add_action_feature(f.index, f.value);
+  }
+}
+
+void LinearLearner::Predict(const Example& ex, std::vector<double>* costs) {
+  Prepare(ex);
+  costs->resize(ex.num_actions);
+  if (ex.action_features.empty()) {
+    // Fast path: action k has the single feature {k, 1}.
+    for (int a = 0; a < ex.num_actions; ++a) {
+      uint32_t ah = ActionHash(static_cast<uint32_t>(a));
+      double s = ctx_score_ + w_[ah & mask_].w;
+      if (o_.interact)
+        for (size_t i = 0; i < ctx_.size(); ++i) s += w_[Cross(ctx_hash_[i], ah) & mask_].w * ctx_[i].value;
+      (*costs)[a] = o_.init + s;
+    }
+    return;
+  }
+  for (int a = 0; a < ex.num_actions; ++a) {
+    ActionSlots(ex, a);
+    double s = ctx_score_;
+    for (auto& [slot, v] : slots_) s += w_[slot].w * v;
+    (*costs)[a] = o_.init + s;
+  }
+}
+
+void LinearLearner::Learn(const Example& ex, int action, double cost, double weight) {
+  if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
+  if (!o_.importance) weight = 1.0;
+  if (!(weight > 0)) return;
+  ActionSlots(ex, action);
+  // Full slot list: constant, context, then action + interactions.
+  slots_.emplace_back(kConstantHash & mask_, 1.0f);
+  for (size_t i = 0; i < ctx_.size(); ++i)
+    if (ctx_[i].value != 0) slots_.emplace_back(ctx_hash_[i] & mask_, ctx_[i].value);
+
+  double pred = o_.init;
+  double norm_x = 0;
+  for (auto& [slot, v] : slots_) {
+    Slot& s = w_[slot];
+    pred += s.w * v;
+    float av = std::fabs(v);
+    if (av > s.scale) {
+      // Rescale the weight so the prediction is unchanged in expectation (VW's normalized update).
+      if (s.scale > 0) s.w *= (s.scale / av) * (s.scale / av);
+      s.scale = av;
+    }
+    norm_x += (v / s.scale) * (v / s.scale);
+  }
+  norm_sum_ += weight * norm_x;
+  norm_count_ += weight;
+  double g = pred - cost;
+  if (g == 0) {
+    for (auto& [slot, v] : slots_) w_[slot].seen += static_cast<float>(v * v);
+    return;
+  }
+  double global = std::sqrt(norm_count_ / std::max(norm_sum_, 1e-12));
+  // Rates per slot and the total change of the prediction they would cause.
+  double change = 0;
+  for (auto& [slot, v] : slots_) {
+    Slot& s = w_[slot];
+    s.g2 += static_cast<float>(g * g * v * v);
+    double rate = o_.lr * global / (s.scale * std::sqrt(s.g2 + 1e-12));
+    change += rate * v * v;
+  }
+  for (auto& [slot, v] : slots_) w_[slot].seen += static_cast<float>(v * v);
+  double step = weight * change;
+  double shrink = step > 1.0 ? 1.0 / step : 1.0;  // safe: never overshoot the target
+  for (auto& [slot, v] : slots_) {
+    Slot& s = w_[slot];
+    double rate = o_.lr * global / (s.scale * std::sqrt(s.g2 + 1e-12));
+    s.w -= static_cast<float>(shrink * weight * rate * g * v);
+  }
+}
+
+bool LinearLearner::Widths(const Example& ex, std::vector<double>* widths) {
+  if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
+  widths->resize(ex.num_actions);
+  for (int a = 0; a < ex.num_actions; ++a) {
+    ActionSlots(ex, a);
+    double s = 0;
+    for (auto& [slot, v] : slots_) s += v * v / (1.0 + w_[slot].seen);
+    (*widths)[a] = std::sqrt(s);
+  }
+  return true;
+}
+
+bool LinearLearner::SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) {
+  std::vector<double> widths;
+  Predict(ex, costs);
+  Widths(ex, &widths);
+  for (int a = 0; a < ex.num_actions; ++a) (*costs)[a] += widths[a] * rng.Normal();
+  return true;
+}
+
+}  // namespace memory::policies

@@ -1,0 +1,176 @@
+#include "policies/policy.h"
+
+#include <cmath>
+
+#include "policies/explorers.h"
+#include "policies/learners.h"
+#include "policies/spec.h"
+
+namespace memory::policies {
+
+double Rng::Normal() {
+  // Box-Muller; one value per call keeps the stream simple and reproducible.
+  double u1 = Uniform();
+  double u2 = Uniform();
+  if (u1 < 1e-300) u1 = 1e-300;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+int Rng::Poisson1() {
+  // Knuth's method for mean 1.
+  double limit = 0.36787944117144233, p = 1.0;
+  int k = 0;
+  do {
+    ++k;
+    p *= Uniform();
+  } while (p > limit);
+  return k - 1;
+}
+
+Policy::Policy(std::unique_ptr<Explorer> explorer, std::unique_ptr<Learner> learner, uint64_t seed)
+    : explorer_(std::move(explorer)), learner_(std::move(learner)), rng_(seed) {}
+
+void Policy::Distribution(const Example& ex, std::vector<double>* probs) {
+  explorer_->Distribution(ex, *learner_, rng_, probs);
+}
+
+Choice Policy::Choose(const Example& ex) {
+  Distribution(ex, &probs_);
+  double u = rng_.Uniform();
+  int last = 0;
+  for (int a = 0; a < ex.num_actions; ++a) {
+    if (probs_[a] <= 0) continue;
+    last = a;
+    u -= probs_[a];
+    if (u < 0) return {a, probs_[a]};
+  }
+  return {last, probs_[last]};  // rounding: the last action with mass
+}
+
+void Policy::Learn(const Example& ex, int action, double cost, double probability) {
+  if (action < 0 || action >= ex.num_actions || !(probability > 0)) return;
+  explorer_->Learn(ex, *learner_, action, cost, probability, rng_);
+}
+
+std::string Policy::Spec() const { return explorer_->Spec() + "/" + learner_->Spec(); }
+
+std::string_view DefaultPolicySpec() { return "squarecb(gamma=10)/linear()"; }
+
+namespace {
+constexpr double kBig = 1e12;
+
+Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
+  if (t.name() == "linear") {
+    LinearOptions o;
+    long bits, interact, standardize, iw;
+    MEMORY_RETURN_IF_ERROR(t.GetInt("bits", o.bits, 4, 28, &bits));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("lr", o.lr, 1e-9, 1e6, &o.lr));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("interact", 1, 0, 1, &interact));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("standardize", 1, 0, 1, &standardize));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("iw", 1, 0, 1, &iw));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("init", 0, -kBig, kBig, &o.init));
+    MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
+    o.bits = static_cast<int>(bits);
+    o.interact = interact;
+    o.standardize = standardize;
+    o.importance = iw;
+    *out = std::make_unique<LinearLearner>(o);
+    return Status::OK();
+  }
+  if (t.name() == "ridge") {
+    RidgeOptions o;
+    long standardize, iw;
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("lambda", o.lambda, 1e-9, kBig, &o.lambda));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("standardize", 1, 0, 1, &standardize));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("iw", 0, 0, 1, &iw));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("init", 0, -kBig, kBig, &o.init));
+    MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
+    o.standardize = standardize;
+    o.importance = iw;
+    *out = std::make_unique<RidgeLearner>(o);
+    return Status::OK();
+  }
+  return Status::InvalidArgument("unknown learner '" + t.name() + "' (known: linear, ridge)");
+}
+
+Status ExplorerFromTerm(SpecTerm& t, std::unique_ptr<Explorer>* out) {
+  const std::string& n = t.name();
+  if (n == "greedy") {
+    *out = std::make_unique<GreedyExplorer>();
+  } else if (n == "egreedy") {
+    double e;
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("epsilon", 0.05, 0, 1, &e));
+    *out = std::make_unique<EpsilonGreedyExplorer>(e);
+  } else if (n == "efirst") {
+    long k;
+    MEMORY_RETURN_IF_ERROR(t.GetInt("n", 100, 0, 1L << 40, &k));
+    *out = std::make_unique<EpsilonFirstExplorer>(k);
+  } else if (n == "softmax") {
+    double l;
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("lambda", 10, 0, 1e6, &l));
+    *out = std::make_unique<SoftmaxExplorer>(l);
+  } else if (n == "squarecb") {
+    double g;
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("gamma", 10, 0, 1e9, &g));
+    *out = std::make_unique<SquareCbExplorer>(g);
+  } else if (n == "bag") {
+    long k;
+    MEMORY_RETURN_IF_ERROR(t.GetInt("n", 4, 1, 256, &k));
+    *out = std::make_unique<BagExplorer>(k);
+  } else if (n == "cover") {
+    long k;
+    double psi, eps;
+    MEMORY_RETURN_IF_ERROR(t.GetInt("n", 4, 1, 256, &k));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("psi", 1, 0, 1e6, &psi));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("epsilon", 0.05, 0, 1, &eps));
+    *out = std::make_unique<CoverExplorer>(k, psi, eps);
+  } else if (n == "linucb") {
+    double a;
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("alpha", 1, 0, 1e6, &a));
+    *out = std::make_unique<LinUcbExplorer>(a);
+  } else if (n == "thompson") {
+    double s;
+    long d;
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("scale", 1, 0, 1e6, &s));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("draws", 32, 1, 1 << 20, &d));
+    *out = std::make_unique<ThompsonExplorer>(s, d);
+  } else {
+    return Status::InvalidArgument("unknown exploration strategy '" + n +
+                                   "' (known: greedy, egreedy, efirst, softmax, squarecb, bag, cover, linucb, thompson)");
+  }
+  return t.CheckAllUsed();
+}
+}  // namespace
+
+Status MakeLearner(std::string_view spec, std::unique_ptr<Learner>* out) {
+  SpecTerm t;
+  MEMORY_RETURN_IF_ERROR(SpecTerm::Parse(spec, &t));
+  return LearnerFromTerm(t, out);
+}
+
+Status MakeExplorer(std::string_view spec, std::unique_ptr<Explorer>* out) {
+  SpecTerm t;
+  MEMORY_RETURN_IF_ERROR(SpecTerm::Parse(spec, &t));
+  return ExplorerFromTerm(t, out);
+}
+
+Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>* out) {
+  std::vector<std::string> parts = SplitSpec(spec);
+  if (parts.size() > 2)
+    return Status::InvalidArgument("bad policy spec '" + std::string(spec) +
+                                   "': expected explorer/learner, e.g. squarecb(gamma=10)/linear(bits=18)");
+  std::unique_ptr<Explorer> explorer;
+  MEMORY_RETURN_IF_ERROR(MakeExplorer(parts[0], &explorer));
+  SpecTerm et;
+  MEMORY_RETURN_IF_ERROR(SpecTerm::Parse(parts[0], &et));
+  bool needs_uncertainty = et.name() == "linucb" || et.name() == "thompson";
+  std::unique_ptr<Learner> learner;
+  MEMORY_RETURN_IF_ERROR(MakeLearner(parts.size() == 2 ? parts[1] : (needs_uncertainty ? "ridge" : "linear"), &learner));
+  if (needs_uncertainty && !learner->HasUncertainty())
+    return Status::InvalidArgument("bad policy spec '" + std::string(spec) + "': " + et.name() +
+                                   " needs a learner with uncertainty (ridge)");
+  *out = std::make_unique<Policy>(std::move(explorer), std::move(learner), seed);
+  return Status::OK();
+}
+
+}  // namespace memory::policies

@@ -1,0 +1,98 @@
+#include <cmath>
+#include <cstring>
+
+#include "policies/learners.h"
+#include "policies/spec.h"
+
+namespace memory::policies {
+
+std::string RidgeLearner::Spec() const {
+  return "ridge(lambda=" + FormatNumber(o_.lambda) + ",standardize=" + std::to_string(o_.standardize ? 1 : 0) +
+         ",iw=" + std::to_string(o_.importance ? 1 : 0) + ",init=" + FormatNumber(o_.init) + ")";
+}
+
+void RidgeLearner::Prepare(const Example& ex) {
+  if (dim_ < 0) {
+    uint32_t max_index = 0;
+    for (const Feature& f : ex.context)
+      if (f.index < OnlineStandardizer::kMaxDense) max_index = std::max(max_index, f.index + 1);
+    dim_ = static_cast<int>(max_index) + 1;  // + intercept
+  }
+  const std::vector<Feature>* feats = &tmp_;
+  if (o_.standardize) {
+    standardizer_.UpdateAndTransform(ex.context, &tmp_);
+  } else {
+    tmp_.assign(ex.context.begin(), ex.context.end());
+  }
+  x_.setZero(dim_);
+  x_[dim_ - 1] = 1.0;
+  for (const Feature& f : *feats)
+    if (static_cast<int>(f.index) < dim_ - 1) x_[f.index] += f.value;
+  cached_ = ContextKey::Of(ex.context);
+  cache_valid_ = true;
+}
+
+RidgeLearner::Model& RidgeLearner::ModelFor(const Example& ex, int a) {
+  auto fresh = [&](Model* m) {
+    if (m->theta.size() == dim_) return;
+    m->ainv = Eigen::MatrixXd::Identity(dim_, dim_) / o_.lambda;
+    m->b = Eigen::VectorXd::Zero(dim_);
+    m->theta = Eigen::VectorXd::Zero(dim_);
+  };
+  if (ex.action_features.empty()) {
+    if (static_cast<size_t>(a) >= by_id_.size()) by_id_.resize(a + 1);
+    fresh(&by_id_[a]);
+    return by_id_[a];
+  }
+  uint64_t key = 1469598103934665603ull;
+  for (const Feature& f : ex.action_features[a]) {
+    uint32_t bits;
+    std::memcpy(&bits, &f.value, sizeof bits);
+    key = (key ^ f.index) * 1099511628211ull;
+    key = (key ^ bits) * 1099511628211ull;
+  }
+  for (auto& [k, m] : by_key_)
+    if (k == key) return m;
+  by_key_.emplace_back(key, Model());
+  fresh(&by_key_.back().second);
+  return by_key_.back().second;
+}
+
+void RidgeLearner::Predict(const Example& ex, std::vector<double>* costs) {
+  Prepare(ex);
+  costs->resize(ex.num_actions);
+  for (int a = 0; a < ex.num_actions; ++a) (*costs)[a] = o_.init + ModelFor(ex, a).theta.dot(x_);
+}
+
+bool RidgeLearner::Widths(const Example& ex, std::vector<double>* widths) {
+  if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
+  widths->resize(ex.num_actions);
+  for (int a = 0; a < ex.num_actions; ++a) {
+    Model& m = ModelFor(ex, a);
+    ax_.noalias() = m.ainv * x_;
+    (*widths)[a] = std::sqrt(std::max(0.0, x_.dot(ax_)));
+  }
+  return true;
+}
+
+bool RidgeLearner::SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) {
+  std::vector<double> widths;
+  Predict(ex, costs);
+  Widths(ex, &widths);
+  for (int a = 0; a < ex.num_actions; ++a) (*costs)[a] += widths[a] * rng.Normal();
+  return true;
+}
+
+void RidgeLearner::Learn(const Example& ex, int action, double cost, double weight) {
+  if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
+  if (!o_.importance) weight = 1.0;
+  if (!(weight > 0)) return;
+  Model& m = ModelFor(ex, action);
+  ax_.noalias() = m.ainv * x_;
+  double denom = 1.0 + weight * x_.dot(ax_);
+  m.ainv.noalias() -= (weight / denom) * ax_ * ax_.transpose();
+  m.b += weight * (cost - o_.init) * x_;
+  m.theta.noalias() = m.ainv * m.b;
+}
+
+}  // namespace memory::policies
