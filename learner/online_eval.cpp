@@ -25,6 +25,31 @@ void MakeContext(const UserStream& s, size_t i, uint32_t* session_start, Context
 
 }  // namespace
 
+UserStream StreamFromEvents(std::string name, const std::vector<Event>& events, StreamVocabularies* v) {
+  UserStream s;
+  s.name = std::move(name);
+  const size_t n = events.size();
+  s.commands.reserve(n);
+  bool any_cwd = false, any_exit = false, any_ts = false, any_session = false, any_agent = false;
+  for (const Event& e : events) {
+    any_cwd |= !e.cwd.empty();
+    any_exit |= e.exit_code.has_value();
+    any_ts |= e.ts_us != 0;
+    any_session |= !e.session.empty();
+    any_agent |= !e.actor.empty() && e.actor != "human";
+  }
+  v->cwds.Intern("");  // id 0 = unknown
+  for (const Event& e : events) {
+    s.commands.push_back(v->commands.Intern(e.command));
+    if (any_cwd) s.cwds.push_back(v->cwds.Intern(e.cwd));
+    if (any_exit) s.exits.push_back(e.exit_code ? *e.exit_code : INT32_MIN);
+    if (any_ts) s.ts_us.push_back(e.ts_us);
+    if (any_session) s.sessions.push_back(v->sessions.Intern(e.session));
+    if (any_agent) s.agent.push_back(!e.actor.empty() && e.actor != "human");
+  }
+  return s;
+}
+
 double EvalResult::Macro(int i) const {
   if (users.empty()) return 0;
   double sum = 0;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "learner/model.h"
+#include "learner/vocabulary.h"
+#include "store/event.h"
 #include "store/status.h"
 
 namespace memory::learner {
@@ -24,6 +26,16 @@ struct UserStream {
   std::vector<uint32_t> sessions;   // interned session ids (position restarts per session)
   std::vector<uint8_t> agent;       // 1 = agent session
 };
+
+// Interning tables shared by all streams of one evaluation (ids must agree across users so a
+// population model's counts mean the same commands).
+struct StreamVocabularies {
+  Vocabulary commands, cwds, sessions;
+};
+
+// A stream from recorded events in the given order: exact command texts (tool name for tool
+// calls), with cwd, exit status, time, session and actor kept as context.
+UserStream StreamFromEvents(std::string name, const std::vector<Event>& events, StreamVocabularies* v);
 
 inline constexpr int kEvalKs[3] = {1, 3, 5};
 
