@@ -44,6 +44,7 @@ struct LinearOptions {
   bool standardize = true;
   bool importance = true;   // scale updates by the explorer's importance weight
   double init = 0;          // predicted cost before any data
+  double width_scale = 1;   // multiplies the diagonal widths (LinUCB, Thompson)
 };
 
 // Hashed linear regression on [context, action, context x action] features with VW-style
@@ -123,6 +124,34 @@ class RidgeLearner final : public Learner {
   std::vector<Feature> tmp_;
   Eigen::VectorXd x_;
   Eigen::VectorXd ax_;
+};
+
+// Chooses its model from the first example: exact ridge regression when the context is dense
+// and small (every index < max_dense), else the hashed linear model (text, large inputs).
+class AutoLearner final : public Learner {
+ public:
+  AutoLearner(int max_dense, RidgeOptions ridge, LinearOptions linear)
+      : max_dense_(max_dense), ridge_(ridge), linear_(linear) {}
+  void Predict(const Example& ex, std::vector<double>* costs) override { Pick(ex).Predict(ex, costs); }
+  void Learn(const Example& ex, int action, double cost, double weight) override {
+    Pick(ex).Learn(ex, action, cost, weight);
+  }
+  bool Widths(const Example& ex, std::vector<double>* widths) override { return Pick(ex).Widths(ex, widths); }
+  bool SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) override {
+    return Pick(ex).SampleCosts(ex, rng, costs);
+  }
+  bool HasUncertainty() const override { return true; }
+  std::unique_ptr<Learner> CloneFresh() const override {
+    return std::make_unique<AutoLearner>(max_dense_, ridge_, linear_);
+  }
+  std::string Spec() const override;
+
+ private:
+  Learner& Pick(const Example& ex);
+  int max_dense_;
+  RidgeOptions ridge_;
+  LinearOptions linear_;
+  std::unique_ptr<Learner> chosen_;
 };
 
 }  // namespace memory::policies

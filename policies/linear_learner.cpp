@@ -64,7 +64,7 @@ LinearLearner::LinearLearner(const LinearOptions& o)
 std::string LinearLearner::Spec() const {
   return "linear(bits=" + std::to_string(o_.bits) + ",lr=" + FormatNumber(o_.lr) +
          ",interact=" + std::to_string(o_.interact ? 1 : 0) + ",standardize=" + std::to_string(o_.standardize ? 1 : 0) +
-         ",iw=" + std::to_string(o_.importance ? 1 : 0) + ",init=" + FormatNumber(o_.init) + ")";
+         ",iw=" + std::to_string(o_.importance ? 1 : 0) + ",init=" + FormatNumber(o_.init) + ",width_scale=" + FormatNumber(o_.width_scale) + ")";
 }
 
 void LinearLearner::Prepare(const Example& ex) {
@@ -178,7 +178,7 @@ bool LinearLearner::Widths(const Example& ex, std::vector<double>* widths) {
     ActionSlots(ex, a);
     double s = 0;
     for (auto& [slot, v] : slots_) s += v * v / (1.0 + w_[slot].seen);
-    (*widths)[a] = std::sqrt(s);
+    (*widths)[a] = o_.width_scale * std::sqrt(s);
   }
   return true;
 }
@@ -189,6 +189,21 @@ bool LinearLearner::SampleCosts(const Example& ex, Rng& rng, std::vector<double>
   Widths(ex, &widths);
   for (int a = 0; a < ex.num_actions; ++a) (*costs)[a] += widths[a] * rng.Normal();
   return true;
+}
+
+std::string AutoLearner::Spec() const { return "auto(dense=" + std::to_string(max_dense_) + ")"; }
+
+Learner& AutoLearner::Pick(const Example& ex) {
+  if (chosen_) return *chosen_;
+  bool dense = true;
+  for (const Feature& f : ex.context)
+    if (f.index >= static_cast<uint32_t>(max_dense_)) dense = false;
+  if (dense) {
+    chosen_ = std::make_unique<RidgeLearner>(ridge_);
+  } else {
+    chosen_ = std::make_unique<LinearLearner>(linear_);
+  }
+  return *chosen_;
 }
 
 }  // namespace memory::policies

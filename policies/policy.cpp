@@ -54,10 +54,20 @@ void Policy::Learn(const Example& ex, int action, double cost, double probabilit
 
 std::string Policy::Spec() const { return explorer_->Spec() + "/" + learner_->Spec(); }
 
-std::string_view DefaultPolicySpec() { return "squarecb(gamma=10)/linear()"; }
+std::string_view DefaultPolicySpec() { return "linucb(alpha=0.3)/auto()"; }
 
 namespace {
 constexpr double kBig = 1e12;
+
+// What auto() uses: tuned on ../shared/cb-data and NL2Bash (see bench/results/bandit.md).
+RidgeOptions AutoRidgeOptions() { return RidgeOptions(); }
+LinearOptions AutoLinearOptions() {
+  LinearOptions o;
+  o.lr = 1;
+  o.init = 1;            // pessimistic: an action never seen to succeed is not preferred
+  o.width_scale = 0.02;  // diagonal widths are larger than exact ridge widths
+  return o;
+}
 
 Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
   if (t.name() == "linear") {
@@ -69,6 +79,7 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
     MEMORY_RETURN_IF_ERROR(t.GetInt("standardize", 1, 0, 1, &standardize));
     MEMORY_RETURN_IF_ERROR(t.GetInt("iw", 1, 0, 1, &iw));
     MEMORY_RETURN_IF_ERROR(t.GetDouble("init", 0, -kBig, kBig, &o.init));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("width_scale", 1, 0, kBig, &o.width_scale));
     MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
     o.bits = static_cast<int>(bits);
     o.interact = interact;
@@ -90,7 +101,14 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
     *out = std::make_unique<RidgeLearner>(o);
     return Status::OK();
   }
-  return Status::InvalidArgument("unknown learner '" + t.name() + "' (known: linear, ridge)");
+  if (t.name() == "auto") {
+    long dense;
+    MEMORY_RETURN_IF_ERROR(t.GetInt("dense", 256, 0, 4096, &dense));
+    MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
+    *out = std::make_unique<AutoLearner>(static_cast<int>(dense), AutoRidgeOptions(), AutoLinearOptions());
+    return Status::OK();
+  }
+  return Status::InvalidArgument("unknown learner '" + t.name() + "' (known: linear, ridge, auto)");
 }
 
 Status ExplorerFromTerm(SpecTerm& t, std::unique_ptr<Explorer>* out) {
@@ -164,8 +182,9 @@ Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>*
   SpecTerm et;
   MEMORY_RETURN_IF_ERROR(SpecTerm::Parse(parts[0], &et));
   bool needs_uncertainty = et.name() == "linucb" || et.name() == "thompson";
+  // LinUCB and Thompson default to auto(): exact ridge on small dense inputs, hashed otherwise.
   std::unique_ptr<Learner> learner;
-  MEMORY_RETURN_IF_ERROR(MakeLearner(parts.size() == 2 ? parts[1] : (needs_uncertainty ? "ridge" : "linear"), &learner));
+  MEMORY_RETURN_IF_ERROR(MakeLearner(parts.size() == 2 ? parts[1] : (needs_uncertainty ? "auto" : "linear"), &learner));
   if (needs_uncertainty && !learner->HasUncertainty())
     return Status::InvalidArgument("bad policy spec '" + std::string(spec) + "': " + et.name() +
                                    " needs a learner with uncertainty (ridge)");

@@ -121,20 +121,27 @@ class Policy {
 //   bag(n=4)                        online bootstrap over n learners (Poisson(1) weights)
 //   cover(n=4,psi=1,epsilon=0.05)   cover (Bietti et al.): n extra learners pushed towards
 //                                   actions the others neglect, probability floor
-//   linucb(alpha=1)                 optimism: cost − alpha · width; needs ridge()
-//   thompson(scale=1,draws=32)      posterior sampling (linear-Gaussian); needs ridge(); the
+//   linucb(alpha=1)                 optimism: cost − alpha · width; needs widths (ridge, auto,
+//                                   or linear's diagonal approximation)
+//   thompson(scale=1,draws=32)      posterior sampling (linear-Gaussian); needs widths; the
 //                                   reported probability is that of the mixture of `draws`
 //                                   posterior samples the action was drawn from
 // Learners:
-//   linear(bits=18,lr=0.5,l2=0,interact=1,standardize=1,iw=1)  hashed linear model: context,
-//       action and context × action features, adaptive normalized updates (like VW's default)
-//   ridge(lambda=1,standardize=1,iw=0)    exact ridge regression per action (Eigen)
+//   linear(bits=18,lr=0.5,interact=1,standardize=1,iw=1,init=0,width_scale=1)  hashed linear
+//       model: context, action and context × action features, adaptive normalized updates (like
+//       VW's default); init = predicted cost with no data; diagonal widths for LinUCB/Thompson
+//   ridge(lambda=1,standardize=1,iw=0,init=0)  exact ridge regression per action (Eigen) on the
+//       dense context (indices < 65536; the first example fixes the dimension)
+//   auto(dense=256)   ridge() when the first context has only indices < dense, else
+//                     linear(lr=1,init=1,width_scale=0.02) (text)
+// When the learner is omitted: linear() for most explorers, auto() for linucb and thompson.
 // Unknown names or parameters, malformed numbers and out-of-range values are InvalidArgument.
 Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>* out);
 Status MakeLearner(std::string_view spec, std::unique_ptr<Learner>* out);
 Status MakeExplorer(std::string_view spec, std::unique_ptr<Explorer>* out);
 
-// The recommended default for any problem (`memory eval bandit` without --policy).
+// The recommended default for any problem (`memory eval bandit` without --policy):
+// "linucb(alpha=0.3)/auto()".
 std::string_view DefaultPolicySpec();
 
 }  // namespace memory::policies
