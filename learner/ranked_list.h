@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <vector>
 
 #include "learner/model.h"
@@ -74,19 +75,21 @@ class RankedList {
       i = static_cast<uint32_t>(entries_.size());
       entries_.push_back({id, new_val});
       if (entries_.size() == kLinear + 1) {
-        for (uint32_t j = 0; j < entries_.size(); ++j) pos_.At(entries_[j].id, j) = j;
+        for (uint32_t j = 0; j < entries_.size(); ++j) SetPos(entries_[j].id, j);
       } else if (entries_.size() > kLinear) {
-        pos_.At(id, i) = i;
+        SetPos(id, i);
       }
     }
-    entries_[i].val = new_val;
-    while (i > 0 && entries_[i - 1].val <= new_val) {
-      entries_[i] = entries_[i - 1];
-      if (entries_.size() > kLinear) pos_.At(entries_[i].id, i) = i;
-      --i;
+    uint32_t j = i;
+    while (j > 0 && entries_[j - 1].val <= new_val) --j;
+    if (j < i) std::memmove(&entries_[j + 1], &entries_[j], (i - j) * sizeof(Entry));
+    entries_[j] = {id, new_val};
+    if (entries_.size() <= kLinear) return;
+    if (!use_hash_) {  // ids of moved entries are already inside dense_
+      for (uint32_t x = j; x <= i; ++x) dense_[entries_[x].id] = x;
+    } else {
+      for (uint32_t x = j; x <= i; ++x) hashed_.At(entries_[x].id, x) = x;
     }
-    entries_[i] = {id, new_val};
-    if (entries_.size() > kLinear) pos_.At(id, i) = i;
   }
   // Score of `id` (0 when absent).
   double Value(CommandId id) const {
@@ -99,7 +102,9 @@ class RankedList {
   void CopyFrom(const RankedList& other, double scale) {
     entries_ = other.entries_;
     for (Entry& e : entries_) e.val *= scale;
-    pos_ = other.pos_;
+    dense_ = other.dense_;
+    hashed_ = other.hashed_;
+    use_hash_ = other.use_hash_;
   }
 
  private:
@@ -111,10 +116,33 @@ class RankedList {
         if (entries_[i].id == id) return i;
       return kAbsent;
     }
-    return pos_.Get(id);
+    if (use_hash_) return hashed_.Get(id);
+    return id < dense_.size() ? dense_[id] : kAbsent;
+  }
+  // Positions live in a dense array indexed by id while ids stay within a few times the list's
+  // size (the usual case: ids are interned densely), else in a hash map.
+  void SetPos(CommandId id, uint32_t i) {
+    if (!use_hash_ && id >= dense_.size()) {
+      if (id + 1 <= 4 * entries_.size() + 64) {
+        dense_.resize(std::max<size_t>(id + 1, dense_.size() * 2), kAbsent);
+      } else {
+        use_hash_ = true;
+        for (uint32_t j = 0; j < dense_.size(); ++j)
+          if (dense_[j] != kAbsent) hashed_.At(j, dense_[j]) = dense_[j];
+        dense_.clear();
+        dense_.shrink_to_fit();
+      }
+    }
+    if (use_hash_) {
+      hashed_.At(id, i) = i;
+    } else {
+      dense_[id] = i;
+    }
   }
   std::vector<Entry> entries_;
-  FlatMap64 pos_;  // id -> index, kept once the list outgrows kLinear
+  std::vector<uint32_t> dense_;  // id -> index (kAbsent when not listed)
+  FlatMap64 hashed_;             // id -> index, when ids are sparse
+  bool use_hash_ = false;
 };
 
 class DecayRow {
