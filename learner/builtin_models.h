@@ -1,6 +1,7 @@
 // Constructors of the built-in models (internal to learner/; use NewModel() from model.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,19 @@ struct PpmOptions {
   int skip = 0;           // 1: also blend the context "command two back" alone (before order 2)
 };
 std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o);
+
+class DecayRow;
+// One row of a "ppm" model: slot 0 is the order-0 row (key 0, n 0); slot j in 1..order holds the
+// rows of contexts of j commands (key = ContextKey); slot order+1 the skip rows.
+struct PpmRowView {
+  int slot;
+  uint64_t key;
+  const DecayRow* scores;
+  double n;
+};
+// Visits every row of `m` when it is a "ppm" model (and sets *options); false otherwise.
+bool ForEachPpmRow(const NextCommandModel& m, const std::function<void(const PpmRowView&)>& fn,
+                   PpmOptions* options);
 
 struct MixtureOptions {
   double rate = 0.3;      // learning rate of the member weights (multiplicative, on log loss)

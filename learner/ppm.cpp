@@ -6,12 +6,12 @@
 //   P_j(c) = lambda_j * score_j(c) / sum_j + (1 - lambda_j) * P_{j-1}(c),
 //   lambda_j = n_j / (n_j + escape * d_j).
 #include <algorithm>
+#include <functional>
 
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
 
 namespace memory::learner {
-namespace {
 
 class PpmModel final : public NextCommandModel {
  public:
@@ -66,6 +66,15 @@ class PpmModel final : public NextCommandModel {
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<PpmModel>(*this); }
 
+  const PpmOptions& options() const { return o_; }
+  void ForEachRow(const std::function<void(const PpmRowView&)>& fn) const {
+    fn({0, 0, &base_, 0});
+    for (int slot = 1; slot < static_cast<int>(rows_.size()); ++slot)
+      index_[slot].ForEach([&](uint64_t key, uint32_t r) {
+        fn({slot, key, &rows_[slot][r].scores, rows_[slot][r].n});
+      });
+  }
+
  private:
   int SkipSlot() const { return o_.order + 1; }
   static uint64_t SkipKey(const Context& ctx) { return ctx.prev(2) * 0x9E3779B97F4A7C15ULL + 7; }
@@ -102,8 +111,15 @@ class PpmModel final : public NextCommandModel {
   std::vector<Prediction> scored_;
 };
 
-}  // namespace
-
 std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o) { return std::make_unique<PpmModel>(o); }
+
+bool ForEachPpmRow(const NextCommandModel& m, const std::function<void(const PpmRowView&)>& fn,
+                   PpmOptions* options) {
+  const auto* p = dynamic_cast<const PpmModel*>(&m);
+  if (p == nullptr) return false;
+  if (options) *options = p->options();
+  p->ForEachRow(fn);
+  return true;
+}
 
 }  // namespace memory::learner

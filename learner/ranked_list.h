@@ -45,6 +45,11 @@ class FlatMap64 {
     }
   }
   size_t size() const { return size_; }
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const Slot& s : slots_)
+      if (s.key != kEmpty) fn(s.key, s.value);
+  }
 
  private:
   struct Slot { uint64_t key; uint32_t value; };

@@ -20,7 +20,7 @@ struct RunResult {
   std::string out;  // stdout + stderr
 };
 
-RunResult Run(const std::string& args, const std::string& stdin_text = "") {
+RunResult RunMemory(const std::string& args, const std::string& stdin_text = "") {
   std::string dir = ::testing::TempDir();
   std::string in = dir + "/intent_stdin.txt";
   { std::ofstream f(in); f << stdin_text; }
@@ -60,17 +60,17 @@ TEST(CliEvalIntentTest, BadInputGivesAClearErrorAndExit2) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args);
-    RunResult r = Run(c.args);
+    RunResult r = RunMemory(c.args);
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("internal error"), std::string::npos) << r.out;
   }
-  EXPECT_NE(Run("eval intent --format purdue").exit_code, 0);  // no files
+  EXPECT_NE(RunMemory("eval intent --format purdue").exit_code, 0);  // no files
 }
 
 TEST(CliEvalIntentTest, SmallFileJson) {
   std::string a = WriteFile("intent_user_a", "ls\ncd\nls\ncd\nls\n");
-  RunResult r = Run("eval intent --format purdue --model markov --json " + a);
+  RunResult r = RunMemory("eval intent --format purdue --model markov --json " + a);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["events"], 5);
@@ -89,7 +89,7 @@ TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
   if (users.empty()) GTEST_SKIP();
   EvalResult lib;
   ASSERT_TRUE(EvaluateOnline("ipam(alpha=0.8)", users, {}, 5, &lib).ok());
-  RunResult r = Run("eval intent --format purdue --model 'ipam(alpha=0.8)' --json " + dir);
+  RunResult r = RunMemory("eval intent --format purdue --model 'ipam(alpha=0.8)' --json " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["users"], 4);  // README.md is skipped

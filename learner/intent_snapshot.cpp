@@ -1,0 +1,334 @@
+#include "learner/intent_snapshot.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
+#include "learner/template.h"
+
+namespace memory::learner {
+namespace {
+
+constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '1'};
+constexpr uint32_t kEndianMark = 0x01020304;
+
+struct Header {
+  char magic[8];
+  uint32_t endian;
+  uint32_t order;
+  double decay, escape, base_decay;
+  int32_t candidates;
+  uint32_t num_commands;
+  uint64_t num_rows;       // including the order-0 row (row 0)
+  uint64_t num_entries;
+  int64_t watermark_us;
+  int64_t events;
+  uint64_t rows_off, entries_off, text_off_off, text_index_off, text_off, file_size;
+};
+
+struct RowRec {
+  uint64_t key;
+  uint32_t first;          // index of the first entry
+  uint32_t count;          // entries stored (best first)
+  double distinct;         // followers seen (before truncation)
+  double n;                // times the context was seen
+  double sum;              // sum of all decayed scores (before truncation)
+};
+
+struct EntryRec {
+  uint32_t id;
+  uint32_t pad;
+  double score;            // decayed score
+};
+
+template <typename T>
+void Put(std::string* out, const T& v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+}  // namespace
+
+std::string PredictModelSpec() { return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12)"; }
+
+std::string SessionKeyOf(const Event& e) { return e.session.empty() ? "cwd:" + e.cwd : e.session; }
+
+IntentTrainer::IntentTrainer(const std::string& spec) {
+  status_ = NewModel(spec, &model_);
+  if (status_.ok() && !ForEachPpmRow(*model_, [](const PpmRowView&) {}, nullptr))
+    status_ = Status::InvalidArgument("the predict model must be a ppm model, not " + spec);
+}
+
+void IntentTrainer::Add(const Event& e) {
+  if (!status_.ok() || e.command.empty()) return;
+  CommandId id = templates_.Intern(e.kind == EventKind::kToolCall ? e.command : CommandTemplate(e.command));
+  if (id >= display_.size()) display_.resize(id + 1);
+  display_[id] = e.command;
+  std::vector<CommandId>& h = sessions_[SessionKeyOf(e)];
+  Context ctx;
+  ctx.history = h;
+  model_->Learn(ctx, id);
+  h.push_back(id);
+  if (h.size() > 16) h.erase(h.begin(), h.begin() + 8);
+  ++events_;
+  watermark_us_ = std::max(watermark_us_, e.ts_us);
+}
+
+Status IntentTrainer::Write(const std::string& path, int max_entries) const {
+  MEMORY_RETURN_IF_ERROR(status_);
+  PpmOptions o;
+  std::vector<RowRec> rows;
+  std::vector<EntryRec> entries;
+  RowRec base{};
+  std::vector<EntryRec> base_entries;
+  ForEachPpmRow(
+      *model_,
+      [&](const PpmRowView& v) {
+        if (v.slot > o.order) return;  // skip rows are not served
+        RowRec r{v.key, 0, 0, static_cast<double>(v.scores->size()), v.n, v.scores->Sum()};
+        std::vector<EntryRec>* dst = &entries;
+        size_t limit = static_cast<size_t>(max_entries);
+        if (v.slot == 0) {
+          dst = &base_entries;
+          limit = std::max<size_t>(limit, 256);
+        }
+        r.first = static_cast<uint32_t>(dst->size());
+        for (const auto& e : v.scores->ranked().entries()) {
+          if (r.count >= limit) break;
+          dst->push_back({e.id, 0, e.val * v.scores->scale()});
+          ++r.count;
+        }
+        if (v.slot == 0) base = r;
+        else rows.push_back(r);
+      },
+      &o);
+  // Row 0 is the order-0 row; its entries come first.
+  for (RowRec& r : rows) r.first += static_cast<uint32_t>(base_entries.size());
+  std::sort(rows.begin(), rows.end(), [](const RowRec& a, const RowRec& b) { return a.key < b.key; });
+  base.first = 0;
+
+  const uint32_t nc = static_cast<uint32_t>(templates_.size());
+  std::vector<uint64_t> text_offsets;
+  std::string texts;
+  for (CommandId i = 0; i < nc; ++i) {
+    text_offsets.push_back(texts.size());
+    texts += templates_.Text(i);
+    text_offsets.push_back(texts.size());
+    texts += display_[i];
+  }
+  text_offsets.push_back(texts.size());
+  std::vector<uint32_t> index(nc);
+  for (uint32_t i = 0; i < nc; ++i) index[i] = i;
+  std::sort(index.begin(), index.end(),
+            [&](uint32_t a, uint32_t b) { return templates_.Text(a) < templates_.Text(b); });
+
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.endian = kEndianMark;
+  h.order = static_cast<uint32_t>(o.order);
+  h.decay = o.decay;
+  h.escape = o.escape;
+  h.base_decay = o.base_decay;
+  h.candidates = o.candidates;
+  h.num_commands = nc;
+  h.num_rows = rows.size() + 1;
+  h.num_entries = base_entries.size() + entries.size();
+  h.watermark_us = watermark_us_;
+  h.events = events_;
+  h.rows_off = sizeof(Header);
+  h.entries_off = h.rows_off + h.num_rows * sizeof(RowRec);
+  h.text_off_off = h.entries_off + h.num_entries * sizeof(EntryRec);
+  h.text_index_off = h.text_off_off + text_offsets.size() * sizeof(uint64_t);
+  h.text_off = h.text_index_off + index.size() * sizeof(uint32_t);
+  h.file_size = h.text_off + texts.size();
+
+  std::string out;
+  out.reserve(h.file_size);
+  Put(&out, h);
+  Put(&out, base);
+  for (const RowRec& r : rows) Put(&out, r);
+  for (const EntryRec& e : base_entries) Put(&out, e);
+  for (const EntryRec& e : entries) Put(&out, e);
+  for (uint64_t off : text_offsets) Put(&out, off);
+  for (uint32_t i : index) Put(&out, i);
+  out += texts;
+
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
+    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!f.flush()) return Status::IOError(tmp + ": write failed");
+  }
+  ::chmod(tmp.c_str(), 0600);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = Status::IOError(path + ": rename failed: " + std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return Status::OK();
+}
+
+struct IntentSnapshot::Impl {
+  const char* base = nullptr;
+  size_t size = 0;
+  const Header* h = nullptr;
+  const RowRec* rows = nullptr;
+  const EntryRec* entries = nullptr;
+  const uint64_t* text_offsets = nullptr;
+  const uint32_t* index = nullptr;
+  const char* texts = nullptr;
+
+  const RowRec* FindRow(uint64_t key) const {
+    const RowRec* lo = rows + 1;
+    const RowRec* hi = rows + h->num_rows;
+    const RowRec* it = std::lower_bound(lo, hi, key, [](const RowRec& r, uint64_t k) { return r.key < k; });
+    return (it != hi && it->key == key) ? it : nullptr;
+  }
+  static double Score(const EntryRec* e, const RowRec& r, CommandId id) {
+    for (uint32_t i = 0; i < r.count; ++i)
+      if (e[r.first + i].id == id) return e[r.first + i].score;
+    return 0;
+  }
+};
+
+IntentSnapshot::~IntentSnapshot() {
+  if (impl_ && impl_->base) ::munmap(const_cast<char*>(impl_->base), impl_->size);
+}
+
+Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnapshot>* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound(path);
+    return Status::IOError(path + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Status::IOError(path + ": " + std::strerror(errno));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  auto bad = [&](const char* what) { return Status::Corruption(path + ": " + what); };
+  if (size < sizeof(Header)) {
+    ::close(fd);
+    return bad("too short for an intent snapshot");
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) return Status::IOError(path + ": mmap: " + std::strerror(errno));
+  std::unique_ptr<IntentSnapshot> s(new IntentSnapshot());
+  s->impl_ = std::make_unique<Impl>();
+  Impl& m = *s->impl_;
+  m.base = static_cast<const char*>(p);
+  m.size = size;
+  m.h = reinterpret_cast<const Header*>(m.base);
+  const Header& h = *m.h;
+  if (std::memcmp(h.magic, kMagic, 8) != 0 || h.endian != kEndianMark) return bad("not an intent snapshot");
+  if (h.file_size != size || h.num_rows < 1 || h.order > 8 || h.rows_off != sizeof(Header) ||
+      h.entries_off != h.rows_off + h.num_rows * sizeof(RowRec) ||
+      h.text_off_off != h.entries_off + h.num_entries * sizeof(EntryRec) ||
+      h.text_index_off != h.text_off_off + (2ull * h.num_commands + 1) * sizeof(uint64_t) ||
+      h.text_off != h.text_index_off + static_cast<uint64_t>(h.num_commands) * sizeof(uint32_t) ||
+      h.text_off > size)
+    return bad("inconsistent header (truncated or damaged file)");
+  m.rows = reinterpret_cast<const RowRec*>(m.base + h.rows_off);
+  m.entries = reinterpret_cast<const EntryRec*>(m.base + h.entries_off);
+  m.text_offsets = reinterpret_cast<const uint64_t*>(m.base + h.text_off_off);
+  m.index = reinterpret_cast<const uint32_t*>(m.base + h.text_index_off);
+  m.texts = m.base + h.text_off;
+  const uint64_t text_size = size - h.text_off;
+  for (uint64_t i = 0; i < h.num_rows; ++i) {
+    const RowRec& r = m.rows[i];
+    if (static_cast<uint64_t>(r.first) + r.count > h.num_entries) return bad("row points past the entries");
+  }
+  for (uint64_t i = 0; i < h.num_entries; ++i)
+    if (m.entries[i].id >= h.num_commands) return bad("entry names an unknown command");
+  for (uint64_t i = 0; i < 2ull * h.num_commands; ++i)
+    if (m.text_offsets[i] > m.text_offsets[i + 1] || m.text_offsets[i + 1] > text_size) return bad("bad text offsets");
+  for (uint32_t i = 0; i < h.num_commands; ++i)
+    if (m.index[i] >= h.num_commands) return bad("bad text index");
+  *out = std::move(s);
+  return Status::OK();
+}
+
+int64_t IntentSnapshot::watermark_us() const { return impl_->h->watermark_us; }
+int64_t IntentSnapshot::events() const { return impl_->h->events; }
+size_t IntentSnapshot::commands() const { return impl_->h->num_commands; }
+std::string IntentSnapshot::model() const {
+  const Header& h = *impl_->h;
+  return "ppm(order=" + std::to_string(h.order) + ",decay=" + FormatNumber(h.decay) + ",escape=" +
+         FormatNumber(h.escape) + ",base_decay=" + FormatNumber(h.base_decay) +
+         ",candidates=" + std::to_string(h.candidates) + ")";
+}
+
+std::string_view IntentSnapshot::TemplateText(CommandId id) const {
+  const uint64_t* o = impl_->text_offsets + 2ull * id;
+  return std::string_view(impl_->texts + o[0], o[1] - o[0]);
+}
+std::string_view IntentSnapshot::DisplayText(CommandId id) const {
+  const uint64_t* o = impl_->text_offsets + 2ull * id + 1;
+  return std::string_view(impl_->texts + o[0], o[1] - o[0]);
+}
+
+CommandId IntentSnapshot::Find(std::string_view t) const {
+  const uint32_t* lo = impl_->index;
+  const uint32_t* hi = lo + impl_->h->num_commands;
+  const uint32_t* it = std::lower_bound(lo, hi, t, [&](uint32_t id, std::string_view k) { return TemplateText(id) < k; });
+  return (it != hi && TemplateText(*it) == t) ? *it : kNoCommand;
+}
+
+void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Prediction>* out,
+                             std::vector<int>* order_used) const {
+  out->clear();
+  if (order_used) order_used->clear();
+  const Impl& m = *impl_;
+  const Header& h = *m.h;
+  const RowRec& base = m.rows[0];
+  if (base.count == 0 || base.sum <= 0) return;
+  struct Active { const RowRec* row; double lambda; int order; };
+  std::vector<Active> active;
+  int n = std::min<int>(static_cast<int>(h.order), static_cast<int>(ctx.history.size()));
+  for (int j = 1; j <= n; ++j) {
+    if (ctx.prev(j) == kNoCommand) break;  // unknown command: longer contexts cannot exist
+    const RowRec* r = m.FindRow(ContextKey(ctx, j));
+    if (r == nullptr || r->sum <= 0) continue;
+    active.push_back({r, r->n / (r->n + h.escape * r->distinct), j});
+  }
+  std::vector<CommandId> cands;
+  auto take = [&](const RowRec& r) {
+    for (uint32_t i = 0; i < r.count && static_cast<int>(i) < h.candidates; ++i) {
+      CommandId c = m.entries[r.first + i].id;
+      if (std::find(cands.begin(), cands.end(), c) == cands.end()) cands.push_back(c);
+    }
+  };
+  for (size_t a = active.size(); a-- > 0;) take(*active[a].row);
+  take(base);
+  std::vector<std::pair<Prediction, int>> scored;
+  const double base_inv = 1.0 / base.sum;
+  for (CommandId c : cands) {
+    double p = Impl::Score(m.entries, base, c) * base_inv;
+    int used = 0;
+    for (const Active& a : active) {
+      double s = Impl::Score(m.entries, *a.row, c);
+      if (s > 0) used = a.order;
+      p = a.lambda * s * (1.0 / a.row->sum) + (1 - a.lambda) * p;
+    }
+    scored.push_back({{c, p}, used});
+  }
+  size_t keep = std::min(k, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(),
+                    [](const auto& a, const auto& b) { return a.first.prob > b.first.prob; });
+  for (size_t i = 0; i < keep; ++i) {
+    out->push_back(scored[i].first);
+    if (order_used) order_used->push_back(scored[i].second);
+  }
+}
+
+}  // namespace memory::learner

@@ -1,0 +1,79 @@
+// The intent model as `memory predict` serves it: a compact, memory-mapped snapshot of a trained
+// "ppm" model over command templates, so a prediction reads a handful of rows and never the whole
+// store or a deserialised model.
+//
+// File (<db>/models/intent.snap, written atomically): header, order-0 row, context rows sorted by
+// key (each truncated to its best `max_entries` followers, keeping the row's full count, distinct
+// count and sum so blending stays as in training), template texts with the newest concrete command
+// of each, and an index sorted by template text.
+//
+// IntentTrainer learns from events in time order (sessions may interleave: each session keeps its
+// own history), then writes a snapshot.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "learner/model.h"
+#include "learner/vocabulary.h"
+#include "store/event.h"
+#include "store/status.h"
+
+namespace memory::learner {
+
+// Spec of the model `memory predict` trains (a "ppm" spec).
+std::string PredictModelSpec();
+
+class IntentTrainer {
+ public:
+  explicit IntentTrainer(const std::string& spec = PredictModelSpec());
+  Status status() const { return status_; }
+  // Learns `e` (events must come oldest first).
+  void Add(const Event& e);
+  int64_t events() const { return events_; }
+  // Writes the snapshot atomically (temporary file + rename).
+  Status Write(const std::string& path, int max_entries = 32) const;
+
+ private:
+  Status status_;
+  std::unique_ptr<NextCommandModel> model_;
+  Vocabulary templates_;
+  std::vector<std::string> display_;  // newest concrete command per template
+  std::unordered_map<std::string, std::vector<CommandId>> sessions_;
+  int64_t events_ = 0;
+  int64_t watermark_us_ = 0;
+};
+
+// Key under which an event's session history is kept: the session id, else its cwd.
+std::string SessionKeyOf(const Event& e);
+
+class IntentSnapshot {
+ public:
+  // Maps and validates the file. NotFound when missing; Corruption when malformed.
+  static Status Open(const std::string& path, std::unique_ptr<IntentSnapshot>* out);
+  ~IntentSnapshot();
+
+  int64_t watermark_us() const;   // time of the newest event learned
+  int64_t events() const;         // events learned
+  size_t commands() const;        // distinct templates
+  std::string model() const;      // spec it was trained with
+
+  CommandId Find(std::string_view template_text) const;  // kNoCommand when unknown
+  std::string_view TemplateText(CommandId id) const;
+  std::string_view DisplayText(CommandId id) const;
+
+  // Same blend as the "ppm" model on the stored rows. *order_used (may be null) gets, per
+  // prediction, the longest context order whose row lists it (0 = overall frequency).
+  void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out, std::vector<int>* order_used) const;
+
+ private:
+  IntentSnapshot() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace memory::learner
