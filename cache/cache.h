@@ -53,7 +53,7 @@ class Policy {
  public:
   virtual ~Policy() = default;
 
-  // Canonical spec with every parameter, e.g. "wtinylfu(window=0.01,doorkeeper=1,climb=0)":
+  // Canonical spec with every parameter, e.g. "wtinylfu(window=0.01,...,adapt=ghost,...)":
   // NewPolicy(Name(), capacity()) builds an equivalent policy.
   virtual std::string Name() const = 0;
   size_t capacity() const { return capacity_; }
@@ -96,12 +96,16 @@ class Policy {
 };
 
 // Builds a policy from a spec: "lru", "arc", "min", "wtinylfu" or with parameters, e.g.
-// "wtinylfu(window=0.01,doorkeeper=1,climb=1)". Parameters:
-//   wtinylfu: window   share of capacity for the admission window, in (0, 1)      (0.01)
-//             protected share of the main area kept for proven keys, in (0, 1)  (0.8)
-//             doorkeeper 0|1: a Bloom filter absorbs first accesses              (1)
-//             climb   0|1: hill-climb the window size from sampled hit ratios    (1)
-//             sample  sketch reset period, in multiples of capacity             (10)
+// "wtinylfu(window=0.01,adapt=climb)". Parameters:
+//   wtinylfu: window   initial share of capacity for the admission window, in (0, 1) (0.01)
+//             protected share of the main area kept for proven keys, in (0, 1)     (0.8)
+//             doorkeeper 0|1: a Bloom filter absorbs first accesses                 (0)
+//             adapt   how the window size moves: none; climb (Caffeine's hill climber on
+//                     sampled hit ratios); ghost (ARC's rule: a returning key that the
+//                     window rejected grows the window, one the main area evicted shrinks it)
+//                                                                                   (ghost)
+//             sample  sketch aging period, in multiples of capacity                (10)
+//             climb_sample  hill-climber sample period, multiples of capacity      (10)
 //   min:      bypass  0|1: a new key may itself be the one evicted (Caffeine's Clairvoyant) (1)
 // InvalidArgument naming the spec for unknown names, unknown or malformed parameters, and for
 // capacity 0.

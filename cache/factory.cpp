@@ -108,13 +108,20 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
         MEMORY_RETURN_IF_ERROR(OpenShare(spec, k, o.protected_share));
       } else if (k == "doorkeeper") {
         MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.doorkeeper));
-      } else if (k == "climb") {
-        MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.climb));
-      } else if (k == "sample") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sample));
-        if (!(o.sample >= 0.01 && o.sample <= 1000))
+      } else if (k == "adapt") {
+        using A = WTinyLfuOptions::Adapt;
+        if (v == "none") o.adapt = A::kNone;
+        else if (v == "climb") o.adapt = A::kClimb;
+        else if (v == "ghost") o.adapt = A::kGhost;
+        else
           return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sample must lie in [0.01, 1000]");
+                                         "': parameter adapt must be none, climb or ghost");
+      } else if (k == "sample" || k == "climb_sample") {
+        double* d = k == "sample" ? &o.sample : &o.climb_sample;
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, d));
+        if (!(*d >= 0.01 && *d <= 1000))
+          return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k +
+                                         " must lie in [0.01, 1000]");
       } else {
         return unknown(k);
       }

@@ -10,9 +10,10 @@ namespace memory::cache {
 struct WTinyLfuOptions {
   double window = 0.01;
   double protected_share = 0.8;
-  bool doorkeeper = true;
-  bool climb = true;
-  double sample = 10.0;
+  bool doorkeeper = false;
+  enum class Adapt { kNone, kClimb, kGhost } adapt = Adapt::kGhost;
+  double sample = 10.0;        // sketch aging period, multiples of capacity
+  double climb_sample = 10.0;  // hill-climber sample period, multiples of capacity
 };
 
 std::unique_ptr<Policy> NewLru(size_t capacity);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cache/flat_map.h"
 #include "cache/frequency_sketch.h"
@@ -15,7 +16,7 @@
 namespace memory::cache {
 namespace {
 
-enum : uint8_t { kWindow, kProbation, kProtected };
+enum : uint8_t { kWindow, kProbation, kProtected, kGhostWindow, kGhostMain };
 
 constexpr double kStepPercent = 0.0625;   // climber step, share of capacity
 constexpr double kStepDecay = 0.98;
@@ -30,23 +31,29 @@ class WTinyLfu final : public Policy {
         pool_(capacity),
         sketch_(capacity, static_cast<size_t>(o.sample * double(capacity)), o.doorkeeper) {
     for (auto& l : list_) l = pool_.NewList();
+    climb_period_ = std::max<size_t>(16, size_t(o.climb_sample * double(capacity)));
     SetMaxima(o.window);
     step_ = -kStepPercent * double(capacity_);
   }
 
   std::string Name() const override {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "wtinylfu(window=%g,protected=%g,doorkeeper=%d,climb=%d,sample=%g)",
-                  opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.climb ? 1 : 0,
-                  opt_.sample);
+    static const char* kAdapt[] = {"none", "climb", "ghost"};
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "wtinylfu(window=%g,protected=%g,doorkeeper=%d,adapt=%s,sample=%g,climb_sample=%g)",
+                  opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0,
+                  kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample);
     return buf;
   }
-  size_t size() const override { return map_.size(); }
-  bool Contains(Key key) const override { return map_.Find(key) != FlatMap::kAbsent; }
+  size_t size() const override { return len_[kWindow] + len_[kProbation] + len_[kProtected]; }
+  bool Contains(Key key) const override {
+    uint32_t n = map_.Find(key);
+    return n != FlatMap::kAbsent && pool_[n].tag <= kProtected;
+  }
 
   bool Remove(Key key) override {
     uint32_t n = map_.Find(key);
-    if (n == FlatMap::kAbsent) return false;
+    if (n == FlatMap::kAbsent || pool_[n].tag > kProtected) return false;
     Drop(n);
     return true;
   }
@@ -56,7 +63,7 @@ class WTinyLfu final : public Policy {
     double share = double(max_window_) / double(capacity_);
     capacity_ = capacity;
     SetMaxima(share);
-    while (map_.size() > capacity_) {
+    while (size() > capacity_) {
       uint32_t v = AnyVictim();
       if (evicted) evicted->push_back(pool_[v].key);
       ++stats_.evictions;
@@ -73,6 +80,11 @@ class WTinyLfu final : public Policy {
     sketch_.Record(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
+    if (n != FlatMap::kAbsent && pool_[n].tag > kProtected) {  // a ghost: adapt, then a miss
+      GhostHit(pool_[n].tag);
+      Drop(n);
+      n = FlatMap::kAbsent;
+    }
     if (n != FlatMap::kAbsent) {
       r.hit = true;
       switch (pool_[n].tag) {
@@ -91,7 +103,7 @@ class WTinyLfu final : public Policy {
       map_.Put(key, n);
       Rebalance(&r);
     }
-    if (opt_.climb) Climb(r.hit);
+    if (opt_.adapt == WTinyLfuOptions::Adapt::kClimb) Climb(r.hit);
     return r;
   }
 
@@ -109,14 +121,14 @@ class WTinyLfu final : public Policy {
     while (len_[kWindow] > max_window_) {
       uint32_t cand = pool_.Front(list_[kWindow]);
       Move(cand, kProbation);
-      if (map_.size() > capacity_) {
+      if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
-        uint32_t out = sketch_.Frequency(pool_[cand].key) > sketch_.Frequency(pool_[victim].key)
-                           ? victim : cand;
-        Evict(out, r);
+        int fc = sketch_.Frequency(pool_[cand].key), fv = sketch_.Frequency(pool_[victim].key);
+        bool admit = fc > fv ;
+        Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
     }
-    while (map_.size() > capacity_) Evict(AnyVictim(), r);
+    while (size() > capacity_) Evict(AnyVictim(), kGhostMain, r);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
 
@@ -126,21 +138,51 @@ class WTinyLfu final : public Policy {
     return list_[kProbation];  // unreachable while the map is not empty
   }
 
-  void Evict(uint32_t n, AccessResult* r) {
+  // Removes resident node n; with ghost adaptation its key is remembered in `ghost` (the window
+  // ghost for rejected candidates, the main ghost for keys the main area pushed out).
+  void Evict(uint32_t n, uint8_t ghost, AccessResult* r) {
     if (r && !r->evicted) {  // the first eviction of an access is reported (and counted) by Access
       r->evicted = true;
       r->victim = pool_[n].key;
     } else {
       ++stats_.evictions;
     }
-    Drop(n);
+    if (opt_.adapt != WTinyLfuOptions::Adapt::kGhost) {
+      Drop(n);
+      return;
+    }
+    Move(n, ghost);
+    while (len_[kGhostWindow] + len_[kGhostMain] > capacity_) {
+      uint8_t from = len_[kGhostWindow] > len_[kGhostMain] ? kGhostWindow : kGhostMain;
+      Drop(pool_.Front(list_[from]));
+    }
+  }
+
+  // ARC's adaptation applied to the window: a key rejected from the window that comes back
+  // says the window is too small; a key the main area evicted that comes back says the main
+  // area is. Steps are proportional to the other ghost list's size, as in ARC.
+  void GhostHit(uint8_t tag) {
+    if (capacity_ < 3) return;
+    size_t gw = std::max<size_t>(len_[kGhostWindow], 1), gm = std::max<size_t>(len_[kGhostMain], 1);
+    if (tag == kGhostWindow) {
+      size_t room = capacity_ - 1 > max_window_ ? capacity_ - 1 - max_window_ : 0;
+      size_t q = std::min(std::max<size_t>(gm / gw, 1), room);
+      max_window_ += q;
+    } else {
+      size_t q = std::min(std::max<size_t>(gw / gm, 1), max_window_ - 1);
+      max_window_ -= q;
+    }
+    size_t main = capacity_ - max_window_;
+    max_protected_ = static_cast<size_t>(std::floor(double(main) * opt_.protected_share + 1e-9));
+    while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
+    while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
 
   // Caffeine's hill climber: after each sample, keep moving the window size in the direction
   // that raised the hit ratio; restart big steps when the hit ratio changes a lot.
   void Climb(bool hit) {
     sample_hits_ += hit;
-    if (++sample_requests_ < sketch_.sample_period()) return;
+    if (++sample_requests_ < climb_period_) return;
     double rate = double(sample_hits_) / double(sample_requests_);
     double change = rate - previous_rate_;
     double amount = change >= 0 ? step_ : -step_;
@@ -183,8 +225,8 @@ class WTinyLfu final : public Policy {
   FlatMap map_;
   NodePool pool_;
   FrequencySketch sketch_;
-  uint32_t list_[3];
-  size_t len_[3] = {0, 0, 0};
+  uint32_t list_[5];
+  size_t len_[5] = {0, 0, 0, 0, 0};
   size_t max_window_ = 1;
   size_t max_protected_ = 0;
   // Hill climber state.
@@ -192,6 +234,7 @@ class WTinyLfu final : public Policy {
   double previous_rate_ = 0;
   size_t sample_hits_ = 0;
   size_t sample_requests_ = 0;
+  size_t climb_period_ = 0;
 };
 
 }  // namespace

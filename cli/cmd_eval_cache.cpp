@@ -112,7 +112,7 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
   std::printf("policy     %s, capacity %zu", r.policy.c_str(), r.capacity);
   if (r.area_capacity) std::printf(" (main %zu + prefetch area %zu)", r.main_capacity, r.area_capacity);
   std::printf("\nhit ratio  %.2f %%  (%llu hits, %llu misses, %llu evictions)\n",
-              100.0 * t.hit_ratio(), (unsigned long long)t.hits, (unsigned long long)t.misses,
+              100.0 * double(t.hits) / double(t.requests()), (unsigned long long)t.hits, (unsigned long long)t.misses,
               (unsigned long long)r.main.evictions);
   if (r.prefetch == "none") {
     std::printf("prefetch   none\n");

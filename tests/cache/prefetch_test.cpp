@@ -1,0 +1,146 @@
+// Next-access models and the prefetching cache.
+#include <gtest/gtest.h>
+
+#include "cache/prefetch.h"
+#include "cache/simulator.h"
+
+namespace memory::cache {
+namespace {
+
+std::unique_ptr<Predictor> Model(const std::string& spec) {
+  std::unique_ptr<Predictor> p;
+  Status s = NewPredictor(spec, &p);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return p;
+}
+
+TEST(Predictor, FactoryRoundTripAndErrors) {
+  for (const std::string spec : {"successor", "markov", "markov(order=2,threshold=0.5,degree=2)"}) {
+    auto p = Model(spec);
+    ASSERT_TRUE(p);
+    auto again = Model(p->Name());
+    EXPECT_EQ(again->Name(), p->Name());
+  }
+  std::unique_ptr<Predictor> p;
+  EXPECT_TRUE(NewPredictor("none", &p).ok());
+  EXPECT_FALSE(p);
+  EXPECT_EQ(NewPredictor("neural", &p).code(), Status::Code::kUnsupported);
+  for (const std::string bad : {"oracle", "markov(order=0)", "markov(order=x)", "successor(order=2)",
+                                "successor(threshold=2)", "markov(degree=100)"})
+    EXPECT_TRUE(NewPredictor(bad, &p).IsInvalidArgument()) << bad;
+}
+
+TEST(Predictor, SuccessorLearnsAndKeepsAStableSuccessor) {
+  auto p = Model("successor");
+  std::vector<Prediction> out;
+  p->Predict(1, &out);
+  EXPECT_TRUE(out.empty());  // nothing seen yet
+  for (Key k : {1, 2, 1, 2, 1, 2, 1, 2, 1}) p->Observe(k);
+  p->Predict(1, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, 2u);
+  EXPECT_DOUBLE_EQ(out[0].confidence, 1.0);  // confirmed three times
+  // One stray successor lowers the confidence but does not replace a proven successor.
+  p->Observe(9);
+  p->Observe(1);
+  p->Predict(1, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, 2u);
+  EXPECT_LT(out[0].confidence, 1.0);
+}
+
+TEST(Predictor, ThresholdGatesWeakGuesses) {
+  auto p = Model("successor(threshold=0.5)");
+  std::vector<Prediction> out;
+  for (Key k : {1, 2, 1}) p->Observe(k);
+  p->Predict(1, &out);
+  EXPECT_TRUE(out.empty());  // 1 -> 2 seen once: confidence 0.25
+  for (Key k : {2, 1}) p->Observe(k);
+  p->Predict(1, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, 2u);
+}
+
+TEST(Predictor, MarkovUsesLongerContext) {
+  // After "1 2" comes 3, after "4 2" comes 5: order 1 cannot tell, order 2 can.
+  auto m = Model("markov(order=2)");
+  std::vector<Key> seq;
+  for (int r = 0; r < 5; ++r) seq.insert(seq.end(), {1, 2, 3, 4, 2, 5});
+  for (Key k : seq) m->Observe(k);
+  std::vector<Prediction> out;
+  m->Observe(1);
+  m->Observe(2);
+  m->Predict(1, &out);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].key, 3u);
+  m->Observe(3);
+  m->Observe(4);
+  m->Observe(2);
+  m->Predict(1, &out);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].key, 5u);
+}
+
+// A loop over 1,000 keys with 500 entries: LRU never hits, a successor prefetcher almost always.
+TEST(PrefetchingCache, TurnsALoopIntoHits) {
+  std::vector<Key> loop;
+  for (int r = 0; r < 20; ++r)
+    for (Key k = 0; k < 1000; ++k) loop.push_back(k);
+  SimulationOptions o;
+  o.capacity = 500;
+  SimulationResult plain, pre;
+  ASSERT_TRUE(Simulate(loop, o, &plain).ok());
+  EXPECT_EQ(plain.total.hits, 0u);
+  o.prefetch = "successor";
+  ASSERT_TRUE(Simulate(loop, o, &pre).ok());
+  EXPECT_EQ(pre.area_capacity, 5u);
+  EXPECT_EQ(pre.main_capacity, 495u);
+  EXPECT_GT(pre.total.hit_ratio(), 0.94);
+  EXPECT_GT(pre.total.prefetch_accuracy(), 0.99);
+  EXPECT_EQ(pre.total.hits, pre.total.prefetches_used + pre.main.hits);
+  EXPECT_GT(pre.coverage, 0.9);
+}
+
+// Wrong guesses land in the prefetch area only: a hot set that fits the main area keeps
+// hitting even when every prediction is wrong.
+TEST(PrefetchingCache, WrongGuessesCannotEvictProvenEntries) {
+  std::vector<Key> t;
+  Key cold = 1'000'000;
+  for (int r = 0; r < 200; ++r) {
+    for (Key k = 0; k < 90; ++k) {
+      t.push_back(k);
+      t.push_back(cold++);  // each hot key is followed by a new key: every guess is wrong
+    }
+  }
+  for (const std::string policy : {"lru", "wtinylfu"}) {
+    SimulationOptions o;
+    o.policy = policy;
+    o.capacity = 120;  // main 114 + area 6: the hot set fits, a round (180 keys) does not
+    o.prefetch = "successor";
+    o.area_fraction = 0.05;
+    SimulationResult r;
+    ASSERT_TRUE(Simulate(t, o, &r).ok());
+    EXPECT_GT(r.total.prefetches_issued, 1000u);
+    EXPECT_EQ(r.total.prefetches_used, 0u);
+    if (policy == "wtinylfu") {
+      // The hot keys (90) stay in the main area: nearly every hot access after the first round hits.
+      EXPECT_GT(r.main.hits, 199u * 90u * 95 / 100) << policy;
+    }
+  }
+}
+
+TEST(PrefetchingCache, RejectsBadOptions) {
+  std::unique_ptr<PrefetchingCache> c;
+  EXPECT_TRUE(PrefetchingCache::Create("lru", 0, nullptr, 0.01, &c).IsInvalidArgument());
+  EXPECT_TRUE(PrefetchingCache::Create("lru", 10, nullptr, 1.5, &c).IsInvalidArgument());
+  EXPECT_TRUE(PrefetchingCache::Create("nope", 10, nullptr, 0.01, &c).IsInvalidArgument());
+  ASSERT_TRUE(PrefetchingCache::Create("lru", 1, Model("successor"), 0.01, &c).ok());
+  EXPECT_EQ(c->area(), nullptr);  // capacity 1: no room for a prefetch area
+  SimulationResult r;
+  SimulationOptions o;
+  o.capacity = 10;
+  EXPECT_TRUE(Simulate({}, o, &r).IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace memory::cache

@@ -1,0 +1,97 @@
+// Pins the published hit ratios on the public traces in ../shared/cache-traces (skipped when the
+// folder is missing). Figures: Caffeine simulator on scarab-recs (ben-manes/caffeine#106),
+// BitFaster's LRU sweep on gli, and the README's reference table (hitratio.py protocol:
+// cold start, hits / requests).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <filesystem>
+
+#include "cache/prefetch.h"
+#include "cache/simulator.h"
+#include "env/cache_trace.h"
+
+namespace memory::cache {
+namespace {
+
+const std::string kDir = std::string(MEMORY_SHARED_DIR) + "/cache-traces/";
+
+// Loads a shared trace once per test binary.
+const std::vector<Key>* Trace(const std::string& rel, env::TraceFormat f) {
+  static std::map<std::string, std::vector<Key>> cache;
+  auto it = cache.find(rel);
+  if (it != cache.end()) return &it->second;
+  if (!std::filesystem::exists(kDir + rel)) return nullptr;
+  std::vector<Key> keys;
+  Status s = env::ReadCacheTrace(kDir + rel, f, &keys);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return &cache.emplace(rel, std::move(keys)).first->second;
+}
+
+#define LOAD_OR_SKIP(var, rel, fmt)                                   \
+  const std::vector<Key>* var = Trace(rel, fmt);                      \
+  if (var == nullptr) GTEST_SKIP() << kDir + rel << " is not there";
+
+// Hit ratio in percent (100 * hits / requests, the reference's order of operations), rounded to
+// two decimals as published.
+double Percent(const std::vector<Key>& t, const std::string& policy, size_t c,
+               const std::string& prefetch = "none") {
+  SimulationOptions o;
+  o.policy = policy;
+  o.capacity = c;
+  o.prefetch = prefetch;
+  SimulationResult r;
+  Status s = Simulate(t, o, &r);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", 100.0 * double(r.total.hits) / double(r.total.requests()));
+  return std::stod(buf);
+}
+
+TEST(Published, ScarabRecsAt100k) {
+  LOAD_OR_SKIP(t, "scarab/scarab-recs.trace.xz", env::TraceFormat::kScarab);
+  EXPECT_EQ(t->size(), 1245184u);
+  EXPECT_EQ(CountUnique(*t), 258368u);
+  EXPECT_DOUBLE_EQ(Percent(*t, "lru", 100000), 75.91);
+  EXPECT_DOUBLE_EQ(Percent(*t, "arc", 100000), 76.09);
+  EXPECT_DOUBLE_EQ(Percent(*t, "min", 100000), 79.25);
+}
+
+TEST(Published, GliLruSweep) {
+  LOAD_OR_SKIP(t, "lirs/gli.trace.gz", env::TraceFormat::kLirs);
+  EXPECT_EQ(t->size(), 6015u);
+  EXPECT_EQ(CountUnique(*t), 2529u);
+  const std::vector<std::pair<size_t, double>> want = {
+      {250, 0.91},   {500, 0.95},   {750, 1.15},   {1000, 11.21},
+      {1250, 21.25}, {1500, 36.56}, {1750, 45.04}, {2000, 57.41}};
+  for (auto [c, pct] : want) EXPECT_DOUBLE_EQ(Percent(*t, "lru", c), pct) << c;
+}
+
+TEST(Published, ReadmeTableLirsAndCache2k) {
+  struct Row { const char* rel; env::TraceFormat f; size_t c; double lru, arc, min; };
+  using F = env::TraceFormat;
+  const Row rows[] = {
+      {"lirs/gli.trace.gz", F::kLirs, 250, 0.91, 1.38, 17.71},
+      {"lirs/gli.trace.gz", F::kLirs, 1000, 11.21, 21.30, 53.15},
+      {"lirs/cpp.trace.gz", F::kLirs, 100, 69.71, 76.96, 82.60},
+      {"lirs/cs.trace.gz", F::kLirs, 300, 1.83, 1.83, 19.53},
+      {"lirs/sprite.trace.gz", F::kLirs, 100, 21.58, 25.59, 50.91},
+      {"lirs/multi1.trace.gz", F::kLirs, 1600, 56.96, 77.48, 83.57},
+      {"lirs/multi3.trace.gz", F::kLirs, 400, 27.38, 35.57, 47.25},
+      {"lirs/2_pools.trace.gz", F::kLirs, 100, 21.95, 46.88, 50.76},
+      {"lirs/zigzag.trace.gz", F::kLirs, 1000, 48.03, 46.11, 48.08},
+      {"cache2k/web07.trace.xz", F::kCache2k, 1000, 50.41, 53.08, 63.59},
+      {"corda/trace_vaultservice.gz", F::kCorda, 512, 33.33, 33.30, 33.33},
+  };
+  for (const Row& r : rows) {
+    LOAD_OR_SKIP(t, r.rel, r.f);
+    EXPECT_DOUBLE_EQ(Percent(*t, "lru", r.c), r.lru) << r.rel << " " << r.c;
+    EXPECT_DOUBLE_EQ(Percent(*t, "arc", r.c), r.arc) << r.rel << " " << r.c;
+    EXPECT_DOUBLE_EQ(Percent(*t, "min", r.c), r.min) << r.rel << " " << r.c;
+  }
+}
+
+}  // namespace
+}  // namespace memory::cache

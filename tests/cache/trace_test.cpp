@@ -1,0 +1,165 @@
+// Trace readers on small files written by the test (never copies of the shared data), and
+// bad input: missing, truncated, wrong-format files.
+#include <gtest/gtest.h>
+#include <lzma.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "env/cache_trace.h"
+
+namespace memory::env {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TraceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("cache_trace_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& bytes) {
+    std::string p = (dir_ / name).string();
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+  static std::string Gzip(const std::string& in) {
+    z_stream zs{};
+    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&zs, in.size()) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = in.size();
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = out.size();
+    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    return out;
+  }
+  static std::string Xz(const std::string& in) {
+    std::string out(lzma_stream_buffer_bound(in.size()), '\0');
+    size_t pos = 0;
+    EXPECT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
+                                      reinterpret_cast<const uint8_t*>(in.data()), in.size(),
+                                      reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
+              LZMA_OK);
+    out.resize(pos);
+    return out;
+  }
+  static std::string BigEndian(const std::vector<int64_t>& v, int width) {
+    std::string s;
+    for (int64_t x : v)
+      for (int b = width - 1; b >= 0; --b) s.push_back(static_cast<char>((uint64_t(x) >> (8 * b)) & 0xff));
+    return s;
+  }
+  fs::path dir_;
+};
+
+TEST_F(TraceTest, LirsSkipsCheckpointsAndBlankLines) {
+  std::string text = "5\n*\n7\n\n  5 \r\n*\n-3\n";
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"t.txt", text}, {"t.gz", Gzip(text)}, {"t.xz", Xz(text)}}) {
+    std::vector<uint64_t> keys;
+    Status s = ReadCacheTrace(Write(name, bytes), TraceFormat::kLirs, &keys);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.ToString();
+    EXPECT_EQ(keys, (std::vector<uint64_t>{5, 7, 5, uint64_t(-3)})) << name;
+  }
+}
+
+TEST_F(TraceTest, BinaryBigEndianKeys) {
+  std::vector<int64_t> v = {1, -2, 0x01020304, 2147483647};
+  std::vector<uint64_t> keys;
+  ASSERT_TRUE(ReadCacheTrace(Write("c.xz", Xz(BigEndian(v, 4))), TraceFormat::kCache2k, &keys).ok());
+  EXPECT_EQ(keys, (std::vector<uint64_t>{1, uint64_t(-2), 0x01020304, 2147483647}));
+  std::vector<int64_t> w = {1, -2, 0x0102030405060708LL};
+  ASSERT_TRUE(ReadCacheTrace(Write("s.xz", Xz(BigEndian(w, 8))), TraceFormat::kScarab, &keys).ok());
+  EXPECT_EQ(keys, (std::vector<uint64_t>{1, uint64_t(-2), 0x0102030405060708ULL}));
+  ASSERT_TRUE(ReadCacheTrace(Write("c.gz", Gzip(BigEndian(w, 8))), TraceFormat::kCorda, &keys).ok());
+  EXPECT_EQ(keys.size(), 3u);
+}
+
+TEST_F(TraceTest, LinesHashEachLine) {
+  std::vector<uint64_t> keys;
+  ASSERT_TRUE(ReadCacheTrace(Write("h", "git status\nls -la\n\ngit status\n"), TraceFormat::kLines,
+                             &keys).ok());
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0], keys[2]);
+  EXPECT_NE(keys[0], keys[1]);
+  EXPECT_EQ(keys[1], TraceKeyOfString("ls -la"));
+}
+
+TEST_F(TraceTest, MissingFileIsNotFound) {
+  std::vector<uint64_t> keys;
+  Status s = ReadCacheTrace((dir_ / "nope.gz").string(), TraceFormat::kLirs, &keys);
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_NE(s.ToString().find("nope.gz"), std::string::npos);
+  EXPECT_FALSE(ReadCacheTrace(dir_.string(), TraceFormat::kLirs, &keys).ok());
+}
+
+TEST_F(TraceTest, TruncatedCompressedStreamsAreErrors) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += std::to_string(i * 7919 % 1000) + "\n";
+  std::string gz = Gzip(text), xz = Xz(text);
+  std::vector<uint64_t> keys;
+  Status s = ReadCacheTrace(Write("t.gz", gz.substr(0, gz.size() / 2)), TraceFormat::kLirs, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("truncated"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("t.gz"), std::string::npos);
+  s = ReadCacheTrace(Write("t.xz", xz.substr(0, xz.size() - 10)), TraceFormat::kLirs, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("t.xz"), std::string::npos);
+  EXPECT_TRUE(keys.empty());
+  gz[gz.size() / 2] ^= 0x55;  // corrupt, not truncated
+  EXPECT_FALSE(ReadCacheTrace(Write("c.gz", gz), TraceFormat::kLirs, &keys).ok());
+}
+
+TEST_F(TraceTest, BinaryLengthMustBeAMultipleOfTheKeyWidth) {
+  std::vector<uint64_t> keys;
+  Status s = ReadCacheTrace(Write("b", std::string(10, '\1')), TraceFormat::kCache2k, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("truncated"), std::string::npos);
+  EXPECT_TRUE(ReadCacheTrace(Write("b8", std::string(12, '\1')), TraceFormat::kScarab, &keys)
+                  .IsInvalidArgument());
+}
+
+TEST_F(TraceTest, TextErrorsNameFileAndLine) {
+  std::vector<uint64_t> keys;
+  Status s = ReadCacheTrace(Write("bad.txt", "1\n2\nthree\n"), TraceFormat::kLirs, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("bad.txt:3"), std::string::npos) << s.message();
+  s = ReadCacheTrace(Write("bin", std::string("1\n\0\x01\x02", 5)), TraceFormat::kLirs, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("binary"), std::string::npos);
+  s = ReadCacheTrace(Write("empty", ""), TraceFormat::kLines, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("no keys"), std::string::npos);
+  s = ReadCacheTrace(Write("stars", "*\n*\n"), TraceFormat::kLirs, &keys);
+  EXPECT_TRUE(s.IsInvalidArgument());
+}
+
+TEST(TraceFormat, NamesAndGuesses) {
+  TraceFormat f;
+  for (const char* n : {"lirs", "cache2k", "corda", "scarab", "lines"}) {
+    ASSERT_TRUE(ParseTraceFormat(n, &f).ok());
+    EXPECT_EQ(TraceFormatName(f), n);
+  }
+  ASSERT_TRUE(ParseTraceFormat("int32be", &f).ok());
+  EXPECT_EQ(f, TraceFormat::kCache2k);
+  Status s = ParseTraceFormat("arcx", &f);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("arcx"), std::string::npos);
+  ASSERT_TRUE(GuessTraceFormat("x/cache-traces/scarab/scarab-recs.trace.xz", &f).ok());
+  EXPECT_EQ(f, TraceFormat::kScarab);
+  ASSERT_TRUE(GuessTraceFormat("../lirs/gli.trace.gz", &f).ok());
+  EXPECT_EQ(f, TraceFormat::kLirs);
+  EXPECT_TRUE(GuessTraceFormat("/tmp/history.txt", &f).IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace memory::env
