@@ -159,14 +159,14 @@ class Builder {
     return e;
   }
 
-  // An event parsed from JSON: options override, the event's own fields come next, then defaults.
+  // An event parsed from JSON keeps its own user and session; the defaults fill in missing ones.
   void AddParsed(Event&& parsed) {
     Event& e = out_.emplace_back(std::move(parsed));
-    if (!options_.user.empty() || e.user.empty()) e.user = user_;
-    if (!options_.session.empty()) {
-      e.session = options_.session;
-    } else if (e.session.empty()) {
-      e.session = std::string(HistoryFormatName(format_)) + ":" + e.user;
+    if (e.user.empty()) e.user = user_;
+    if (e.session.empty()) {
+      e.session = options_.session.empty()
+                      ? std::string(HistoryFormatName(format_)) + ":" + e.user
+                      : options_.session;
     }
     if (e.actor.empty()) e.actor = "human";
     MarkTime(e, e.ts_us > 0 ? e.ts_us : -1);

@@ -37,8 +37,8 @@ struct HistoryReadOptions {
 // Events are appended to *events. Shell formats set command, ts_us, user, session, actor="human"
 // (zsh extended history also duration_us); bash '#<seconds>' lines give the time of the next
 // command, and the lines up to the following '#<seconds>' line form one multi-line command.
-// jsonl keeps each event's own fields; options.user / options.session, when set, override them,
-// and events without user / session / ts get the defaults above.
+// jsonl keeps each event's own fields (user and session included, so a piped `memory simulate`
+// keeps its users); events without user / session / ts get the defaults above.
 Status ReadHistoryFile(const std::string& path, HistoryFormat format,
                        const HistoryReadOptions& options, std::vector<Event>* events);
 

@@ -256,12 +256,19 @@ TEST(Jsonl, RoundTripThroughEventToJson) {
   EXPECT_EQ(ev[1].command, "read_file");
   EXPECT_EQ(ev[1].actor, "agent:coder");
 
+  // The events' own user and session win over the defaults; missing ones are filled in.
   HistoryReadOptions o = Opts();
   o.user = "eve";
-  auto over = ParseOk(text, HistoryFormat::kJsonl, "x.jsonl", o);
-  ASSERT_EQ(over.size(), 2u);
-  EXPECT_EQ(over[0].user, "eve");
-  EXPECT_EQ(over[0].session, "sh-1");
+  Event bare;
+  bare.command = "make";
+  auto mixed = ParseOk(text + EventToJson(bare) + "\n", HistoryFormat::kJsonl, "x.jsonl", o);
+  ASSERT_EQ(mixed.size(), 3u);
+  EXPECT_EQ(mixed[0].user, "dan");
+  EXPECT_EQ(mixed[0].session, "sh-1");
+  EXPECT_EQ(mixed[2].user, "eve");
+  EXPECT_EQ(mixed[2].session, "jsonl:eve");
+  EXPECT_EQ(mixed[2].actor, "human");
+  EXPECT_EQ(mixed[2].ts_us, kBase + 2);
 }
 
 TEST(Jsonl, MalformedLineNamesFileAndLine) {
