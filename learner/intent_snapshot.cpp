@@ -13,6 +13,7 @@
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
 #include "learner/template.h"
+#include "store/store.h"
 
 namespace memory::learner {
 namespace {
@@ -57,6 +58,20 @@ void Put(std::string* out, const T& v) {
 }  // namespace
 
 std::string PredictModelSpec() { return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12)"; }
+
+Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events) {
+  IntentTrainer trainer;
+  MEMORY_RETURN_IF_ERROR(trainer.status());
+  ScanOptions so;
+  so.newest_first = false;
+  so.include_pending = true;
+  MEMORY_RETURN_IF_ERROR(store->Scan(so, [&](const Event& e) {
+    trainer.Add(e);
+    return true;
+  }));
+  if (events) *events = trainer.events();
+  return trainer.Write(path);
+}
 
 std::string SessionKeyOf(const Event& e) { return e.session.empty() ? "cwd:" + e.cwd : e.session; }
 

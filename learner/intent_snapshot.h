@@ -23,6 +23,10 @@
 #include "store/event.h"
 #include "store/status.h"
 
+namespace memory {
+class Store;
+}
+
 namespace memory::learner {
 
 // Spec of the model `memory predict` trains (a "ppm" spec).
@@ -47,6 +51,10 @@ class IntentTrainer {
   int64_t events_ = 0;
   int64_t watermark_us_ = 0;
 };
+
+// Trains on every event of `store` (oldest first, spooled ones included) and writes the snapshot
+// to `path`. `events` (may be null) gets the number learned.
+Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events);
 
 // Key under which an event's session history is kept: the session id, else its cwd.
 std::string SessionKeyOf(const Event& e);
