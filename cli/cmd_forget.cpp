@@ -1,0 +1,88 @@
+// memory clean --age 30d / memory forget --pattern GLOB: delete for real (then compact, so the
+// bytes leave every file of the data directory).
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common.h"
+
+namespace memory::cli {
+namespace {
+
+struct DeleteOptions {
+  std::string pattern, age;
+  bool yes = false, dry_run = false, json = false;
+};
+
+int Finish(const DeleteOptions& o, const char* verb, size_t n, const Globals& g) {
+  if (o.json) std::printf("{\"%s\":%zu,\"dry_run\":%s}\n", verb, n, o.dry_run ? "true" : "false");
+  else if (!g.quiet) std::fprintf(stderr, "%s %zu events%s\n", o.dry_run ? "would delete" : "deleted", n, o.dry_run ? " (dry run)" : "");
+  return 0;
+}
+
+int RunForget(const DeleteOptions& o, const Globals& g) {
+  if (o.pattern.empty()) return Fail(Status::InvalidArgument("--pattern GLOB is required"));
+  std::unique_ptr<Store> store;
+  Status s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);
+  if (!s.ok()) return Fail(s);
+  size_t matching = 0, commands = 0;
+  s = store->ForEachCommand([&](const CommandStats& c) {
+    if (GlobMatch(o.pattern, c.command)) matching += static_cast<size_t>(c.count), ++commands;
+    return true;
+  });
+  if (!s.ok()) return Fail(s);
+  if (o.dry_run || matching == 0) return Finish(o, "forgotten", o.dry_run ? matching : 0, g);
+  if (!o.yes && !Confirm("Forget " + std::to_string(matching) + " events of " + std::to_string(commands) +
+                         " distinct commands matching '" + o.pattern + "'? This cannot be undone."))
+    return Fail(Status::Aborted("nothing forgotten (confirm on a terminal, or pass --yes)"));
+  size_t removed = 0;
+  s = store->Forget(o.pattern, &removed);
+  if (!s.ok()) return Fail(s);
+  return Finish(o, "forgotten", removed, g);
+}
+
+int RunClean(const DeleteOptions& o, const Globals& g) {
+  int64_t age;
+  Status s = ParseDuration(o.age, &age);
+  if (!s.ok()) return Fail(s);
+  int64_t before = NowMicros() - age;
+  std::unique_ptr<Store> store;
+  s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);
+  if (!s.ok()) return Fail(s);
+  size_t older = 0;
+  ScanOptions so;
+  so.newest_first = false;
+  so.until_us = before;
+  s = store->Scan(so, [&](const Event&) { return ++older, true; });
+  if (!s.ok()) return Fail(s);
+  if (o.dry_run || older == 0) return Finish(o, "cleaned", o.dry_run ? older : 0, g);
+  if (!o.yes && !Confirm("Delete " + std::to_string(older) + " events older than " + o.age + "?"))
+    return Fail(Status::Aborted("nothing deleted (confirm on a terminal, or pass --yes)"));
+  size_t removed = 0;
+  s = store->Clean(before, &removed);
+  if (!s.ok()) return Fail(s);
+  return Finish(o, "cleaned", removed, g);
+}
+
+void SetupForget(CLI::App& app, Globals& g, Action* action) {
+  auto* f = app.add_subcommand("forget", "Delete every event whose command matches a glob, for real");
+  auto fo = std::make_shared<DeleteOptions>();
+  f->add_option("--pattern", fo->pattern, "Glob over the whole command text, e.g. '*secret*'")->required();
+  f->add_flag("-y,--yes", fo->yes, "Do not ask for confirmation");
+  f->add_flag("--dry-run", fo->dry_run, "Only count what would be deleted");
+  f->add_flag("--json", fo->json, "Print JSON");
+  f->callback([fo, &g, action] { *action = [fo, &g] { return RunForget(*fo, g); }; });
+
+  auto* c = app.add_subcommand("clean", "Delete events older than an age");
+  auto co = std::make_shared<DeleteOptions>();
+  c->add_option("--age", co->age, "e.g. 30d, 12w, 1y")->required();
+  c->add_flag("-y,--yes", co->yes, "Do not ask for confirmation");
+  c->add_flag("--dry-run", co->dry_run, "Only count what would be deleted");
+  c->add_flag("--json", co->json, "Print JSON");
+  c->callback([co, &g, action] { *action = [co, &g] { return RunClean(*co, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(70, SetupForget);
+}  // namespace memory::cli

@@ -1,0 +1,118 @@
+// memory import: bulk-load histories (ours, bash, zsh, Schonlau SEA, Purdue PU). Each file is
+// parsed completely before anything of it is written, so a bad file stores nothing of itself and
+// loses nothing already stored.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "env/history.h"
+#include "store/privacy.h"
+
+namespace memory::cli {
+namespace {
+
+struct ImportOptions {
+  std::string format, user, session;
+  std::vector<std::string> files;
+  bool json = false;
+};
+
+int RunImport(const ImportOptions& o, const Globals& g) {
+  env::HistoryFormat format;
+  Status s = env::ParseHistoryFormat(o.format, &format);
+  if (!s.ok()) return Fail(s);
+  Config config;
+  s = LoadUserConfig(g, &config);
+  if (!s.ok()) return Fail(s);
+  std::unique_ptr<PrivacyFilter> privacy;
+  s = PrivacyFilter::Create(config, &privacy);
+  if (!s.ok()) return Fail(s);
+
+  std::vector<std::string> files;
+  std::vector<std::string> named;
+  for (const auto& f : o.files)
+    if (f != "-") named.push_back(f);
+  s = env::ExpandHistoryPaths(named, &files);
+  if (!s.ok()) return Fail(s);
+  if (std::find(o.files.begin(), o.files.end(), "-") != o.files.end()) files.insert(files.begin(), "-");
+
+  std::unique_ptr<Store> store;
+  s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);
+  if (!s.ok()) return Fail(s);
+
+  const int64_t start = NowMicros();
+  size_t imported = 0, ignored = 0, redacted = 0, parsed = 0;
+  for (const auto& file : files) {
+    env::HistoryReadOptions ro;
+    ro.user = o.user;
+    ro.session = o.session;
+    ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1);
+    std::vector<Event> events;
+    if (file == "-") {
+      std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+      if (ro.user.empty()) ro.user = "stdin";
+      s = env::ParseHistory(text, "stdin", format, ro, &events);
+    } else {
+      s = env::ReadHistoryFile(file, format, ro, &events);
+    }
+    if (!s.ok()) {
+      if (imported && !g.quiet) std::fprintf(stderr, "memory: %zu events from earlier files were imported and kept\n", imported);
+      return Fail(s);
+    }
+    parsed += events.size();
+    std::vector<Event> keep;
+    keep.reserve(events.size());
+    for (auto& e : events) {
+      if (!privacy->ShouldRecord(e)) {
+        ++ignored;
+        continue;
+      }
+      if (privacy->Redact(&e) > 0) ++redacted;
+      keep.push_back(std::move(e));
+    }
+    Progress progress(g, "importing " + file, keep.size());
+    s = store->Ingest(keep, [&](size_t n) { progress.Update(n); });
+    if (!s.ok()) return Fail(s);
+    imported += keep.size();
+  }
+  double secs = static_cast<double>(NowMicros() - start) / 1e6;
+  double rate = secs > 0 ? static_cast<double>(imported) / secs : 0;
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["files"] = files.size();
+    j["events"] = imported;
+    j["parsed"] = parsed;
+    j["ignored"] = ignored;
+    j["redacted"] = redacted;
+    j["seconds"] = secs;
+    j["events_per_s"] = rate;
+    std::printf("%s\n", j.dump().c_str());
+  } else if (!g.quiet) {
+    std::fprintf(stderr, "imported %zu events from %zu file(s) in %.2f s (%.0f events/s)", imported, files.size(), secs, rate);
+    if (ignored) std::fprintf(stderr, ", %zu ignored by privacy rules", ignored);
+    if (redacted) std::fprintf(stderr, ", %zu with secrets redacted", redacted);
+    std::fprintf(stderr, "\n");
+  }
+  return 0;
+}
+
+void SetupImport(CLI::App& app, Globals& g, Action* action) {
+  auto* sub = app.add_subcommand("import", "Import histories: jsonl (ours), bash, zsh, schonlau, purdue");
+  auto o = std::make_shared<ImportOptions>();
+  sub->add_option("--format", o->format, "jsonl | bash | zsh | schonlau | purdue")->required();
+  sub->add_option("--user", o->user, "User of the imported events (default: the file name)");
+  sub->add_option("--session", o->session, "Session of the imported events");
+  sub->add_option("files", o->files, "Files or directories ('-' = stdin)")->required();
+  sub->add_flag("--json", o->json, "Print a JSON summary");
+  sub->callback([o, &g, action] { *action = [o, &g] { return RunImport(*o, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(40, SetupImport);
+}  // namespace memory::cli

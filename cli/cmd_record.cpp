@@ -1,0 +1,156 @@
+// memory record: the fast path. Appends one event (or JSON lines from stdin) to the spool;
+// never opens RocksDB unless the spool has grown past the fold threshold.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "cli/context.h"
+#include "store/privacy.h"
+#include "store/recorder.h"
+
+namespace memory::cli {
+namespace {
+
+constexpr int64_t kFoldThresholdBytes = 1 << 20;
+
+struct RecordOptions {
+  std::string cmd, json_input, cwd, session, actor, user, kind, params, error, repo, branch;
+  std::vector<std::string> tags;
+  std::optional<int> exit_code;
+  std::optional<double> duration_ms, cpu_ms;
+  std::optional<int64_t> rss_kb, ts_us;
+  bool print_json = false;
+};
+
+Status ReadStdinEvents(std::vector<Event>* events) {
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  {
+    // One event, possibly pretty-printed over several lines.
+    Event e;
+    size_t first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] == '{' && EventFromJson(text, &e).ok()) {
+      events->push_back(std::move(e));
+      return Status::OK();
+    }
+  }
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    Event e;
+    Status s = EventFromJson(line, &e);
+    if (!s.ok()) return Status::InvalidArgument("stdin:" + std::to_string(line_no) + ": " + s.message());
+    events->push_back(std::move(e));
+  }
+  if (events->empty()) return Status::InvalidArgument("stdin: no event (expected a JSON object per line)");
+  return Status::OK();
+}
+
+int RunRecord(const RecordOptions& o, const Globals& g) {
+  if (RecordingPaused(g.db)) return 0;  // `memory learn --disable`: record nothing, quietly
+  Config config;
+  Status s = LoadUserConfig(g, &config);
+  if (!s.ok()) return Fail(s);
+  std::unique_ptr<PrivacyFilter> privacy;
+  s = PrivacyFilter::Create(config, &privacy);
+  if (!s.ok()) return Fail(s);
+
+  std::vector<Event> events;
+  if (!o.json_input.empty()) {
+    if (o.json_input != "-") return Fail(Status::InvalidArgument("--json takes '-' (read events from stdin)"));
+    s = ReadStdinEvents(&events);
+    if (!s.ok()) return Fail(s);
+  } else {
+    if (o.cmd.empty()) return Fail(Status::InvalidArgument("nothing to record: give --cmd TEXT or --json -"));
+    Event e;
+    e.command = o.cmd;
+    if (!o.kind.empty() && !ParseEventKind(o.kind, &e.kind))
+      return Fail(Status::InvalidArgument("--kind must be shell or tool"));
+    e.params_json = o.params;
+    e.cwd = o.cwd;
+    e.session = o.session;
+    e.actor = o.actor;
+    e.user = o.user;
+    e.repo_root = o.repo;
+    e.branch = o.branch;
+    e.error = o.error;
+    e.tags = o.tags;
+    e.exit_code = o.exit_code;
+    if (o.duration_ms) e.duration_us = std::llround(*o.duration_ms * 1000);
+    if (o.cpu_ms) e.cpu_us = std::llround(*o.cpu_ms * 1000);
+    e.peak_rss_kb = o.rss_kb;
+    if (o.ts_us) e.ts_us = *o.ts_us;
+    events.push_back(std::move(e));
+  }
+
+  std::vector<Event> keep;
+  for (auto& e : events) {
+    if (!privacy->ShouldRecord(e)) continue;
+    FillContext(&e);
+    if (e.command.size() > config.max_command_bytes) {
+      e.command.resize(config.max_command_bytes);
+      e.tags.push_back("truncated");
+    }
+    privacy->Redact(&e);
+    keep.push_back(std::move(e));
+  }
+  RecorderOptions ro;
+  ro.dir = g.db;
+  ro.sync = config.sync;
+  s = RecordEvents(ro, keep);
+  if (!s.ok()) return Fail(s);
+  if (o.print_json) {
+    std::string out = "{\"recorded\":" + std::to_string(keep.size()) + ",\"ids\":[";
+    for (size_t i = 0; i < keep.size(); ++i) out += (i ? ",\"" : "\"") + keep[i].id + "\"";
+    std::printf("%s]}\n", out.c_str());
+  }
+  // The next writer folds the spool in; when it has grown large, this one does (if free).
+  if (PendingSpoolBytes(g.db) > kFoldThresholdBytes) {
+    StoreOptions so;
+    so.dir = g.db;
+    so.mode = StoreOptions::Mode::kReadWrite;
+    so.lock_wait_ms = 0;
+    so.sync = config.sync;
+    std::unique_ptr<Store> store;
+    (void)Store::Open(so, &store);  // Busy: someone else is folding; fine
+  }
+  return 0;
+}
+
+void SetupRecord(CLI::App& app, Globals& g, Action* action) {
+  auto* sub = app.add_subcommand("record", "Record one execution (the shell hook and agents call this)");
+  auto o = std::make_shared<RecordOptions>();
+  sub->add_option("--cmd", o->cmd, "Command text (or tool name with --kind tool)");
+  sub->add_option("--json", o->json_input, "Read events from stdin: '-' (one JSON object per line)");
+  sub->add_option("--exit", o->exit_code, "Exit status");
+  sub->add_option("--duration-ms", o->duration_ms, "Wall time in milliseconds");
+  sub->add_option("--cpu-ms", o->cpu_ms, "CPU time (user + system) in milliseconds");
+  sub->add_option("--rss-kb", o->rss_kb, "Peak resident set size in KiB");
+  sub->add_option("--cwd", o->cwd, "Working directory (default: the current one)");
+  sub->add_option("--session", o->session, "Session id (default: $MEMORY_SESSION)");
+  sub->add_option("--actor", o->actor, "human, or the agent's name (default: human)");
+  sub->add_option("--user", o->user, "User (default: $USER)");
+  sub->add_option("--kind", o->kind, "shell (default) or tool");
+  sub->add_option("--params", o->params, "Tool-call parameters as JSON");
+  sub->add_option("--error", o->error, "Error text");
+  sub->add_option("--repo", o->repo, "Git repository root (default: detected from cwd)");
+  sub->add_option("--branch", o->branch, "Git branch (default: detected)");
+  sub->add_option("--tag", o->tags, "Tag (repeatable)");
+  sub->add_option("--ts-us", o->ts_us, "Start time in µs since the epoch (default: now)");
+  sub->add_flag("--print-json", o->print_json, "Print the recorded ids as JSON");
+  sub->callback([o, &g, action] { *action = [o, &g] { return RunRecord(*o, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(10, SetupRecord);
+}  // namespace memory::cli

@@ -1,0 +1,86 @@
+// memory search: find commands by substring, prefix, regex or fuzzy match; newest first, or by
+// fuzzy score and frecency.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common.h"
+
+namespace memory::cli {
+namespace {
+
+struct SearchOptions {
+  std::string text, cwd, since;
+  bool prefix = false, regex = false, fuzzy = false, failed = false, json = false;
+  std::optional<int> exit_code;
+  size_t limit = 20;
+};
+
+int RunSearch(const SearchOptions& o, const Globals& g) {
+  if (o.prefix + o.regex + o.fuzzy > 1) return Fail(Status::InvalidArgument("choose one of --prefix, --regex, --fuzzy"));
+  SearchQuery q;
+  q.text = o.text;
+  q.match = o.prefix ? SearchQuery::Match::kPrefix
+            : o.regex ? SearchQuery::Match::kRegex
+            : o.fuzzy ? SearchQuery::Match::kFuzzy
+                      : SearchQuery::Match::kSubstring;
+  q.cwd = o.cwd;
+  q.exit_code = o.exit_code;
+  q.failed_only = o.failed;
+  q.limit = o.limit;
+  if (!o.since.empty()) {
+    int64_t us;
+    Status s = ParseDuration(o.since, &us);
+    if (!s.ok()) return Fail(s);
+    q.since_us = NowMicros() - us;
+  }
+  std::unique_ptr<Store> store;
+  Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
+  if (!s.ok()) return Fail(s);
+  std::vector<SearchHit> hits;
+  s = store->Search(q, &hits);
+  if (!s.ok()) return Fail(s);
+  if (o.json) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const auto& h : hits) {
+      nlohmann::ordered_json r;
+      r["command"] = h.command;
+      r["count"] = h.count;
+      r["last_ts"] = h.last_ts_us;
+      if (h.last_exit) r["last_exit"] = *h.last_exit;
+      if (!h.last_cwd.empty()) r["last_cwd"] = h.last_cwd;
+      if (q.match == SearchQuery::Match::kFuzzy) r["score"] = h.score;
+      j.push_back(r);
+    }
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  for (const auto& h : hits) {
+    std::string exit = h.last_exit ? (*h.last_exit == 0 ? "ok" : "exit " + std::to_string(*h.last_exit)) : "";
+    std::printf("%-10s %5lldx %-8s %s\n", FormatAge(h.last_ts_us).c_str(), static_cast<long long>(h.count),
+                exit.c_str(), h.command.c_str());
+  }
+  if (hits.empty()) std::fprintf(stderr, "memory: no command matches\n");
+  return 0;
+}
+
+void SetupSearch(CLI::App& app, Globals& g, Action* action) {
+  auto* sub = app.add_subcommand("search", "Search recorded commands");
+  auto o = std::make_shared<SearchOptions>();
+  sub->add_option("text", o->text, "Text to look for")->required();
+  sub->add_flag("--prefix", o->prefix, "Commands that start with TEXT");
+  sub->add_flag("--regex", o->regex, "TEXT is a regular expression (RE2 syntax)");
+  sub->add_flag("--fuzzy", o->fuzzy, "Fuzzy match, ranked by score and frecency");
+  sub->add_option("--cwd", o->cwd, "Only commands run in this directory");
+  sub->add_flag("--failed", o->failed, "Only failed runs (non-zero exit)");
+  sub->add_option("--exit", o->exit_code, "Only runs with this exit status");
+  sub->add_option("--since", o->since, "Only the last 7d, 12h, 30m ...");
+  sub->add_option("--limit", o->limit, "At most N commands (default 20)")->check(CLI::Range(1, 1000000));
+  sub->add_flag("--json", o->json, "Print JSON");
+  sub->callback([o, &g, action] { *action = [o, &g] { return RunSearch(*o, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(30, SetupSearch);
+}  // namespace memory::cli

@@ -1,0 +1,71 @@
+// memory status: what the store holds and how healthy it is.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common.h"
+
+namespace memory::cli {
+namespace {
+
+int RunStatus(bool json, const Globals& g) {
+  std::unique_ptr<Store> store;
+  Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
+  if (!s.ok()) return Fail(s);
+  StoreStats st;
+  s = store->Stats(&st);
+  if (!s.ok()) return Fail(s);
+  int64_t sst = 0;
+  for (const auto& f : st.families) sst += f.sst_bytes;
+  double ratio = sst > 0 ? static_cast<double>(st.raw_bytes) / static_cast<double>(sst) : 0;
+  if (json) {
+    nlohmann::ordered_json j;
+    j["events"] = st.events;
+    j["distinct_commands"] = st.distinct_commands;
+    j["sessions"] = st.sessions;
+    j["users"] = st.users;
+    j["first_ts"] = st.first_ts_us;
+    j["last_ts"] = st.last_ts_us;
+    j["pending_spool_events"] = st.pending_spool_events;
+    j["disk_bytes"] = st.disk_bytes;
+    j["raw_bytes"] = st.raw_bytes;
+    j["compression_ratio"] = ratio;
+    j["recording"] = st.paused ? "paused" : "on";
+    j["read_only"] = st.read_only;
+    j["data_dir"] = g.db;
+    auto& fams = j["families"] = nlohmann::ordered_json::array();
+    for (const auto& f : st.families)
+      fams.push_back({{"name", f.name}, {"keys", f.keys}, {"sst_bytes", f.sst_bytes}, {"memtable_bytes", f.memtable_bytes}});
+    j["health"] = "ok";
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("data directory   %s\n", g.db.c_str());
+  std::printf("recording        %s\n", st.paused ? "PAUSED (memory learn --enable resumes)" : "on");
+  std::printf("events           %lld", static_cast<long long>(st.events));
+  if (st.pending_spool_events) std::printf("  (%lld in the spool, not folded yet)", static_cast<long long>(st.pending_spool_events));
+  std::printf("\ndistinct commands %lld\n", static_cast<long long>(st.distinct_commands));
+  std::printf("sessions         %lld\nusers            %lld\n", static_cast<long long>(st.sessions), static_cast<long long>(st.users));
+  std::printf("first event      %s\nlast event       %s (%s)\n", FormatLocalTime(st.first_ts_us).c_str(),
+              FormatLocalTime(st.last_ts_us).c_str(), FormatAge(st.last_ts_us).c_str());
+  std::printf("on disk          %s (raw %s, compression %.1fx)\n", FormatBytes(st.disk_bytes).c_str(),
+              FormatBytes(st.raw_bytes).c_str(), ratio);
+  std::printf("column families\n");
+  for (const auto& f : st.families)
+    std::printf("  %-12s %10lld keys %12s\n", f.name.c_str(), static_cast<long long>(f.keys),
+                FormatBytes(f.sst_bytes + f.memtable_bytes).c_str());
+  std::printf("health           ok%s\n", st.read_only ? " (read-only view: another process is writing)" : "");
+  return 0;
+}
+
+void SetupStatus(CLI::App& app, Globals& g, Action* action) {
+  auto* sub = app.add_subcommand("status", "What the store holds: events, commands, sessions, sizes, health");
+  auto json = std::make_shared<bool>(false);
+  sub->add_flag("--json", *json, "Print JSON");
+  sub->callback([json, &g, action] { *action = [json, &g] { return RunStatus(*json, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(20, SetupStatus);
+}  // namespace memory::cli

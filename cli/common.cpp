@@ -1,0 +1,89 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+namespace memory::cli {
+
+Status LoadUserConfig(const Globals& g, Config* config) { return LoadConfig(g.config, config); }
+
+Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store) {
+  Config config;
+  MEMORY_RETURN_IF_ERROR(LoadUserConfig(g, &config));
+  StoreOptions o;
+  o.dir = g.db;
+  o.mode = mode;
+  o.sync = config.sync;
+  return Store::Open(o, store);
+}
+
+std::string FormatLocalTime(int64_t ts_us) {
+  if (ts_us <= 0) return "-";
+  time_t secs = static_cast<time_t>(ts_us / 1000000);
+  struct tm tm;
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string FormatAge(int64_t ts_us) {
+  if (ts_us <= 0) return "-";
+  int64_t s = (NowMicros() - ts_us) / 1000000;
+  char buf[32];
+  if (s < 0) return "in the future";
+  if (s < 60) std::snprintf(buf, sizeof buf, "%llds ago", static_cast<long long>(s));
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm ago", static_cast<long long>(s / 60));
+  else if (s < 86400) std::snprintf(buf, sizeof buf, "%lldh ago", static_cast<long long>(s / 3600));
+  else std::snprintf(buf, sizeof buf, "%lldd ago", static_cast<long long>(s / 86400));
+  return buf;
+}
+
+std::string FormatBytes(int64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+bool Confirm(const std::string& question) {
+  if (!isatty(STDIN_FILENO)) return false;
+  std::fprintf(stderr, "%s [y/N] ", question.c_str());
+  std::fflush(stderr);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+Progress::Progress(const Globals& g, std::string what, size_t total)
+    : enabled_(!g.quiet && StderrIsTerminal()), what_(std::move(what)), total_(total), start_us_(NowMicros()) {}
+
+Progress::~Progress() { Done(); }
+
+void Progress::Update(size_t done) {
+  if (!enabled_) return;
+  int64_t now = NowMicros();
+  if (now - last_us_ < 100000) return;
+  last_us_ = now;
+  double secs = static_cast<double>(now - start_us_) / 1e6;
+  double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+  if (total_)
+    std::fprintf(stderr, "\r%s: %zu / %zu (%.0f%%), %.0f/s   ", what_.c_str(), done, total_,
+                 100.0 * static_cast<double>(done) / static_cast<double>(total_), rate);
+  else
+    std::fprintf(stderr, "\r%s: %zu, %.0f/s   ", what_.c_str(), done, rate);
+  printed_ = true;
+}
+
+void Progress::Done() {
+  if (enabled_ && printed_) std::fprintf(stderr, "\r\033[K");
+  printed_ = false;
+}
+
+}  // namespace memory::cli

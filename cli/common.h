@@ -1,0 +1,44 @@
+// Helpers shared by the `memory` subcommands: config and store access, formatting, progress.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cli/command.h"
+#include "store/config.h"
+#include "store/store.h"
+
+namespace memory::cli {
+
+// Loads the config named by --config (or the default location).
+Status LoadUserConfig(const Globals& g, Config* config);
+
+// Opens the store of --db. kReadOnly readers never block writers; kReadWrite waits briefly for
+// the writer lock and folds the spool.
+Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store);
+
+std::string FormatLocalTime(int64_t ts_us);   // "2026-11-24 21:47:03"
+std::string FormatAge(int64_t ts_us);         // "3m ago", "2d ago"
+std::string FormatBytes(int64_t bytes);       // "1.4 MiB"
+
+// Asks "question [y/N]" on the terminal. False when stdin is not a terminal.
+bool Confirm(const std::string& question);
+
+// Progress on stderr, only when stderr is a terminal and not --quiet; rate-limited to 10 Hz.
+class Progress {
+ public:
+  Progress(const Globals& g, std::string what, size_t total = 0);
+  ~Progress();
+  void Update(size_t done);
+  void Done();
+
+ private:
+  bool enabled_;
+  std::string what_;
+  size_t total_;
+  int64_t start_us_, last_us_ = 0;
+  bool printed_ = false;
+};
+
+}  // namespace memory::cli

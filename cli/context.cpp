@@ -1,0 +1,69 @@
+#include "cli/context.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace memory::cli {
+
+void GitContext(const std::string& dir, std::string* root, std::string* branch) {
+  root->clear();
+  branch->clear();
+  std::string d = dir;
+  while (!d.empty()) {
+    std::string git = d + "/.git";
+    struct stat st;
+    if (::stat(git.c_str(), &st) == 0) {
+      *root = d;
+      std::string head_path = git + "/HEAD";
+      if (S_ISREG(st.st_mode)) {  // worktree or submodule: "gitdir: <path>"
+        std::ifstream f(git);
+        std::string line;
+        std::getline(f, line);
+        if (line.rfind("gitdir: ", 0) == 0) {
+          std::string gd = line.substr(8);
+          if (!gd.empty() && gd[0] != '/') gd = d + "/" + gd;
+          head_path = gd + "/HEAD";
+        }
+      }
+      std::ifstream h(head_path);
+      std::string line;
+      std::getline(h, line);
+      if (line.rfind("ref: refs/heads/", 0) == 0) *branch = line.substr(16);
+      else if (line.size() >= 12) *branch = line.substr(0, 12);
+      return;
+    }
+    if (d == "/") break;
+    size_t slash = d.find_last_of('/');
+    d = slash == 0 ? "/" : d.substr(0, slash);
+  }
+}
+
+void FillContext(Event* e) {
+  if (e->cwd.empty()) {
+    char buf[PATH_MAX];
+    if (::getcwd(buf, sizeof buf)) e->cwd = buf;
+  }
+  if (e->repo_root.empty() && !e->cwd.empty()) {
+    std::string branch;
+    GitContext(e->cwd, &e->repo_root, &branch);
+    if (e->branch.empty()) e->branch = branch;
+  }
+  if (e->host.empty()) {
+    char buf[256];
+    if (::gethostname(buf, sizeof buf) == 0) {
+      buf[sizeof buf - 1] = 0;
+      e->host = buf;
+    }
+  }
+  if (e->user.empty())
+    if (const char* u = std::getenv("USER"); u && *u) e->user = u;
+  if (e->session.empty())
+    if (const char* s = std::getenv("MEMORY_SESSION"); s && *s) e->session = s;
+  if (e->actor.empty()) e->actor = e->kind == EventKind::kToolCall ? "agent" : "human";
+}
+
+}  // namespace memory::cli

@@ -1,0 +1,403 @@
+#include "store/event.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <unistd.h>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "store/coding.h"
+#include "store/internal.h"
+
+namespace memory {
+namespace {
+
+constexpr uint8_t kEncodingVersion = 1;
+
+enum Field : uint32_t {
+  kCommand = 1u << 0, kParams = 1u << 1, kCwd = 1u << 2, kRepo = 1u << 3, kBranch = 1u << 4,
+  kHost = 1u << 5, kUser = 1u << 6, kSession = 1u << 7, kActor = 1u << 8, kExit = 1u << 9,
+  kDuration = 1u << 10, kCpu = 1u << 11, kRss = 1u << 12, kError = 1u << 13, kTags = 1u << 14,
+  kDecision = 1u << 15, kId = 1u << 16,
+};
+constexpr uint32_t kKnownFields = (1u << 17) - 1;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void PutDouble(std::string* out, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, 8);
+  coding::PutFixed64LE(out, bits);
+}
+bool GetDouble(coding::Reader* r, double* d) {
+  uint64_t bits;
+  if (!r->GetFixed64LE(&bits)) return false;
+  std::memcpy(d, &bits, 8);
+  return true;
+}
+
+}  // namespace
+
+std::string_view EventKindName(EventKind k) { return k == EventKind::kToolCall ? "tool" : "shell"; }
+
+bool ParseEventKind(std::string_view s, EventKind* out) {
+  if (s == "shell" || s == "command") {
+    *out = EventKind::kShell;
+    return true;
+  }
+  if (s == "tool" || s == "tool_call") {
+    *out = EventKind::kToolCall;
+    return true;
+  }
+  return false;
+}
+
+int64_t NowMicros() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string NewEventId(int64_t ts_us) {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32)};
+  static const char* kHex = "0123456789abcdef";
+  std::string id(32, '0');
+  uint64_t hi = static_cast<uint64_t>(ts_us), lo = rng();
+  for (int i = 15; i >= 0; --i, hi >>= 4) id[static_cast<size_t>(i)] = kHex[hi & 15];
+  for (int i = 31; i >= 16; --i, lo >>= 4) id[static_cast<size_t>(i)] = kHex[lo & 15];
+  return id;
+}
+
+namespace internal {
+bool IdToBytes(std::string_view id, std::string* out) {
+  if (id.size() != 32) return false;
+  out->clear();
+  for (size_t i = 0; i < 32; i += 2) {
+    int hi = HexValue(id[i]), lo = HexValue(id[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+std::string IdFromBytes(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    s.push_back(kHex[c >> 4]);
+    s.push_back(kHex[c & 15]);
+  }
+  return s;
+}
+}  // namespace internal
+using internal::IdToBytes;
+
+void EncodeEvent(const Event& e, std::string* out) {
+  uint32_t f = 0;
+  if (!e.id.empty()) f |= kId;
+  if (!e.command.empty()) f |= kCommand;
+  if (!e.params_json.empty()) f |= kParams;
+  if (!e.cwd.empty()) f |= kCwd;
+  if (!e.repo_root.empty()) f |= kRepo;
+  if (!e.branch.empty()) f |= kBranch;
+  if (!e.host.empty()) f |= kHost;
+  if (!e.user.empty()) f |= kUser;
+  if (!e.session.empty()) f |= kSession;
+  if (!e.actor.empty()) f |= kActor;
+  if (e.exit_code) f |= kExit;
+  if (e.duration_us) f |= kDuration;
+  if (e.cpu_us) f |= kCpu;
+  if (e.peak_rss_kb) f |= kRss;
+  if (!e.error.empty()) f |= kError;
+  if (!e.tags.empty()) f |= kTags;
+  if (e.decision) f |= kDecision;
+
+  out->push_back(static_cast<char>(kEncodingVersion));
+  coding::PutVarint(out, f);
+  coding::PutZigzag(out, e.ts_us);
+  out->push_back(static_cast<char>(e.kind));
+  if (f & kId) coding::PutBytes(out, e.id);
+  if (f & kCommand) coding::PutBytes(out, e.command);
+  if (f & kParams) coding::PutBytes(out, e.params_json);
+  if (f & kCwd) coding::PutBytes(out, e.cwd);
+  if (f & kRepo) coding::PutBytes(out, e.repo_root);
+  if (f & kBranch) coding::PutBytes(out, e.branch);
+  if (f & kHost) coding::PutBytes(out, e.host);
+  if (f & kUser) coding::PutBytes(out, e.user);
+  if (f & kSession) coding::PutBytes(out, e.session);
+  if (f & kActor) coding::PutBytes(out, e.actor);
+  if (f & kExit) coding::PutZigzag(out, *e.exit_code);
+  if (f & kDuration) coding::PutZigzag(out, *e.duration_us);
+  if (f & kCpu) coding::PutZigzag(out, *e.cpu_us);
+  if (f & kRss) coding::PutZigzag(out, *e.peak_rss_kb);
+  if (f & kError) coding::PutBytes(out, e.error);
+  if (f & kTags) {
+    coding::PutVarint(out, e.tags.size());
+    for (const auto& t : e.tags) coding::PutBytes(out, t);
+  }
+  if (f & kDecision) {
+    const Decision& d = *e.decision;
+    coding::PutBytes(out, d.decision_id);
+    coding::PutBytes(out, d.policy);
+    coding::PutBytes(out, d.model_version);
+    coding::PutVarint(out, d.action_set.size());
+    for (const auto& a : d.action_set) coding::PutBytes(out, a);
+    coding::PutBytes(out, d.action);
+    PutDouble(out, d.probability);
+    out->push_back(d.reward ? 1 : 0);
+    if (d.reward) PutDouble(out, *d.reward);
+  }
+}
+
+Status DecodeEvent(std::string_view in, Event* e) {
+  coding::Reader r(in);
+  uint8_t version, kind;
+  uint64_t f;
+  *e = Event();
+  if (!r.GetByte(&version)) return Status::Corruption("empty event record");
+  if (version != kEncodingVersion)
+    return Status::Corruption("unknown event encoding version " + std::to_string(version));
+  if (!r.GetVarint(&f) || (f & ~static_cast<uint64_t>(kKnownFields)))
+    return Status::Corruption("bad event field mask");
+  if (!r.GetZigzag(&e->ts_us) || !r.GetByte(&kind) || kind > 1)
+    return Status::Corruption("truncated event header");
+  e->kind = static_cast<EventKind>(kind);
+  bool ok = true;
+  auto str = [&](uint32_t bit, std::string* s) {
+    if (ok && (f & bit)) ok = r.GetBytes(s);
+  };
+  auto num = [&](uint32_t bit, auto* opt) {
+    if (ok && (f & bit)) {
+      int64_t v;
+      ok = r.GetZigzag(&v);
+      *opt = static_cast<typename std::remove_reference_t<decltype(*opt)>::value_type>(v);
+    }
+  };
+  str(kId, &e->id);
+  str(kCommand, &e->command);
+  str(kParams, &e->params_json);
+  str(kCwd, &e->cwd);
+  str(kRepo, &e->repo_root);
+  str(kBranch, &e->branch);
+  str(kHost, &e->host);
+  str(kUser, &e->user);
+  str(kSession, &e->session);
+  str(kActor, &e->actor);
+  num(kExit, &e->exit_code);
+  num(kDuration, &e->duration_us);
+  num(kCpu, &e->cpu_us);
+  num(kRss, &e->peak_rss_kb);
+  str(kError, &e->error);
+  if (ok && (f & kTags)) {
+    uint64_t n;
+    ok = r.GetVarint(&n) && n <= in.size();
+    for (uint64_t i = 0; ok && i < n; ++i) {
+      e->tags.emplace_back();
+      ok = r.GetBytes(&e->tags.back());
+    }
+  }
+  if (ok && (f & kDecision)) {
+    Decision d;
+    uint64_t n;
+    ok = r.GetBytes(&d.decision_id) && r.GetBytes(&d.policy) && r.GetBytes(&d.model_version) &&
+         r.GetVarint(&n) && n <= in.size();
+    for (uint64_t i = 0; ok && i < n; ++i) {
+      d.action_set.emplace_back();
+      ok = r.GetBytes(&d.action_set.back());
+    }
+    uint8_t has_reward = 0;
+    ok = ok && r.GetBytes(&d.action) && GetDouble(&r, &d.probability) && r.GetByte(&has_reward);
+    if (ok && has_reward) {
+      double rw;
+      ok = GetDouble(&r, &rw);
+      d.reward = rw;
+    }
+    e->decision = std::move(d);
+  }
+  if (!ok) return Status::Corruption("truncated event record");
+  if (!r.done()) return Status::Corruption("trailing bytes after event record");
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+namespace {
+using json = nlohmann::ordered_json;
+
+std::string IsoTime(int64_t ts_us) {
+  time_t secs = static_cast<time_t>(ts_us / 1000000);
+  if (ts_us < 0 && ts_us % 1000000) --secs;
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(((ts_us % 1000000) + 1000000) % 1000000));
+  return buf;
+}
+
+double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
+
+Status MsToUs(const json& v, const char* name, int64_t* us) {
+  if (!v.is_number()) return Status::InvalidArgument(std::string("'") + name + "' must be a number");
+  double ms = v.get<double>();
+  if (!std::isfinite(ms) || std::fabs(ms) > 9e15)
+    return Status::InvalidArgument(std::string("'") + name + "' is out of range");
+  *us = std::llround(ms * 1000.0);
+  return Status::OK();
+}
+
+Status GetString(const json& obj, const char* key, std::string* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::OK();
+  if (!it->is_string()) return Status::InvalidArgument(std::string("'") + key + "' must be a string");
+  *out = it->get<std::string>();
+  return Status::OK();
+}
+}  // namespace
+
+std::string EventToJson(const Event& e) {
+  json j;
+  if (!e.id.empty()) j["id"] = e.id;
+  j["ts"] = e.ts_us;
+  j["time"] = IsoTime(e.ts_us);
+  j["kind"] = std::string(EventKindName(e.kind));
+  if (e.kind == EventKind::kToolCall) {
+    j["tool"] = e.command;
+    if (!e.params_json.empty()) {
+      json p = json::parse(e.params_json, nullptr, false);
+      j["params"] = p.is_discarded() ? json(e.params_json) : p;
+    }
+  } else {
+    j["command"] = e.command;
+  }
+  if (!e.cwd.empty()) j["cwd"] = e.cwd;
+  if (!e.repo_root.empty()) j["repo"] = e.repo_root;
+  if (!e.branch.empty()) j["branch"] = e.branch;
+  if (!e.host.empty()) j["host"] = e.host;
+  if (!e.user.empty()) j["user"] = e.user;
+  if (!e.session.empty()) j["session"] = e.session;
+  if (!e.actor.empty()) j["actor"] = e.actor;
+  if (e.exit_code) j["exit"] = *e.exit_code;
+  if (e.duration_us) j["duration_ms"] = UsToMs(*e.duration_us);
+  if (e.cpu_us) j["cpu_ms"] = UsToMs(*e.cpu_us);
+  if (e.peak_rss_kb) j["peak_rss_kb"] = *e.peak_rss_kb;
+  if (!e.error.empty()) j["error"] = e.error;
+  if (!e.tags.empty()) j["tags"] = e.tags;
+  if (e.decision) {
+    const Decision& d = *e.decision;
+    json dj;
+    if (!d.decision_id.empty()) dj["id"] = d.decision_id;
+    dj["policy"] = d.policy;
+    if (!d.model_version.empty()) dj["model_version"] = d.model_version;
+    if (!d.action_set.empty()) dj["actions"] = d.action_set;
+    dj["action"] = d.action;
+    dj["probability"] = d.probability;
+    if (d.reward) dj["reward"] = *d.reward;
+    j["decision"] = dj;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status EventFromJson(std::string_view text, Event* e) {
+  *e = Event();
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) return Status::InvalidArgument("malformed JSON");
+  if (!j.is_object()) return Status::InvalidArgument("an event must be a JSON object");
+
+  MEMORY_RETURN_IF_ERROR(GetString(j, "id", &e->id));
+  if (!e->id.empty()) {
+    std::string bytes;
+    if (!IdToBytes(e->id, &bytes)) return Status::InvalidArgument("'id' must be 32 hex digits");
+    for (auto& c : e->id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (auto it = j.find("ts"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return Status::InvalidArgument("'ts' must be an integer (µs since the epoch)");
+    e->ts_us = it->get<int64_t>();
+  }
+  std::string kind;
+  MEMORY_RETURN_IF_ERROR(GetString(j, "kind", &kind));
+  if (!kind.empty() && !ParseEventKind(kind, &e->kind))
+    return Status::InvalidArgument("'kind' must be \"shell\" or \"tool\"");
+  std::string tool;
+  MEMORY_RETURN_IF_ERROR(GetString(j, "tool", &tool));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "command", &e->command));
+  if (!tool.empty()) {
+    if (kind.empty()) e->kind = EventKind::kToolCall;
+    if (e->command.empty()) e->command = tool;
+  }
+  if (e->command.empty()) return Status::InvalidArgument("an event needs a non-empty 'command' or 'tool'");
+  if (auto it = j.find("params"); it != j.end() && !it->is_null())
+    e->params_json = it->is_string() ? it->get<std::string>() : it->dump();
+  MEMORY_RETURN_IF_ERROR(GetString(j, "cwd", &e->cwd));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "repo", &e->repo_root));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "branch", &e->branch));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "host", &e->host));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "user", &e->user));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "session", &e->session));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "actor", &e->actor));
+  MEMORY_RETURN_IF_ERROR(GetString(j, "error", &e->error));
+  if (auto it = j.find("exit"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return Status::InvalidArgument("'exit' must be an integer");
+    int64_t v = it->get<int64_t>();
+    if (v < INT32_MIN || v > INT32_MAX) return Status::InvalidArgument("'exit' is out of range");
+    e->exit_code = static_cast<int32_t>(v);
+  }
+  int64_t us;
+  if (auto it = j.find("duration_ms"); it != j.end() && !it->is_null()) {
+    MEMORY_RETURN_IF_ERROR(MsToUs(*it, "duration_ms", &us));
+    e->duration_us = us;
+  }
+  if (auto it = j.find("cpu_ms"); it != j.end() && !it->is_null()) {
+    MEMORY_RETURN_IF_ERROR(MsToUs(*it, "cpu_ms", &us));
+    e->cpu_us = us;
+  }
+  if (auto it = j.find("peak_rss_kb"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return Status::InvalidArgument("'peak_rss_kb' must be an integer");
+    e->peak_rss_kb = it->get<int64_t>();
+  }
+  if (auto it = j.find("tags"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return Status::InvalidArgument("'tags' must be an array of strings");
+    for (const auto& t : *it) {
+      if (!t.is_string()) return Status::InvalidArgument("'tags' must be an array of strings");
+      e->tags.push_back(t.get<std::string>());
+    }
+  }
+  if (auto it = j.find("decision"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Status::InvalidArgument("'decision' must be an object");
+    Decision d;
+    MEMORY_RETURN_IF_ERROR(GetString(*it, "id", &d.decision_id));
+    MEMORY_RETURN_IF_ERROR(GetString(*it, "policy", &d.policy));
+    MEMORY_RETURN_IF_ERROR(GetString(*it, "model_version", &d.model_version));
+    MEMORY_RETURN_IF_ERROR(GetString(*it, "action", &d.action));
+    if (auto a = it->find("actions"); a != it->end() && !a->is_null()) {
+      if (!a->is_array()) return Status::InvalidArgument("'decision.actions' must be an array of strings");
+      for (const auto& t : *a) {
+        if (!t.is_string()) return Status::InvalidArgument("'decision.actions' must be an array of strings");
+        d.action_set.push_back(t.get<std::string>());
+      }
+    }
+    if (auto p = it->find("probability"); p != it->end() && !p->is_null()) {
+      if (!p->is_number()) return Status::InvalidArgument("'decision.probability' must be a number");
+      d.probability = p->get<double>();
+      if (!(d.probability > 0 && d.probability <= 1))
+        return Status::InvalidArgument("'decision.probability' must be in (0, 1]");
+    }
+    if (auto rw = it->find("reward"); rw != it->end() && !rw->is_null()) {
+      if (!rw->is_number()) return Status::InvalidArgument("'decision.reward' must be a number");
+      d.reward = rw->get<double>();
+    }
+    e->decision = std::move(d);
+  }
+  return Status::OK();
+}
+
+}  // namespace memory

@@ -1,0 +1,37 @@
+// Private helpers shared by the store's implementation files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/status.h"
+
+namespace memory::internal {
+
+// Event ids: 32 hex digits <-> the 16 raw bytes used as the events key (time-ordered).
+bool IdToBytes(std::string_view id, std::string* out);
+std::string IdFromBytes(std::string_view bytes);
+
+// File helpers. All files the store creates are 0600, directories 0700.
+Status EnsureDir(const std::string& path);         // mkdir -p with 0700
+Status ReadFile(const std::string& path, std::string* out);
+Status WriteFileAtomic(const std::string& path, std::string_view data);  // tmp + fsync + rename
+bool FileExists(const std::string& path);
+Status ListDir(const std::string& dir, std::vector<std::string>* names);  // sorted, no . and ..
+int64_t DirBytes(const std::string& dir);          // recursive size of regular files
+std::string ErrnoText();
+Status CopyTree(const std::string& from, const std::string& to);  // regular files and dirs
+Status RemoveTree(const std::string& dir);                         // rm -rf; OK when missing
+
+// Spool layout inside a data directory.
+std::string SpoolDir(const std::string& data_dir);
+std::string DbDir(const std::string& data_dir);
+constexpr const char* kCurrentSpool = "current.log";
+constexpr const char* kFoldPrefix = "fold-";
+
+// Decodes every complete record of a spool file; a torn tail (crash mid-append) is ignored.
+Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads, bool* torn_tail);
+
+}  // namespace memory::internal

@@ -1,0 +1,399 @@
+// Store::Open, and the RocksStore operations that read or rewrite much of the store: search,
+// statistics, forget, clean, backup and restore.
+#include "store/rocks_store.h"
+
+#include <re2/re2.h>
+
+#include "store/fuzzy.h"
+
+namespace memory {
+
+Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
+  if (options.dir.empty()) return Status::InvalidArgument("no data directory given");
+  ::umask(077);
+  auto s = std::make_unique<internal::RocksStore>(options.dir, options.sync);
+  MEMORY_RETURN_IF_ERROR(s->OpenDb(options));
+  *store = std::move(s);
+  return Status::OK();
+}
+
+namespace internal {
+
+namespace {
+
+// One candidate command of a search, with what the ranking needs.
+struct Candidate {
+  SearchHit hit;
+  uint64_t cmd_id = 0;  // 0 for spooled commands not in the dictionary yet
+};
+
+double Rank(const SearchHit& h, int64_t now_us) {
+  // fzf-like text score, then frecency: frequent and recent commands first among equals.
+  double age_days = std::max<double>(0, static_cast<double>(now_us - h.last_ts_us) / 86400e6);
+  return h.score + 4.0 * std::log2(1.0 + static_cast<double>(h.count)) - 2.0 * std::log2(1.0 + age_days);
+}
+
+}  // namespace
+
+Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
+  hits->clear();
+  std::unique_ptr<RE2> re;
+  if (q.match == SearchQuery::Match::kRegex) {
+    RE2::Options ro;
+    ro.set_log_errors(false);
+    re = std::make_unique<RE2>(q.text, ro);
+    if (!re->ok()) return Status::InvalidArgument("bad regular expression '" + q.text + "': " + re->error());
+  }
+  auto matches = [&](std::string_view text, double* score) -> bool {
+    *score = 0;
+    switch (q.match) {
+      case SearchQuery::Match::kSubstring: return Contains(text, q.text);
+      case SearchQuery::Match::kPrefix: return text.substr(0, q.text.size()) == q.text;
+      case SearchQuery::Match::kRegex: return RE2::PartialMatch(text, *re);
+      case SearchQuery::Match::kFuzzy: {
+        int s = FuzzyScore(q.text, text);
+        *score = s;
+        return s >= 0;
+      }
+    }
+    return false;
+  };
+
+  std::unordered_map<std::string, Candidate> by_text;
+  const bool filtered = !q.cwd.empty() || q.exit_code || q.failed_only || q.since_us > 0;
+  auto event_passes = [&](const Event& e) {
+    if (!q.cwd.empty() && e.cwd != q.cwd) return false;
+    if (q.exit_code && (!e.exit_code || *e.exit_code != *q.exit_code)) return false;
+    if (q.failed_only && !e.failed()) return false;
+    return e.ts_us >= q.since_us;
+  };
+  auto add_event = [&](const Event& e) {
+    double score;
+    if (!event_passes(e) || !matches(e.command, &score)) return;
+    auto [it, fresh] = by_text.try_emplace(e.command);
+    SearchHit& h = it->second.hit;
+    if (fresh) {
+      h.command = e.command;
+      h.score = score;
+    }
+    h.count++;
+    if (e.ts_us >= h.last_ts_us) {
+      h.last_ts_us = e.ts_us;
+      h.last_exit = e.exit_code;
+      h.last_cwd = e.cwd;
+    }
+  };
+
+  if (filtered) {
+    // Walk events (through the cwd index when given), newest first.
+    ScanOptions so;
+    so.since_us = q.since_us;
+    so.cwd = q.cwd;
+    MEMORY_RETURN_IF_ERROR(Scan(so, [&](const Event& e) {
+      add_event(e);
+      return true;
+    }));
+  } else {
+    // The dictionary holds each distinct command once with its counters: no event walk.
+    MEMORY_RETURN_IF_ERROR(ForEachCommand([&](const CommandStats& cs) {
+      double score;
+      if (!matches(cs.command, &score)) return true;
+      Candidate& c = by_text[cs.command];
+      c.cmd_id = cs.id;
+      c.hit.command = cs.command;
+      c.hit.score = score;
+      c.hit.count = cs.count;
+      c.hit.last_ts_us = cs.last_ts_us;
+      return true;
+    }));
+    std::vector<Event> pending;
+    MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
+    for (const auto& e : pending) add_event(e);
+  }
+
+  std::vector<Candidate*> all;
+  all.reserve(by_text.size());
+  for (auto& [text, c] : by_text) all.push_back(&c);
+  const int64_t now = NowMicros();
+  auto newer = [](const Candidate* a, const Candidate* b) {
+    return std::tie(a->hit.last_ts_us, a->hit.command) > std::tie(b->hit.last_ts_us, b->hit.command);
+  };
+  auto better = [&](const Candidate* a, const Candidate* b) {
+    double ra = Rank(a->hit, now), rb = Rank(b->hit, now);
+    return ra != rb ? ra > rb : newer(a, b);
+  };
+  size_t n = std::min(q.limit, all.size());
+  if (q.match == SearchQuery::Match::kFuzzy)
+    std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(), better);
+  else
+    std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(), newer);
+  all.resize(n);
+
+  // Fill exit status and cwd of the newest use from the command index (top hits only).
+  for (Candidate* c : all) {
+    if (c->cmd_id && c->hit.last_cwd.empty() && !c->hit.last_exit) {
+      std::string prefix = CmdKey(c->cmd_id);
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kByCmd]));
+      it->SeekForPrev(prefix + std::string(16, '\xff'));
+      if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == 24) {
+        Event e;
+        if (GetByBytes(std::string(it->key().data() + 8, 16), &e).ok()) {
+          c->hit.last_exit = e.exit_code;
+          c->hit.last_cwd = e.cwd;
+        }
+      }
+    }
+    hits->push_back(c->hit);
+  }
+  return Status::OK();
+}
+
+Status RocksStore::Stats(StoreStats* st) {
+  *st = StoreStats();
+  st->read_only = read_only_;
+  st->paused = RecordingPaused(dir_);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    Counter c;
+    Counter::Decode(std::string_view(it->value().data(), it->value().size()), &c);
+    if (c.count <= 0) continue;
+    if (k == rocksdb::Slice("g:events")) {
+      st->events = c.count;
+      st->first_ts_us = c.first_ts_us;
+      st->last_ts_us = c.last_ts_us;
+    } else if (k.starts_with("c")) {
+      st->distinct_commands++;
+    } else if (k.starts_with("s")) {
+      st->sessions++;
+    } else if (k.starts_with("u")) {
+      st->users++;
+    }
+  }
+  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "counters"));
+  // The first/last event keys are exact even after clean (the counter keeps the first ever).
+  std::unique_ptr<rocksdb::Iterator> ev(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+  ev->SeekToFirst();
+  if (ev->Valid() && ev->key().size() == 16) st->first_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
+  ev->SeekToLast();
+  if (ev->Valid() && ev->key().size() == 16) st->last_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
+
+  std::vector<Event> pending;
+  MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
+  st->pending_spool_events = static_cast<int64_t>(pending.size());
+  for (const auto& e : pending) {
+    st->events++;
+    if (!st->first_ts_us || e.ts_us < st->first_ts_us) st->first_ts_us = e.ts_us;
+    st->last_ts_us = std::max(st->last_ts_us, e.ts_us);
+  }
+
+  for (int i = 0; i < kNumCf; ++i) {
+    StoreStats::Family f;
+    f.name = kFamilies[i];
+    uint64_t v = 0;
+    if (db_->GetIntProperty(handles_[i], "rocksdb.estimate-num-keys", &v)) f.keys = static_cast<int64_t>(v);
+    if (db_->GetIntProperty(handles_[i], "rocksdb.total-sst-files-size", &v)) f.sst_bytes = static_cast<int64_t>(v);
+    if (db_->GetIntProperty(handles_[i], "rocksdb.cur-size-all-mem-tables", &v)) f.memtable_bytes = static_cast<int64_t>(v);
+    rocksdb::TablePropertiesCollection props;
+    if (db_->GetPropertiesOfAllTables(handles_[i], &props).ok())
+      for (const auto& [name, p] : props) st->raw_bytes += static_cast<int64_t>(p->raw_key_size + p->raw_value_size);
+    st->families.push_back(f);
+  }
+  st->disk_bytes = DirBytes(dir_);
+  return Status::OK();
+}
+
+Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* removed) {
+  *removed = 0;
+  std::unordered_map<std::string, Counter> deltas;
+  std::unordered_map<uint64_t, int64_t> removed_per_cmd;
+  rocksdb::WriteBatch batch;
+  std::vector<Event> gone;
+  auto flush = [&]() -> Status {
+    if (batch.Count() == 0) return Status::OK();
+    std::string enc;
+    for (auto& [key, c] : deltas) {
+      enc.clear();
+      c.Encode(&enc);
+      batch.Merge(handles_[kCounters], key, enc);
+    }
+    deltas.clear();
+    rocksdb::WriteOptions wo;
+    wo.sync = sync_;
+    MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "delete"));
+    batch.Clear();
+    for (const auto& e : gone)
+      for (auto* o : observers_) o->OnRemove(e);
+    gone.clear();
+    return Status::OK();
+  };
+  for (const auto& id_bytes : ids) {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), handles_[kEvents], id_bytes, &v);
+    if (s.IsNotFound()) continue;
+    MEMORY_RETURN_IF_ERROR(FromRocks(s, "event lookup"));
+    coding::Reader r(v);
+    uint64_t cmd_id = 0;
+    r.GetVarint(&cmd_id);
+    Event e;
+    MEMORY_RETURN_IF_ERROR(DecodeStored(rocksdb::Slice(id_bytes), rocksdb::Slice(v), &e));
+    batch.Delete(handles_[kEvents], id_bytes);
+    std::string ck = CmdKey(cmd_id);
+    batch.Delete(handles_[kByCmd], ck + id_bytes);
+    EventKeys k = KeysOf(e, id_bytes);
+    if (!k.cwd_key.empty()) batch.Delete(handles_[kByCwd], k.cwd_key);
+    if (!k.session_key.empty()) batch.Delete(handles_[kBySession], k.session_key);
+    Counter c = CounterOf(e, -1);
+    deltas["c" + ck].Add(c);
+    if (!e.session.empty()) deltas["s" + e.session].Add(c);
+    if (!e.user.empty()) deltas["u" + e.user].Add(c);
+    deltas["g:events"].Add(c);
+    removed_per_cmd[cmd_id]++;
+    gone.push_back(std::move(e));
+    ++*removed;
+    if (gone.size() >= kBatchEvents) MEMORY_RETURN_IF_ERROR(flush());
+  }
+  MEMORY_RETURN_IF_ERROR(flush());
+
+  // Commands, sessions and users left with no event leave the dictionary and counters.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Counter c;
+    Counter::Decode(std::string_view(it->value().data(), it->value().size()), &c);
+    if (c.count > 0) continue;
+    rocksdb::Slice k = it->key();
+    batch.Delete(handles_[kCounters], k);
+    if (k.starts_with("c") && k.size() == 9) {
+      std::string id_key(k.data() + 1, 8);
+      std::string text;
+      if (db_->Get(rocksdb::ReadOptions(), handles_[kCommands], id_key, &text).ok()) {
+        batch.Delete(handles_[kCommandIds], text);
+        std::lock_guard<std::mutex> l(text_mu_);
+        id_cache_.erase(text);
+        text_cache_.erase(coding::GetFixed64BE(id_key.data()));
+      }
+      batch.Delete(handles_[kCommands], id_key);
+    }
+  }
+  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "counters"));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return FromRocks(db_->Write(wo, &batch), "delete");
+}
+
+Status RocksStore::CompactAway() {
+  // Flush memtables (so the WAL that held the data becomes obsolete and is deleted), then
+  // rewrite every file so no deleted value or tombstone survives in any SST.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  MEMORY_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles_), "flush"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  co.exclusive_manual_compaction = true;
+  for (auto* h : handles_) MEMORY_RETURN_IF_ERROR(FromRocks(db_->CompactRange(co, h, nullptr, nullptr), "compact"));
+  MEMORY_RETURN_IF_ERROR(FromRocks(db_->FlushWAL(true), "flush WAL"));
+  // A second flush switches to a fresh WAL so the one written during deletion goes too.
+  MEMORY_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles_), "flush"));
+  return Status::OK();
+}
+
+Status RocksStore::Forget(const std::string& glob, size_t* removed) {
+  if (read_only_) return Status::Busy("the store is open read-only");
+  std::lock_guard<std::mutex> l(mu_);
+  MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+  std::vector<std::string> ids;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!GlobMatch(glob, std::string_view(it->value().data(), it->value().size()))) continue;
+    std::string prefix = it->key().ToString();
+    std::unique_ptr<rocksdb::Iterator> ix(db_->NewIterator(rocksdb::ReadOptions(), handles_[kByCmd]));
+    for (ix->Seek(prefix); ix->Valid() && ix->key().starts_with(prefix); ix->Next())
+      if (ix->key().size() == 24) ids.emplace_back(ix->key().data() + 8, 16);
+  }
+  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "dictionary"));
+  MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
+  // A restore keeps the replaced database beside the store: it may hold what we forget.
+  std::string before = dir_ + "/db.before-restore";
+  MEMORY_RETURN_IF_ERROR(RemoveTree(before));
+  return CompactAway();
+}
+
+Status RocksStore::Clean(int64_t before_us, size_t* removed) {
+  if (read_only_) return Status::Busy("the store is open read-only");
+  std::lock_guard<std::mutex> l(mu_);
+  MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+  std::vector<std::string> ids;
+  std::string hi;
+  coding::PutFixed64BE(&hi, static_cast<uint64_t>(std::max<int64_t>(0, before_us)));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+  for (it->SeekToFirst(); it->Valid() && it->key().compare(hi) < 0; it->Next())
+    ids.push_back(it->key().ToString());
+  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
+  MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
+  return CompactAway();
+}
+
+Status RocksStore::Backup(const std::string& backup_dir) {
+  if (read_only_) return Status::Busy("the store is open read-only");
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::string> names;
+  if (FileExists(backup_dir)) {
+    MEMORY_RETURN_IF_ERROR(ListDir(backup_dir, &names));
+    if (!names.empty()) return Status::InvalidArgument("backup directory " + backup_dir + " is not empty");
+  }
+  MEMORY_RETURN_IF_ERROR(EnsureDir(backup_dir));
+  MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+  rocksdb::Checkpoint* cp = nullptr;
+  MEMORY_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> owner(cp);
+  MEMORY_RETURN_IF_ERROR(FromRocks(cp->CreateCheckpoint(DbDir(backup_dir), /*log_size_for_flush=*/0), "checkpoint"));
+  // Events appended to the spool after the fold above are copied too (restore folds them).
+  std::string spool = SpoolDir(dir_);
+  MEMORY_RETURN_IF_ERROR(ListDir(spool, &names));
+  if (!names.empty()) MEMORY_RETURN_IF_ERROR(EnsureDir(SpoolDir(backup_dir)));
+  for (const auto& n : names) {
+    std::string data;
+    Status s = ReadFile(spool + "/" + n, &data);
+    if (s.IsNotFound()) continue;
+    MEMORY_RETURN_IF_ERROR(s);
+    MEMORY_RETURN_IF_ERROR(WriteFileAtomic(SpoolDir(backup_dir) + "/" + n, data));
+  }
+  return WriteFileAtomic(backup_dir + "/BACKUP", "llmunix-memory backup\ncreated_us " + std::to_string(NowMicros()) + "\n");
+}
+
+
+}  // namespace internal
+
+Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) {
+  using namespace internal;
+  if (!FileExists(backup_dir + "/BACKUP") || !FileExists(DbDir(backup_dir) + "/CURRENT"))
+    return Status::InvalidArgument(backup_dir + " is not a memory backup (no BACKUP or db/CURRENT)");
+  {
+    // Verify the backup opens before touching anything.
+    StoreOptions o;
+    o.dir = backup_dir;
+    o.mode = StoreOptions::Mode::kReadOnly;
+    std::unique_ptr<Store> probe;
+    Status s = Store::Open(o, &probe);
+    if (!s.ok()) return Status::Corruption("backup " + backup_dir + " does not open: " + s.message());
+  }
+  MEMORY_RETURN_IF_ERROR(EnsureDir(data_dir));
+  std::string db = DbDir(data_dir), before = data_dir + "/db.before-restore";
+  if (FileExists(db + "/CURRENT")) {
+    // Holding the writer lock proves nobody else writes while we swap.
+    StoreOptions o;
+    o.dir = data_dir;
+    o.mode = StoreOptions::Mode::kReadWrite;
+    o.lock_wait_ms = 0;
+    std::unique_ptr<Store> current;
+    MEMORY_RETURN_IF_ERROR(Store::Open(o, &current));
+    current.reset();
+    MEMORY_RETURN_IF_ERROR(RemoveTree(before));
+    if (::rename(db.c_str(), before.c_str()) != 0) return Status::IOError("rename " + db + ": " + ErrnoText());
+  }
+  MEMORY_RETURN_IF_ERROR(CopyTree(DbDir(backup_dir), db));
+  if (FileExists(SpoolDir(backup_dir))) MEMORY_RETURN_IF_ERROR(CopyTree(SpoolDir(backup_dir), SpoolDir(data_dir)));
+  return Status::OK();
+}
+
+}  // namespace memory

@@ -1,0 +1,619 @@
+// RocksStore: the Store on RocksDB (private to store/; implemented in rocks_store*.cpp).
+//
+// Column families (keys; values):
+//   default      "schema" -> "1"
+//   events       id (16 bytes: 8-byte big-endian µs time + 8 random) -> varint cmd_id + EncodeEvent
+//                (command text and id left out: they are the dictionary and the key)
+//   commands     cmd_id (8 bytes BE) -> command text                      (the dictionary)
+//   command_ids  command text -> cmd_id                                   (dedup on ingest)
+//   counters     "c"+cmd_id | "s"+session | "u"+user | "g:events" -> Counter (merge operator)
+//   by_cmd       cmd_id + id -> ""          by_cwd   cwd + '\0' + id -> ""
+//   by_session   session + '\0' + id -> ""
+#pragma once
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+
+#include "store/coding.h"
+#include "store/counter.h"
+#include "store/internal.h"
+#include "store/recorder.h"
+#include "store/store.h"
+
+namespace memory::internal {
+
+inline const char* const kFamilies[] = {"default", "events", "commands", "command_ids",
+                                 "counters", "by_cmd", "by_cwd", "by_session"};
+enum Cf { kDefault = 0, kEvents, kCommands, kCommandIds, kCounters, kByCmd, kByCwd, kBySession, kNumCf };
+
+constexpr size_t kBatchEvents = 20000;     // fold: events per WriteBatch
+constexpr size_t kBulkEvents = 500000;     // import: events per SST ingestion
+
+inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  std::string msg = what + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.ToString().find("lock") != std::string::npos)
+    return Status::Busy(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+// Where encoded keys and values go: a WriteBatch (fold) or sorted SST files (bulk import).
+class KvSink {
+ public:
+  virtual ~KvSink() = default;
+  virtual void Put(int cf, std::string_view key, std::string_view value) = 0;
+  virtual void Merge(int cf, std::string_view key, std::string_view value) = 0;
+};
+
+class WriteBatchSink : public KvSink {
+ public:
+  WriteBatchSink(rocksdb::WriteBatch* b, const std::vector<rocksdb::ColumnFamilyHandle*>& h) : b_(b), h_(h) {}
+  void Put(int cf, std::string_view k, std::string_view v) override {
+    b_->Put(h_[cf], rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
+  }
+  void Merge(int cf, std::string_view k, std::string_view v) override {
+    b_->Merge(h_[cf], rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
+  }
+
+ private:
+  rocksdb::WriteBatch* b_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& h_;
+};
+
+inline std::string CmdKey(uint64_t id) {
+  std::string k;
+  coding::PutFixed64BE(&k, id);
+  return k;
+}
+
+class CounterMerge : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    Counter c;
+    if (existing) Counter::Decode(std::string_view(existing->data(), existing->size()), &c);
+    Counter d;
+    Counter::Decode(std::string_view(value.data(), value.size()), &d);
+    c.Add(d);
+    new_value->clear();
+    c.Encode(new_value);
+    return true;
+  }
+  const char* Name() const override { return "memory.CounterMerge"; }
+};
+
+// Everything an event contributes to the derived keys, so ingest and removal are symmetric.
+struct EventKeys {
+  std::string id_bytes;
+  std::string cwd_key, session_key;
+};
+
+inline EventKeys KeysOf(const Event& e, const std::string& id_bytes) {
+  EventKeys k;
+  k.id_bytes = id_bytes;
+  if (!e.cwd.empty()) k.cwd_key = e.cwd + '\0' + id_bytes;
+  if (!e.session.empty()) k.session_key = e.session + '\0' + id_bytes;
+  return k;
+}
+
+inline Counter CounterOf(const Event& e, int sign) {
+  Counter c;
+  c.count = sign;
+  c.failures = e.failed() ? sign : 0;
+  c.total_duration_us = e.duration_us ? sign * *e.duration_us : 0;
+  if (sign > 0) c.first_ts_us = c.last_ts_us = e.ts_us;
+  return c;
+}
+
+class RocksStore final : public Store {
+ public:
+  RocksStore(std::string dir, bool sync) : dir_(std::move(dir)), sync_(sync) {}
+  ~RocksStore() override {
+    if (db_) {
+      for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+      db_->Close();
+    }
+  }
+
+  Status OpenDb(const StoreOptions& o) {
+    MEMORY_RETURN_IF_ERROR(internal::EnsureDir(dir_));
+    ::chmod(dir_.c_str(), 0700);
+    std::string db_dir = internal::DbDir(dir_);
+    bool exists = internal::FileExists(db_dir + "/CURRENT");
+    rocksdb::DBOptions dbo;
+    dbo.create_if_missing = true;
+    dbo.create_missing_column_families = true;
+    dbo.max_open_files = 512;
+    dbo.keep_log_file_num = 2;
+    dbo.max_log_file_size = 1 << 20;
+    dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    dbo.WAL_ttl_seconds = 0;
+    dbo.WAL_size_limit_MB = 0;
+    dbo.recycle_log_file_num = 0;
+    dbo.max_background_jobs = 2;
+    dbo.use_fsync = false;
+    dbo.max_total_wal_size = 64 << 20;
+    dbo.stats_dump_period_sec = 0;
+    dbo.stats_persist_period_sec = 0;
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfds;
+    for (const char* name : kFamilies) cfds.emplace_back(name, FamilyOptions(name, o.compress));
+
+    read_only_ = o.mode == StoreOptions::Mode::kReadOnly && exists;
+    if (read_only_) {
+      rocksdb::DB* db = nullptr;
+      auto s = rocksdb::DB::OpenForReadOnly(dbo, db_dir, cfds, &handles_, &db);
+      if (!s.ok()) return FromRocks(s, "cannot open the store in " + db_dir + " read-only");
+      db_.reset(db);
+      return Status::OK();
+    }
+    int waited = 0;
+    const int wait_limit = o.mode == StoreOptions::Mode::kReadWrite ? o.lock_wait_ms : 0;
+    for (;;) {
+      rocksdb::DB* db = nullptr;
+      auto s = rocksdb::DB::Open(dbo, db_dir, cfds, &handles_, &db);
+      if (s.ok()) {
+        db_.reset(db);
+        break;
+      }
+      Status st = FromRocks(s, "cannot open the store in " + db_dir);
+      if (!st.IsBusy()) return st;
+      if (waited >= wait_limit) {
+        if (o.mode == StoreOptions::Mode::kAuto && exists) {
+          StoreOptions ro = o;
+          ro.mode = StoreOptions::Mode::kReadOnly;
+          handles_.clear();
+          return OpenDb(ro);
+        }
+        return Status::Busy("the store in " + dir_ + " is open for writing by another process");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      waited += 20;
+    }
+    MEMORY_RETURN_IF_ERROR(LoadNextCmdId());
+    return Fold(nullptr);
+  }
+
+  bool read_only() const override { return read_only_; }
+  const std::string& dir() const override { return dir_; }
+  void AddObserver(EventObserver* o) override {
+    std::lock_guard<std::mutex> l(mu_);
+    observers_.push_back(o);
+  }
+
+  Status Ingest(std::vector<Event>& events, const std::function<void(size_t)>& progress) override {
+    if (read_only_) return Status::Busy("the store is open read-only (another process is writing)");
+    std::lock_guard<std::mutex> l(mu_);
+    size_t done = 0;
+    while (done < events.size()) {
+      size_t n = std::min(kBatchEvents, events.size() - done);
+      MEMORY_RETURN_IF_ERROR(IngestBulk(&events[done], n));
+      done += n;
+      if (progress) progress(done);
+    }
+    return Status::OK();
+  }
+
+  Status Fold(size_t* folded) override {
+    if (read_only_) return Status::Busy("the store is open read-only");
+    std::lock_guard<std::mutex> l(mu_);
+    return FoldLocked(folded);
+  }
+
+  Status Scan(const ScanOptions& o, const std::function<bool(const Event&)>& fn) override {
+    std::vector<Event> pending;
+    if (o.include_pending) MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
+    std::vector<Event> keep;
+    for (auto& e : pending)
+      if (e.ts_us >= o.since_us && e.ts_us < o.until_us && (o.session.empty() || e.session == o.session) &&
+          (o.cwd.empty() || e.cwd == o.cwd))
+        keep.push_back(std::move(e));
+    std::sort(keep.begin(), keep.end(), [&](const Event& a, const Event& b) {
+      return o.newest_first ? std::tie(a.ts_us, a.id) > std::tie(b.ts_us, b.id)
+                            : std::tie(a.ts_us, a.id) < std::tie(b.ts_us, b.id);
+    });
+    size_t pi = 0;
+    bool stop = false;
+    auto before = [&](const Event& a, const Event& b) {
+      return o.newest_first ? std::tie(a.ts_us, a.id) > std::tie(b.ts_us, b.id)
+                            : std::tie(a.ts_us, a.id) < std::tie(b.ts_us, b.id);
+    };
+    auto emit_db = [&](Event& e) -> bool {
+      while (pi < keep.size() && before(keep[pi], e)) {
+        if (!fn(keep[pi++])) return false;
+      }
+      return fn(e);
+    };
+
+    std::string lo, hi;
+    coding::PutFixed64BE(&lo, static_cast<uint64_t>(std::max<int64_t>(0, o.since_us)));
+    coding::PutFixed64BE(&hi, static_cast<uint64_t>(std::max<int64_t>(0, o.until_us)));
+    Status st;
+    if (!o.session.empty() || !o.cwd.empty()) {
+      // Walk the narrower index, newest or oldest first, and fetch each event.
+      bool by_session = !o.session.empty();
+      std::string prefix = (by_session ? o.session : o.cwd) + '\0';
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[by_session ? kBySession : kByCwd]));
+      if (o.newest_first) it->SeekForPrev(prefix + hi);
+      else it->Seek(prefix + lo);
+      for (; it->Valid() && !stop; o.newest_first ? it->Prev() : it->Next()) {
+        rocksdb::Slice k = it->key();
+        if (!k.starts_with(prefix) || k.size() != prefix.size() + 16) break;
+        std::string id_bytes(k.data() + prefix.size(), 16);
+        int64_t ts = static_cast<int64_t>(coding::GetFixed64BE(id_bytes.data()));
+        if (ts >= o.until_us) continue;
+        if (ts < o.since_us) break;
+        Event e;
+        Status s = GetByBytes(id_bytes, &e);
+        if (s.IsNotFound()) continue;
+        MEMORY_RETURN_IF_ERROR(s);
+        if (!o.cwd.empty() && e.cwd != o.cwd) continue;
+        if (!emit_db(e)) stop = true;
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "scan");
+    } else {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+      if (o.newest_first) it->SeekForPrev(hi);
+      else it->Seek(lo);
+      for (; it->Valid() && !stop; o.newest_first ? it->Prev() : it->Next()) {
+        rocksdb::Slice k = it->key();
+        if (k.size() != 16) continue;
+        int64_t ts = static_cast<int64_t>(coding::GetFixed64BE(k.data()));
+        if (ts >= o.until_us) continue;
+        if (ts < o.since_us) break;
+        Event e;
+        MEMORY_RETURN_IF_ERROR(DecodeStored(k, it->value(), &e));
+        if (!emit_db(e)) stop = true;
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "scan");
+    }
+    while (!stop && pi < keep.size())
+      if (!fn(keep[pi++])) break;
+    return st;
+  }
+
+  Status Get(const std::string& id, Event* e) override {
+    std::string bytes;
+    if (!IdToBytes(id, &bytes)) return Status::InvalidArgument("bad event id '" + id + "' (32 hex digits)");
+    return GetByBytes(bytes, e);
+  }
+
+  Status ForEachCommand(const std::function<bool(const CommandStats&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
+    std::unique_ptr<rocksdb::Iterator> ct(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
+    ct->Seek("c");
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != 8) continue;
+      CommandStats cs;
+      cs.id = coding::GetFixed64BE(it->key().data());
+      cs.command = it->value().ToString();
+      std::string ck = "c" + it->key().ToString();
+      while (ct->Valid() && ct->key().compare(ck) < 0) ct->Next();
+      if (ct->Valid() && ct->key() == ck) {
+        Counter c;
+        Counter::Decode(std::string_view(ct->value().data(), ct->value().size()), &c);
+        cs.count = c.count;
+        cs.failures = c.failures;
+        cs.total_duration_us = c.total_duration_us;
+        cs.first_ts_us = c.first_ts_us;
+        cs.last_ts_us = c.last_ts_us;
+      }
+      if (cs.count <= 0) continue;
+      if (!fn(cs)) break;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "dictionary scan");
+    return Status::OK();
+  }
+
+  Status Search(const SearchQuery& q, std::vector<SearchHit>* hits) override;
+  Status Stats(StoreStats* stats) override;
+  Status Forget(const std::string& glob, size_t* removed) override;
+  Status Clean(int64_t before_us, size_t* removed) override;
+  Status Backup(const std::string& backup_dir) override;
+
+ private:
+  static rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, bool compress) {
+    rocksdb::ColumnFamilyOptions o;
+    o.compression = compress ? rocksdb::kZSTD : rocksdb::kNoCompression;
+    o.bottommost_compression = o.compression;
+    o.write_buffer_size = (name == "events") ? (64 << 20) : (16 << 20);
+    o.max_write_buffer_number = 4;
+    o.level0_file_num_compaction_trigger = 8;
+    o.level0_slowdown_writes_trigger = 40;
+    o.level0_stop_writes_trigger = 64;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_size = 16 * 1024;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.cache_index_and_filter_blocks = false;
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    if (name == "counters") o.merge_operator = std::make_shared<CounterMerge>();
+    return o;
+  }
+
+  // Loads the whole text -> id dictionary into id_cache_ once, so a bulk import needs no
+  // lookup per event (a miss in the cache then means a new command).
+  Status LoadDictionary() {
+    if (dictionary_complete_) return Status::OK();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommandIds]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (it->value().size() == 8) id_cache_[it->key().ToString()] = coding::GetFixed64BE(it->value().data());
+    MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "dictionary"));
+    dictionary_complete_ = true;
+    return Status::OK();
+  }
+
+  Status LoadNextCmdId() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
+    it->SeekToLast();
+    next_cmd_id_ = (it->Valid() && it->key().size() == 8) ? coding::GetFixed64BE(it->key().data()) + 1 : 1;
+    dictionary_complete_ = !it->Valid() && it->status().ok();  // empty dictionary: cache is complete
+    return FromRocks(it->status(), "dictionary");
+  }
+
+  Status DecodeStored(const rocksdb::Slice& key, const rocksdb::Slice& value, Event* e) {
+    coding::Reader r(std::string_view(value.data(), value.size()));
+    uint64_t cmd_id;
+    if (!r.GetVarint(&cmd_id)) return Status::Corruption("event " + IdFromBytes(std::string_view(key.data(), key.size())) + ": no command id");
+    Status s = DecodeEvent(r.rest(), e);
+    if (!s.ok()) return Status::Corruption("event " + IdFromBytes(std::string_view(key.data(), key.size())) + ": " + s.message());
+    e->id = IdFromBytes(std::string_view(key.data(), key.size()));
+    return CommandText(cmd_id, &e->command);
+  }
+
+  Status CommandText(uint64_t cmd_id, std::string* text) {
+    {
+      std::lock_guard<std::mutex> l(text_mu_);
+      auto it = text_cache_.find(cmd_id);
+      if (it != text_cache_.end()) {
+        *text = it->second;
+        return Status::OK();
+      }
+    }
+    auto s = db_->Get(rocksdb::ReadOptions(), handles_[kCommands], CmdKey(cmd_id), text);
+    if (s.IsNotFound()) return Status::Corruption("event refers to unknown command id " + std::to_string(cmd_id));
+    MEMORY_RETURN_IF_ERROR(FromRocks(s, "dictionary"));
+    std::lock_guard<std::mutex> l(text_mu_);
+    if (text_cache_.size() > 200000) text_cache_.clear();
+    text_cache_.emplace(cmd_id, *text);
+    return Status::OK();
+  }
+
+  Status GetByBytes(const std::string& bytes, Event* e) {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), handles_[kEvents], bytes, &v);
+    if (s.IsNotFound()) return Status::NotFound("no event " + IdFromBytes(bytes));
+    MEMORY_RETURN_IF_ERROR(FromRocks(s, "event lookup"));
+    return DecodeStored(rocksdb::Slice(bytes), rocksdb::Slice(v), e);
+  }
+
+  bool Stored(const std::string& id_bytes) {
+    std::string v;
+    return db_->Get(rocksdb::ReadOptions(), handles_[kEvents], id_bytes, &v).ok();
+  }
+
+  // Spooled events the database does not hold yet (a folder may be midway).
+  Status PendingNotStored(std::vector<Event>* out) {
+    std::vector<Event> all;
+    MEMORY_RETURN_IF_ERROR(ReadPending(dir_, &all));
+    std::string bytes;
+    for (auto& e : all)
+      if (!IdToBytes(e.id, &bytes) || !Stored(bytes)) out->push_back(std::move(e));
+    return Status::OK();
+  }
+
+  // Looks up or assigns the dictionary id of `text`; new entries go into `sink`.
+  Status CommandId(const std::string& text, KvSink* sink, std::unordered_map<std::string, uint64_t>* fresh,
+                   uint64_t* id) {
+    if (auto it = id_cache_.find(text); it != id_cache_.end()) {
+      *id = it->second;
+      return Status::OK();
+    }
+    if (auto it = fresh->find(text); it != fresh->end()) {
+      *id = it->second;
+      return Status::OK();
+    }
+    if (dictionary_complete_) return NewCommand(text, sink, fresh, id);
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), handles_[kCommandIds], text, &v);
+    if (s.ok() && v.size() == 8) {
+      *id = coding::GetFixed64BE(v.data());
+      if (id_cache_.size() > 1000000 && !dictionary_complete_) id_cache_.clear();
+      id_cache_.emplace(text, *id);
+      return Status::OK();
+    }
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "dictionary lookup");
+    return NewCommand(text, sink, fresh, id);
+  }
+
+  Status NewCommand(const std::string& text, KvSink* sink, std::unordered_map<std::string, uint64_t>* fresh,
+                    uint64_t* id) {
+    *id = next_cmd_id_++;
+    std::string k = CmdKey(*id);
+    sink->Put(kCommands, k, text);
+    sink->Put(kCommandIds, text, k);
+    fresh->emplace(text, *id);
+    return Status::OK();
+  }
+
+  // Turns events into the keys and values of every column family (see the layout above).
+  // Events with a given id that is already stored are skipped (so folding is idempotent).
+  Status EncodeBatch(Event* events, size_t n, KvSink* sink, std::vector<const Event*>* added,
+                     std::unordered_map<std::string, uint64_t>* fresh) {
+    std::unordered_map<uint64_t, Counter> per_command;
+    std::unordered_map<std::string, Counter> per_session, per_user;
+    std::string id_bytes, value, key;
+    Counter total;
+    std::unordered_set<std::string> seen_given;  // duplicates inside one batch
+    const std::string* last_session = nullptr;
+    Counter* last_session_counter = nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      Event& e = events[i];
+      if (e.command.empty()) return Status::InvalidArgument("an event needs a command (or tool name)");
+      if (e.ts_us < 0) return Status::InvalidArgument("event time before 1970");
+      if (e.ts_us == 0) e.ts_us = NowMicros();
+      bool given_id = !e.id.empty();
+      if (!given_id) e.id = NewEventId(e.ts_us);
+      if (!IdToBytes(e.id, &id_bytes)) return Status::InvalidArgument("bad event id '" + e.id + "'");
+      if (given_id && (Stored(id_bytes) || !seen_given.insert(id_bytes).second)) continue;
+      uint64_t cmd_id;
+      MEMORY_RETURN_IF_ERROR(CommandId(e.command, sink, fresh, &cmd_id));
+      value.clear();
+      coding::PutVarint(&value, cmd_id);
+      std::string command = std::move(e.command), id = std::move(e.id);
+      e.command.clear();
+      e.id.clear();
+      EncodeEvent(e, &value);
+      e.command = std::move(command);
+      e.id = std::move(id);
+      sink->Put(kEvents, id_bytes, value);
+      key = CmdKey(cmd_id);
+      key += id_bytes;
+      sink->Put(kByCmd, key, {});
+      if (!e.cwd.empty()) {
+        key.assign(e.cwd).push_back('\0');
+        key += id_bytes;
+        sink->Put(kByCwd, key, {});
+      }
+      Counter c = CounterOf(e, +1);
+      if (!e.session.empty()) {
+        key.assign(e.session).push_back('\0');
+        key += id_bytes;
+        sink->Put(kBySession, key, {});
+        if (!last_session || *last_session != e.session) {
+          auto it = per_session.try_emplace(e.session).first;
+          last_session = &it->first;
+          last_session_counter = &it->second;
+        }
+        last_session_counter->Add(c);
+      }
+      if (!e.user.empty()) per_user[e.user].Add(c);
+      per_command[cmd_id].Add(c);
+      total.Add(c);
+      added->push_back(&e);
+    }
+    if (added->empty()) return Status::OK();
+    std::string enc;
+    auto merge = [&](const std::string& k, const Counter& c) {
+      enc.clear();
+      c.Encode(&enc);
+      sink->Merge(kCounters, k, enc);
+    };
+    for (auto& [id, c] : per_command) merge("c" + CmdKey(id), c);
+    for (auto& [name, c] : per_session) merge("s" + name, c);
+    for (auto& [name, c] : per_user) merge("u" + name, c);
+    merge("g:events", total);
+    return Status::OK();
+  }
+
+  void Committed(const std::vector<const Event*>& added, std::unordered_map<std::string, uint64_t>& fresh) {
+    for (auto& [text, id] : fresh) id_cache_.emplace(text, id);
+    for (const Event* e : added)
+      for (auto* o : observers_) o->OnIngest(*e);
+  }
+
+  // Small batches (fold): one WriteBatch through the WAL.
+  Status IngestBatch(Event* events, size_t n, bool use_wal) {
+    rocksdb::WriteBatch batch;
+    WriteBatchSink sink(&batch, handles_);
+    std::vector<const Event*> added;
+    std::unordered_map<std::string, uint64_t> fresh;
+    MEMORY_RETURN_IF_ERROR(EncodeBatch(events, n, &sink, &added, &fresh));
+    if (added.empty()) return Status::OK();
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = !use_wal;
+    wo.sync = use_wal && sync_;
+    MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write"));
+    Committed(added, fresh);
+    return Status::OK();
+  }
+
+  // Large batches (import): sorted SST files ingested into every family at once (atomic).
+  Status IngestBulk(Event* events, size_t n);
+
+  Status FoldLocked(size_t* folded) {
+    if (folded) *folded = 0;
+    std::string spool = internal::SpoolDir(dir_);
+    std::vector<std::string> names;
+    MEMORY_RETURN_IF_ERROR(internal::ListDir(spool, &names));
+    if (names.empty()) return Status::OK();
+    // Rotate the live spool so that appends continue into a new file while we fold.
+    if (std::find(names.begin(), names.end(), internal::kCurrentSpool) != names.end()) {
+      std::string cur = spool + "/" + internal::kCurrentSpool;
+      int fd = ::open(cur.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        struct stat st;
+        if (::flock(fd, LOCK_EX) == 0 && ::fstat(fd, &st) == 0 && st.st_size > 0) {
+          std::string target = spool + "/" + internal::kFoldPrefix + std::to_string(NowMicros()) + "-" +
+                               std::to_string(::getpid()) + ".log";
+          if (::rename(cur.c_str(), target.c_str()) != 0) {
+            ::close(fd);
+            return Status::IOError("rotate " + cur + ": " + internal::ErrnoText());
+          }
+        }
+        ::close(fd);
+      }
+      MEMORY_RETURN_IF_ERROR(internal::ListDir(spool, &names));
+    }
+    for (const auto& n : names) {
+      if (n.rfind(internal::kFoldPrefix, 0) != 0) continue;
+      std::string path = spool + "/" + n;
+      std::vector<std::string> payloads;
+      bool torn = false;
+      MEMORY_RETURN_IF_ERROR(internal::ReadSpoolFile(path, &payloads, &torn));
+      std::vector<Event> events;
+      events.reserve(payloads.size());
+      for (const auto& p : payloads) {
+        Event e;
+        if (DecodeEvent(p, &e).ok()) events.push_back(std::move(e));
+      }
+      // Ids are always set in the spool, so ingest skips what a crashed folder already stored.
+      for (size_t i = 0; i < events.size(); i += kBatchEvents)
+        MEMORY_RETURN_IF_ERROR(IngestBatch(&events[i], std::min(kBatchEvents, events.size() - i), /*use_wal=*/true));
+      if (::unlink(path.c_str()) != 0) return Status::IOError("unlink " + path + ": " + internal::ErrnoText());
+      if (folded) *folded += events.size();
+    }
+    return Status::OK();
+  }
+
+  // Deletes the given stored events with every derived key, adjusting counters. Returns the
+  // number removed. Holds mu_.
+  Status RemoveEvents(const std::vector<std::string>& id_bytes_list, size_t* removed);
+  Status CompactAway();
+
+  std::string dir_;
+  bool sync_;
+  bool read_only_ = false;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::mutex mu_;       // writers
+  std::mutex text_mu_;  // text_cache_
+  uint64_t next_cmd_id_ = 1;
+  bool dictionary_complete_ = false;  // id_cache_ holds every command (no Get on a miss)
+  std::unordered_map<uint64_t, std::string> text_cache_;
+  std::unordered_map<std::string, uint64_t> id_cache_;
+  std::vector<EventObserver*> observers_;
+
+};
+
+}  // namespace memory::internal
