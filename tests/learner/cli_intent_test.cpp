@@ -1,6 +1,7 @@
 // Runs the built `memory` binary: `memory eval intent` (and `memory predict`) on good and bad input.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -98,6 +99,75 @@ TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
   EXPECT_DOUBLE_EQ(j["top5"].get<double>(), lib.total.Rate(2));
   EXPECT_DOUBLE_EQ(j["macro"]["top1"].get<double>(), lib.Macro(0));
   EXPECT_EQ(j["per_user"].size(), 4u);
+}
+
+TEST(CliPredictTest, EmptyStoreSaysSoAndExits0) {
+  std::string db = ::testing::TempDir() + "/predict_empty_db_does_not_exist";
+  RunResult r = RunMemory("--db " + db + " predict --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["predictions"].empty());
+  EXPECT_TRUE(j.contains("model"));
+  r = RunMemory("--db " + db + " predict");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("empty"), std::string::npos) << r.out;
+}
+
+TEST(CliPredictTest, BadContextIsAClearError) {
+  std::string db = ::testing::TempDir() + "/predict_bad_db";
+  struct Case { std::string args, stdin_text, expect; };
+  std::vector<Case> cases = {
+      {"predict --context foo", "", "--context"},
+      {"predict --context -", "not json", "malformed"},
+      {"predict --context -", "[1,2]", "malformed"},
+      {"predict --context -", "{\"history\": [1]}", "history"},
+      {"predict --context -", "{\"cwd\": 3}", "cwd"},
+      {"predict --context -", "{\"last_exit\": \"x\"}", "last_exit"},
+      {"predict --top 0", "", "--top"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args + " <<< " + c.stdin_text);
+    RunResult r = RunMemory("--db " + db + " " + c.args, c.stdin_text);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
+  }
+}
+
+TEST(CliPredictTest, PredictsTheFollowerOfTheGivenHistory) {
+  std::string dir = ::testing::TempDir() + "/predict_db_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  // Two sessions: "make" is always followed by "make test", then "git status".
+  std::string jsonl;
+  int64_t ts = 1767600000000000;
+  for (int s = 0; s < 2; ++s)
+    for (int i = 0; i < 30; ++i)
+      for (const char* cmd : {"vim src/main.cc", "make", "make test", "git status"}) {
+        nlohmann::json e = {{"ts", ts += 1000000}, {"kind", "shell"}, {"command", cmd}, {"cwd", "/w"},
+                            {"session", "s" + std::to_string(s)}, {"exit", 0}};
+        jsonl += e.dump() + "\n";
+      }
+  std::string file = WriteFile("predict_events.jsonl", jsonl);
+  RunResult imp = RunMemory("--db " + dir + " import --format jsonl " + file);
+  ASSERT_EQ(imp.exit_code, 0) << imp.out;
+  RunResult r = RunMemory("--db " + dir + " predict --context - --json --top 3 --no-refresh",
+                          "{\"cwd\":\"/w\",\"history\":[\"vim src/other.cc\",\"make\"]}");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["predictions"].size(), 3u);
+  EXPECT_EQ(j["predictions"][0]["command"], "make test");
+  EXPECT_GT(j["predictions"][0]["prob"].get<double>(), 0.5);
+  EXPECT_EQ(j["events"], 240);
+  double sum = 0;
+  for (const auto& p : j["predictions"]) sum += p["prob"].get<double>();
+  EXPECT_LE(sum, 1.0 + 1e-9);
+  // The template of "vim src/other.cc" is known: after "git status" comes "vim <path>", shown as
+  // the most recent concrete command.
+  r = RunMemory("--db " + dir + " predict --context - --json --no-refresh", "{\"history\":[\"git status\"]}");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["predictions"][0]["template"], "vim <path>");
+  EXPECT_EQ(j["predictions"][0]["command"], "vim src/main.cc");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
