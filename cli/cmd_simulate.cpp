@@ -42,7 +42,12 @@ Status ParseStart(const std::string& text, int64_t* us) {
     return Status::InvalidArgument("--start: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds, got '" +
                                    text + "'");
   }
-  time_t t = timegm(&tm);
+  const std::tm asked = tm;
+  time_t t = timegm(&tm);  // normalizes out-of-range fields, so compare: 2026-02-30 is an error
+  if (tm.tm_year != asked.tm_year || tm.tm_mon != asked.tm_mon || tm.tm_mday != asked.tm_mday ||
+      tm.tm_hour != asked.tm_hour || tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec) {
+    return Status::InvalidArgument("--start: no such date or time '" + text + "'");
+  }
   if (t <= 0) return Status::InvalidArgument("--start must be after 1970, got '" + text + "'");
   *us = static_cast<int64_t>(t) * 1'000'000;
   return Status::OK();

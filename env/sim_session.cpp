@@ -236,8 +236,17 @@ std::string BuildError(Rng& rng, const Project& p, const std::string& file, int 
   return {};
 }
 
+// "tests/test_cache.py" -> "cache": the module a test file is about, named in its failures.
+std::string TestedModule(const std::string& test_file) {
+  std::string stem = test_file.substr(test_file.rfind('/') + 1);
+  stem = stem.substr(0, stem.find('.'));
+  if (stem.rfind("test_", 0) == 0) stem = stem.substr(5);
+  if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, "_test") == 0) stem.resize(stem.size() - 5);
+  return stem;
+}
+
 std::string TestError(Rng& rng, const Project& p, const std::string& test_file, int line) {
-  std::string id = Ident(rng), mod = Module(rng), ln = Num(line);
+  std::string id = Ident(rng), mod = TestedModule(test_file), ln = Num(line);
   int64_t a = rng.Between(0, 99), b = a + rng.Between(1, 9);
   switch (p.lang) {
     case Lang::kCpp:
