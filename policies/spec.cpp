@@ -120,11 +120,8 @@ std::vector<std::string> SplitSpec(std::string_view spec) {
 
 std::string FormatNumber(double v) {
   char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back exactly
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace memory::policies
