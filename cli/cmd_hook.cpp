@@ -109,8 +109,9 @@ if [[ -o interactive && -z ${__memory_hook_bin-} ]]; then
     if [[ -n $__memory_hook_armed ]]; then
       __memory_hook_armed=
       local __memory_cmd=$__memory_hook_cmd __memory_ms __memory_frac
-      local -i __memory_t0us=$(( ${__memory_hook_t0//[!0-9]/} / 1000 ))
-      local -i __memory_us=$(( ${EPOCHREALTIME//[!0-9]/} / 1000 - __memory_t0us ))
+      local -i __memory_t0us __memory_us
+      (( __memory_t0us = __memory_hook_t0 * 1000000 ))
+      (( __memory_us = (EPOCHREALTIME - __memory_hook_t0) * 1000000 ))
       (( __memory_us < 0 )) && __memory_us=0
       __memory_frac=$(( __memory_us % 1000 ))
       __memory_ms=$(( __memory_us / 1000 )).${(l:3::0:)__memory_frac}
