@@ -201,11 +201,12 @@ struct IntentSnapshot::Impl {
   const uint32_t* index = nullptr;
   const char* texts = nullptr;
 
+  bool RowOk(const RowRec& r) const { return static_cast<uint64_t>(r.first) + r.count <= h->num_entries; }
   const RowRec* FindRow(uint64_t key) const {
     const RowRec* lo = rows + 1;
     const RowRec* hi = rows + h->num_rows;
     const RowRec* it = std::lower_bound(lo, hi, key, [](const RowRec& r, uint64_t k) { return r.key < k; });
-    return (it != hi && it->key == key) ? it : nullptr;
+    return (it != hi && it->key == key && RowOk(*it)) ? it : nullptr;
   }
   static double Score(const EntryRec* e, const RowRec& r, CommandId id) {
     for (uint32_t i = 0; i < r.count; ++i)
@@ -258,17 +259,7 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
   m.text_offsets = reinterpret_cast<const uint64_t*>(m.base + h.text_off_off);
   m.index = reinterpret_cast<const uint32_t*>(m.base + h.text_index_off);
   m.texts = m.base + h.text_off;
-  const uint64_t text_size = size - h.text_off;
-  for (uint64_t i = 0; i < h.num_rows; ++i) {
-    const RowRec& r = m.rows[i];
-    if (static_cast<uint64_t>(r.first) + r.count > h.num_entries) return bad("row points past the entries");
-  }
-  for (uint64_t i = 0; i < h.num_entries; ++i)
-    if (m.entries[i].id >= h.num_commands) return bad("entry names an unknown command");
-  for (uint64_t i = 0; i < 2ull * h.num_commands; ++i)
-    if (m.text_offsets[i] > m.text_offsets[i + 1] || m.text_offsets[i + 1] > text_size) return bad("bad text offsets");
-  for (uint32_t i = 0; i < h.num_commands; ++i)
-    if (m.index[i] >= h.num_commands) return bad("bad text index");
+  // Rows, entries and texts are checked when used (Open must not touch every page of the file).
   *out = std::move(s);
   return Status::OK();
 }
@@ -283,20 +274,29 @@ std::string IntentSnapshot::model() const {
          ",candidates=" + std::to_string(h.candidates) + ")";
 }
 
+namespace {
+// Text i of the offsets table, empty when the offsets are damaged.
+std::string_view TextAt(const uint64_t* offsets, const char* texts, uint64_t text_size, uint64_t i) {
+  uint64_t a = offsets[i], b = offsets[i + 1];
+  if (a > b || b > text_size) return {};
+  return std::string_view(texts + a, b - a);
+}
+}  // namespace
+
 std::string_view IntentSnapshot::TemplateText(CommandId id) const {
-  const uint64_t* o = impl_->text_offsets + 2ull * id;
-  return std::string_view(impl_->texts + o[0], o[1] - o[0]);
+  if (id >= impl_->h->num_commands) return {};
+  return TextAt(impl_->text_offsets, impl_->texts, impl_->size - impl_->h->text_off, 2ull * id);
 }
 std::string_view IntentSnapshot::DisplayText(CommandId id) const {
-  const uint64_t* o = impl_->text_offsets + 2ull * id + 1;
-  return std::string_view(impl_->texts + o[0], o[1] - o[0]);
+  if (id >= impl_->h->num_commands) return {};
+  return TextAt(impl_->text_offsets, impl_->texts, impl_->size - impl_->h->text_off, 2ull * id + 1);
 }
 
 CommandId IntentSnapshot::Find(std::string_view t) const {
   const uint32_t* lo = impl_->index;
   const uint32_t* hi = lo + impl_->h->num_commands;
   const uint32_t* it = std::lower_bound(lo, hi, t, [&](uint32_t id, std::string_view k) { return TemplateText(id) < k; });
-  return (it != hi && TemplateText(*it) == t) ? *it : kNoCommand;
+  return (it != hi && *it < impl_->h->num_commands && TemplateText(*it) == t) ? *it : kNoCommand;
 }
 
 void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Prediction>* out,
@@ -306,7 +306,7 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
   const Impl& m = *impl_;
   const Header& h = *m.h;
   const RowRec& base = m.rows[0];
-  if (base.count == 0 || base.sum <= 0) return;
+  if (base.count == 0 || base.sum <= 0 || !m.RowOk(base)) return;
   struct Active { const RowRec* row; double lambda; int order; };
   std::vector<Active> active;
   int n = std::min<int>(static_cast<int>(h.order), static_cast<int>(ctx.history.size()));
@@ -320,6 +320,7 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
   auto take = [&](const RowRec& r) {
     for (uint32_t i = 0; i < r.count && static_cast<int>(i) < h.candidates; ++i) {
       CommandId c = m.entries[r.first + i].id;
+      if (c >= h.num_commands) continue;  // damaged entry
       if (std::find(cands.begin(), cands.end(), c) == cands.end()) cands.push_back(c);
     }
   };

@@ -40,7 +40,7 @@ class IntentTrainer {
   void Add(const Event& e);
   int64_t events() const { return events_; }
   // Writes the snapshot atomically (temporary file + rename).
-  Status Write(const std::string& path, int max_entries = 32) const;
+  Status Write(const std::string& path, int max_entries = 16) const;
 
  private:
   Status status_;
