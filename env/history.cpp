@@ -133,23 +133,30 @@ int64_t NowUs() {
       .count();
 }
 
-// Everything one parse needs: where events go, their defaults, and which still need a time.
+// Everything one parse needs: where events go (appended to the caller's vector, taken back on
+// failure), their defaults, and which still need a time.
 class Builder {
  public:
   Builder(std::string_view name, HistoryFormat format, const HistoryReadOptions& options,
-          size_t expected)
-      : name_(name), format_(format), options_(options) {
+          size_t expected, std::vector<Event>* out)
+      : name_(name), format_(format), options_(options), out_(out), first_(out->size()) {
     user_ = options.user.empty() ? std::string(BaseName(name)) : options.user;
     session_ = options.session.empty()
                    ? std::string(HistoryFormatName(format)) + ":" + user_
                    : options.session;
-    out_.reserve(expected);
+    // Room for every line up front: pointers to events stay valid while parsing (bash needs
+    // that), and growth stays geometric when many files are appended to one vector.
+    size_t needed = first_ + expected;
+    if (out_->capacity() < needed) out_->reserve(std::max(needed, 2 * out_->capacity()));
     needs_time_.reserve(expected);
+  }
+  ~Builder() {
+    if (!finished_) out_->resize(first_);
   }
 
   // A shell command; ts_us < 0 = no time of its own.
   Event& AddShell(std::string_view command, int64_t ts_us) {
-    Event& e = out_.emplace_back();
+    Event& e = out_->emplace_back();
     e.kind = EventKind::kShell;
     e.command.assign(command.data(), command.size());
     e.user = user_;
@@ -161,7 +168,7 @@ class Builder {
 
   // An event parsed from JSON keeps its own user and session; the defaults fill in missing ones.
   void AddParsed(Event&& parsed) {
-    Event& e = out_.emplace_back(std::move(parsed));
+    Event& e = out_->emplace_back(std::move(parsed));
     if (e.user.empty()) e.user = user_;
     if (e.session.empty()) {
       e.session = options_.session.empty()
@@ -172,25 +179,20 @@ class Builder {
     MarkTime(e, e.ts_us > 0 ? e.ts_us : -1);
   }
 
-  Status Finish(std::vector<Event>* events) {
-    if (out_.empty()) {
+  // Gives synthesized times; keeps the events only when this returns OK.
+  Status Finish() {
+    const size_t n = out_->size() - first_;
+    if (n == 0) {
       return Status::InvalidArgument(std::string(name_) + ": no commands in file (empty history)");
     }
     int64_t base = options_.base_ts_us != 0 ? options_.base_ts_us
-                                            : NowUs() - static_cast<int64_t>(out_.size());
-    for (size_t i = 0; i < out_.size(); ++i) {
-      if (needs_time_[i]) out_[i].ts_us = base + static_cast<int64_t>(i);
+                                            : NowUs() - static_cast<int64_t>(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (needs_time_[i]) (*out_)[first_ + i].ts_us = base + static_cast<int64_t>(i);
     }
-    if (events->empty()) {
-      *events = std::move(out_);
-    } else {
-      events->reserve(events->size() + out_.size());
-      std::move(out_.begin(), out_.end(), std::back_inserter(*events));
-    }
+    finished_ = true;
     return Status::OK();
   }
-
-  size_t size() const { return out_.size(); }
 
  private:
   void MarkTime(Event& e, int64_t ts_us) {
@@ -201,8 +203,10 @@ class Builder {
   std::string_view name_;
   HistoryFormat format_;
   const HistoryReadOptions& options_;
+  std::vector<Event>* out_;
+  const size_t first_;
+  bool finished_ = false;
   std::string user_, session_;
-  std::vector<Event> out_;
   std::vector<bool> needs_time_;
 };
 
@@ -430,7 +434,7 @@ Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat 
     }
   }
   size_t expected = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  Builder b(name, format, options, expected);
+  Builder b(name, format, options, expected, events);
   Status s;
   switch (format) {
     case HistoryFormat::kSchonlau:
@@ -440,7 +444,7 @@ Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat 
     case HistoryFormat::kJsonl: s = ParseJsonl(text, name, options, &b); break;
   }
   MEMORY_RETURN_IF_ERROR(s);
-  return b.Finish(events);
+  return b.Finish();
 }
 
 namespace {

@@ -108,6 +108,21 @@ TEST(SimulateCli, PipesIntoImport) {
   fs::remove_all(db);
 }
 
+TEST(SimulateCli, ToStoreWritesStraightIntoTheStore) {
+  std::string db = ::testing::TempDir() + "simulate_cli_store_" + std::to_string(::getpid());
+  fs::remove_all(db);
+  Result r = RunMemory("--db " + db + " --quiet simulate --events 400 --users 3 --to-store");
+  ASSERT_EQ(r.exit, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  Result st = RunMemory("--db " + db + " status --json");
+  ASSERT_EQ(st.exit, 0) << st.err;
+  auto j = nlohmann::json::parse(st.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << st.out;
+  EXPECT_EQ(j.value("events", int64_t{-1}), 400);
+  EXPECT_EQ(j.value("users", int64_t{-1}), 3);
+  fs::remove_all(db);
+}
+
 TEST(SimulateCli, BadInputGivesAClearErrorAndExitCode) {
   struct Case {
     std::string args;
@@ -125,6 +140,7 @@ TEST(SimulateCli, BadInputGivesAClearErrorAndExitCode) {
       {"--start garbage", 2, "--start"},
       {"--start 2026-02-30", 2, "--start"},
       {"--recent --start 2026-01-01", 2, "--recent"},
+      {"--to-store --out x.jsonl", 2, "--to-store"},
       {"--out /nonexistent-dir/sub/x.jsonl", 1, "/nonexistent-dir/sub/x.jsonl"},
       {"--bogus", 2, "bogus"},
   };
