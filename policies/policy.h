@@ -43,17 +43,18 @@ struct Example {
 // Small, fast, reproducible random numbers (splitmix64).
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  // The seed is scrambled so that nearby seeds give unrelated streams (not shifted copies).
+  explicit Rng(uint64_t seed) : state_(Mix(Mix(seed) ^ 0x632BE59BD9B4E019ULL)) {}
+  uint64_t Next() { return Mix(state_ += 0x9E3779B97F4A7C15ULL); }
   double Uniform() { return (Next() >> 11) * 0x1.0p-53; }  // [0, 1)
   double Normal();                                         // standard normal
   int Poisson1();                                          // Poisson with mean 1
  private:
+  static uint64_t Mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
   uint64_t state_;
 };
 
