@@ -203,6 +203,10 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
       cwd_cmds.push_back(e.command);
     }
     if (c.recent.size() < kScanBudget) c.recent.push_back(e.command);
+    // Enough: both contexts are full (or cannot be) and we are past what the snapshot learned.
+    bool session_done = c.session.empty() || session_cmds.size() >= kHistory;
+    bool cwd_done = c.cwd.empty() || cwd_cmds.size() >= kHistory || !session_cmds.empty();
+    if (session_done && cwd_done && e.ts_us <= watermark) return false;
     return scanned < kScanBudget;
   });
   if (!scan.ok()) return Fail(scan);
