@@ -10,6 +10,7 @@
 #include "store/privacy.h"
 
 #include <algorithm>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,7 @@ namespace {
 struct BuiltinRule {
   const char* name;
   const char* pattern;  // the first capturing group that matched is replaced, else the whole match
+  const char* trigger;  // cheap superset of `pattern` for the prefilter Set (matches whenever it does)
 };
 
 // Value of an assignment or option: quoted (the quotes stay) or a bare word. Values that start
@@ -38,56 +40,65 @@ struct BuiltinRule {
 // Ordered: more specific rules first (they name a merged span; the user's rules come before all).
 const BuiltinRule kBuiltinRules[] = {
     {"private_key",
-     R"re((?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$))re"},
+     R"re((?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$))re",
+     R"re(-----BEGIN)re"},
     {"aws_access_key",
-     R"re(\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA|A3T[A-Z0-9])[A-Z0-9]{16})\b)re"},
+     R"re(\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA|A3T[A-Z0-9])[A-Z0-9]{16})\b)re",
+     R"re(AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA|A3T)re"},
     {"aws_secret",
-     R"re((?i)aws[_-]?secret[_-]?(?:access[_-]?)?key["']?(?:\s*[:=]\s*|\s+)["']?([A-Za-z0-9/+=]{16,}))re"},
-    {"github_token", R"re(((?:gh[pousr]_[A-Za-z0-9]{20,})|github_pat_[A-Za-z0-9_]{20,}))re"},
-    {"gitlab_token", R"re(\b(gl(?:pat|ptt|dt|rt|soat|cbt)-[A-Za-z0-9_\-]{20,}))re"},
-    {"slack_token", R"re(\b(xox[abprs]-[A-Za-z0-9\-]{10,}))re"},
-    {"slack_webhook", R"re(hooks\.slack\.com/services/([A-Za-z0-9_/\-]+))re"},
-    {"openai_key", R"re(\b(sk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}))re"},
-    {"stripe_key", R"re(\b([rs]k_(?:live|test)_[A-Za-z0-9]{16,}))re"},
-    {"google_api_key", R"re(\b(AIza[0-9A-Za-z_\-]{35}))re"},
-    {"npm_token", R"re(\b(npm_[A-Za-z0-9]{36}))re"},
-    {"jwt", R"re(\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}))re"},
+     R"re((?i)aws[_-]?secret[_-]?(?:access[_-]?)?key["']?(?:\s*[:=]\s*|\s+)["']?([A-Za-z0-9/+=]{16,}))re",
+     R"re((?i)aws[_-]?secret)re"},
+    {"github_token", R"re(((?:gh[pousr]_[A-Za-z0-9]{20,})|github_pat_[A-Za-z0-9_]{20,}))re",
+     R"re(gh[pousr]_|github_pat_)re"},
+    {"gitlab_token", R"re(\b(gl(?:pat|ptt|dt|rt|soat|cbt)-[A-Za-z0-9_\-]{20,}))re",
+     R"re(gl(?:pat|ptt|dt|rt|soat|cbt)-)re"},
+    {"slack_token", R"re(\b(xox[abprs]-[A-Za-z0-9\-]{10,}))re",
+     R"re(xox[abprs]-)re"},
+    {"slack_webhook", R"re(hooks\.slack\.com/services/([A-Za-z0-9_/\-]+))re",
+     R"re(hooks\.slack\.com/services/)re"},
+    {"openai_key", R"re(\b(sk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}))re",
+     R"re(sk-)re"},
+    {"stripe_key", R"re(\b([rs]k_(?:live|test)_[A-Za-z0-9]{16,}))re",
+     R"re([rs]k_(?:live|test)_)re"},
+    {"google_api_key", R"re(\b(AIza[0-9A-Za-z_\-]{35}))re",
+     R"re(AIza)re"},
+    {"npm_token", R"re(\b(npm_[A-Za-z0-9]{36}))re",
+     R"re(npm_)re"},
+    {"jwt", R"re(\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}))re",
+     R"re(eyJ)re"},
     // Authorization: Bearer X / Basic X / Token X (headers, curl -H, wget --header, HTTP dumps).
     {"auth_header",
-     R"re((?i)\b(?:proxy-)?authorization\s*:\s*(?:(?:bearer|basic|token|digest|negotiate|bot)\s+(?:\$|([^\s'"$][^\s'"]*))|([^\s'"$][^\s'"]*)))re"},
+     R"re((?i)\b(?:proxy-)?authorization\s*:\s*(?:(?:bearer|basic|token|digest|negotiate|bot)\s+(?:\$|([^\s'"$][^\s'"]*))|([^\s'"$][^\s'"]*)))re",
+     R"re((?i)authorization)re"},
     // Other secret-looking headers: curl -H 'X-Api-Key: X', -H "PRIVATE-TOKEN: X".
     {"header_secret",
-     R"re((?i)(?:-H|--header)(?:\s+|=)?['"]?[A-Za-z0-9\-]*(?:api-?key|token|secret|password|auth)[A-Za-z0-9\-]*\s*:\s*(?:(?:bearer|basic|token)\s+(?:\$|([^\s'"$][^\s'"]*))|([^\s'"$][^\s'"]*)))re"},
-    {"bearer_token", R"re((?i)\bbearer\s+([A-Za-z0-9\-._~+/]*[0-9][A-Za-z0-9\-._~+/]*=*))re"},
+     R"re((?:-H|--header)(?:\s+|=)?['"]?(?i:[A-Za-z0-9\-]*(?:api-?key|token|secret|password|auth)[A-Za-z0-9\-]*\s*:\s*(?:(?:bearer|basic|token)\s+(?:\$|([^\s'"$][^\s'"]*))|([^\s'"$][^\s'"]*))))re",
+     R"re(-H|--header)re"},
+    {"bearer_token", R"re((?i)\bbearer\s+([A-Za-z0-9\-._~+/]*[0-9][A-Za-z0-9\-._~+/]*=*))re",
+     R"re((?i)bearer)re"},
     // scheme://user:PASS@host: only PASS.
-    {"url_password", R"re(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'"]*:([^\s@/'"]+)@)re"},
+    {"url_password", R"re(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'"]*:([^\s@/'"]+)@)re",
+     R"re(://[^\s/]*@)re"},
     // PASSWORD=x, export GITHUB_TOKEN="x", --db-password x, --password=x, {"api_key": "x"}.
-    {"secret_assignment", R"re((?i)\b[A-Za-z0-9_]*)re" MEMORY_SECRET_WORD R"re((?:=|\s+=\s*))re" MEMORY_VALUE},
+    {"secret_assignment", R"re((?i)\b[A-Za-z0-9_]*)re" MEMORY_SECRET_WORD R"re((?:=|\s+=\s*))re" MEMORY_VALUE,
+     R"re((?i)(?:password|passwd|passphrase|secret|token|key|credentials?)\s*=)re"},
     {"password_option",
-     R"re((?i)(?:^|\s)--?[A-Za-z0-9\-]*(?:password|passwd|passphrase|token|secret|api-?key|access-key|secret-key)(?:=|\s+))re" MEMORY_OPTION_VALUE},
+     R"re((?i)(?:^|\s)--?[A-Za-z0-9\-]*(?:password|passwd|passphrase|token|secret|api-?key|access-key|secret-key)(?:=|\s+))re" MEMORY_OPTION_VALUE,
+     R"re((?i)(?:password|passwd|passphrase|token|secret|key)(?:=|\s))re"},
     {"json_secret",
-     R"re((?i)"[A-Za-z0-9_\-]*)re" MEMORY_SECRET_WORD R"re("\s*:\s*"((?:[^"\\]|\\.)+)")re"},
+     R"re((?i)"[A-Za-z0-9_\-]*)re" MEMORY_SECRET_WORD R"re("\s*:\s*"((?:[^"\\]|\\.)+)")re",
+     R"re((?i)(?:password|passwd|passphrase|secret|token|key|credentials?)")re"},
     // mysql -pSECRET (the value is glued to -p; "-p" alone prompts) and sshpass -p SECRET.
     {"mysql_password",
-     R"re(\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\b[^|;&\n]*?\s-p(?:"((?:[^"\\]|\\.)+)"|'([^']+)'|([^\s'"$\-][^\s]*)))re"},
-    {"sshpass", R"re(\bsshpass\s+(?:-[A-Za-z]\S*\s+)*?-p\s*)re" MEMORY_OPTION_VALUE},
+     R"re(\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump)\b[^|;&\n]*?\s-p(?:"((?:[^"\\]|\\.)+)"|'([^']+)'|([^\s'"$\-][^\s]*)))re",
+     R"re(mysql|mariadb)re"},
+    {"sshpass", R"re(\bsshpass\s+(?:-[A-Za-z]\S*\s+)*?-p\s*)re" MEMORY_OPTION_VALUE,
+     R"re(sshpass)re"},
 };
 
 #undef MEMORY_VALUE
 #undef MEMORY_OPTION_VALUE
 #undef MEMORY_SECRET_WORD
-
-struct Rule {
-  std::string name;
-  std::string replacement;  // "[REDACTED:<name>]"
-  std::unique_ptr<RE2> re;
-  int groups = 0;
-};
-
-struct Span {
-  size_t begin, end;
-  size_t rule;
-};
 
 RE2::Options RuleOptions() {
   RE2::Options o;
@@ -97,6 +108,31 @@ RE2::Options RuleOptions() {
   o.set_max_mem(32 << 20);
   return o;
 }
+
+// A rule's own RE2 is compiled on first use: most commands never need one (the Set says no), so
+// a short-lived `memory record` pays only for the Set.
+struct Rule {
+  std::string name;
+  std::string pattern;
+  std::string replacement;  // "[REDACTED:<name>]"
+  mutable std::once_flag compiled;
+  mutable std::unique_ptr<RE2> re;
+  mutable int groups = 0;
+
+  const RE2& Regex() const {
+    std::call_once(compiled, [this] {
+      re = std::make_unique<RE2>(pattern, RuleOptions());
+      groups = re->NumberOfCapturingGroups();
+    });
+    return *re;
+  }
+};
+
+struct Span {
+  size_t begin, end;
+  size_t rule;
+};
+
 
 size_t Backslashes(std::string_view t, size_t end) {  // backslashes just before `end`
   size_t n = 0;
@@ -111,8 +147,8 @@ class RegexPrivacyFilter final : public PrivacyFilter {
     ignore_ = config.ignore;
     set_ = std::make_unique<RE2::Set>(RuleOptions(), RE2::UNANCHORED);
     // The user's rules first: they name a span that a built-in rule also covers.
-    for (const auto& r : config.redact) MEMORY_RETURN_IF_ERROR(Add(r.name, r.pattern, "config"));
-    for (const auto& b : kBuiltinRules) MEMORY_RETURN_IF_ERROR(Add(b.name, b.pattern, "built-in"));
+    for (const auto& r : config.redact) MEMORY_RETURN_IF_ERROR(Add(r.name, r.pattern, r.pattern, "config"));
+    for (const auto& b : kBuiltinRules) MEMORY_RETURN_IF_ERROR(Add(b.name, b.pattern, b.trigger, "built-in"));
     if (!set_->Compile()) return Status::InvalidArgument("privacy: redaction patterns too large to compile");
     return Status::OK();
   }
@@ -152,17 +188,17 @@ class RegexPrivacyFilter final : public PrivacyFilter {
   }
 
  private:
-  Status Add(const std::string& name, const std::string& pattern, const char* origin) {
-    Rule rule;
-    rule.name = name;
-    rule.replacement = "[REDACTED:" + name + "]";
-    rule.re = std::make_unique<RE2>(pattern, RuleOptions());
-    if (!rule.re->ok())
-      return Status::InvalidArgument("privacy: bad " + std::string(origin) + " redaction pattern '" +
-                                     name + "': " + rule.re->error());
-    rule.groups = rule.re->NumberOfCapturingGroups();
+  // The Set holds the rule's trigger; the rule's own pattern runs only when the trigger matched.
+  Status Add(const std::string& name, const std::string& pattern, const std::string& trigger,
+             const char* origin) {
+    auto rule = std::make_unique<Rule>();
+    rule->name = name;
+    rule->pattern = pattern;
+    rule->replacement = "[REDACTED:" + name + "]";
+    // The Set parses the trigger (for the user's rules: the pattern itself), so a bad pattern
+    // fails here rather than at first use. Built-in patterns are covered by the tests.
     std::string error;
-    int index = set_->Add(pattern, &error);
+    int index = set_->Add(trigger, &error);
     if (index < 0)
       return Status::InvalidArgument("privacy: bad " + std::string(origin) + " redaction pattern '" +
                                      name + "': " + error);
@@ -172,12 +208,17 @@ class RegexPrivacyFilter final : public PrivacyFilter {
 
   // Every non-empty match of one rule: the first capturing group that took part, else the match.
   void FindSpans(std::string_view text, size_t r, std::vector<Span>* spans) const {
-    const Rule& rule = rules_[r];
+    const Rule& rule = *rules_[r];
+    const RE2& re = rule.Regex();
+    if (!re.ok()) {  // parsed fine in the Set but too big alone: hide the whole text
+      spans->push_back({0, text.size(), r});
+      return;
+    }
     const int n = 1 + rule.groups;
     std::vector<re2::StringPiece> m(static_cast<size_t>(n));
     size_t pos = 0;
     while (pos <= text.size() &&
-           rule.re->Match(text, pos, text.size(), RE2::UNANCHORED, m.data(), n)) {
+           re.Match(text, pos, text.size(), RE2::UNANCHORED, m.data(), n)) {
       // A rule with groups replaces the first group that took part (none: e.g. "Bearer $TOKEN",
       // a shell expansion, nothing to hide); a rule without groups replaces the whole match.
       const re2::StringPiece* part = rule.groups == 0 ? &m[0] : nullptr;
@@ -215,7 +256,7 @@ class RegexPrivacyFilter final : public PrivacyFilter {
         ++i;
       }
       out.append(t.substr(copied, merged.begin - copied));
-      out.append(rules_[merged.rule].replacement);
+      out.append(rules_[merged.rule]->replacement);
       copied = merged.end;
       ++count;
     }
@@ -226,7 +267,7 @@ class RegexPrivacyFilter final : public PrivacyFilter {
 
   bool ignore_space_prefixed_ = true;
   std::vector<std::string> ignore_;
-  std::vector<Rule> rules_;
+  std::vector<std::unique_ptr<Rule>> rules_;
   std::unique_ptr<RE2::Set> set_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <random>
+#include <thread>
 
 namespace memory {
 namespace {
@@ -306,6 +307,23 @@ TEST(PrivacyFilterTest, InvalidUtf8AndBinaryDoNotCrashOrHideSecrets) {
     int n = f->RedactText(&c);
     if (n == 0) EXPECT_EQ(c, r);
   }
+}
+
+TEST(PrivacyFilterTest, ConcurrentUseFromManyThreads) {
+  // Rules compile lazily on first use: several threads racing on the first use must agree.
+  auto f = MakeFilter();
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string s = "export API_KEY=k" + std::to_string(i) + " && curl https://u:p" +
+                        std::to_string(t) + "@h/x";
+        if (f->RedactText(&s) != 2 || s.find("[REDACTED:url_password]") == std::string::npos) ++wrong[t];
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
 }  // namespace
