@@ -294,7 +294,7 @@ Status RocksStore::CompactAway() {
   MEMORY_RETURN_IF_ERROR(FromRocks(db_->FlushWAL(true), "flush WAL"));
   // A second flush switches to a fresh WAL so the one written during deletion goes too.
   MEMORY_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles_), "flush"));
-  return Status::OK();
+  return Reopen();
 }
 
 Status RocksStore::Forget(const std::string& glob, size_t* removed) {
@@ -302,15 +302,17 @@ Status RocksStore::Forget(const std::string& glob, size_t* removed) {
   std::lock_guard<std::mutex> l(mu_);
   MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
   std::vector<std::string> ids;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (!GlobMatch(glob, std::string_view(it->value().data(), it->value().size()))) continue;
-    std::string prefix = it->key().ToString();
-    std::unique_ptr<rocksdb::Iterator> ix(db_->NewIterator(rocksdb::ReadOptions(), handles_[kByCmd]));
-    for (ix->Seek(prefix); ix->Valid() && ix->key().starts_with(prefix); ix->Next())
-      if (ix->key().size() == 24) ids.emplace_back(ix->key().data() + 8, 16);
+  {  // iterators must be gone before CompactAway reopens the database
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!GlobMatch(glob, std::string_view(it->value().data(), it->value().size()))) continue;
+      std::string prefix = it->key().ToString();
+      std::unique_ptr<rocksdb::Iterator> ix(db_->NewIterator(rocksdb::ReadOptions(), handles_[kByCmd]));
+      for (ix->Seek(prefix); ix->Valid() && ix->key().starts_with(prefix); ix->Next())
+        if (ix->key().size() == 24) ids.emplace_back(ix->key().data() + 8, 16);
+    }
+    MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "dictionary"));
   }
-  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "dictionary"));
   MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
   // A restore keeps the replaced database beside the store: it may hold what we forget.
   std::string before = dir_ + "/db.before-restore";
@@ -325,10 +327,12 @@ Status RocksStore::Clean(int64_t before_us, size_t* removed) {
   std::vector<std::string> ids;
   std::string hi;
   coding::PutFixed64BE(&hi, static_cast<uint64_t>(std::max<int64_t>(0, before_us)));
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
-  for (it->SeekToFirst(); it->Valid() && it->key().compare(hi) < 0; it->Next())
-    ids.push_back(it->key().ToString());
-  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+    for (it->SeekToFirst(); it->Valid() && it->key().compare(hi) < 0; it->Next())
+      ids.push_back(it->key().ToString());
+    MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
+  }
   MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
   return CompactAway();
 }

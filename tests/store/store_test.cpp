@@ -1,0 +1,458 @@
+// The experience store through its public interface: encoding, spool + fold, ingest, scan,
+// search, statistics, forget/clean (bytes really gone), backup/restore, bad input.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "store/recorder.h"
+#include "store/store.h"
+
+namespace memory {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/memory-store-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Event MakeEvent(const std::string& cmd, int64_t ts, int exit_code = 0, const std::string& session = "s1",
+                const std::string& cwd = "/home/u/src/app") {
+  Event e;
+  e.command = cmd;
+  e.ts_us = ts;
+  e.exit_code = exit_code;
+  e.session = session;
+  e.cwd = cwd;
+  e.user = "u";
+  e.duration_us = 1500;
+  return e;
+}
+
+std::unique_ptr<Store> OpenRW(const std::string& dir, bool compress = true) {
+  StoreOptions o;
+  o.dir = dir;
+  o.mode = StoreOptions::Mode::kReadWrite;
+  o.compress = compress;
+  std::unique_ptr<Store> s;
+  Status st = Store::Open(o, &s);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return s;
+}
+
+std::vector<Event> All(Store* s, bool newest_first = false) {
+  std::vector<Event> out;
+  ScanOptions so;
+  so.newest_first = newest_first;
+  EXPECT_TRUE(s->Scan(so, [&](const Event& e) { return out.push_back(e), true; }).ok());
+  return out;
+}
+
+// Every byte of every file under `dir`.
+std::string AllBytes(const std::string& dir) {
+  std::string all;
+  for (auto& p : fs::recursive_directory_iterator(dir)) {
+    if (!p.is_regular_file()) continue;
+    std::ifstream f(p.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    all += ss.str();
+  }
+  return all;
+}
+
+TEST(EventCodec, RoundTripsEveryField) {
+  Event e = MakeEvent("git commit -m \"x\"", 1700000000123456, 3);
+  e.id = NewEventId(e.ts_us);
+  e.kind = EventKind::kToolCall;
+  e.params_json = R"({"path":"/etc/hosts"})";
+  e.repo_root = "/home/u/src/app";
+  e.branch = "main";
+  e.host = "h";
+  e.actor = "agent:claude";
+  e.cpu_us = 777;
+  e.peak_rss_kb = 12345;
+  e.error = "boom";
+  e.tags = {"a", "b"};
+  Decision d;
+  d.decision_id = "d1";
+  d.policy = "squarecb(gamma=10)";
+  d.model_version = "v3";
+  d.action_set = {"make", "ninja"};
+  d.action = "ninja";
+  d.probability = 0.25;
+  d.reward = -1.5;
+  e.decision = d;
+  std::string enc;
+  EncodeEvent(e, &enc);
+  Event back;
+  ASSERT_TRUE(DecodeEvent(enc, &back).ok());
+  EXPECT_EQ(back, e);
+  Event from_json;
+  ASSERT_TRUE(EventFromJson(EventToJson(e), &from_json).ok()) << EventToJson(e);
+  EXPECT_EQ(from_json, e);
+}
+
+TEST(EventCodec, RejectsTruncatedAndGarbage) {
+  Event e = MakeEvent("ls -la", 42);
+  std::string enc;
+  EncodeEvent(e, &enc);
+  Event back;
+  for (size_t cut = 0; cut < enc.size(); ++cut)
+    EXPECT_FALSE(DecodeEvent(enc.substr(0, cut), &back).ok()) << "cut at " << cut;
+  EXPECT_EQ(DecodeEvent("\x07garbage", &back).code(), Status::Code::kCorruption);
+  EXPECT_FALSE(EventFromJson("{\"command\": ", &back).ok());
+  EXPECT_FALSE(EventFromJson("[1,2]", &back).ok());
+  EXPECT_FALSE(EventFromJson("{\"exit\": 1}", &back).ok());  // no command
+  EXPECT_FALSE(EventFromJson("{\"command\":\"x\",\"id\":\"zz\"}", &back).ok());
+  EXPECT_FALSE(EventFromJson("{\"command\":\"x\",\"exit\":\"1\"}", &back).ok());
+}
+
+TEST(Glob, MatchesLikeAShell) {
+  EXPECT_TRUE(GlobMatch("*secret*", "echo my secret here"));
+  EXPECT_TRUE(GlobMatch("git *", "git status"));
+  EXPECT_FALSE(GlobMatch("git *", "gitk"));
+  EXPECT_TRUE(GlobMatch("ls ?", "ls a"));
+  EXPECT_TRUE(GlobMatch("[a-c]at", "bat"));
+  EXPECT_FALSE(GlobMatch("[!a-c]at", "bat"));
+  EXPECT_TRUE(GlobMatch("a\\*b", "a*b"));
+  EXPECT_FALSE(GlobMatch("a\\*b", "axb"));
+  std::string long_text(100000, 'a');
+  EXPECT_FALSE(GlobMatch("*a*a*a*a*b", long_text));  // no exponential blow-up
+}
+
+TEST(Duration, Parses) {
+  int64_t us;
+  ASSERT_TRUE(ParseDuration("30d", &us).ok());
+  EXPECT_EQ(us, 30LL * 86400 * 1000000);
+  ASSERT_TRUE(ParseDuration("15m", &us).ok());
+  EXPECT_EQ(us, 15LL * 60 * 1000000);
+  EXPECT_FALSE(ParseDuration("abc", &us).ok());
+  EXPECT_FALSE(ParseDuration("3x", &us).ok());
+  EXPECT_FALSE(ParseDuration("-3d", &us).ok());
+}
+
+TEST(Store, RecordFoldScanKeepsOrderAndContext) {
+  TempDir t;
+  RecorderOptions ro{t.path(), false};
+  std::vector<Event> evs = {MakeEvent("make", 1000), MakeEvent("make test", 2000, 2), MakeEvent("vim main.c", 3000)};
+  ASSERT_TRUE(RecordEvents(ro, evs).ok());
+  for (auto& e : evs) EXPECT_EQ(e.id.size(), 32u);
+  // Readers see spooled events before any fold.
+  std::vector<Event> pending;
+  ASSERT_TRUE(ReadPending(t.path(), &pending).ok());
+  ASSERT_EQ(pending.size(), 3u);
+
+  auto s = OpenRW(t.path());  // folds
+  pending.clear();
+  ASSERT_TRUE(ReadPending(t.path(), &pending).ok());
+  EXPECT_TRUE(pending.empty());
+  auto all = All(s.get());
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0], evs[0]);
+  EXPECT_EQ(all[1], evs[1]);
+  EXPECT_EQ(all[2], evs[2]);
+  auto newest = All(s.get(), true);
+  EXPECT_EQ(newest.front().command, "vim main.c");
+  Event got;
+  ASSERT_TRUE(s->Get(evs[1].id, &got).ok());
+  EXPECT_EQ(got, evs[1]);
+  EXPECT_TRUE(s->Get(NewEventId(5), &got).IsNotFound());
+}
+
+TEST(Store, FoldIsIdempotentAfterACrashBeforeUnlink) {
+  TempDir t;
+  RecorderOptions ro{t.path(), false};
+  std::vector<Event> evs = {MakeEvent("a", 10), MakeEvent("b", 20)};
+  ASSERT_TRUE(RecordEvents(ro, evs).ok());
+  // Keep a copy of the spool file, fold, then put the copy back: as if the folder died after
+  // writing the database but before deleting the file.
+  std::string spool = t.path() + "/spool/current.log";
+  fs::copy_file(spool, t.path() + "/saved.log");
+  { auto s = OpenRW(t.path()); }
+  fs::copy_file(t.path() + "/saved.log", t.path() + "/spool/fold-1-1.log");
+  auto s = OpenRW(t.path());
+  EXPECT_EQ(All(s.get()).size(), 2u);
+  StoreStats st;
+  ASSERT_TRUE(s->Stats(&st).ok());
+  EXPECT_EQ(st.events, 2);
+  EXPECT_EQ(st.distinct_commands, 2);
+}
+
+TEST(Store, TornSpoolTailIsIgnoredAndEarlierRecordsKept) {
+  TempDir t;
+  RecorderOptions ro{t.path(), false};
+  std::vector<Event> evs = {MakeEvent("first", 10), MakeEvent("second", 20)};
+  ASSERT_TRUE(RecordEvents(ro, evs).ok());
+  {
+    std::ofstream f(t.path() + "/spool/current.log", std::ios::app | std::ios::binary);
+    f << "MEv1\x40\x00\x00";  // a record cut short by a crash
+  }
+  auto s = OpenRW(t.path());
+  auto all = All(s.get());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].command, "second");
+}
+
+TEST(Store, IngestDedupsCommandsAndCountsEverything) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs;
+  for (int i = 0; i < 1000; ++i)
+    evs.push_back(MakeEvent(i % 10 == 0 ? "make" : "git status", 1000 + i, i % 7 == 0 ? 1 : 0,
+                            i < 500 ? "s1" : "s2"));
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  StoreStats st;
+  ASSERT_TRUE(s->Stats(&st).ok());
+  EXPECT_EQ(st.events, 1000);
+  EXPECT_EQ(st.distinct_commands, 2);
+  EXPECT_EQ(st.sessions, 2);
+  EXPECT_EQ(st.users, 1);
+  EXPECT_EQ(st.first_ts_us, 1000);
+  EXPECT_EQ(st.last_ts_us, 1999);
+  std::map<std::string, CommandStats> by;
+  ASSERT_TRUE(s->ForEachCommand([&](const CommandStats& c) { return by[c.command] = c, true; }).ok());
+  ASSERT_EQ(by.size(), 2u);
+  EXPECT_EQ(by["make"].count, 100);
+  int make_failures = 0;
+  for (int i = 0; i < 1000; i += 10) make_failures += i % 7 == 0;
+  EXPECT_EQ(by["make"].failures, make_failures);
+  EXPECT_EQ(by["make"].last_ts_us, 1000 + 990);
+  EXPECT_EQ(by["make"].total_duration_us, 100 * 1500);
+
+  // Ingesting the same events again (same ids) adds nothing.
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  ASSERT_TRUE(s->Stats(&st).ok());
+  EXPECT_EQ(st.events, 1000);
+}
+
+TEST(Store, ScanBySessionAndCwdUsesIndexesAndTimeBounds) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs;
+  for (int i = 0; i < 300; ++i)
+    evs.push_back(MakeEvent("cmd" + std::to_string(i % 5), 100 + i, 0, "s" + std::to_string(i % 3),
+                            "/d" + std::to_string(i % 2)));
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  ScanOptions so;
+  so.session = "s1";
+  std::vector<int64_t> ts;
+  ASSERT_TRUE(s->Scan(so, [&](const Event& e) {
+    EXPECT_EQ(e.session, "s1");
+    ts.push_back(e.ts_us);
+    return ts.size() < 5;
+  }).ok());
+  EXPECT_EQ(ts, (std::vector<int64_t>{100 + 298, 100 + 295, 100 + 292, 100 + 289, 100 + 286}));
+  so = ScanOptions();
+  so.cwd = "/d0";
+  so.newest_first = false;
+  so.since_us = 150;
+  so.until_us = 160;
+  std::vector<int64_t> got;
+  ASSERT_TRUE(s->Scan(so, [&](const Event& e) { return got.push_back(e.ts_us), true; }).ok());
+  EXPECT_EQ(got, (std::vector<int64_t>{150, 152, 154, 156, 158}));
+}
+
+TEST(Store, SearchModes) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs = {
+      MakeEvent("git status", 100),       MakeEvent("git commit -m fix", 200, 1), MakeEvent("make -j4", 300),
+      MakeEvent("git checkout main", 400), MakeEvent("grep -rn TODO src", 500),   MakeEvent("git status", 600),
+  };
+  evs[4].cwd = "/other";
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  auto run = [&](SearchQuery q) {
+    std::vector<SearchHit> hits;
+    Status st = s->Search(q, &hits);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    std::vector<std::string> out;
+    for (auto& h : hits) out.push_back(h.command);
+    return out;
+  };
+  SearchQuery q;
+  q.text = "git";
+  EXPECT_EQ(run(q), (std::vector<std::string>{"git status", "git checkout main", "git commit -m fix"}));
+  q.match = SearchQuery::Match::kPrefix;
+  q.text = "gr";
+  EXPECT_EQ(run(q), (std::vector<std::string>{"grep -rn TODO src"}));
+  q.match = SearchQuery::Match::kRegex;
+  q.text = "^git (status|checkout)";
+  EXPECT_EQ(run(q), (std::vector<std::string>{"git status", "git checkout main"}));
+  q.match = SearchQuery::Match::kFuzzy;
+  q.text = "gcm";
+  auto fuzzy = run(q);
+  ASSERT_FALSE(fuzzy.empty());
+  EXPECT_EQ(fuzzy[0], "git checkout main");  // word starts beat scattered letters
+  q = SearchQuery();
+  q.text = "git";
+  q.failed_only = true;
+  EXPECT_EQ(run(q), (std::vector<std::string>{"git commit -m fix"}));
+  q = SearchQuery();
+  q.text = "";
+  q.cwd = "/other";
+  EXPECT_EQ(run(q), (std::vector<std::string>{"grep -rn TODO src"}));
+  q = SearchQuery();
+  q.match = SearchQuery::Match::kRegex;
+  q.text = "(unclosed";
+  std::vector<SearchHit> hits;
+  EXPECT_TRUE(s->Search(q, &hits).IsInvalidArgument());
+  // The hit for a repeated command counts every use.
+  q = SearchQuery();
+  q.text = "git status";
+  ASSERT_TRUE(s->Search(q, &hits).ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].count, 2);
+  EXPECT_EQ(hits[0].last_ts_us, 600);
+}
+
+TEST(Store, ForgetRemovesEveryTraceFromEveryFile) {
+  TempDir t;
+  const std::string secret = "hunter2-TOPSECRET-value";
+  {
+    auto s = OpenRW(t.path(), /*compress=*/false);  // so raw bytes would be visible
+    std::vector<Event> evs;
+    for (int i = 0; i < 200; ++i) evs.push_back(MakeEvent("make target" + std::to_string(i), 1000 + i));
+    evs.push_back(MakeEvent("echo " + secret, 5000));
+    evs.push_back(MakeEvent("curl -d " + secret + " x", 5001, 0, "s9", "/secret-dir"));
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  // Also one that only reached the spool (the WAL path) before the forget.
+  std::vector<Event> spooled = {MakeEvent("export X=" + secret, 6000)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, spooled).ok());
+  {
+    StoreOptions o;
+    o.dir = t.path();
+    o.mode = StoreOptions::Mode::kReadWrite;
+    o.compress = false;
+    std::unique_ptr<Store> s;
+    ASSERT_TRUE(Store::Open(o, &s).ok());
+    ASSERT_NE(AllBytes(t.path()).find(secret), std::string::npos);  // the test can see it
+    size_t removed = 0;
+    ASSERT_TRUE(s->Forget("*" + secret + "*", &removed).ok());
+    EXPECT_EQ(removed, 3u);
+    StoreStats st;
+    ASSERT_TRUE(s->Stats(&st).ok());
+    EXPECT_EQ(st.events, 200);
+    EXPECT_EQ(st.distinct_commands, 200);
+    EXPECT_EQ(st.sessions, 1);  // s9 had only the forgotten event
+    EXPECT_EQ(AllBytes(t.path()).find(secret), std::string::npos) << "secret bytes left on disk";
+  }
+  EXPECT_EQ(AllBytes(t.path()).find(secret), std::string::npos) << "secret bytes left after close";
+}
+
+TEST(Store, CleanDeletesOlderEventsAndTheirCommands) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs = {MakeEvent("old-only", 100), MakeEvent("both", 150), MakeEvent("both", 300),
+                            MakeEvent("new-only", 400)};
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  size_t removed = 0;
+  ASSERT_TRUE(s->Clean(200, &removed).ok());
+  EXPECT_EQ(removed, 2u);
+  auto all = All(s.get());
+  ASSERT_EQ(all.size(), 2u);
+  std::set<std::string> cmds;
+  ASSERT_TRUE(s->ForEachCommand([&](const CommandStats& c) { return cmds.insert(c.command), true; }).ok());
+  EXPECT_EQ(cmds, (std::set<std::string>{"both", "new-only"}));
+  StoreStats st;
+  ASSERT_TRUE(s->Stats(&st).ok());
+  EXPECT_EQ(st.events, 2);
+  EXPECT_EQ(st.first_ts_us, 300);
+}
+
+TEST(Store, BackupWhileRecordingAndRestore) {
+  TempDir t, b;
+  std::string data = t.path() + "/data", backup = b.path() + "/bk";
+  std::vector<Event> evs = {MakeEvent("one", 10), MakeEvent("two", 20)};
+  {
+    auto s = OpenRW(data);
+    ASSERT_TRUE(s->Ingest(evs).ok());
+    std::vector<Event> late = {MakeEvent("three", 30)};
+    ASSERT_TRUE(RecordEvents(RecorderOptions{data, false}, late).ok());  // recording continues
+    ASSERT_TRUE(s->Backup(backup).ok());
+    EXPECT_FALSE(s->Backup(backup).ok());  // not empty any more
+    std::vector<Event> more = {MakeEvent("after-backup", 40)};
+    ASSERT_TRUE(s->Ingest(more).ok());
+  }
+  ASSERT_TRUE(RestoreStore(backup, data).ok());
+  auto s = OpenRW(data);
+  std::vector<std::string> cmds;
+  for (auto& e : All(s.get())) cmds.push_back(e.command);
+  EXPECT_EQ(cmds, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_TRUE(fs::exists(data + "/db.before-restore"));
+  EXPECT_FALSE(RestoreStore(t.path() + "/nonexistent", data).ok());
+}
+
+TEST(Store, SecondWriterIsBusyAndReadersStillRead) {
+  TempDir t;
+  auto w = OpenRW(t.path());
+  std::vector<Event> evs = {MakeEvent("x", 1)};
+  ASSERT_TRUE(w->Ingest(evs).ok());
+  StoreOptions o;
+  o.dir = t.path();
+  o.mode = StoreOptions::Mode::kReadWrite;
+  o.lock_wait_ms = 50;
+  std::unique_ptr<Store> second;
+  Status st = Store::Open(o, &second);
+  EXPECT_TRUE(st.IsBusy()) << st.ToString();
+  o.mode = StoreOptions::Mode::kReadOnly;
+  ASSERT_TRUE(Store::Open(o, &second).ok());
+  EXPECT_TRUE(second->read_only());
+  EXPECT_EQ(All(second.get()).size(), 1u);
+  std::vector<Event> more = {MakeEvent("y", 2)};
+  EXPECT_FALSE(second->Ingest(more).ok());
+}
+
+TEST(Store, CorruptDatabaseGivesAClearError) {
+  TempDir t;
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> evs = {MakeEvent("x", 1)};
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  // Overwrite the CURRENT file (which names the manifest) with garbage.
+  {
+    std::ofstream f(t.path() + "/db/CURRENT", std::ios::trunc);
+    f << "\x01\x02garbage";
+  }
+  StoreOptions o;
+  o.dir = t.path();
+  std::unique_ptr<Store> s;
+  Status st = Store::Open(o, &s);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(t.path()), std::string::npos) << st.ToString();
+}
+
+TEST(Store, FilesArePrivate) {
+  TempDir t;
+  std::string data = t.path() + "/data";
+  std::vector<Event> evs = {MakeEvent("x", 1)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{data, false}, evs).ok());
+  { auto s = OpenRW(data); }
+  struct stat st;
+  ASSERT_EQ(::stat(data.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  for (auto& p : fs::recursive_directory_iterator(data)) {
+    ASSERT_EQ(::stat(p.path().c_str(), &st), 0);
+    if (p.is_regular_file()) EXPECT_EQ(st.st_mode & 0077, 0u) << p.path();
+    else EXPECT_EQ(st.st_mode & 0077, 0u) << p.path();
+  }
+}
+
+}  // namespace
+}  // namespace memory
