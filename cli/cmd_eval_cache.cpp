@@ -143,7 +143,7 @@ void SetupEvalCache(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--capacity", opts->capacity, "Cache size in entries")->required();
   sub->add_option("--policy", opts->policy,
                   "lru | arc | wtinylfu | min, optionally with parameters, e.g. "
-                  "'wtinylfu(window=0.01,climb=0)' (default lru)");
+                  "'wtinylfu(window=0.01,adapt=climb)' (default lru)");
   sub->add_option("--prefetch", opts->prefetch,
                   "none | successor | markov | neural, optionally with parameters, e.g. "
                   "'markov(order=3,threshold=0.5)' (default none)");
