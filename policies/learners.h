@@ -63,8 +63,11 @@ class LinearLearner final : public Learner {
   std::string Spec() const override;
 
  private:
-  struct Slot {
-    float w = 0, g2 = 0, scale = 0, seen = 0;  // seen: sum of x^2 (for widths)
+  // Per-weight update state, kept apart from the weights so prediction reads only weights.
+  struct SlotState {
+    float g2 = 0;     // sum of squared gradients (AdaGrad)
+    float scale = 0;  // largest |x| seen (normalized updates)
+    float seen = 0;   // sum of x^2 (widths)
   };
   void Prepare(const Example& ex);  // standardizes and hashes the context (once per example)
   // Collects (slot, value) pairs of action `a`, excluding the context part.
@@ -72,13 +75,16 @@ class LinearLearner final : public Learner {
 
   LinearOptions o_;
   uint32_t mask_;
-  std::vector<Slot> w_;
+  std::vector<float> w_;
+  std::vector<SlotState> state_;
+  std::vector<double> rates_;         // scratch for Learn
   OnlineStandardizer standardizer_;
   // Cache for the current example.
   ContextKey cached_;
   bool cache_valid_ = false;
   std::vector<Feature> ctx_;          // standardized context
   std::vector<uint32_t> ctx_hash_;    // hashed context indices (before masking)
+  std::vector<double> scores_;        // scratch for the fast path
   double ctx_score_ = 0;              // constant + context part
   std::vector<std::pair<uint32_t, float>> slots_;
   double norm_sum_ = 0;               // running sum of normalized squared inputs (VW's "normalized")
@@ -108,15 +114,19 @@ class RidgeLearner final : public Learner {
 
  private:
   struct Model {
-    Eigen::MatrixXd ainv;
+    Eigen::MatrixXd ainv;  // only for models keyed by action features
     Eigen::VectorXd b, theta;
   };
   void Prepare(const Example& ex);
   Model& ModelFor(const Example& ex, int a);
+  // The inverse of action a's regularized Gram matrix.
+  Eigen::Block<Eigen::MatrixXd> IdInverse(int a) { return ainv_by_id_.block(0, a * dim_, dim_, dim_); }
 
   RidgeOptions o_;
   int dim_ = -1;
   std::vector<Model> by_id_;                    // action id models (no action features)
+  Eigen::MatrixXd ainv_by_id_;                  // their inverses side by side: D x (ids * D)
+  Eigen::VectorXd all_ax_;                      // scratch: every id model's A^-1 x
   std::vector<std::pair<uint64_t, Model>> by_key_;  // models keyed by action-feature hash
   OnlineStandardizer standardizer_;
   ContextKey cached_;

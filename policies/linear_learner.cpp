@@ -17,6 +17,7 @@ inline uint32_t Mix(uint32_t x) {
 constexpr uint32_t kConstantHash = 0x1234567u;
 inline uint32_t ActionHash(uint32_t index) { return Mix(index ^ 0xA5A5A5A5u) * 2654435761u + 1013904223u; }
 inline uint32_t Cross(uint32_t ctx_hash, uint32_t action_hash) { return Mix(ctx_hash * 0x9E3779B1u ^ action_hash); }
+inline uint32_t IdBase(uint32_t ctx_hash) { return Mix(ctx_hash ^ 0x5BD1E995u); }
 }  // namespace
 
 ContextKey ContextKey::Of(std::span<const Feature> c) {
@@ -59,7 +60,7 @@ void OnlineStandardizer::Transform(std::span<const Feature> in, std::vector<Feat
 }
 
 LinearLearner::LinearLearner(const LinearOptions& o)
-    : o_(o), mask_((1u << o.bits) - 1), w_(size_t{1} << o.bits) {}
+    : o_(o), mask_((1u << o.bits) - 1), w_(size_t{1} << o.bits, 0.0f), state_(size_t{1} << o.bits) {}
 
 std::string LinearLearner::Spec() const {
   return "linear(bits=" + std::to_string(o_.bits) + ",lr=" + FormatNumber(o_.lr) +
@@ -74,10 +75,10 @@ void LinearLearner::Prepare(const Example& ex) {
     ctx_.assign(ex.context.begin(), ex.context.end());
   }
   ctx_hash_.resize(ctx_.size());
-  double s = w_[kConstantHash & mask_].w;
+  double s = w_[kConstantHash & mask_];
   for (size_t i = 0; i < ctx_.size(); ++i) {
     ctx_hash_[i] = Mix(ctx_[i].index);
-    s += w_[ctx_hash_[i] & mask_].w * ctx_[i].value;
+    s += w_[ctx_hash_[i] & mask_] * ctx_[i].value;
   }
   ctx_score_ = s;
   cached_ = ContextKey::Of(ex.context);
@@ -94,7 +95,12 @@ void LinearLearner::ActionSlots(const Example& ex, int a) {
       if (ctx_[i].value != 0) slots_.emplace_back(Cross(ctx_hash_[i], ah) & mask_, ctx_[i].value * value);
   };
   if (ex.action_features.empty()) {
-    add_action_feature(static_cast<uint32_t>(a), 1.0f);
+    // Action ids: the weights of one context feature for all actions are adjacent (the
+    // interaction slot is the feature's base slot + the action id), so prediction is a scan.
+    slots_.emplace_back(ActionHash(static_cast<uint32_t>(a)) & mask_, 1.0f);
+    if (!o_.interact) return;
+    for (size_t i = 0; i < ctx_.size(); ++i)
+      if (ctx_[i].value != 0) slots_.emplace_back((IdBase(ctx_hash_[i]) + a) & mask_, ctx_[i].value);
   } else {
     for (const Feature& f : ex.action_features[a]) add_action_feature(f.index, f.value);
   }
@@ -105,19 +111,31 @@ void LinearLearner::Predict(const Example& ex, std::vector<double>* costs) {
   costs->resize(ex.num_actions);
   if (ex.action_features.empty()) {
     // Fast path: action k has the single feature {k, 1}.
-    for (int a = 0; a < ex.num_actions; ++a) {
-      uint32_t ah = ActionHash(static_cast<uint32_t>(a));
-      double s = ctx_score_ + w_[ah & mask_].w;
-      if (o_.interact)
-        for (size_t i = 0; i < ctx_.size(); ++i) s += w_[Cross(ctx_hash_[i], ah) & mask_].w * ctx_[i].value;
-      (*costs)[a] = o_.init + s;
+    const int k = ex.num_actions;
+    scores_.assign(k, o_.init + ctx_score_);
+    double* sc = scores_.data();
+    for (int a = 0; a < k; ++a) sc[a] += w_[ActionHash(static_cast<uint32_t>(a)) & mask_];
+    if (o_.interact) {
+      const float* w = w_.data();
+      for (size_t i = 0; i < ctx_.size(); ++i) {
+        const double v = ctx_[i].value;
+        if (v == 0) continue;
+        const uint32_t base = IdBase(ctx_hash_[i]) & mask_;
+        if (base + k <= mask_ + 1) {
+          const float* wb = w + base;
+          for (int a = 0; a < k; ++a) sc[a] += wb[a] * v;
+        } else {
+          for (int a = 0; a < k; ++a) sc[a] += w[(base + a) & mask_] * v;
+        }
+      }
     }
+    costs->assign(scores_.begin(), scores_.end());
     return;
   }
   for (int a = 0; a < ex.num_actions; ++a) {
     ActionSlots(ex, a);
     double s = ctx_score_;
-    for (auto& [slot, v] : slots_) s += w_[slot].w * v;
+    for (auto& [slot, v] : slots_) s += w_[slot] * v;
     (*costs)[a] = o_.init + s;
   }
 }
@@ -135,39 +153,41 @@ void LinearLearner::Learn(const Example& ex, int action, double cost, double wei
   double pred = o_.init;
   double norm_x = 0;
   for (auto& [slot, v] : slots_) {
-    Slot& s = w_[slot];
-    pred += s.w * v;
+    SlotState& st = state_[slot];
+    pred += w_[slot] * v;
     float av = std::fabs(v);
-    if (av > s.scale) {
+    if (av > st.scale) {
       // Rescale the weight so the prediction is unchanged in expectation (VW's normalized update).
-      if (s.scale > 0) s.w *= (s.scale / av) * (s.scale / av);
-      s.scale = av;
+      if (st.scale > 0) w_[slot] *= (st.scale / av) * (st.scale / av);
+      st.scale = av;
     }
-    norm_x += (v / s.scale) * (v / s.scale);
+    float nx = v / st.scale;
+    norm_x += nx * nx;
+    st.seen += v * v;
   }
   norm_sum_ += weight * norm_x;
   norm_count_ += weight;
   double g = pred - cost;
-  if (g == 0) {
-    for (auto& [slot, v] : slots_) w_[slot].seen += static_cast<float>(v * v);
-    return;
-  }
-  double global = std::sqrt(norm_count_ / std::max(norm_sum_, 1e-12));
+  if (g == 0) return;
+  const double global = o_.lr * std::sqrt(norm_count_ / std::max(norm_sum_, 1e-12));
   // Rates per slot and the total change of the prediction they would cause.
+  rates_.resize(slots_.size());
   double change = 0;
-  for (auto& [slot, v] : slots_) {
-    Slot& s = w_[slot];
-    s.g2 += static_cast<float>(g * g * v * v);
-    double rate = o_.lr * global / (s.scale * std::sqrt(s.g2 + 1e-12));
+  for (size_t j = 0; j < slots_.size(); ++j) {
+    auto [slot, v] = slots_[j];
+    SlotState& st = state_[slot];
+    float gv = static_cast<float>(g * v);
+    st.g2 += gv * gv;
+    double rate = global / (st.scale * std::sqrt(st.g2 + 1e-12f));
+    rates_[j] = rate;
     change += rate * v * v;
   }
-  for (auto& [slot, v] : slots_) w_[slot].seen += static_cast<float>(v * v);
   double step = weight * change;
   double shrink = step > 1.0 ? 1.0 / step : 1.0;  // safe: never overshoot the target
-  for (auto& [slot, v] : slots_) {
-    Slot& s = w_[slot];
-    double rate = o_.lr * global / (s.scale * std::sqrt(s.g2 + 1e-12));
-    s.w -= static_cast<float>(shrink * weight * rate * g * v);
+  double common = shrink * weight * g;
+  for (size_t j = 0; j < slots_.size(); ++j) {
+    auto [slot, v] = slots_[j];
+    w_[slot] -= static_cast<float>(common * rates_[j] * v);
   }
 }
 
@@ -177,7 +197,7 @@ bool LinearLearner::Widths(const Example& ex, std::vector<double>* widths) {
   for (int a = 0; a < ex.num_actions; ++a) {
     ActionSlots(ex, a);
     double s = 0;
-    for (auto& [slot, v] : slots_) s += v * v / (1.0 + w_[slot].seen);
+    for (auto& [slot, v] : slots_) s += v * v / (1.0 + state_[slot].seen);
     (*widths)[a] = o_.width_scale * std::sqrt(s);
   }
   return true;

@@ -40,8 +40,16 @@ RidgeLearner::Model& RidgeLearner::ModelFor(const Example& ex, int a) {
     m->theta = Eigen::VectorXd::Zero(dim_);
   };
   if (ex.action_features.empty()) {
-    if (static_cast<size_t>(a) >= by_id_.size()) by_id_.resize(a + 1);
-    fresh(&by_id_[a]);
+    if (static_cast<size_t>(a) >= by_id_.size()) {
+      size_t old = by_id_.size(), n = std::max<size_t>(a + 1, old * 2);
+      by_id_.resize(n);
+      ainv_by_id_.conservativeResize(dim_, static_cast<Eigen::Index>(n) * dim_);
+      for (size_t i = old; i < n; ++i) {
+        by_id_[i].b = Eigen::VectorXd::Zero(dim_);
+        by_id_[i].theta = Eigen::VectorXd::Zero(dim_);
+        IdInverse(static_cast<int>(i)) = Eigen::MatrixXd::Identity(dim_, dim_) / o_.lambda;
+      }
+    }
     return by_id_[a];
   }
   uint64_t key = 1469598103934665603ull;
@@ -67,6 +75,15 @@ void RidgeLearner::Predict(const Example& ex, std::vector<double>* costs) {
 bool RidgeLearner::Widths(const Example& ex, std::vector<double>* widths) {
   if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
   widths->resize(ex.num_actions);
+  if (ex.action_features.empty()) {
+    // One matrix-vector product for all actions (each inverse is symmetric).
+    ModelFor(ex, ex.num_actions - 1);
+    auto block = ainv_by_id_.leftCols(static_cast<Eigen::Index>(ex.num_actions) * dim_);
+    all_ax_.noalias() = block.transpose() * x_;
+    for (int a = 0; a < ex.num_actions; ++a)
+      (*widths)[a] = std::sqrt(std::max(0.0, x_.dot(all_ax_.segment(a * dim_, dim_))));
+    return true;
+  }
   for (int a = 0; a < ex.num_actions; ++a) {
     Model& m = ModelFor(ex, a);
     ax_.noalias() = m.ainv * x_;
@@ -88,11 +105,20 @@ void RidgeLearner::Learn(const Example& ex, int action, double cost, double weig
   if (!o_.importance) weight = 1.0;
   if (!(weight > 0)) return;
   Model& m = ModelFor(ex, action);
-  ax_.noalias() = m.ainv * x_;
-  double denom = 1.0 + weight * x_.dot(ax_);
-  m.ainv.noalias() -= (weight / denom) * ax_ * ax_.transpose();
+  // Recursive least squares: Sherman-Morrison on the inverse, O(D) update of theta.
+  auto update = [&](auto&& ainv) {
+    ax_.noalias() = ainv * x_;
+    double denom = 1.0 + weight * x_.dot(ax_);
+    double error = (cost - o_.init) - m.theta.dot(x_);
+    m.theta += (weight * error / denom) * ax_;
+    ainv.noalias() -= (weight / denom) * ax_ * ax_.transpose();
+  };
+  if (ex.action_features.empty()) {
+    update(IdInverse(action));
+  } else {
+    update(m.ainv);
+  }
   m.b += weight * (cost - o_.init) * x_;
-  m.theta.noalias() = m.ainv * m.b;
 }
 
 }  // namespace memory::policies
