@@ -1,0 +1,341 @@
+// The store commands as a user runs them (the built `memory` binary): record, import, export,
+// status, search, forget, clean, backup/restore, learn; many processes at once; kill -9; bad input.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class StoreCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/memory-cli-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    db_ = dir_ + "/db";
+    setenv("XDG_CONFIG_HOME", (dir_ + "/config").c_str(), 1);
+    unsetenv("MEMORY_DB");
+    unsetenv("MEMORY_SESSION");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs `memory --db DB ARGS` through the shell; returns the exit status.
+  int Mem(const std::string& args, std::string* out = nullptr, std::string* err = nullptr, const std::string& stdin_text = "") {
+    std::string o = dir_ + "/out", e = dir_ + "/err", i = dir_ + "/in";
+    {
+      std::ofstream f(i, std::ios::binary);
+      f << stdin_text;
+    }
+    std::string cmd = std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " <" + Quote(i) + " >" + Quote(o) + " 2>" + Quote(e);
+    int st = std::system(cmd.c_str());
+    if (out) *out = ReadAll(o);
+    if (err) *err = ReadAll(e);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string p = dir_ + "/" + name;
+    std::ofstream f(p, std::ios::binary);
+    f << content;
+    return p;
+  }
+  json Status() {
+    std::string out;
+    EXPECT_EQ(Mem("status --json", &out), 0);
+    return json::parse(out);
+  }
+  std::vector<json> Export() {
+    std::string out;
+    EXPECT_EQ(Mem("export --format jsonl", &out), 0);
+    std::vector<json> v;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) v.push_back(json::parse(line));
+    return v;
+  }
+
+  std::string dir_, db_;
+};
+
+TEST_F(StoreCli, RecordThenStatusSearchExport) {
+  ASSERT_EQ(Mem("record --cmd 'make -j4' --exit 2 --duration-ms 1500 --cwd /src/app --session s1"), 0);
+  ASSERT_EQ(Mem("record --cmd 'git status' --session s1"), 0);
+  ASSERT_EQ(Mem("record --json -", nullptr, nullptr, R"({"tool":"read_file","params":{"path":"a.txt"},"exit":0,"session":"agent-1"})"), 0);
+  json st = Status();
+  EXPECT_EQ(st["events"].get<int>(), 3);
+  EXPECT_EQ(st["distinct_commands"].get<int>(), 3);
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0]["command"], "make -j4");
+  EXPECT_EQ(ev[0]["exit"], 2);
+  EXPECT_EQ(ev[0]["duration_ms"], 1500.0);
+  EXPECT_EQ(ev[0]["cwd"], "/src/app");
+  EXPECT_EQ(ev[2]["kind"], "tool");
+  EXPECT_EQ(ev[2]["params"]["path"], "a.txt");
+  std::string out;
+  ASSERT_EQ(Mem("search --fuzzy mkj --json", &out), 0);
+  json hits = json::parse(out);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["command"], "make -j4");
+  ASSERT_EQ(Mem("search git --failed --json", &out), 0);
+  EXPECT_TRUE(json::parse(out).empty());
+  ASSERT_EQ(Mem("search make --exit 2 --json", &out), 0);
+  EXPECT_EQ(json::parse(out).size(), 1u);
+}
+
+TEST_F(StoreCli, ExportImportExportIsIdentical) {
+  std::string sim = dir_ + "/sim.jsonl";
+  ASSERT_EQ(std::system((std::string(MEMORY_BIN) + " simulate --events 3000 --seed 5 --out " + sim).c_str()), 0);
+  ASSERT_EQ(Mem("import --format jsonl " + sim), 0);
+  std::string first;
+  ASSERT_EQ(Mem("export --format jsonl", &first), 0);
+  EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 3000);
+  std::string again = Write("again.jsonl", first);
+  std::string db1 = db_;
+  db_ = dir_ + "/db2";
+  ASSERT_EQ(Mem("import --format jsonl " + again), 0);
+  std::string second;
+  ASSERT_EQ(Mem("export --format jsonl", &second), 0);
+  EXPECT_EQ(first, second);
+  // Importing the same file twice stores nothing new.
+  ASSERT_EQ(Mem("import --format jsonl " + again), 0);
+  EXPECT_EQ(Status()["events"].get<int>(), 3000);
+  std::string arr;
+  ASSERT_EQ(Mem("export --format json", &arr), 0);
+  EXPECT_EQ(json::parse(arr).size(), 3000u);
+}
+
+TEST_F(StoreCli, EightProcessesRecordingAtOnceLoseNothing) {
+  const int kProcs = 8, kEach = 60;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      for (int i = 0; i < kEach; ++i) {
+        std::string cmd = std::string(MEMORY_BIN) + " --db " + Quote(db_) + " record --cmd 'proc" + std::to_string(p) +
+                          " step" + std::to_string(i) + "' >/dev/null 2>&1";
+        if (std::system(cmd.c_str()) != 0) _exit(1);
+        if (i == kEach / 2 && p == 0) {  // a reader folding in the middle of it all
+          std::system((std::string(MEMORY_BIN) + " --db " + Quote(db_) + " status >/dev/null 2>&1").c_str());
+        }
+      }
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int st;
+    waitpid(pid, &st, 0);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  EXPECT_EQ(Status()["events"].get<int>(), kProcs * kEach);
+  std::set<std::string> seen;
+  for (auto& e : Export()) seen.insert(e["command"].get<std::string>());
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kProcs * kEach));
+}
+
+TEST_F(StoreCli, KillDashNineLosesNothingAcknowledged) {
+  // A recorder loop notes each acknowledged record; we kill it (and its children) mid-flight.
+  std::string acks = dir_ + "/acks";
+  std::string script = "i=0; while true; do " + std::string(MEMORY_BIN) + " --db " + Quote(db_) +
+                       " record --cmd \"cmd $i\" && echo $i >> " + Quote(acks) + "; i=$((i+1)); done";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(-pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  std::set<std::string> acked;
+  std::istringstream in(ReadAll(acks));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) acked.insert("cmd " + line);
+  ASSERT_GT(acked.size(), 5u);
+  std::set<std::string> stored;
+  for (auto& e : Export()) stored.insert(e["command"].get<std::string>());
+  for (const auto& a : acked) EXPECT_TRUE(stored.count(a)) << a << " was acknowledged but is lost";
+}
+
+TEST_F(StoreCli, PrivacyLeadingSpacePauseAndRedaction) {
+  ASSERT_EQ(Mem("record --cmd ' secret-command --token abc'"), 0);
+  ASSERT_EQ(Mem("learn --disable"), 0);
+  ASSERT_EQ(Mem("record --cmd 'while-paused'"), 0);
+  std::string out;
+  ASSERT_EQ(Mem("learn --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["recording"], "paused");
+  ASSERT_EQ(Mem("learn --enable"), 0);
+  ASSERT_EQ(Mem("record --cmd 'curl -H \"Authorization: Bearer abcdefghijklmnop1234\" https://api'"), 0);
+  ASSERT_EQ(Mem("record --cmd 'export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY'"), 0);
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 2u);
+  std::string all;
+  for (auto& e : ev) all += e.dump();
+  EXPECT_EQ(all.find("abcdefghijklmnop1234"), std::string::npos);
+  EXPECT_EQ(all.find("wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"), std::string::npos);
+  EXPECT_NE(all.find("REDACTED"), std::string::npos);
+  EXPECT_EQ(all.find("while-paused"), std::string::npos);
+  EXPECT_EQ(all.find("secret-command"), std::string::npos);
+  // Nothing of the secrets reached any file of the data directory either.
+  std::string bytes;
+  for (auto& p : fs::recursive_directory_iterator(db_))
+    if (p.is_regular_file()) bytes += ReadAll(p.path());
+  EXPECT_EQ(bytes.find("abcdefghijklmnop1234"), std::string::npos);
+}
+
+TEST_F(StoreCli, ForgetNeedsConfirmationAndThenDeletes) {
+  ASSERT_EQ(Mem("record --cmd 'mysql -u root --password=hunter2'"), 0);
+  ASSERT_EQ(Mem("record --cmd 'echo my-private-note'"), 0);
+  ASSERT_EQ(Mem("record --cmd 'ls'"), 0);
+  std::string out, err;
+  EXPECT_EQ(Mem("forget --pattern '*private*'", &out, &err), 5);  // stdin is not a terminal
+  EXPECT_NE(err.find("--yes"), std::string::npos);
+  EXPECT_EQ(Status()["events"].get<int>(), 3);
+  ASSERT_EQ(Mem("forget --pattern '*private*' --dry-run --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["forgotten"], 1);
+  ASSERT_EQ(Mem("forget --pattern '*private*' --yes --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["forgotten"], 1);
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 2u);
+  for (auto& e : ev) EXPECT_EQ(e["command"].get<std::string>().find("private"), std::string::npos);
+  EXPECT_EQ(Mem("search private --json", &out), 0);
+  EXPECT_TRUE(json::parse(out).empty());
+}
+
+TEST_F(StoreCli, CleanByAge) {
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t old_us = now_us - 40LL * 86400 * 1000000;
+  ASSERT_EQ(Mem("record --cmd old-thing --ts-us " + std::to_string(old_us)), 0);
+  ASSERT_EQ(Mem("record --cmd new-thing"), 0);
+  std::string out;
+  ASSERT_EQ(Mem("clean --age 30d --yes --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["cleaned"], 1);
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["command"], "new-thing");
+  EXPECT_NE(Mem("clean --age thirty", &out), 0);
+}
+
+TEST_F(StoreCli, BackupAndRestore) {
+  ASSERT_EQ(Mem("record --cmd one"), 0);
+  ASSERT_EQ(Mem("record --cmd two"), 0);
+  std::string bk = dir_ + "/backup";
+  ASSERT_EQ(Mem("backup " + Quote(bk)), 0);
+  ASSERT_EQ(Mem("record --cmd three"), 0);
+  EXPECT_EQ(Status()["events"].get<int>(), 3);
+  std::string err;
+  EXPECT_EQ(Mem("restore " + Quote(bk), nullptr, &err), 5);  // not confirmed
+  ASSERT_EQ(Mem("restore --yes " + Quote(bk)), 0);
+  std::vector<std::string> cmds;
+  for (auto& e : Export()) cmds.push_back(e["command"]);
+  EXPECT_EQ(cmds, (std::vector<std::string>{"one", "two"}));
+  EXPECT_NE(Mem("backup " + Quote(bk), nullptr, &err), 0);  // exists and is not empty
+  EXPECT_NE(Mem("restore --yes " + Quote(dir_ + "/nope"), nullptr, &err), 0);
+}
+
+TEST_F(StoreCli, BadInputGivesClearErrorsAndLosesNothing) {
+  ASSERT_EQ(Mem("record --cmd keep-me"), 0);
+  std::string out, err;
+  EXPECT_EQ(Mem("import --format fish x", &out, &err), 2);
+  EXPECT_NE(err.find("fish"), std::string::npos);
+  EXPECT_NE(Mem("import --format bash " + dir_ + "/missing", &out, &err), 0);
+  EXPECT_NE(err.find("missing"), std::string::npos);
+  std::string bin = Write("bin.hist", std::string("ls\n\x00\x01\x02\xff garbage\n", 17));
+  EXPECT_EQ(Mem("import --format bash " + bin, &out, &err), 2);
+  EXPECT_NE(err.find("bin.hist"), std::string::npos) << err;
+  std::string utf = Write("utf.hist", "ls\necho \xc3\x28\n");
+  EXPECT_EQ(Mem("import --format bash " + utf, &out, &err), 2);
+  EXPECT_NE(err.find("utf.hist:2"), std::string::npos) << err;
+  std::string huge = Write("huge.hist", "ls\n" + std::string(1 << 20 | 5, 'x') + "\n");
+  EXPECT_EQ(Mem("import --format bash " + huge, &out, &err), 2);
+  EXPECT_NE(err.find("huge.hist:2"), std::string::npos) << err;
+  std::string badjson = Write("bad.jsonl", "{\"command\":\"ok\"}\n{\"command\": \n");
+  EXPECT_EQ(Mem("import --format jsonl " + badjson, &out, &err), 2);
+  EXPECT_NE(err.find("bad.jsonl:2"), std::string::npos) << err;
+  EXPECT_EQ(Mem("record --json -", &out, &err, "{not json"), 2);
+  EXPECT_NE(err.find("stdin:1"), std::string::npos) << err;
+  EXPECT_EQ(Mem("search x --regex --fuzzy", &out, &err), 2);
+  EXPECT_EQ(Mem("search '(' --regex", &out, &err), 2);
+  EXPECT_EQ(Mem("export --format xml", &out, &err), 2);
+  EXPECT_EQ(Mem("nonsense", &out, &err), 2);
+  // Nothing already stored was lost, and nothing of the bad files got in.
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["command"], "keep-me");
+}
+
+TEST_F(StoreCli, LockedAndCorruptDataDirectories) {
+  ASSERT_EQ(Mem("record --cmd first"), 0);
+  ASSERT_EQ(Mem("status"), 0);  // creates and folds
+  // Hold the writer lock with a long import from stdin that never ends... simpler: a second
+  // process holding RocksDB open: `memory import -` waiting on a pipe.
+  std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string cmd = std::string(MEMORY_BIN) + " --db " + Quote(db_) + " import --format jsonl - < " + Quote(fifo) + " 2>/dev/null";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  int w = open(fifo.c_str(), O_WRONLY);  // the importer now holds the store open
+  ASSERT_GE(w, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string out, err;
+  EXPECT_EQ(Mem("record --cmd while-locked"), 0);           // recording never waits
+  EXPECT_EQ(Mem("status --json", &out), 0);                // readers still read
+  EXPECT_EQ(json::parse(out)["events"].get<int>(), 2);     // including the spooled event
+  EXPECT_EQ(Mem("forget --pattern x --yes", &out, &err), 3);  // writers: busy, clear message
+  EXPECT_NE(err.find("another process"), std::string::npos) << err;
+  std::string line = "{\"command\":\"via-pipe\"}\n";
+  ASSERT_EQ(write(w, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  close(w);
+  int st;
+  waitpid(pid, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  EXPECT_EQ(Status()["events"].get<int>(), 3);
+
+  // Corrupt the database: a clear error naming the directory, exit non-zero, no crash.
+  for (auto& p : fs::directory_iterator(db_ + "/db"))
+    if (p.path().filename().string().rfind("MANIFEST", 0) == 0) {
+      std::ofstream f(p.path(), std::ios::binary | std::ios::trunc);
+      f << "garbage garbage garbage";
+    }
+  int rc = Mem("status", &out, &err);
+  EXPECT_NE(rc, 0);
+  EXPECT_LT(rc, 128);  // an error, not a crash
+  EXPECT_NE(err.find(db_), std::string::npos) << err;
+}
+
+}  // namespace
