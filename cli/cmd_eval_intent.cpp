@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,7 @@ struct EvalIntentOptions {
   size_t top = 5;
   std::vector<std::string> pretrain;
   std::vector<std::string> files;
+  std::string by = "file";
   bool json = false;
 };
 
@@ -72,7 +74,7 @@ Status ExpandInputs(const std::vector<std::string>& paths, std::vector<std::stri
   return Status::OK();
 }
 
-Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat format,
+Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat format, bool by_session,
                    learner::StreamVocabularies* vocab, std::vector<learner::UserStream>* out) {
   std::vector<Event> events;
   for (const std::string& f : files) {
@@ -81,7 +83,21 @@ Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat for
     ro.base_ts_us = 1;  // no wall-clock dependence for files without times
     MEMORY_RETURN_IF_ERROR(env::ReadHistoryFile(f, format, ro, &events));
     if (events.empty()) return Status::InvalidArgument(f + ": no commands (empty file?)");
-    out->push_back(learner::StreamFromEvents(std::filesystem::path(f).filename().string(), events, vocab));
+    std::string name = std::filesystem::path(f).filename().string();
+    if (!by_session) {
+      out->push_back(learner::StreamFromEvents(name, events, vocab));
+      continue;
+    }
+    // One stream per session, in order of first appearance.
+    std::vector<std::string> order;
+    std::unordered_map<std::string, std::vector<Event>> groups;
+    for (Event& e : events) {
+      auto [it, added] = groups.try_emplace(e.session);
+      if (added) order.push_back(e.session);
+      it->second.push_back(std::move(e));
+    }
+    for (const std::string& sess : order)
+      out->push_back(learner::StreamFromEvents(name + ":" + sess, groups[sess], vocab));
   }
   return Status::OK();
 }
@@ -108,8 +124,11 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
 
   learner::StreamVocabularies vocab;
   std::vector<learner::UserStream> users, pretrain;
-  if (Status s = ReadStreams(pre_files, format, &vocab, &pretrain); !s.ok()) return Fail(s);
-  if (Status s = ReadStreams(files, format, &vocab, &users); !s.ok()) return Fail(s);
+  if (o.by != "file" && o.by != "session")
+    return Fail(Status::InvalidArgument("--by must be 'file' or 'session', not '" + o.by + "'"));
+  const bool by_session = o.by == "session";
+  if (Status s = ReadStreams(pre_files, format, by_session, &vocab, &pretrain); !s.ok()) return Fail(s);
+  if (Status s = ReadStreams(files, format, by_session, &vocab, &users); !s.ok()) return Fail(s);
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "evaluating %zu users...\r", users.size());
 
   learner::EvalResult r;
@@ -121,6 +140,7 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   if (o.json) {
     nlohmann::json j = Rates(r.total, o.top);
     j["model"] = r.model;
+    j["by"] = o.by;
     j["format"] = o.format;
     j["users"] = r.users.size();
     j["events"] = r.total.events;
@@ -148,8 +168,9 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
     return 0;
   }
   std::printf("model    %s\n", r.model.c_str());
-  std::printf("data     %zu users, %lld commands (%lld scored), %.2f%% never seen before by that user\n",
-              r.users.size(), static_cast<long long>(r.total.events), static_cast<long long>(r.total.scored),
+  const char* unit = o.by == "session" ? "sessions" : "users";
+  std::printf("data     %zu %s, %lld commands (%lld scored), %.2f%% never seen before in that stream\n",
+              r.users.size(), unit, static_cast<long long>(r.total.events), static_cast<long long>(r.total.scored),
               100 * novel);
   if (!pretrain.empty())
     std::printf("pretrain %zu files, %lld commands (%.2f s)\n", pretrain.size(),
@@ -166,7 +187,7 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   row("macro", r.Macro(0), r.Macro(1), r.Macro(2), r.Macro(3));
   row("min user", r.Min(0), r.Min(1), r.Min(2), r.Min(3));
   row("max user", r.Max(0), r.Max(1), r.Max(2), r.Max(3));
-  std::printf("\nper user:\n");
+  std::printf("\nper %s:\n", o.by == "session" ? "session" : "user");
   for (const auto& u : r.users) {
     std::string label = u.name.size() > 24 ? u.name.substr(0, 21) + "..." : u.name;
     std::printf("  %-24s %8lld  %7.4f %7.4f %7.4f", label.c_str(), static_cast<long long>(u.counts.events),
@@ -203,6 +224,10 @@ void SetupEvalIntent(CLI::App& app, Globals& g, Action* action) {
                   "History file or folder of user files to train a population model on first (repeatable)")
       ->allow_extra_args(false);
   sub->add_option("files", o->files, "History files or folders (one file per user)")->required();
+  sub->add_option("--by", o->by,
+                  "What one stream is: 'file' (a user, the published protocol) or 'session' (each session of "
+                  "each file, e.g. agent runs; combine with --pretrain on other sessions)")
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunEvalIntent(*o, g); }; });
 }

@@ -42,6 +42,7 @@ struct MixtureOptions {
   double rate = 0.3;      // learning rate of the member weights (multiplicative, on log loss)
   double share = 0.01;    // fixed share: weight mixed back towards uniform after each update
   bool per_context = true;  // weights per previous command (plus a global prior)
+  bool eg = false;        // exponentiated-gradient update on the mixture's log loss instead of Bayes
 };
 std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
                                                   const MixtureOptions& o);

@@ -190,8 +190,12 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
         int b = 1;
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &b));
         o.per_context = b != 0;
+      } else if (k == "eg") {
+        int b = 0;
+        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &b));
+        o.eg = b != 0;
       } else {
-        return UnknownKey(n, k, "rate, share, per_context");
+        return UnknownKey(n, k, "rate, share, per_context, eg");
       }
     }
     if (n.children.empty()) return Status::InvalidArgument("model mixture needs at least one member model");

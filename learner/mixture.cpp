@@ -76,7 +76,7 @@ class MixtureModel final : public NextCommandModel {
     std::string s = "mixture(";
     for (const auto& m : members_) s += m->Name() + ",";
     s += "rate=" + FormatNumber(o_.rate) + ",share=" + FormatNumber(o_.share) +
-         ",per_context=" + (o_.per_context ? "1" : "0") + ")";
+         ",per_context=" + (o_.per_context ? "1" : "0") + ",eg=" + (o_.eg ? "1" : "0") + ")";
     return s;
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MixtureModel>(*this); }
@@ -94,9 +94,18 @@ class MixtureModel final : public NextCommandModel {
   }
   void Update(double* w) {
     double sum = 0;
-    for (size_t m = 0; m < members_.size(); ++m) {
-      w[m] *= std::pow(probs_[m], o_.rate);
-      sum += w[m];
+    if (o_.eg) {  // exponentiated gradient on the mixture's log loss
+      double mix = 0;
+      for (size_t m = 0; m < members_.size(); ++m) mix += w[m] * probs_[m];
+      for (size_t m = 0; m < members_.size(); ++m) {
+        w[m] *= std::exp(o_.rate * probs_[m] / mix);
+        sum += w[m];
+      }
+    } else {  // Bayesian update with a learning rate
+      for (size_t m = 0; m < members_.size(); ++m) {
+        w[m] *= std::pow(probs_[m], o_.rate);
+        sum += w[m];
+      }
     }
     double u = 1.0 / members_.size();
     for (size_t m = 0; m < members_.size(); ++m) w[m] = (1 - o_.share) * (w[m] / sum) + o_.share * u;

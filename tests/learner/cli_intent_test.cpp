@@ -58,6 +58,7 @@ TEST(CliEvalIntentTest, BadInputGivesAClearErrorAndExit2) {
       {"eval intent --format purdue /nonexistent/file", "/nonexistent/file"},
       {"eval intent --format purdue --top 0 " + good, "--top"},
       {"eval intent --format purdue --pretrain " + empty + " " + good, "intent_empty"},
+      {"eval intent --format purdue --by user " + good, "--by"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args);
@@ -81,6 +82,33 @@ TEST(CliEvalIntentTest, SmallFileJson) {
   EXPECT_DOUBLE_EQ(j["top3"].get<double>(), 3.0 / 4);
   EXPECT_GT(j["events_per_s"].get<double>(), 0);
   EXPECT_EQ(j["model"], "markov(order=1)");
+}
+
+// --by session: every session is a stream; --pretrain on other sessions gives a population model
+// that helps from a session's first steps.
+TEST(CliEvalIntentTest, SessionsWithPretraining) {
+  std::string train, test;
+  int64_t ts = 1767600000000000;
+  auto add = [&](std::string* out, const std::string& session, int repeats) {
+    for (int i = 0; i < repeats; ++i)
+      for (const char* cmd : {"read_file", "edit_file", "run_tests", "git_commit"}) {
+        nlohmann::json e = {{"ts", ts += 1000}, {"kind", "tool"}, {"tool", cmd}, {"session", session}};
+        *out += e.dump() + "\n";
+      }
+  };
+  for (int s = 0; s < 5; ++s) add(&train, "train" + std::to_string(s), 5);
+  for (int s = 0; s < 4; ++s) add(&test, "test" + std::to_string(s), 1);  // 4 steps each
+  std::string tr = WriteFile("intent_train.jsonl", train), te = WriteFile("intent_test.jsonl", test);
+  RunResult cold = RunMemory("eval intent --format jsonl --by session --model markov --json " + te);
+  RunResult warm = RunMemory("eval intent --format jsonl --by session --model markov --json --pretrain " + tr + " " + te);
+  ASSERT_EQ(cold.exit_code, 0) << cold.out;
+  ASSERT_EQ(warm.exit_code, 0) << warm.out;
+  auto jc = nlohmann::json::parse(cold.out), jw = nlohmann::json::parse(warm.out);
+  EXPECT_EQ(jc["users"], 4);
+  EXPECT_EQ(jc["scored"], 12);
+  EXPECT_DOUBLE_EQ(jc["top1"].get<double>(), 0.0);  // every step of a fresh session is new
+  EXPECT_DOUBLE_EQ(jw["top1"].get<double>(), 1.0);  // the population knows the workflow
+  EXPECT_EQ(jw["pretrain"]["files"], 5);
 }
 
 TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
