@@ -25,6 +25,9 @@ namespace memory::cache {
 
 using Key = uint64_t;
 
+// Largest capacity a policy accepts (nodes are addressed by 32-bit indices, ghosts included).
+inline constexpr size_t kMaxCapacity = size_t(1) << 30;
+
 // Counters of one cache level. Prefetch counters are filled by the prefetching layer.
 struct CacheStats {
   uint64_t hits = 0;
@@ -108,7 +111,7 @@ class Policy {
 //             climb_sample  hill-climber sample period, multiples of capacity      (10)
 //   min:      bypass  0|1: a new key may itself be the one evicted (Caffeine's Clairvoyant) (1)
 // InvalidArgument naming the spec for unknown names, unknown or malformed parameters, and for
-// capacity 0.
+// capacity 0 or above kMaxCapacity.
 Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>* out);
 
 // The policy names NewPolicy accepts, for help texts.

@@ -77,6 +77,9 @@ std::vector<std::string> PolicyNames() { return {"lru", "arc", "wtinylfu", "min"
 Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>* out) {
   out->reset();
   if (capacity == 0) return Status::InvalidArgument("cache capacity must be at least 1");
+  if (capacity > kMaxCapacity)
+    return Status::InvalidArgument("cache capacity " + std::to_string(capacity) +
+                                   " is too large (at most " + std::to_string(kMaxCapacity) + ")");
   Spec p;
   MEMORY_RETURN_IF_ERROR(ParseSpec(spec, &p));
   auto unknown = [&](const std::string& k) {

@@ -23,7 +23,10 @@ class FlatMap {
  public:
   static constexpr uint32_t kAbsent = 0xffffffffu;
 
-  explicit FlatMap(size_t expected = 16) { Rehash(Pow2AtLeast(expected * 2 + 2)); }
+  // `expected` only presizes (capped at 1M entries); the map grows as needed.
+  explicit FlatMap(size_t expected = 16) {
+    Rehash(Pow2AtLeast((expected < (size_t(1) << 20) ? expected : (size_t(1) << 20)) * 2 + 2));
+  }
 
   size_t size() const { return size_; }
 

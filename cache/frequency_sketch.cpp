@@ -18,10 +18,10 @@ inline uint64_t Row(uint64_t h, int i) { return MixKey(h + kSeeds[i]); }
 
 FrequencySketch::FrequencySketch(size_t capacity, size_t sample_period, bool doorkeeper)
     : doorkeeper_(doorkeeper), sample_period_(std::max<size_t>(sample_period, 16)) {
-  table_.assign(Pow2AtLeast(capacity), 0);
+  table_.assign(std::min<size_t>(Pow2AtLeast(capacity), size_t(1) << 22), 0);  // <= 32 MB
   mask_ = table_.size() - 1;
   if (doorkeeper_) {
-    door_.assign(Pow2AtLeast(capacity * 8 / 64 + 1), 0);  // ~8 bits per entry
+    door_.assign(std::min<size_t>(Pow2AtLeast(capacity * 8 / 64 + 1), size_t(1) << 22), 0);  // ~8 bits per entry
     door_mask_ = door_.size() * 64 - 1;
   }
 }

@@ -19,7 +19,7 @@ class NodePool {
     uint8_t flag;   // owner-defined: e.g. "prefetched, not used yet"
   };
 
-  explicit NodePool(size_t reserve = 0) { nodes_.reserve(reserve + 8); }
+  explicit NodePool(size_t reserve = 0) { nodes_.reserve((reserve < (size_t(1) << 20) ? reserve : (size_t(1) << 20)) + 8); }
 
   // A new empty list; returns its sentinel index.
   uint32_t NewList() {

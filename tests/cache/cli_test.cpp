@@ -68,6 +68,7 @@ TEST(EvalCacheCli, BadInputGivesClearErrors) {
       {"--trace " + tmp + " --format lirs --capacity -3", 2, "capacity"},
       {"--trace " + tmp + " --format lirs --capacity 1e3", 2, "capacity"},
       {"--trace " + tmp + " --format arcx --capacity 10", 2, "arcx"},
+      {"--trace " + tmp + " --format lines --capacity 99999999999", 2, "too large"},
       {"--trace " + tmp + " --capacity 10", 2, "--format"},
       {"--trace " + tmp + " --format lirs --capacity 10", 2, ":3"},
       {"--trace " + tmp + " --format lines --capacity 10 --policy lfu", 2, "lfu"},

@@ -52,6 +52,11 @@ TEST(PolicyFactory, RejectsBadSpecs) {
   Status s = NewPolicy("lfu", 10, &p);
   EXPECT_NE(s.message().find("lfu"), std::string::npos);
   EXPECT_TRUE(NewPolicy("lru", 0, &p).IsInvalidArgument());
+  EXPECT_TRUE(NewPolicy("wtinylfu", kMaxCapacity + 1, &p).IsInvalidArgument());
+  // The largest capacity is accepted without allocating for it up front.
+  ASSERT_TRUE(NewPolicy("wtinylfu", kMaxCapacity, &p).ok());
+  EXPECT_FALSE(p->Access(1).hit);
+  EXPECT_TRUE(p->Access(1).hit);
 }
 
 TEST(Policies, TextbookReferenceString) {
