@@ -215,7 +215,7 @@ Status StartEndingBefore(const SimulatorOptions& options, int64_t end_us, int64_
 Status Simulate(const SimulatorOptions& options, std::vector<Event>* out) {
   std::unique_ptr<Simulator> sim;
   MEMORY_RETURN_IF_ERROR(Simulator::Create(options, &sim));
-  out->reserve(out->size() + static_cast<size_t>(options.events));
+  out->reserve(out->size() + static_cast<size_t>(std::min<int64_t>(options.events, 1 << 22)));
   Event e;
   while (sim->Next(&e)) out->push_back(std::move(e));
   return Status::OK();
