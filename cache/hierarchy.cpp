@@ -2,6 +2,9 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <filesystem>
@@ -156,7 +159,63 @@ std::string KeyBytes(Key k) {
 }
 }  // namespace
 
-Hierarchy::~Hierarchy() = default;
+namespace {
+const char* const kStatsKeys[3] = {"cache-stats:L1", "cache-stats:L2", "cache-stats:L3"};  // not 8 bytes: no data key
+
+std::string EncodeStats(const CacheStats& s) {
+  return std::to_string(s.hits) + " " + std::to_string(s.misses) + " " +
+         std::to_string(s.evictions) + " " + std::to_string(s.prefetches_issued) + " " +
+         std::to_string(s.prefetches_used);
+}
+bool DecodeStats(const std::string& v, CacheStats* s) {
+  unsigned long long a[5];
+  if (std::sscanf(v.c_str(), "%llu %llu %llu %llu %llu", &a[0], &a[1], &a[2], &a[3], &a[4]) != 5)
+    return false;
+  *s = CacheStats{a[0], a[1], a[2], a[3], a[4]};
+  return true;
+}
+CacheStats Sum(const CacheStats& a, const CacheStats& b) {
+  return {a.hits + b.hits, a.misses + b.misses, a.evictions + b.evictions,
+          a.prefetches_issued + b.prefetches_issued, a.prefetches_used + b.prefetches_used};
+}
+}  // namespace
+
+Hierarchy::~Hierarchy() {
+  if (l3_) SaveStats();  // best effort
+}
+
+Status Hierarchy::SaveStats() {
+  if (!l3_) return Status::OK();
+  const CacheStats now[3] = {l1_->stats(), l2_->stats(), l3_stats_};
+  rocksdb::WriteBatch batch;
+  for (int i = 0; i < 3; ++i) batch.Put(kStatsKeys[i], EncodeStats(Sum(saved_[i], now[i])));
+  rocksdb::Status s = l3_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return Status::IOError("L3 cache: saving statistics: " + s.ToString());
+  return Status::OK();
+}
+
+Status Hierarchy::ReadSavedStats(const std::string& l3_path, std::vector<LevelReport>* out) {
+  out->clear();
+  if (!std::filesystem::exists(l3_path + "/CURRENT"))
+    return Status::NotFound(l3_path + ": no L3 cache there");
+  rocksdb::Options ro;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(ro, l3_path, &raw);
+  if (!s.ok()) return Status::IOError(l3_path + ": cannot read L3 cache: " + s.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (int i = 0; i < 3; ++i) {
+    std::string v;
+    s = db->Get(rocksdb::ReadOptions(), kStatsKeys[i], &v);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return Status::IOError(l3_path + ": " + s.ToString());
+    LevelReport r;
+    r.name = std::string(kStatsKeys[i]).substr(12);
+    if (!DecodeStats(v, &r.stats)) return Status::Corruption(l3_path + ": bad saved statistics");
+    out->push_back(r);
+  }
+  if (out->empty()) return Status::NotFound(l3_path + ": no statistics saved yet");
+  return Status::OK();
+}
 
 Status Hierarchy::Open(const HierarchyOptions& o, std::unique_ptr<Hierarchy>* out) {
   out->reset();
@@ -176,6 +235,11 @@ Status Hierarchy::Open(const HierarchyOptions& o, std::unique_ptr<Hierarchy>* ou
       return Status::Busy(o.l3_path + ": L3 cache is in use by another process");
     if (!s.ok()) return Status::IOError(o.l3_path + ": cannot open L3 cache: " + s.ToString());
     h->l3_.reset(db);
+    for (int i = 0; i < 3; ++i) {
+      std::string v;
+      if (db->Get(rocksdb::ReadOptions(), kStatsKeys[i], &v).ok() && !DecodeStats(v, &h->saved_[i]))
+        return Status::Corruption(o.l3_path + ": bad saved statistics");
+    }
   }
   *out = std::move(h);
   return Status::OK();

@@ -117,6 +117,14 @@ class Hierarchy {
   };
   std::vector<LevelReport> Report() const;
 
+  // Persists the counters (added to those saved by earlier runs) into L3 so another process,
+  // e.g. `memory status`, can show per-level hit ratios. Also done by the destructor. OK without
+  // L3 (nothing to save).
+  Status SaveStats();
+  // The counters last saved in the L3 directory `l3_path`, opened read-only (works while another
+  // process holds the cache). NotFound when there is no L3 there or nothing was saved yet.
+  static Status ReadSavedStats(const std::string& l3_path, std::vector<LevelReport>* out);
+
   MemoryLevel& l1() { return *l1_; }
 
  private:
@@ -128,6 +136,7 @@ class Hierarchy {
   mutable std::mutex l2_mu_;
   std::unique_ptr<rocksdb::DB> l3_;
   CacheStats l3_stats_;
+  CacheStats saved_[3];  // counters loaded from L3 at open (earlier runs)
   uint64_t requests_ = 0;
 };
 

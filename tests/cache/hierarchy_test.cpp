@@ -146,3 +146,41 @@ TEST(MemoryLevelAutoSize, ShrinksToTheWorkingSetAndGrowsBack) {
 
 }  // namespace
 }  // namespace memory::cache
+
+namespace memory::cache {
+namespace {
+
+TEST(HierarchyStats, SavedAcrossRunsAndReadableWhileOpen) {
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("cache_hierarchy_stats_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  HierarchyOptions o;
+  o.l1 = {"lru", 4, 0, 0};
+  o.l2 = {"lru", 8, 0, 0};
+  o.l3_path = dir + "/l3";
+  std::vector<Hierarchy::LevelReport> saved;
+  EXPECT_TRUE(Hierarchy::ReadSavedStats(o.l3_path, &saved).IsNotFound());
+  std::string v;
+  for (int run = 0; run < 2; ++run) {
+    std::unique_ptr<Hierarchy> h;
+    ASSERT_TRUE(Hierarchy::Open(o, &h).ok());
+    ASSERT_TRUE(h->Put(1, "one").ok());
+    ASSERT_TRUE(h->Get(1, &v).ok());          // L1 hit
+    EXPECT_TRUE(h->Get(2, &v).IsNotFound());  // misses everywhere
+    if (run == 1) {
+      ASSERT_TRUE(h->SaveStats().ok());
+      // Another process (here: a read-only open) sees the totals while h holds the cache.
+      ASSERT_TRUE(Hierarchy::ReadSavedStats(o.l3_path, &saved).ok());
+      ASSERT_EQ(saved.size(), 3u);
+      EXPECT_EQ(saved[0].name, "L1");
+      EXPECT_EQ(saved[0].stats.hits, 2u);
+      EXPECT_EQ(saved[0].stats.misses, 2u);
+      EXPECT_EQ(saved[2].name, "L3");
+      EXPECT_EQ(saved[2].stats.misses, 2u);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace memory::cache
