@@ -101,11 +101,11 @@ void Record(const Globals& g, RecordSetup& r, Event e) {
   }
   if (!r.privacy->ShouldRecord(e)) return;
   FillContext(&e);
+  r.privacy->Redact(&e);  // before cutting, so a secret is never cut into an unrecognisable stub
   if (e.command.size() > r.config.max_command_bytes) {
     e.command.resize(r.config.max_command_bytes);
     e.tags.push_back("truncated");
   }
-  r.privacy->Redact(&e);
   std::vector<Event> events;
   events.push_back(std::move(e));
   RecorderOptions ro;

@@ -201,6 +201,27 @@ TEST_F(HookRunTest, RunWithBadConfigStillRunsAndWarns) {
   EXPECT_TRUE(Events().empty());
 }
 
+TEST_F(HookRunTest, RunWhenTheStoreCannotBeWrittenStillPassesStatus) {
+  std::ofstream(db_) << "a file where the data directory should be";
+  std::string out, err;
+  EXPECT_EQ(Sh(Memory() + " run -- sh -c 'echo ran; exit 6'", &out, &err), 6);
+  EXPECT_EQ(out, "ran\n");
+  EXPECT_NE(err.find("memory run: not recorded"), std::string::npos) << err;
+}
+
+TEST_F(HookRunTest, RunRedactsBeforeCuttingLongCommands) {
+  fs::create_directories(dir_ + "/config/llmunix-memory");
+  std::ofstream(dir_ + "/config/llmunix-memory/config.yaml") << "record:\n  max_command_bytes: 30\n";
+  const std::string token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+  EXPECT_EQ(Sh(Memory() + " run -- echo 0123456789012345 " + token), 0);
+  auto ev = Events();
+  ASSERT_EQ(ev.size(), 1u);
+  std::string cmd = ev[0]["command"];
+  EXPECT_EQ(cmd.size(), 30u);
+  EXPECT_EQ(cmd.rfind("echo 0123456789012345 [REDACT", 0), 0u) << cmd;  // no stub of the token
+  EXPECT_EQ(ev[0]["tags"], json::array({"truncated"}));
+}
+
 TEST_F(HookRunTest, RunUsageErrors) {
   std::string err;
   EXPECT_EQ(Sh(Memory() + " run", nullptr, &err), 2);
