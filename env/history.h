@@ -22,8 +22,8 @@ Status ParseHistoryFormat(std::string_view name, HistoryFormat* out);
 std::string_view HistoryFormatName(HistoryFormat f);
 
 struct HistoryReadOptions {
-  std::string user;          // user of every event; "" = the file's base name
-  std::string session;       // session of every event; "" = "<format>:<user>"
+  std::string user;          // user of every event (jsonl: of those without one); "" = the file's base name
+  std::string session;       // session of every event (jsonl: idem); "" = "<format>:<user>"
   // Events without a time of their own (schonlau, purdue, bash without '#' lines) get
   // base_ts_us + i microseconds for the i-th event, so order is kept. 0 = now minus the count.
   int64_t base_ts_us = 0;

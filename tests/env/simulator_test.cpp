@@ -143,6 +143,8 @@ TEST(Simulator, FailuresAreFollowedByAFixAndARerun) {
       }
     }
   }
+  RecordProperty("failures", failures);
+  RecordProperty("fixed_and_rerun", fixed);
   EXPECT_GT(failures, 200);
   EXPECT_GT(fixed, failures * 7 / 10) << fixed << " of " << failures;
 }
