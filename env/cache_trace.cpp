@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -82,6 +83,21 @@ Status Unxz(const std::string& path, std::string_view in, std::string* out) {
                                  std::to_string(static_cast<int>(rc)) + ")");
 }
 
+// A short printable excerpt of a bad line (control bytes shown as \xNN).
+std::string Excerpt(std::string_view line) {
+  std::string out;
+  for (unsigned char c : line.substr(0, 40)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 template <int W>
 Status ParseBinary(std::string_view b, std::string_view name, std::vector<uint64_t>* keys) {
   if (b.size() % W != 0)
@@ -122,7 +138,7 @@ Status ParseText(std::string_view b, std::string_view name, bool integers,
       if (ec != std::errc() || ptr != line.data() + line.size())
         return Status::InvalidArgument(std::string(name) + ":" + std::to_string(line_no) +
                                        ": not an integer key: '" +
-                                       std::string(line.substr(0, 40)) + "'");
+                                       Excerpt(line) + "'");
       keys->push_back(static_cast<uint64_t>(v));
     } else {
       if (line.empty()) continue;
