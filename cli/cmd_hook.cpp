@@ -23,16 +23,17 @@ struct HookOptions {
 };
 
 // bash: PS0 (expanded after a command line is read, before it runs) stamps the start time with
-// arithmetic side effects, no fork. The first PROMPT_COMMAND entry reads $? and, when the line
-// entered bash's history (HISTCMD moved: so HISTCONTROL=ignorespace/ignoredups and HISTIGNORE
-// are honoured), hands the raw history text to a background `memory record` (its own leading-
-// space and ignore rules then apply too).
+// arithmetic side effects, no fork. The first PROMPT_COMMAND entry reads $? and hands the raw
+// history text to a background `memory record` (whose leading-space and ignore rules apply) when
+// the line entered bash's history (HISTCMD moved), or when it was left out only as a repeat of
+// the last entry (ignoredups/erasedups: repeats matter for learning). Lines bash leaves out for
+// a leading space (ignorespace) or HISTIGNORE are not recorded.
 constexpr const char* kBashHook = R"hook(# llmunix-memory hook for bash. Install with, in ~/.bashrc:
 #   eval "$(@BIN_Q@ hook bash)"
 # Records each interactive command (text, exit status, duration, cwd, session) with a background
 # `memory record` after it finishes; the prompt does not wait. Commands that bash keeps out of its
-# history (HISTCONTROL=ignorespace/ignoredups, HISTIGNORE), or that start with a space, are not
-# recorded. Needs bash >= 4.4 (PS0).
+# history for a leading space (HISTCONTROL=ignorespace) or HISTIGNORE, or that start with a space,
+# are not recorded; repeats that ignoredups/erasedups keep out are. Needs bash >= 4.4 (PS0).
 if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)); then
   __memory_hook_bin=@BIN_Q@
   __memory_hook_args=(@ARGS@)
@@ -45,6 +46,7 @@ if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BAS
   __memory_hook_cwd=$PWD  # where the next command starts: the directory at its prompt
 
   # Runs in a background subshell: reads the raw command line back from history and records it.
+  # $1 exit status, $2 duration (ms), $3 "1" when the line entered the history, $4 the line's $_.
   __memory_hook_record() {
     local HISTTIMEFORMAT= __memory_line
     __memory_line=$(builtin history 1) || return
@@ -53,6 +55,12 @@ if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BAS
     __memory_line=${__memory_line#\*}
     __memory_line=${__memory_line#  }
     [[ $__memory_line == *[![:space:]]* ]] || return
+    # Not added to the history: a repeat of the last entry (ignoredups, erasedups) is recorded
+    # again; anything else (leading space, HISTIGNORE) is not. A repeat ends with the same
+    # last word as the entry ($_). Only history text is ever recorded, never the hidden line.
+    if [[ -z $3 ]]; then
+      [[ -n $4 && ${__memory_line##*[[:space:]]} == "$4" ]] || return
+    fi
     [[ $__memory_line == *eval*" hook bash"* ]] && return
     exec "$__memory_hook_bin" "${__memory_hook_args[@]}" record --cmd="$__memory_line" \
       --exit="$1" --duration-ms="$2" --ts-us="$__memory_hook_t0" --cwd="$__memory_hook_cwd" \
@@ -60,12 +68,14 @@ if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BAS
   }
 
   __memory_hook_precmd() {
-    local __memory_rc=$?
-    if [[ -n $__memory_hook_armed && $HISTCMD != "$__memory_hook_histcmd" ]]; then
+    local __memory_rc=$? __memory_last=$_ __memory_new=1
+    [[ $HISTCMD == "$__memory_hook_histcmd" ]] && __memory_new=
+    if [[ -n $__memory_hook_armed ]] && [[ -n $__memory_new || $HISTCONTROL == *ignoredups* ||
+          $HISTCONTROL == *ignoreboth* || $HISTCONTROL == *erasedups* ]]; then
       local __memory_us=$((${EPOCHREALTIME//[!0-9]/} - __memory_hook_t0)) __memory_ms
       ((__memory_us < 0)) && __memory_us=0
       printf -v __memory_ms '%d.%03d' "$((__memory_us / 1000))" "$((__memory_us % 1000))"
-      (__memory_hook_record "$__memory_rc" "$__memory_ms" &) 2>/dev/null
+      (__memory_hook_record "$__memory_rc" "$__memory_ms" "$__memory_new" "$__memory_last" &) 2>/dev/null
     fi
     __memory_hook_armed=
     __memory_hook_histcmd=$HISTCMD

@@ -271,8 +271,12 @@ TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
       << "sleep 0.2\n"
       << "cd sub\n"
       << "export GITHUB_TOKEN=" << token << "\n"
-      << "HISTCONTROL=ignorespace\n"
+      << "HISTCONTROL=ignoreboth\n"
       << " echo hidden-by-histcontrol\n"
+      << "echo again\n"
+      << "echo again\n"  // a repeat ignoredups keeps out of the history: recorded all the same
+      << " echo again\n"  // hidden, but the same text: recorded as a repeat (nothing new leaks)
+      << " echo hidden-again\n"
       << "echo \"$MEMORY_SESSION\" > " << Quote(dir_ + "/session-id") << "\n"
       << "(exit 7)\n"
       << "exit 0\n";
@@ -285,7 +289,8 @@ TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
 
   const std::vector<std::string> expected = {
       "cd " + Quote(work), "echo hello", "false", "sleep 0.2", "cd sub",
-      "export GITHUB_TOKEN=[REDACTED:github_token]", "HISTCONTROL=ignorespace",
+      "export GITHUB_TOKEN=[REDACTED:github_token]", "HISTCONTROL=ignoreboth",
+      "echo again", "echo again", "echo again",
       "echo \"$MEMORY_SESSION\" > " + Quote(dir_ + "/session-id"), "(exit 7)"};
   auto ev = WaitForEvents(expected.size());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing else trickles in
@@ -312,8 +317,12 @@ TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
   EXPECT_LT(ev[1]["duration_ms"].get<double>(), 200.0);
   EXPECT_EQ(ev[4]["cwd"], work);          // `cd sub` started in work/
   EXPECT_EQ(ev[5]["cwd"], work + "/sub");  // the next one in work/sub
-  EXPECT_EQ(ev[8]["exit"], 7);
-  for (const auto& e : ev) EXPECT_EQ(e.dump().find(token), std::string::npos);
+  EXPECT_EQ(ev[11]["exit"], 7);
+  for (const auto& e : ev) {
+    EXPECT_EQ(e.dump().find(token), std::string::npos);
+    EXPECT_EQ(e.dump().find("hidden"), std::string::npos);
+    EXPECT_EQ(e.dump().find("leading-space"), std::string::npos);
+  }
 }
 
 }  // namespace
