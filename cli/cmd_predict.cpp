@@ -250,6 +250,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   for (const std::string& h : c.history) ids.push_back(snap->Find(learner::CommandTemplate(h)));
   learner::Context ctx;
   ctx.history = ids;
+  ctx.cwd = snap->FindCwd(c.cwd);
   ctx.has_last_exit = c.has_last_exit;
   ctx.last_exit = c.last_exit;
   std::vector<learner::Prediction> preds;
@@ -263,7 +264,9 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     std::string command(snap->DisplayText(preds[i].command));
     for (const std::string& r : c.recent)
       if (learner::CommandTemplate(r) == tmpl) { command = r; break; }
-    std::string source = orders[i] > 0 ? "sequence(order=" + std::to_string(orders[i]) + ")" : "frequency";
+    std::string source = orders[i] > 0    ? "sequence(order=" + std::to_string(orders[i]) + ")"
+                         : orders[i] < 0 ? "directory"
+                                         : "frequency";
     shown.push_back({command, tmpl, source, preds[i].prob});
   }
 

@@ -22,6 +22,8 @@ struct PpmOptions {
   double base_decay = 0.97;  // decay of the order-0 row (recency of the whole stream)
   int candidates = 12;    // entries taken from each row as candidates
   int skip = 0;           // 1: also blend the context "command two back" alone (before order 2)
+  int features = 0;       // 1: also blend rows keyed by the working directory (before order 1) and
+                          // by the previous command with its success or failure (after order 1)
 };
 std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o);
 
@@ -49,6 +51,12 @@ std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<Ne
 
 // Shortest text that reads back as the same double ("0.8", "1e-05").
 std::string FormatNumber(double v);
+
+// Keys of the feature rows of "ppm" (features=1): working directory; previous command + failed.
+inline uint64_t CwdKey(const Context& ctx) { return (ctx.cwd + 1ULL) * 0xC2B2AE3D27D4EB4FULL + 11; }
+inline uint64_t ExitKey(const Context& ctx) {
+  return (ctx.prev(1) * 2ULL + (ctx.last_exit != 0)) * 0x165667B19E3779F9ULL + 13;
+}
 
 // Context key of the last `n` commands of `ctx` (n <= history size); never FlatMap64::kEmpty.
 uint64_t ContextKey(const Context& ctx, int n);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
@@ -18,7 +19,7 @@
 namespace memory::learner {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '1'};
+constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '2'};
 constexpr uint32_t kEndianMark = 0x01020304;
 
 struct Header {
@@ -27,13 +28,27 @@ struct Header {
   uint32_t order;
   double decay, escape, base_decay;
   int32_t candidates;
+  int32_t features;
+  uint32_t num_cwds;       // entries of the cwd table (hash -> id), sorted by hash
   uint32_t num_commands;
   uint64_t num_rows;       // including the order-0 row (row 0)
   uint64_t num_entries;
   int64_t watermark_us;
   int64_t events;
-  uint64_t rows_off, entries_off, text_off_off, text_index_off, text_off, file_size;
+  uint64_t rows_off, entries_off, text_off_off, text_index_off, cwd_off, text_off, file_size;
 };
+
+struct CwdRec {
+  uint64_t hash;
+  uint32_t id;
+  uint32_t pad;
+};
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
 
 struct RowRec {
   uint64_t key;
@@ -57,7 +72,9 @@ void Put(std::string* out, const T& v) {
 
 }  // namespace
 
-std::string PredictModelSpec() { return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12)"; }
+std::string PredictModelSpec() {
+  return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12,features=1)";
+}
 
 Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events) {
   IntentTrainer trainer;
@@ -76,6 +93,7 @@ Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int6
 std::string SessionKeyOf(const Event& e) { return e.session.empty() ? "cwd:" + e.cwd : e.session; }
 
 IntentTrainer::IntentTrainer(const std::string& spec) {
+  cwds_.Intern("");  // id 0 = unknown
   status_ = NewModel(spec, &model_);
   if (status_.ok() && !ForEachPpmRow(*model_, [](const PpmRowView&) {}, nullptr))
     status_ = Status::InvalidArgument("the predict model must be a ppm model, not " + spec);
@@ -86,12 +104,18 @@ void IntentTrainer::Add(const Event& e) {
   CommandId id = templates_.Intern(e.kind == EventKind::kToolCall ? e.command : CommandTemplate(e.command));
   if (id >= display_.size()) display_.resize(id + 1);
   display_[id] = e.command;
-  std::vector<CommandId>& h = sessions_[SessionKeyOf(e)];
+  SessionState& st = sessions_[SessionKeyOf(e)];
+  std::vector<CommandId>& h = st.history;
   Context ctx;
   ctx.history = h;
+  ctx.cwd = cwds_.Intern(e.cwd);
+  ctx.has_last_exit = st.has_exit;
+  ctx.last_exit = st.exit;
   model_->Learn(ctx, id);
   h.push_back(id);
   if (h.size() > 16) h.erase(h.begin(), h.begin() + 8);
+  st.has_exit = e.exit_code.has_value();
+  st.exit = e.exit_code.value_or(0);
   ++events_;
   watermark_us_ = std::max(watermark_us_, e.ts_us);
 }
@@ -106,7 +130,7 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   ForEachPpmRow(
       *model_,
       [&](const PpmRowView& v) {
-        if (v.slot > o.order) return;  // skip rows are not served
+        if (v.slot == o.order + 1) return;  // skip rows are not served
         RowRec r{v.key, 0, 0, static_cast<double>(v.scores->size()), v.n, v.scores->Sum()};
         std::vector<EntryRec>* dst = &entries;
         size_t limit = static_cast<size_t>(max_entries);
@@ -144,6 +168,10 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   std::sort(index.begin(), index.end(),
             [&](uint32_t a, uint32_t b) { return templates_.Text(a) < templates_.Text(b); });
 
+  std::vector<CwdRec> cwd_table;
+  for (uint32_t i = 1; i < cwds_.size(); ++i) cwd_table.push_back({Fnv1a(cwds_.Text(i)), i, 0});
+  std::sort(cwd_table.begin(), cwd_table.end(), [](const CwdRec& a, const CwdRec& b) { return a.hash < b.hash; });
+
   Header h{};
   std::memcpy(h.magic, kMagic, 8);
   h.endian = kEndianMark;
@@ -152,6 +180,8 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   h.escape = o.escape;
   h.base_decay = o.base_decay;
   h.candidates = o.candidates;
+  h.features = o.features;
+  h.num_cwds = static_cast<uint32_t>(cwd_table.size());
   h.num_commands = nc;
   h.num_rows = rows.size() + 1;
   h.num_entries = base_entries.size() + entries.size();
@@ -161,7 +191,8 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   h.entries_off = h.rows_off + h.num_rows * sizeof(RowRec);
   h.text_off_off = h.entries_off + h.num_entries * sizeof(EntryRec);
   h.text_index_off = h.text_off_off + text_offsets.size() * sizeof(uint64_t);
-  h.text_off = h.text_index_off + index.size() * sizeof(uint32_t);
+  h.cwd_off = h.text_index_off + index.size() * sizeof(uint32_t);
+  h.text_off = h.cwd_off + cwd_table.size() * sizeof(CwdRec);
   h.file_size = h.text_off + texts.size();
 
   std::string out;
@@ -173,6 +204,7 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   for (const EntryRec& e : entries) Put(&out, e);
   for (uint64_t off : text_offsets) Put(&out, off);
   for (uint32_t i : index) Put(&out, i);
+  for (const CwdRec& c : cwd_table) Put(&out, c);
   out += texts;
 
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -199,6 +231,7 @@ struct IntentSnapshot::Impl {
   const EntryRec* entries = nullptr;
   const uint64_t* text_offsets = nullptr;
   const uint32_t* index = nullptr;
+  const CwdRec* cwds = nullptr;
   const char* texts = nullptr;
 
   bool RowOk(const RowRec& r) const { return static_cast<uint64_t>(r.first) + r.count <= h->num_entries; }
@@ -251,13 +284,15 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
       h.entries_off != h.rows_off + h.num_rows * sizeof(RowRec) ||
       h.text_off_off != h.entries_off + h.num_entries * sizeof(EntryRec) ||
       h.text_index_off != h.text_off_off + (2ull * h.num_commands + 1) * sizeof(uint64_t) ||
-      h.text_off != h.text_index_off + static_cast<uint64_t>(h.num_commands) * sizeof(uint32_t) ||
+      h.cwd_off != h.text_index_off + static_cast<uint64_t>(h.num_commands) * sizeof(uint32_t) ||
+      h.text_off != h.cwd_off + static_cast<uint64_t>(h.num_cwds) * sizeof(CwdRec) ||
       h.text_off > size)
     return bad("inconsistent header (truncated or damaged file)");
   m.rows = reinterpret_cast<const RowRec*>(m.base + h.rows_off);
   m.entries = reinterpret_cast<const EntryRec*>(m.base + h.entries_off);
   m.text_offsets = reinterpret_cast<const uint64_t*>(m.base + h.text_off_off);
   m.index = reinterpret_cast<const uint32_t*>(m.base + h.text_index_off);
+  m.cwds = reinterpret_cast<const CwdRec*>(m.base + h.cwd_off);
   m.texts = m.base + h.text_off;
   // Rows, entries and texts are checked when used (Open must not touch every page of the file).
   *out = std::move(s);
@@ -271,7 +306,7 @@ std::string IntentSnapshot::model() const {
   const Header& h = *impl_->h;
   return "ppm(order=" + std::to_string(h.order) + ",decay=" + FormatNumber(h.decay) + ",escape=" +
          FormatNumber(h.escape) + ",base_decay=" + FormatNumber(h.base_decay) +
-         ",candidates=" + std::to_string(h.candidates) + ")";
+         ",candidates=" + std::to_string(h.candidates) + ",skip=0,features=" + std::to_string(h.features) + ")";
 }
 
 namespace {
@@ -282,6 +317,15 @@ std::string_view TextAt(const uint64_t* offsets, const char* texts, uint64_t tex
   return std::string_view(texts + a, b - a);
 }
 }  // namespace
+
+uint32_t IntentSnapshot::FindCwd(std::string_view cwd) const {
+  if (cwd.empty()) return 0;
+  const CwdRec* lo = impl_->cwds;
+  const CwdRec* hi = lo + impl_->h->num_cwds;
+  uint64_t hash = Fnv1a(cwd);
+  const CwdRec* it = std::lower_bound(lo, hi, hash, [](const CwdRec& c, uint64_t k) { return c.hash < k; });
+  return (it != hi && it->hash == hash) ? it->id : 0;
+}
 
 std::string_view IntentSnapshot::TemplateText(CommandId id) const {
   if (id >= impl_->h->num_commands) return {};
@@ -310,11 +354,17 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
   struct Active { const RowRec* row; double lambda; int order; };
   std::vector<Active> active;
   int n = std::min<int>(static_cast<int>(h.order), static_cast<int>(ctx.history.size()));
+  auto add = [&](uint64_t key, int order) {
+    const RowRec* r = m.FindRow(key);
+    if (r == nullptr || r->sum <= 0) return;
+    active.push_back({r, r->n / (r->n + h.escape * r->distinct), order});
+  };
+  // Same rows in the same order as the "ppm" model (features: cwd first, exit after order 1).
+  if (h.features && ctx.cwd != 0) add(CwdKey(ctx), -1);
   for (int j = 1; j <= n; ++j) {
     if (ctx.prev(j) == kNoCommand) break;  // unknown command: longer contexts cannot exist
-    const RowRec* r = m.FindRow(ContextKey(ctx, j));
-    if (r == nullptr || r->sum <= 0) continue;
-    active.push_back({r, r->n / (r->n + h.escape * r->distinct), j});
+    add(ContextKey(ctx, j), j);
+    if (j == 1 && h.features && ctx.has_last_exit) add(ExitKey(ctx), 1);
   }
   std::vector<CommandId> cands;
   auto take = [&](const RowRec& r) {

@@ -45,9 +45,15 @@ class IntentTrainer {
  private:
   Status status_;
   std::unique_ptr<NextCommandModel> model_;
+  struct SessionState {
+    std::vector<CommandId> history;
+    bool has_exit = false;
+    int32_t exit = 0;
+  };
   Vocabulary templates_;
+  Vocabulary cwds_;
   std::vector<std::string> display_;  // newest concrete command per template
-  std::unordered_map<std::string, std::vector<CommandId>> sessions_;
+  std::unordered_map<std::string, SessionState> sessions_;
   int64_t events_ = 0;
   int64_t watermark_us_ = 0;
 };
@@ -71,11 +77,13 @@ class IntentSnapshot {
   std::string model() const;      // spec it was trained with
 
   CommandId Find(std::string_view template_text) const;  // kNoCommand when unknown
+  uint32_t FindCwd(std::string_view cwd) const;           // Context::cwd id; 0 when unknown
   std::string_view TemplateText(CommandId id) const;
   std::string_view DisplayText(CommandId id) const;
 
   // Same blend as the "ppm" model on the stored rows. *order_used (may be null) gets, per
-  // prediction, the longest context order whose row lists it (0 = overall frequency).
+  // prediction, the longest context order whose row lists it (0 = overall frequency, -1 = what
+  // is run in this working directory).
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out, std::vector<int>* order_used) const;
 
  private:

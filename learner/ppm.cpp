@@ -16,7 +16,9 @@ namespace memory::learner {
 class PpmModel final : public NextCommandModel {
  public:
   // Slot of the skip context (the command two back, alone) after the orders 0..order.
-  explicit PpmModel(const PpmOptions& o) : o_(o), index_(o.order + 2), rows_(o.order + 2) {}
+  // Slots order+2 and order+3: the context features (working directory; previous command and
+  // whether it failed).
+  explicit PpmModel(const PpmOptions& o) : o_(o), index_(o.order + 4), rows_(o.order + 4) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
@@ -24,9 +26,11 @@ class PpmModel final : public NextCommandModel {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
     // Rows of this context, shortest first, with their blend weights.
     active_.clear();
+    if (o_.features && ctx.cwd != 0) AddActive(CwdSlot(), CwdKey(ctx));
     for (int j = 1; j <= n; ++j) {
       if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
       AddActive(j, ContextKey(ctx, j));
+      if (j == 1 && o_.features && ctx.has_last_exit) AddActive(ExitSlot(), ExitKey(ctx));
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
     cands_.clear();
@@ -56,13 +60,15 @@ class PpmModel final : public NextCommandModel {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
     for (int j = 1; j <= n; ++j) LearnRow(j, ContextKey(ctx, j), actual);
     if (o_.skip && ctx.history.size() >= 2) LearnRow(SkipSlot(), SkipKey(ctx), actual);
+    if (o_.features && ctx.cwd != 0) LearnRow(CwdSlot(), CwdKey(ctx), actual);
+    if (o_.features && ctx.has_last_exit && n >= 1) LearnRow(ExitSlot(), ExitKey(ctx), actual);
     base_.DecayAndAdd(actual, o_.base_decay);
   }
 
   std::string Name() const override {
     return "ppm(order=" + std::to_string(o_.order) + ",decay=" + FormatNumber(o_.decay) +
            ",escape=" + FormatNumber(o_.escape) + ",base_decay=" + FormatNumber(o_.base_decay) +
-           ",candidates=" + std::to_string(o_.candidates) + ",skip=" + std::to_string(o_.skip) + ")";
+           ",candidates=" + std::to_string(o_.candidates) + ",skip=" + std::to_string(o_.skip) + ",features=" + std::to_string(o_.features) + ")";
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<PpmModel>(*this); }
 
@@ -77,6 +83,8 @@ class PpmModel final : public NextCommandModel {
 
  private:
   int SkipSlot() const { return o_.order + 1; }
+  int CwdSlot() const { return o_.order + 2; }
+  int ExitSlot() const { return o_.order + 3; }
   static uint64_t SkipKey(const Context& ctx) { return ctx.prev(2) * 0x9E3779B97F4A7C15ULL + 7; }
   void AddActive(int slot, uint64_t key) {
     uint32_t r = index_[slot].Get(key);

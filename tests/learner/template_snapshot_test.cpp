@@ -50,19 +50,29 @@ TEST(IntentSnapshotTest, ServesTheSamePredictionsAsTheTrainedModel) {
   ASSERT_TRUE(trainer.status().ok());
   std::unique_ptr<NextCommandModel> model;
   ASSERT_TRUE(NewModel(PredictModelSpec(), &model).ok());
-  Vocabulary vocab;  // same interning order as the trainer's
+  Vocabulary vocab, cwds;  // same interning order as the trainer's
+  cwds.Intern("");
   std::vector<CommandId> ids;
+  std::vector<uint32_t> cwd_ids;
+  std::vector<int> exits;
   for (size_t i = 0; i < stream.size(); ++i) {
     Event e;
     e.command = "cmd" + std::to_string(stream[i]);
     e.session = "one";
     e.ts_us = 100 + static_cast<int64_t>(i);
+    e.cwd = "/dir" + std::to_string((i / 50) % 4);
+    e.exit_code = stream[i] % 7 == 0 ? 1 : 0;
     trainer.Add(e);
     CommandId id = vocab.Intern(e.command);
     Context ctx;
     ctx.history = ids;
+    ctx.cwd = cwds.Intern(e.cwd);
+    ctx.has_last_exit = i > 0;
+    ctx.last_exit = i > 0 ? exits.back() : 0;
     model->Learn(ctx, id);
     ids.push_back(id);
+    cwd_ids.push_back(ctx.cwd);
+    exits.push_back(*e.exit_code);
   }
   std::string path = ::testing::TempDir() + "/intent_test.snap";
   // Rows hold at most 25 followers here, so nothing is truncated.
@@ -73,7 +83,7 @@ TEST(IntentSnapshotTest, ServesTheSamePredictionsAsTheTrainedModel) {
   EXPECT_EQ(snap->events(), 3000);
   EXPECT_EQ(snap->watermark_us(), 100 + 2999);
   EXPECT_EQ(snap->commands(), vocab.size());
-  EXPECT_EQ(snap->model(), model->Name().substr(0, model->Name().find(",skip")) + ")");
+  EXPECT_EQ(snap->model(), model->Name());
   for (size_t i = 0; i < vocab.size(); ++i) {
     EXPECT_EQ(snap->Find(vocab.Text(i)), i);
     EXPECT_EQ(snap->DisplayText(i), vocab.Text(i));
@@ -85,6 +95,10 @@ TEST(IntentSnapshotTest, ServesTheSamePredictionsAsTheTrainedModel) {
   for (size_t end = 1; end < ids.size(); end += 37) {
     Context ctx;
     ctx.history = std::span<const CommandId>(ids.data(), end);
+    ctx.cwd = cwd_ids[end];
+    ctx.has_last_exit = true;
+    ctx.last_exit = exits[end - 1];
+    EXPECT_EQ(snap->FindCwd(cwds.Text(ctx.cwd)), ctx.cwd);
     model->Predict(ctx, 5, &a);
     snap->Predict(ctx, 5, &b, &used);
     ASSERT_EQ(a.size(), b.size());
@@ -122,6 +136,43 @@ TEST(IntentSnapshotTest, SessionsKeepTheirOwnHistory) {
   ctx.history = h;
   snap->Predict(ctx, 3, &p, &used);
   EXPECT_EQ(snap->TemplateText(p[0].command), "cmd2");
+}
+
+TEST(IntentSnapshotTest, WorkingDirectoryAndFailuresAreContext) {
+  IntentTrainer trainer;
+  int64_t ts = 1;
+  for (int i = 0; i < 40; ++i) {
+    for (const char* dir : {"/a", "/b"}) {
+      // In /a "make" is followed by "make test"; in /b by "make install".
+      Event e;
+      e.session = std::string("s") + dir;
+      e.cwd = dir;
+      e.ts_us = ts++;
+      e.command = "make";
+      e.exit_code = 0;
+      trainer.Add(e);
+      e.command = std::string(dir) == "/a" ? "make test" : "make install";
+      e.ts_us = ts++;
+      trainer.Add(e);
+    }
+  }
+  std::string path = ::testing::TempDir() + "/intent_features.snap";
+  ASSERT_TRUE(trainer.Write(path).ok());
+  std::unique_ptr<IntentSnapshot> snap;
+  ASSERT_TRUE(IntentSnapshot::Open(path, &snap).ok());
+  EXPECT_EQ(snap->FindCwd("/nowhere"), 0u);
+  std::vector<CommandId> h = {snap->Find("make")};
+  std::vector<Prediction> p;
+  std::vector<int> used;
+  for (const char* dir : {"/a", "/b"}) {
+    Context ctx;
+    ctx.history = h;
+    ctx.cwd = snap->FindCwd(dir);
+    ASSERT_NE(ctx.cwd, 0u);
+    snap->Predict(ctx, 2, &p, &used);
+    ASSERT_FALSE(p.empty());
+    EXPECT_EQ(snap->TemplateText(p[0].command), std::string(dir) == "/a" ? "make test" : "make install") << dir;
+  }
 }
 
 TEST(IntentSnapshotTest, DamagedFilesAreRejected) {
