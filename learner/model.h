@@ -12,8 +12,10 @@
 //                                 to shorter contexts, filled from "mfu" (order=1 is the classic
 //                                 Markov-1 baseline)
 //   "ipam(alpha=0.8)"             Davison & Hirsh's IPAM: decayed per-previous-command rows
-//   "ppm(order=3,...)"            variable-order blend of decayed counts (see ppm.cpp)
-//   "mixture(m1,m2,...,rate=..)"  online-learned combination of member models
+//   "ppm(order=3,...)"            variable-order blend of decayed counts (see ppm.cpp); with
+//                                 features=1 also the working directory and the previous
+//                                 command's success or failure
+//   "mixture(m1,m2,...,rate=..)"  online-learned combination of member models (mixture.cpp)
 //   "best"                        the project's best model (expands to its full spec)
 //
 // Thread-safety: none; one model per thread.
