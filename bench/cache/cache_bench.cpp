@@ -103,3 +103,53 @@ BENCHMARK(BM_SimulateOrmBusy)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace memory::cache
+
+namespace memory::cache {
+namespace {
+
+// A Get served by L2 (L1 too small to hold the working set): lock + promotion into L1.
+void BM_HierarchyGetL2Hit(benchmark::State& state) {
+  HierarchyOptions o;
+  o.l1 = {"lru", 16, 0, 0};
+  o.l2 = {"lru", 8192, 0, 0};
+  std::unique_ptr<Hierarchy> h;
+  Hierarchy::Open(o, &h);
+  for (Key k = 0; k < 4096; ++k) h->Put(k * 7919, "a cached prediction value");
+  std::string v;
+  Key i = 0;
+  for (auto _ : state) {
+    h->Get((i++ & 4095) * 7919, &v);
+    benchmark::DoNotOptimize(v.data());
+  }
+}
+BENCHMARK(BM_HierarchyGetL2Hit);
+
+// A Get served by L3 (RocksDB, data in its block cache): both memory levels miss.
+void BM_HierarchyGetL3Hit(benchmark::State& state) {
+  std::string dir = (std::filesystem::temp_directory_path() / "bench_cache_l3").string();
+  std::filesystem::remove_all(dir);
+  {
+    HierarchyOptions o;
+    o.l1 = {"lru", 16, 0, 0};
+    o.l2 = {"lru", 16, 0, 0};
+    o.l3_path = dir;
+    std::unique_ptr<Hierarchy> h;
+    Status s = Hierarchy::Open(o, &h);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+    for (Key k = 0; k < 100000; ++k) h->Put(k * 7919, "a cached prediction value");
+    std::string v;
+    Key i = 0;
+    for (auto _ : state) {
+      h->Get(((i++ * 31) % 100000) * 7919, &v);
+      benchmark::DoNotOptimize(v.data());
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_HierarchyGetL3Hit);
+
+}  // namespace
+}  // namespace memory::cache
