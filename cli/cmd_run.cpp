@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -118,6 +119,9 @@ void Record(const Globals& g, RecordSetup& r, Event e) {
 int RunCommand(const RunOptions& o, const Globals& g) {
   if (o.command.empty())
     return Fail(Status::InvalidArgument("run: no command given (usage: memory run [OPTIONS] -- CMD ARGS...)"));
+
+  // The child (and any `memory run`/`memory record` inside it) shares the session.
+  if (!o.session.empty()) ::setenv("MEMORY_SESSION", o.session.c_str(), 1);
 
   std::vector<char*> argv;
   for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));

@@ -141,6 +141,15 @@ TEST_F(HookRunTest, RunRecordsDurationCpuRssAndContext) {
   EXPECT_GT(now - ts, 150LL * 1000);  // the start time, not the end
 }
 
+TEST_F(HookRunTest, RunSessionReachesTheChild) {
+  std::string out;
+  EXPECT_EQ(Sh(Memory() + " run --session s42 -- sh -c 'echo $MEMORY_SESSION'", &out), 0);
+  EXPECT_EQ(out, "s42\n");
+  auto ev = Events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["session"], "s42");
+}
+
 TEST_F(HookRunTest, RunCommandNotFoundIs127AndRecordedWithError) {
   std::string out, err;
   EXPECT_EQ(Sh(Memory() + " run -- no-such-command-4711 --x", &out, &err), 127);
