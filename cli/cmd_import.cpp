@@ -38,7 +38,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   std::vector<std::string> named;
   for (const auto& f : o.files)
     if (f != "-") named.push_back(f);
-  s = env::ExpandHistoryPaths(named, &files);
+  s = env::ExpandHistoryPaths(named, format, &files);
   if (!s.ok()) return Fail(s);
   if (std::find(o.files.begin(), o.files.end(), "-") != o.files.end()) files.insert(files.begin(), "-");
 
@@ -52,7 +52,8 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     env::HistoryReadOptions ro;
     ro.user = o.user;
     ro.session = o.session;
-    ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1);
+    // A JSON line carries more than the command (context, parameters): allow it 16x the room.
+    ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1) * (format == env::HistoryFormat::kJsonl ? 16 : 1);
     std::vector<Event> events;
     if (file == "-") {
       std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());

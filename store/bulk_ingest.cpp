@@ -109,7 +109,8 @@ Status RocksStore::IngestBulk(Event* events, size_t n) {
     arg.options.allow_blocking_flush = true;
     args.push_back(std::move(arg));
   }
-  st = FromRocks(db_->IngestExternalFiles(args), "bulk ingest");
+  st = BeginWrite();
+  if (st.ok()) st = FromRocks(db_->IngestExternalFiles(args), "bulk ingest");
   RemoveTree(tmp);
   if (!st.ok()) {
     next_cmd_id_ = next_cmd_id_before;

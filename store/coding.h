@@ -67,6 +67,13 @@ class Reader {
     p_ += n;
     return true;
   }
+  bool GetView(std::string_view* s) {  // points into the input
+    uint64_t n;
+    if (!GetVarint(&n) || n > static_cast<uint64_t>(end_ - p_)) return false;
+    *s = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
   bool GetByte(uint8_t* b) {
     if (p_ >= end_) return false;
     *b = static_cast<uint8_t>(*p_++);

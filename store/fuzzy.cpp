@@ -1,6 +1,5 @@
 #include "store/fuzzy.h"
 
-#include <cctype>
 #include <cstring>
 
 namespace memory::internal {
@@ -29,12 +28,10 @@ int FuzzyScore(std::string_view q, std::string_view t) {
   if (q.empty()) return 0;
   bool case_sensitive = false;
   for (char c : q)
-    if (std::isupper(static_cast<unsigned char>(c))) case_sensitive = true;
-  auto eq = [&](char a, char b) {
-    return case_sensitive ? a == b
-                          : std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  // Forward pass: leftmost end of a match.
+    if (c >= 'A' && c <= 'Z') case_sensitive = true;
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+  auto eq = [&](char a, char b) { return case_sensitive ? a == b : lower(a) == b; };  // q is lower-case
+  // Forward pass: leftmost end of a match (memchr for the common, case-sensitive-equal case).
   size_t qi = 0, end = 0;
   for (size_t i = 0; i < t.size(); ++i) {
     if (eq(t[i], q[qi])) {

@@ -12,7 +12,10 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
   if (options.dir.empty()) return Status::InvalidArgument("no data directory given");
   ::umask(077);
   auto s = std::make_unique<internal::RocksStore>(options.dir, options.sync);
-  MEMORY_RETURN_IF_ERROR(s->OpenDb(options));
+  if (options.mode == StoreOptions::Mode::kReadOnly && internal::FileExists(internal::DbDir(options.dir) + "/CURRENT"))
+    s->DeferOpen(options);
+  else
+    MEMORY_RETURN_IF_ERROR(s->OpenDb(options));
   *store = std::move(s);
   return Status::OK();
 }
@@ -61,6 +64,9 @@ Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
 
   std::unordered_map<std::string, Candidate> by_text;
   const bool filtered = !q.cwd.empty() || q.exit_code || q.failed_only || q.since_us > 0;
+  Summary summary;
+  const bool from_summary = !filtered && ReadSummary(dir_, &summary).ok();
+  if (!from_summary) MEMORY_RETURN_IF_ERROR(EnsureDb());
   auto event_passes = [&](const Event& e) {
     if (!q.cwd.empty() && e.cwd != q.cwd) return false;
     if (q.exit_code && (!e.exit_code || *e.exit_code != *q.exit_code)) return false;
@@ -95,19 +101,26 @@ Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
     }));
   } else {
     // The dictionary holds each distinct command once with its counters: no event walk.
-    MEMORY_RETURN_IF_ERROR(ForEachCommand([&](const CommandStats& cs) {
+    auto visit = [&](const auto& cs) {
       double score;
       if (!matches(cs.command, &score)) return true;
-      Candidate& c = by_text[cs.command];
+      Candidate& c = by_text[std::string(cs.command)];
       c.cmd_id = cs.id;
       c.hit.command = cs.command;
       c.hit.score = score;
       c.hit.count = cs.count;
       c.hit.last_ts_us = cs.last_ts_us;
+      c.hit.last_exit = cs.last_exit;
       return true;
-    }));
+    };
     std::vector<Event> pending;
-    MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
+    if (from_summary) {
+      for (const auto& cs : summary.commands) visit(cs);
+      MEMORY_RETURN_IF_ERROR(ReadPending(dir_, &pending));  // the summary predates the spool
+    } else {
+      MEMORY_RETURN_IF_ERROR(ForEachCommand([&](const CommandStats& cs) { return visit(cs); }));
+      MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
+    }
     for (const auto& e : pending) add_event(e);
   }
 
@@ -131,7 +144,7 @@ Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
 
   // Fill exit status and cwd of the newest use from the command index (top hits only).
   for (Candidate* c : all) {
-    if (c->cmd_id && c->hit.last_cwd.empty() && !c->hit.last_exit) {
+    if (!from_summary && c->cmd_id && c->hit.last_cwd.empty()) {
       std::string prefix = CmdKey(c->cmd_id);
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kByCmd]));
       it->SeekForPrev(prefix + std::string(16, '\xff'));
@@ -148,35 +161,49 @@ Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
   return Status::OK();
 }
 
-Status RocksStore::Stats(StoreStats* st) {
-  *st = StoreStats();
-  st->read_only = read_only_;
-  st->paused = RecordingPaused(dir_);
+Status RocksStore::ComputeSummary(SummaryTotals* s, std::vector<CommandStats>* commands) {
+  *s = SummaryTotals();
+  commands->clear();
+  MEMORY_RETURN_IF_ERROR(ForEachCommand([&](const CommandStats& c) { return commands->push_back(c), true; }));
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek("g"); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     Counter c;
     Counter::Decode(std::string_view(it->value().data(), it->value().size()), &c);
     if (c.count <= 0) continue;
-    if (k == rocksdb::Slice("g:events")) {
-      st->events = c.count;
-      st->first_ts_us = c.first_ts_us;
-      st->last_ts_us = c.last_ts_us;
-    } else if (k.starts_with("c")) {
-      st->distinct_commands++;
-    } else if (k.starts_with("s")) {
-      st->sessions++;
-    } else if (k.starts_with("u")) {
-      st->users++;
-    }
+    if (k == rocksdb::Slice("g:events")) s->events = c.count;
+    else if (k.starts_with("s")) s->sessions++;
+    else if (k.starts_with("u")) s->users++;
   }
   MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "counters"));
-  // The first/last event keys are exact even after clean (the counter keeps the first ever).
   std::unique_ptr<rocksdb::Iterator> ev(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
   ev->SeekToFirst();
-  if (ev->Valid() && ev->key().size() == 16) st->first_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
+  if (ev->Valid() && ev->key().size() == 16) s->first_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
   ev->SeekToLast();
-  if (ev->Valid() && ev->key().size() == 16) st->last_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
+  if (ev->Valid() && ev->key().size() == 16) s->last_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
+  return FromRocks(ev->status(), "events");
+}
+
+Status RocksStore::Stats(StoreStats* st) {
+  *st = StoreStats();
+  MEMORY_RETURN_IF_ERROR(EnsureDb());
+  st->read_only = read_only_;
+  st->paused = RecordingPaused(dir_);
+  Summary sum;
+  SummaryTotals totals;
+  if (ReadSummary(dir_, &sum).ok()) {
+    totals = sum.totals;
+    st->distinct_commands = static_cast<int64_t>(sum.commands.size());
+  } else {
+    std::vector<CommandStats> commands;
+    MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));
+    st->distinct_commands = static_cast<int64_t>(commands.size());
+  }
+  st->events = totals.events;
+  st->sessions = totals.sessions;
+  st->users = totals.users;
+  st->first_ts_us = totals.first_ts_us;
+  st->last_ts_us = totals.last_ts_us;
 
   std::vector<Event> pending;
   MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
@@ -220,6 +247,7 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
     deltas.clear();
     rocksdb::WriteOptions wo;
     wo.sync = sync_;
+    MEMORY_RETURN_IF_ERROR(BeginWrite());
     MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "delete"));
     batch.Clear();
     for (const auto& e : gone)
@@ -317,6 +345,7 @@ Status RocksStore::Forget(const std::string& glob, size_t* removed) {
   // A restore keeps the replaced database beside the store: it may hold what we forget.
   std::string before = dir_ + "/db.before-restore";
   MEMORY_RETURN_IF_ERROR(RemoveTree(before));
+  MEMORY_RETURN_IF_ERROR(FinishWrite());
   return CompactAway();
 }
 
@@ -334,6 +363,7 @@ Status RocksStore::Clean(int64_t before_us, size_t* removed) {
     MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
   }
   MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
+  MEMORY_RETURN_IF_ERROR(FinishWrite());
   return CompactAway();
 }
 
@@ -362,6 +392,7 @@ Status RocksStore::Backup(const std::string& backup_dir) {
     MEMORY_RETURN_IF_ERROR(s);
     MEMORY_RETURN_IF_ERROR(WriteFileAtomic(SpoolDir(backup_dir) + "/" + n, data));
   }
+  MEMORY_RETURN_IF_ERROR(FinishWrite());
   return WriteFileAtomic(backup_dir + "/BACKUP", "llmunix-memory backup\ncreated_us " + std::to_string(NowMicros()) + "\n");
 }
 
@@ -395,6 +426,7 @@ Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) 
     MEMORY_RETURN_IF_ERROR(RemoveTree(before));
     if (::rename(db.c_str(), before.c_str()) != 0) return Status::IOError("rename " + db + ": " + ErrnoText());
   }
+  MEMORY_RETURN_IF_ERROR(MarkSummaryDirty(data_dir));  // the summary describes the old database
   MEMORY_RETURN_IF_ERROR(CopyTree(DbDir(backup_dir), db));
   if (FileExists(SpoolDir(backup_dir))) MEMORY_RETURN_IF_ERROR(CopyTree(SpoolDir(backup_dir), SpoolDir(data_dir)));
   return Status::OK();

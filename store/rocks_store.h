@@ -37,6 +37,7 @@
 #include "store/internal.h"
 #include "store/recorder.h"
 #include "store/store.h"
+#include "store/summary.h"
 
 namespace memory::internal {
 
@@ -122,7 +123,10 @@ inline Counter CounterOf(const Event& e, int sign) {
   c.count = sign;
   c.failures = e.failed() ? sign : 0;
   c.total_duration_us = e.duration_us ? sign * *e.duration_us : 0;
-  if (sign > 0) c.first_ts_us = c.last_ts_us = e.ts_us;
+  if (sign > 0) {
+    c.first_ts_us = c.last_ts_us = e.ts_us;
+    if (e.exit_code) c.last_exit = *e.exit_code;
+  }
   return c;
 }
 
@@ -148,6 +152,20 @@ class RocksStore final : public Store {
     StoreOptions o = options_;
     o.mode = StoreOptions::Mode::kReadWrite;
     return OpenDb(o);
+  }
+
+  // Read-only opens are deferred until a method needs the database: unfiltered search can be
+  // answered from the summary file alone.
+  void DeferOpen(const StoreOptions& o) {
+    options_ = o;
+    read_only_ = true;
+    deferred_ = true;
+  }
+  Status EnsureDb() {
+    std::lock_guard<std::mutex> l(open_mu_);
+    if (!deferred_) return Status::OK();
+    deferred_ = false;
+    return OpenDb(options_);
   }
 
   Status OpenDb(const StoreOptions& o) {
@@ -207,7 +225,13 @@ class RocksStore final : public Store {
       waited += 20;
     }
     MEMORY_RETURN_IF_ERROR(LoadNextCmdId());
-    return FoldLocked(nullptr);  // no other thread can hold the store yet (or mu_ is ours: Reopen)
+    // No other thread can hold the store yet (or mu_ is ours: Reopen).
+    MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+    if (summary_stale_ || SummaryDirty(dir_) || !FileExists(dir_ + "/summary.bin")) {
+      summary_stale_ = true;  // a writer died between commit and summary: rebuild
+      return FinishWrite();
+    }
+    return Status::OK();
   }
 
   bool read_only() const override { return read_only_; }
@@ -227,16 +251,18 @@ class RocksStore final : public Store {
       done += n;
       if (progress) progress(done);
     }
-    return Status::OK();
+    return FinishWrite();
   }
 
   Status Fold(size_t* folded) override {
     if (read_only_) return Status::Busy("the store is open read-only");
     std::lock_guard<std::mutex> l(mu_);
-    return FoldLocked(folded);
+    MEMORY_RETURN_IF_ERROR(FoldLocked(folded));
+    return FinishWrite();
   }
 
   Status Scan(const ScanOptions& o, const std::function<bool(const Event&)>& fn) override {
+    MEMORY_RETURN_IF_ERROR(EnsureDb());
     std::vector<Event> pending;
     if (o.include_pending) MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
     std::vector<Event> keep;
@@ -309,12 +335,14 @@ class RocksStore final : public Store {
   }
 
   Status Get(const std::string& id, Event* e) override {
+    MEMORY_RETURN_IF_ERROR(EnsureDb());
     std::string bytes;
     if (!IdToBytes(id, &bytes)) return Status::InvalidArgument("bad event id '" + id + "' (32 hex digits)");
     return GetByBytes(bytes, e);
   }
 
   Status ForEachCommand(const std::function<bool(const CommandStats&)>& fn) override {
+    MEMORY_RETURN_IF_ERROR(EnsureDb());
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
     std::unique_ptr<rocksdb::Iterator> ct(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
     ct->Seek("c");
@@ -333,6 +361,7 @@ class RocksStore final : public Store {
         cs.total_duration_us = c.total_duration_us;
         cs.first_ts_us = c.first_ts_us;
         cs.last_ts_us = c.last_ts_us;
+        if (c.last_exit != Counter::kUnknownExit) cs.last_exit = static_cast<int32_t>(c.last_exit);
       }
       if (cs.count <= 0) continue;
       if (!fn(cs)) break;
@@ -561,10 +590,29 @@ class RocksStore final : public Store {
     rocksdb::WriteOptions wo;
     wo.disableWAL = !use_wal;
     wo.sync = use_wal && sync_;
+    MEMORY_RETURN_IF_ERROR(BeginWrite());
     MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write"));
     Committed(added, fresh);
     return Status::OK();
   }
+
+  // Every mutation is bracketed: BeginWrite before the first commit marks the summary dirty,
+  // FinishWrite at the end of the public operation rewrites it.
+  Status BeginWrite() {
+    if (summary_stale_) return Status::OK();
+    summary_stale_ = true;
+    return MarkSummaryDirty(dir_);
+  }
+  Status FinishWrite() {
+    if (!summary_stale_) return Status::OK();
+    SummaryTotals totals;
+    std::vector<CommandStats> commands;
+    MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));
+    MEMORY_RETURN_IF_ERROR(WriteSummary(dir_, totals, commands));
+    summary_stale_ = false;
+    return Status::OK();
+  }
+  Status ComputeSummary(SummaryTotals* totals, std::vector<CommandStats>* commands);
 
   // Large batches (import): sorted SST files ingested into every family at once (atomic).
   Status IngestBulk(Event* events, size_t n);
@@ -629,7 +677,10 @@ class RocksStore final : public Store {
   std::mutex mu_;       // writers
   std::mutex text_mu_;  // text_cache_
   uint64_t next_cmd_id_ = 1;
-  bool dictionary_complete_ = false;  // id_cache_ holds every command (no Get on a miss)
+  bool dictionary_complete_ = false;
+  bool summary_stale_ = false;        // committed changes the summary file does not show yet
+  bool deferred_ = false;             // read-only, database not opened yet
+  std::mutex open_mu_;  // id_cache_ holds every command (no Get on a miss)
   std::unordered_map<uint64_t, std::string> text_cache_;
   std::unordered_map<std::string, uint64_t> id_cache_;
   std::vector<EventObserver*> observers_;

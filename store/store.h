@@ -52,6 +52,7 @@ struct CommandStats {
   int64_t last_ts_us = 0;
   int64_t first_ts_us = 0;
   int64_t total_duration_us = 0;
+  std::optional<int32_t> last_exit;  // of the newest use
 };
 
 struct StoreStats {

@@ -456,3 +456,54 @@ TEST(Store, FilesArePrivate) {
 
 }  // namespace
 }  // namespace memory
+
+namespace memory {
+namespace {
+
+TEST(Store, SummaryAnswersReadersAndAStaleOneIsNeverTrusted) {
+  TempDir t;
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> evs = {MakeEvent("git push", 10, 1), MakeEvent("git push", 20, 0), MakeEvent("git pull", 30)};
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  ASSERT_TRUE(fs::exists(t.path() + "/summary.bin"));
+  auto search = [&](const std::string& text) {
+    StoreOptions o;
+    o.dir = t.path();
+    o.mode = StoreOptions::Mode::kReadOnly;
+    std::unique_ptr<Store> s;
+    EXPECT_TRUE(Store::Open(o, &s).ok());
+    SearchQuery q;
+    q.text = text;
+    std::vector<SearchHit> hits;
+    EXPECT_TRUE(s->Search(q, &hits).ok());
+    return hits;
+  };
+  auto hits = search("git push");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].count, 2);
+  EXPECT_EQ(hits[0].last_exit, 0);
+  // Spooled events count at once, before any fold.
+  std::vector<Event> more = {MakeEvent("git push", 40, 128)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, more).ok());
+  hits = search("git push");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].count, 3);
+  EXPECT_EQ(hits[0].last_exit, 128);
+  // A writer that died after committing leaves the marker: readers use the database instead,
+  // and the next writer rebuilds the summary.
+  fs::remove(t.path() + "/spool/current.log");
+  {
+    std::ofstream f(t.path() + "/summary.bin", std::ios::trunc);
+    f << "MEMSUM01 stale";
+  }
+  { std::ofstream f(t.path() + "/summary.dirty"); }
+  EXPECT_EQ(search("git push")[0].count, 2);
+  { auto s = OpenRW(t.path()); }
+  EXPECT_FALSE(fs::exists(t.path() + "/summary.dirty"));
+  EXPECT_EQ(search("git pull").size(), 1u);
+}
+
+}  // namespace
+}  // namespace memory

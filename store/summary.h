@@ -1,0 +1,40 @@
+// The summary: a flat file beside the database with the command dictionary and its counters and
+// the store's totals, rewritten by every writer after it commits. Readers that only need these
+// (unfiltered `search`, counts in `status`) read one file instead of opening RocksDB.
+// A "summary.dirty" marker exists while a writer may have committed more than the file says;
+// readers then fall back to the database, and the next writer rebuilds the file. Private to store/.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/status.h"
+#include "store/store.h"
+
+namespace memory::internal {
+
+struct SummaryTotals {
+  int64_t events = 0, sessions = 0, users = 0, first_ts_us = 0, last_ts_us = 0;
+};
+
+// A command as read back: the text points into Summary::data (no allocation per command).
+struct SummaryCommand {
+  uint64_t id = 0;
+  int64_t count = 0, failures = 0, last_ts_us = 0;
+  std::optional<int32_t> last_exit;
+  std::string_view command;
+};
+
+struct Summary {
+  SummaryTotals totals;
+  std::string data;
+  std::vector<SummaryCommand> commands;
+};
+
+Status WriteSummary(const std::string& data_dir, const SummaryTotals& totals, const std::vector<CommandStats>& commands);
+// NotFound when there is no usable summary (missing, dirty or damaged).
+Status ReadSummary(const std::string& data_dir, Summary* s);
+Status MarkSummaryDirty(const std::string& data_dir);
+bool SummaryDirty(const std::string& data_dir);
+
+}  // namespace memory::internal
