@@ -27,7 +27,7 @@ void RidgeLearner::Prepare(const Example& ex) {
   x_.setZero(dim_);
   x_[dim_ - 1] = 1.0;
   for (const Feature& f : *feats)
-    if (static_cast<int>(f.index) < dim_ - 1) x_[f.index] += f.value;
+    if (f.index < static_cast<uint32_t>(dim_ - 1)) x_[f.index] += f.value;
   cached_ = ContextKey::Of(ex.context);
   cache_valid_ = true;
 }

@@ -173,3 +173,20 @@ TEST(OnlineStandardizer, CentersAndScales) {
 
 }  // namespace
 }  // namespace memory::policies
+
+namespace memory::policies {
+namespace {
+TEST(RidgeLearner, IgnoresHashedFeaturesBeyondItsDimension) {
+  std::unique_ptr<Learner> l;
+  ASSERT_TRUE(MakeLearner("ridge", &l).ok());
+  std::vector<Feature> first = {{0, 1.0f}};
+  std::vector<Feature> text = {{0, 2.0f}, {0x80001234u, 1.0f}, {70000, 1.0f}};
+  std::vector<double> c;
+  l->Predict(Example{first, 2, {}}, &c);
+  l->Learn(Example{text, 2, {}}, 1, 1.0, 1.0);
+  l->Predict(Example{text, 2, {}}, &c);
+  EXPECT_GT(c[1], 0.0);
+  EXPECT_EQ(c[0], 0.0);
+}
+}  // namespace
+}  // namespace memory::policies
