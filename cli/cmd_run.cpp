@@ -228,7 +228,18 @@ void SetupRun(CLI::App& app, Globals& g, Action* action) {
   sub->footer(
       "Example: memory run --tag build -- make -j2\n"
       "Exit status: the command's; 128+N if it was killed by signal N; 127 if not found.");
-  sub->callback([o, &g, action] { *action = [o, &g] { return RunCommand(*o, g); }; });
+  sub->allow_extras();  // `memory run ls -la` (no --): caught below with a hint, not a bare parse error
+  sub->callback([o, sub, &g, action] {
+    std::vector<std::string> extra;
+    for (auto& a : sub->remaining())
+      if (a != "--") extra.push_back(a);  // the `--` marker itself is listed too
+    *action = [o, extra, &g] {
+      if (!extra.empty())
+        return Fail(Status::InvalidArgument("run: unexpected '" + extra.front() +
+                                            "': put -- before the command (memory run [OPTIONS] -- CMD ARGS...)"));
+      return RunCommand(*o, g);
+    };
+  });
 }
 
 }  // namespace

@@ -236,6 +236,9 @@ TEST_F(HookRunTest, RunUsageErrors) {
   EXPECT_EQ(Sh(Memory() + " run", nullptr, &err), 2);
   EXPECT_NE(err.find("no command given"), std::string::npos) << err;
   EXPECT_EQ(Sh(Memory() + " run --", nullptr, &err), 2);
+  EXPECT_EQ(Sh(Memory() + " run ls -la", nullptr, &err), 2);  // options of the command need --
+  EXPECT_NE(err.find("put -- before the command"), std::string::npos) << err;
+  EXPECT_TRUE(Events().empty());
 }
 
 TEST_F(HookRunTest, HookCodeIsValidShellWithAbsoluteBinaryAndDb) {
