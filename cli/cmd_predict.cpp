@@ -2,8 +2,8 @@
 // agent's context given as JSON on stdin), each with a probability.
 //
 // Fast path: the model is a memory-mapped snapshot (<db>/models/intent.snap, see
-// learner/intent_snapshot.h); the context is read from the newest few hundred events of the store
-// (never a whole scan). The snapshot is built on first use, and rebuilt in a detached background
+// learner/intent_snapshot.h); the context is read from the spool when it holds the session's last
+// commands, else from the newest few hundred events of the store (never a whole scan). The snapshot is built on first use, and rebuilt in a detached background
 // `memory predict --rebuild` when many events arrived since it was built, so a call never waits
 // for training once a snapshot exists.
 #include <fcntl.h>
@@ -27,6 +27,7 @@
 #include "cli/common.h"
 #include "learner/intent_snapshot.h"
 #include "learner/template.h"
+#include "store/recorder.h"
 #include "store/store.h"
 
 extern char** environ;
@@ -38,6 +39,8 @@ constexpr size_t kScanBudget = 256;       // newest events read per call
 constexpr size_t kHistory = 8;            // context commands used
 constexpr size_t kStaleEvents = 64;       // rebuild in the background after this many new events...
 constexpr int64_t kStaleAgeUs = 600LL * 1000000;  // ...or any new event and a snapshot this old
+constexpr size_t kSpoolEnough = 3;        // session events in the spool that make a full context
+constexpr int64_t kSpoolReadLimit = 256 << 10;  // larger spools are left to the store
 
 struct PredictOptions {
   std::string context = "current";
@@ -169,9 +172,12 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   if (!std::filesystem::exists(g.db, ec)) return empty("the store is empty (nothing recorded yet)");
 
   std::unique_ptr<Store> store;
-  if (Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store); !s.ok()) return Fail(s);
+  auto open_store = [&]() -> Status {
+    return store ? Status::OK() : OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
+  };
 
   if (o.rebuild) {
+    if (Status s = open_store(); !s.ok()) return Fail(s);
     int64_t events = 0;
     if (Status s = Rebuild(g, store.get(), &events); !s.ok()) return Fail(s);
     if (o.json) std::printf("{\"rebuilt\":true,\"events\":%lld}\n", static_cast<long long>(events));
@@ -188,10 +194,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   size_t scanned = 0, newer = 0;
   int session_exit = 0, cwd_exit = 0;
   bool session_has_exit = false, cwd_has_exit = false;
-  ScanOptions so;
-  so.newest_first = true;
-  so.include_pending = true;
-  Status scan = store->Scan(so, [&](const Event& e) {
+  auto visit = [&](const Event& e) {
     ++scanned;
     if (e.ts_us > watermark) ++newer;
     if (!c.session.empty() && e.session == c.session && session_cmds.size() < kHistory) {
@@ -208,12 +211,33 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     bool cwd_done = c.cwd.empty() || cwd_cmds.size() >= kHistory || !session_cmds.empty();
     if (session_done && cwd_done && e.ts_us <= watermark) return false;
     return scanned < kScanBudget;
-  });
-  if (!scan.ok()) return Fail(scan);
-  if (scanned == 0) return empty("the store is empty (nothing recorded yet)");
+  };
+  // Fast path: a recording shell's newest events are usually still in the spool; when it holds
+  // enough of this session, RocksDB is not opened at all.
+  bool from_spool = false;
+  if (s.ok() && !c.session.empty() && PendingSpoolBytes(g.db) < kSpoolReadLimit) {
+    std::vector<Event> pending;
+    if (ReadPending(g.db, &pending).ok()) {
+      size_t mine = 0;
+      for (const Event& e : pending) mine += e.session == c.session;
+      if (mine >= kSpoolEnough) {
+        from_spool = true;
+        for (auto it = pending.rbegin(); it != pending.rend() && visit(*it);) ++it;
+      }
+    }
+  }
+  if (!from_spool) {
+    if (Status st = open_store(); !st.ok()) return Fail(st);
+    ScanOptions so;
+    so.newest_first = true;
+    so.include_pending = true;
+    if (Status scan = store->Scan(so, visit); !scan.ok()) return Fail(scan);
+    if (scanned == 0) return empty("the store is empty (nothing recorded yet)");
+  }
 
   if (!s.ok()) {
     if (!s.IsNotFound() && s.code() != Status::Code::kCorruption) return Fail(s);
+    if (Status st = open_store(); !st.ok()) return Fail(st);
     // First use (or a damaged snapshot): build it now.
     if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "building the intent model...\r");
     if (Status r = Rebuild(g, store.get(), nullptr); !r.ok()) return Fail(r);

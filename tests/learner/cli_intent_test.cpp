@@ -188,13 +188,33 @@ TEST(CliPredictTest, PredictsTheFollowerOfTheGivenHistory) {
   double sum = 0;
   for (const auto& p : j["predictions"]) sum += p["prob"].get<double>();
   EXPECT_LE(sum, 1.0 + 1e-9);
+  // --context current: this shell's session ($MEMORY_SESSION), here from freshly recorded events.
+  for (const char* cmd : {"git status", "vim src/x.cc", "make"}) {
+    RunResult rec = RunMemory("--db " + dir + " record --session live --cwd /w --exit 0 --cmd '" + cmd + "'");
+    ASSERT_EQ(rec.exit_code, 0) << rec.out;
+  }
+  {
+    std::string cmd = "env MEMORY_SESSION=live " + std::string(MEMORY_BIN) + " --db " + dir +
+                      " predict --json --no-refresh 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ASSERT_EQ(pclose(p), 0) << out;
+    auto jc = nlohmann::json::parse(out);
+    EXPECT_EQ(jc["context"]["from"], "session");
+    EXPECT_EQ(jc["context"]["history"], 3);
+    EXPECT_EQ(jc["predictions"][0]["command"], "make test");
+  }
   // The template of "vim src/other.cc" is known: after "git status" comes "vim <path>", shown as
-  // the most recent concrete command.
+  // the most recent concrete command (the one recorded last).
   r = RunMemory("--db " + dir + " predict --context - --json --no-refresh", "{\"history\":[\"git status\"]}");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["predictions"][0]["template"], "vim <path>");
-  EXPECT_EQ(j["predictions"][0]["command"], "vim src/main.cc");
+  EXPECT_EQ(j["predictions"][0]["command"], "vim src/x.cc");
   std::filesystem::remove_all(dir);
 }
 
