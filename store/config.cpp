@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <re2/re2.h>
+// yaml-cpp 0.7's node/impl.h trips g++ 12's -Wdangling-pointer (a known false positive).
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <yaml-cpp/yaml.h>
 
 namespace memory {

@@ -176,7 +176,9 @@ TEST_F(ConfigTest, DefaultPathFollowsXdgAndMissingDefaultIsOk) {
   EXPECT_TRUE(c.sync);
   unsetenv("XDG_CONFIG_HOME");
   const char* home = getenv("HOME");
-  if (home != nullptr) EXPECT_EQ(DefaultConfigPath(), std::string(home) + "/.config/llmunix-memory/config.yaml");
+  if (home != nullptr) {
+    EXPECT_EQ(DefaultConfigPath(), std::string(home) + "/.config/llmunix-memory/config.yaml");
+  }
   if (old_xdg) setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
 }
 
