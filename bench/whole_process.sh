@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Whole-process timings of the fast-path commands on a 1M-event store, with hyperfine.
+# Usage: bench/whole_process.sh [build/memory] [workdir]
+# Builds the store with the seeded simulator (1,000,000 events), then times `memory --version`
+# (the baseline: process start-up), `record`, `status`, `search --fuzzy` and `predict`, and the
+# bulk import of a 1M-line bash history. Prints medians; see bench/RESULTS.md.
+set -euo pipefail
+MEM=$(realpath "${1:-build/memory}")
+WORK=${2:-$(mktemp -d /tmp/memory-bench-XXXXXX)}
+DB=$WORK/store
+mkdir -p "$WORK"
+export XDG_CONFIG_HOME=$WORK/config MEMORY_SESSION=bench-session
+if [ ! -f "$DB/summary.bin" ]; then
+  echo "building a 1M-event store in $DB ..."
+  "$MEM" --db "$DB" simulate --events 1000000 --seed 7 --to-store
+fi
+"$MEM" --db "$DB" status | head -4
+H="hyperfine -N --warmup 5 --runs ${RUNS:-60} --export-json"
+$H "$WORK/fast.json" \
+  "$MEM --version" \
+  "$MEM --db $DB record --cmd 'ls -la' --exit 0 --duration-ms 3" \
+  "$MEM --db $DB search --fuzzy 'gco main' --limit 10" \
+  "$MEM --db $DB status --json" \
+  "$MEM --db $DB predict --context current --json"
+python3 - "$WORK/fast.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+base = r[0]["median"]
+print(f"{'command':70s} {'median ms':>10s} {'x --version':>12s}")
+for x in r:
+    print(f"{x['command'][-70:]:70s} {x['median']*1e3:10.2f} {x['median']/base:12.2f}")
+PY
+
+# Bulk import: a 1M-line bash history with timestamps, generated from the simulator.
+if [ ! -f "$WORK/history.bash" ]; then
+  "$MEM" simulate --events 1000000 --seed 11 --out - \
+    | python3 -c 'import json,sys
+for l in sys.stdin:
+    e=json.loads(l); c=e.get("command") or e.get("tool")
+    if "\n" not in c: print("#%d\n%s" % (e["ts"]//1000000, c))' > "$WORK/history.bash"
+fi
+hyperfine -N --runs ${IMPORT_RUNS:-3} --prepare "rm -rf $WORK/import" \
+  "$MEM --db $WORK/import import --format bash $WORK/history.bash" --export-json "$WORK/import.json"
+python3 -c "import json; r=json.load(open('$WORK/import.json'))['results'][0]; print('import 1M bash events: median %.2f s = %.0f events/s' % (r['median'], 1e6/r['median']))"
