@@ -118,8 +118,8 @@ TEST_F(HookRunTest, RunPassesStdinStdoutStderrThroughUntouched) {
 
 TEST_F(HookRunTest, RunRecordsDurationCpuRssAndContext) {
   EXPECT_EQ(Sh("cd " + Quote(dir_) + " && MEMORY_SESSION=s-env " + Memory() +
-               " run --actor claude --tag build --tag ci -- python3 -c "
-               "'import time; b = bytearray(40 << 20); t = time.time()\nwhile time.time() - t < 0.15: pass'"),
+               " run --actor claude --tag build --tag ci -- sh -c "
+               "'sleep 0.15; dd if=/dev/zero of=/dev/null bs=40M count=5 2>/dev/null'"),
             0);
   auto ev = Events();
   ASSERT_EQ(ev.size(), 1u);
@@ -131,9 +131,10 @@ TEST_F(HookRunTest, RunRecordsDurationCpuRssAndContext) {
   EXPECT_EQ(e["actor"], "claude");
   EXPECT_EQ(e["tags"], json::array({"build", "ci"}));
   EXPECT_GE(e["duration_ms"].get<double>(), 150.0);
-  EXPECT_GE(e["cpu_ms"].get<double>(), 100.0);     // it spun for 150 ms
-  EXPECT_GE(e["peak_rss_kb"].get<int64_t>(), 40 << 10);  // it held 40 MiB
-  EXPECT_NE(e["command"].get<std::string>().find("python3 -c 'import time;"), std::string::npos);
+  EXPECT_GT(e["cpu_ms"].get<double>(), 1.0);            // dd zeroed 200 MiB (sleep costs none)
+  EXPECT_LT(e["cpu_ms"].get<double>(), e["duration_ms"].get<double>());
+  EXPECT_GE(e["peak_rss_kb"].get<int64_t>(), 40 << 10);  // dd's 40 MiB buffer (a grandchild)
+  EXPECT_EQ(e["command"], "sh -c 'sleep 0.15; dd if=/dev/zero of=/dev/null bs=40M count=5 2>/dev/null'");
   int64_t ts = e["ts"].get<int64_t>();
   auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                  std::chrono::system_clock::now().time_since_epoch()).count();
