@@ -22,7 +22,7 @@ std::string FormatNumber(double v) {
 // Tuned on the population (all users of a data set pooled, micro top-1), checked on the other
 // data set: see bench/results/intent.md.
 std::string BestModelSpec() {
-  return "mixture(ppm(order=5,decay=0.9,escape=8,base_decay=0.9,candidates=12,features=1),ipam(alpha=0.8),"
+  return "mixture(ppm(order=8,decay=0.9,escape=8,base_decay=0.9,candidates=12,features=1),ipam(alpha=0.8),"
          "markov(order=1),rate=0.1,share=0.05,per_context=1)";
 }
 

@@ -52,7 +52,7 @@ const std::vector<UserStream>& DataSet(int which) {
 }
 
 const char* kModels[] = {"mfu", "mru", "markov(order=1)", "ipam(alpha=0.8)",
-                         "ppm(order=5,decay=0.9,escape=8,base_decay=0.9)", "best"};
+                         "ppm(order=8,decay=0.9,escape=8,base_decay=0.9)", "best"};
 
 void BM_EvalOnline(benchmark::State& state) {
   const auto& users = DataSet(static_cast<int>(state.range(0)));
