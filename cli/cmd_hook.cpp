@@ -70,8 +70,8 @@ if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BAS
   __memory_hook_precmd() {
     local __memory_rc=$? __memory_last=$_ __memory_new=1
     [[ $HISTCMD == "$__memory_hook_histcmd" ]] && __memory_new=
-    if [[ -n $__memory_hook_armed ]] && [[ -n $__memory_new || $HISTCONTROL == *ignoredups* ||
-          $HISTCONTROL == *ignoreboth* || $HISTCONTROL == *erasedups* ]]; then
+    if [[ -n $__memory_hook_armed ]] && [[ -n $__memory_new || ${HISTCONTROL-} == *ignoredups* ||
+          ${HISTCONTROL-} == *ignoreboth* || ${HISTCONTROL-} == *erasedups* ]]; then
       local __memory_us=$((${EPOCHREALTIME//[!0-9]/} - __memory_hook_t0)) __memory_ms
       ((__memory_us < 0)) && __memory_us=0
       printf -v __memory_ms '%d.%03d' "$((__memory_us / 1000))" "$((__memory_us % 1000))"
@@ -84,7 +84,7 @@ if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BAS
   }
 
   PS0=${PS0-}'${__memory_hook_one:0:$((__memory_hook_t0=${EPOCHREALTIME//[!0-9]/}, __memory_hook_armed=1, 0))}'
-  if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+  if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
     PROMPT_COMMAND=(__memory_hook_precmd "${PROMPT_COMMAND[@]}")
   else
     PROMPT_COMMAND="__memory_hook_precmd${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}"
