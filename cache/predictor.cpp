@@ -20,32 +20,40 @@ double Confidence(const Entry& e) { return (e.count + 1) / 4.0; }
 
 class Markov final : public Predictor {
  public:
-  Markov(size_t order, double threshold, size_t degree, bool named_successor)
-      : Predictor(threshold, degree), order_(order), named_successor_(named_successor),
-        history_(order, 0) {}
+  Markov(size_t order, double threshold, size_t degree, size_t max_contexts, bool named_successor)
+      : Predictor(threshold, degree), order_(order), max_contexts_(max_contexts),
+        named_successor_(named_successor),
+        history_(order, 0), context_(order + 1, 0), index_(order + 1, FlatMap::kAbsent) {}
 
   std::string Name() const override {
     char buf[128];
     if (named_successor_)
-      std::snprintf(buf, sizeof buf, "successor(threshold=%g,degree=%zu)", threshold_, degree_);
+      std::snprintf(buf, sizeof buf, "successor(threshold=%g,degree=%zu,contexts=%zu)", threshold_,
+                    degree_, max_contexts_);
     else
-      std::snprintf(buf, sizeof buf, "markov(order=%zu,threshold=%g,degree=%zu)", order_,
-                    threshold_, degree_);
+      std::snprintf(buf, sizeof buf, "markov(order=%zu,threshold=%g,degree=%zu,contexts=%zu)",
+                    order_, threshold_, degree_, max_contexts_);
     return buf;
   }
 
   void Observe(Key key) override {
-    // Learn: each context of the previous 1..order keys was followed by `key`.
-    for (size_t j = 1; j <= std::min(order_, seen_); ++j) Learn(Context(j), key);
+    // Learn: each context of the previous 1..order keys (hashed and looked up when that
+    // context was current, see Refresh) was followed by `key`.
+    for (size_t j = 1; j <= std::min(order_, seen_); ++j) Learn(j, key);
+    if (entries_.size() > max_contexts_) {  // bounded memory: forget everything and relearn
+      map_.Clear();
+      entries_.clear();
+    }
     for (size_t j = order_ - 1; j > 0; --j) history_[j] = history_[j - 1];
     history_[0] = key;
     ++seen_;
+    Refresh();
   }
 
   void Predict(size_t max, std::vector<Prediction>* out) const override {
     out->clear();
     for (size_t j = std::min(order_, seen_); j >= 1 && out->size() < max; --j) {
-      uint32_t i = map_.Find(Context(j));
+      uint32_t i = index_[j];
       if (i == FlatMap::kAbsent) continue;
       const Entry& e = entries_[i];
       double c = Confidence(e);
@@ -63,10 +71,17 @@ class Markov final : public Predictor {
     for (size_t i = 0; i < j; ++i) h = MixKey(h ^ history_[i]) + i;
     return j == 1 ? history_[0] : h;
   }
-  void Learn(Key ctx, Key key) {
-    uint32_t i = map_.Find(ctx);
+  // Hashes the current contexts and finds their entries once per access.
+  void Refresh() {
+    for (size_t j = 1; j <= std::min(order_, seen_); ++j) {
+      context_[j] = Context(j);
+      index_[j] = map_.Find(context_[j]);
+    }
+  }
+  void Learn(size_t j, Key key) {
+    uint32_t i = index_[j];
     if (i == FlatMap::kAbsent) {
-      map_.Put(ctx, static_cast<uint32_t>(entries_.size()));
+      map_.Put(context_[j], static_cast<uint32_t>(entries_.size()));
       entries_.push_back({key, 0});
       return;
     }
@@ -81,8 +96,11 @@ class Markov final : public Predictor {
   }
 
   size_t order_;
+  size_t max_contexts_;
   bool named_successor_;
   std::vector<Key> history_;  // history_[0] is the latest key
+  std::vector<Key> context_;       // [j]: hash of the current order-j context
+  std::vector<uint32_t> index_;    // [j]: its entry, or FlatMap::kAbsent
   size_t seen_ = 0;
   FlatMap map_;
   std::vector<Entry> entries_;
@@ -118,12 +136,14 @@ Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out) {
   if (p.name != "successor" && p.name != "markov")
     return Status::InvalidArgument("unknown prefetch model '" + p.name +
                                    "' (expected none, successor, markov or neural)");
-  double threshold = 0.25, degree = 1, order = p.name == "markov" ? 3 : 1;
+  double threshold = 0.25, degree = 1, order = p.name == "markov" ? 3 : 1, contexts = 1 << 22;
   for (auto& [k, v] : p.params) {
     if (k == "threshold") {
       MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 0, 1, &threshold));
     } else if (k == "degree") {
       MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 1, 16, &degree));
+    } else if (k == "contexts") {
+      MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 16, double(1u << 30), &contexts));
     } else if (k == "order" && p.name == "markov") {
       MEMORY_RETURN_IF_ERROR(Number(spec, k, v, 1, 8, &order));
     } else {
@@ -132,7 +152,8 @@ Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out) {
     }
   }
   *out = std::make_unique<Markov>(static_cast<size_t>(order), threshold,
-                                  static_cast<size_t>(degree), p.name == "successor");
+                                  static_cast<size_t>(degree), static_cast<size_t>(contexts),
+                                  p.name == "successor");
   return Status::OK();
 }
 

@@ -10,7 +10,9 @@
 //   "markov(order=3)"      the same per context of the last 1..order keys; the longest context
 //                          whose confidence passes the threshold wins
 //   every model takes threshold=T (confidence in [0,1] a guess needs to be loaded; default
-//   0.25 = any successor seen at least once) and degree=D (guesses per access, default 1).
+//   0.25 = any successor seen at least once), degree=D (guesses per access, default 1) and
+//   contexts=N (memory bound: past N learned contexts the model forgets all and relearns;
+//   default 4,194,304, about 100 MB).
 // "none" builds no predictor (out is null). "neural" is Unsupported here: the neural next-access
 // model lives in memory-train (LibTorch), which the `memory` binary must not link.
 #pragma once

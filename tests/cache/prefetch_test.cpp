@@ -49,6 +49,20 @@ TEST(Predictor, SuccessorLearnsAndKeepsAStableSuccessor) {
   EXPECT_LT(out[0].confidence, 1.0);
 }
 
+TEST(Predictor, ContextBoundForgetsAndRelearns) {
+  auto p = Model("successor(contexts=16)");
+  for (Key k = 0; k < 16; ++k) p->Observe(k);  // 15 contexts learned
+  std::vector<Prediction> out;
+  p->Observe(3);
+  p->Predict(1, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, 4u);
+  for (Key k = 100; k < 103; ++k) p->Observe(k);  // passes 16 contexts: all forgotten
+  p->Observe(3);
+  p->Predict(1, &out);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(Predictor, ThresholdGatesWeakGuesses) {
   auto p = Model("successor(threshold=0.5)");
   std::vector<Prediction> out;
