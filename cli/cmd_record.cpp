@@ -97,11 +97,11 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
   for (auto& e : events) {
     if (!privacy->ShouldRecord(e)) continue;
     FillContext(&e);
+    privacy->Redact(&e);  // before cutting: a cut secret would no longer be recognised
     if (e.command.size() > config.max_command_bytes) {
       e.command.resize(config.max_command_bytes);
       e.tags.push_back("truncated");
     }
-    privacy->Redact(&e);
     keep.push_back(std::move(e));
   }
   RecorderOptions ro;
