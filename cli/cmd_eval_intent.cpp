@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -74,6 +76,33 @@ Status ExpandInputs(const std::vector<std::string>& paths, std::vector<std::stri
   return Status::OK();
 }
 
+Status ReadLatin1AsUtf8(const std::string& path, std::string* out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open");
+  }
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  if (env::IsValidUtf8(raw)) {
+    *out = std::move(raw);
+    return Status::OK();
+  }
+  out->clear();
+  out->reserve(raw.size() + raw.size() / 8);
+  for (unsigned char c : raw) {
+    if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+    } else {
+      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return Status::OK();
+}
+
 Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat format, bool by_session,
                    learner::StreamVocabularies* vocab, std::vector<learner::UserStream>* out) {
   std::vector<Event> events;
@@ -81,7 +110,15 @@ Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat for
     events.clear();
     env::HistoryReadOptions ro;
     ro.base_ts_us = 1;  // no wall-clock dependence for files without times
-    MEMORY_RETURN_IF_ERROR(env::ReadHistoryFile(f, format, ro, &events));
+    if (format == env::HistoryFormat::kSchonlau || format == env::HistoryFormat::kPurdue) {
+      // These data sets are Latin-1 (the reference reads them so); bytes >= 0x80 are re-encoded
+      // as UTF-8, which keeps equal commands equal and different ones different.
+      std::string text;
+      MEMORY_RETURN_IF_ERROR(ReadLatin1AsUtf8(f, &text));
+      MEMORY_RETURN_IF_ERROR(env::ParseHistory(text, f, format, ro, &events));
+    } else {
+      MEMORY_RETURN_IF_ERROR(env::ReadHistoryFile(f, format, ro, &events));
+    }
     if (events.empty()) return Status::InvalidArgument(f + ": no commands (empty file?)");
     std::string name = std::filesystem::path(f).filename().string();
     if (!by_session) {
@@ -223,7 +260,10 @@ void SetupEvalIntent(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--pretrain", o->pretrain,
                   "History file or folder of user files to train a population model on first (repeatable)")
       ->allow_extra_args(false);
-  sub->add_option("files", o->files, "History files or folders (one file per user)")->required();
+  sub->add_option("files", o->files,
+                  "History files or folders (one file per user; in folders README*, LICENSE*, *.md, *.txt and "
+                  "*.csv are skipped). schonlau/purdue files may be Latin-1, as the data sets are.")
+      ->required();
   sub->add_option("--by", o->by,
                   "What one stream is: 'file' (a user, the published protocol) or 'session' (each session of "
                   "each file, e.g. agent runs; combine with --pretrain on other sessions)")

@@ -70,6 +70,16 @@ TEST(CliEvalIntentTest, BadInputGivesAClearErrorAndExit2) {
   EXPECT_NE(RunMemory("eval intent --format purdue").exit_code, 0);  // no files
 }
 
+// Purdue's data are Latin-1: a byte >= 0x80 is a character, not an error (it is for bash/jsonl).
+TEST(CliEvalIntentTest, Latin1PurdueFiles) {
+  std::string f = WriteFile("intent_latin1", "ls\ncaf\xe9\nls\ncaf\xe9\n");
+  RunResult r = RunMemory("eval intent --format purdue --model markov --json " + f);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["events"], 4);
+  EXPECT_DOUBLE_EQ(j["top1"].get<double>(), 1.0 / 3);  // caf\xe9 after ls is a row hit once
+}
+
 TEST(CliEvalIntentTest, SmallFileJson) {
   std::string a = WriteFile("intent_user_a", "ls\ncd\nls\ncd\nls\n");
   RunResult r = RunMemory("eval intent --format purdue --model markov --json " + a);
