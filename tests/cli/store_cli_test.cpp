@@ -339,3 +339,26 @@ TEST_F(StoreCli, LockedAndCorruptDataDirectories) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(StoreCli, ZshHookRecordsARealInteractiveSession) {
+  if (std::system("command -v zsh >/dev/null 2>&1") != 0) GTEST_SKIP() << "zsh is not installed";
+  std::string script = Write("session.zsh", "eval \"$(" + std::string(MEMORY_BIN) + " --db " + Quote(db_) +
+                                                " hook zsh)\"\necho hello-from-zsh\nfalse\nexit\n");
+  ASSERT_EQ(std::system(("timeout 30 zsh -i -f < " + Quote(script) + " >/dev/null 2>&1").c_str()), 0);
+  std::vector<json> ev;
+  for (int i = 0; i < 50 && ev.size() < 2; ++i) {  // the hook records in the background
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ev = Export();
+  }
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0]["command"], "echo hello-from-zsh");
+  EXPECT_EQ(ev[0]["exit"], 0);
+  EXPECT_EQ(ev[1]["command"], "false");
+  EXPECT_EQ(ev[1]["exit"], 1);
+  EXPECT_EQ(ev[0]["session"], ev[1]["session"]);
+  EXPECT_FALSE(ev[0]["session"].get<std::string>().empty());
+}
+
+}  // namespace
