@@ -1,0 +1,155 @@
+// End-to-end tests of `memory eval bandit`, `memory tune`, `memory reward` and `memory ope`
+// through the built binary, each with its own data directory.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr, merged
+};
+
+class BanditCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bandit_cli_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  // Runs `memory ARGS` (ARGS already shell-quoted) with MEMORY_DB in the test's directory.
+  Result Run(const std::string& args, bool merge_stderr = true) {
+    std::string cmd = "cd '" + dir_ + "' && MEMORY_DB='" + dir_ + "/db' XDG_CONFIG_HOME='" + dir_ + "/cfg' '" +
+                      MEMORY_BIN + "' " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+    Result r;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = pclose(p);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+  }
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << content;
+    return path;
+  }
+  std::string dir_;
+};
+
+bool SharedExists(const std::string& rel) {
+  struct stat st;
+  return stat((std::string(MEMORY_SHARED_DIR) + "/" + rel).c_str(), &st) == 0;
+}
+
+TEST_F(BanditCli, EvalBanditJsonOnIris) {
+  if (!SharedExists("cb-data/iris.csv")) GTEST_SKIP() << "no shared data";
+  Result r = Run("eval bandit --data '" + std::string(MEMORY_SHARED_DIR) + "/cb-data/iris.csv' --runs 3 --json", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["examples"], 150);
+  EXPECT_EQ(j["actions"], 3);
+  EXPECT_LT(j["pv_loss"].get<double>(), 0.423);  // best VW figure on iris
+  EXPECT_GT(j["examples_per_s"].get<double>(), 0);
+  EXPECT_EQ(j["per_seed"].size(), 3u);
+  EXPECT_EQ(j["policy"], "linucb(alpha=0.3)/auto(dense=256)");
+}
+
+TEST_F(BanditCli, EvalBanditBadInput) {
+  std::string ragged = Write("ragged.csv", "label,f0,f1\n1,2,3\n0,1\n");
+  Result r = Run("eval bandit --data '" + ragged + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("ragged.csv:3:"), std::string::npos) << r.out;
+  std::string text = Write("text.csv", "label,f0\n1,abc\n");
+  r = Run("eval bandit --data '" + text + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("text.csv:2: field 2 'abc' is not a number"), std::string::npos) << r.out;
+  r = Run("eval bandit --data '" + dir_ + "/missing.csv'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("missing.csv"), std::string::npos);
+  std::string ok = Write("ok.csv", "label,f0\n1,2\n0,1\n");
+  r = Run("eval bandit --data '" + ok + "' --policy 'squarecb(gamma=-1)'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("gamma=-1 is outside"), std::string::npos) << r.out;
+  r = Run("eval bandit --data '" + ok + "' --format parquet");
+  EXPECT_EQ(r.code, 2);
+  r = Run("eval bandit --data '" + ok + "' --seed abc");
+  EXPECT_EQ(r.code, 2);
+  r = Run("eval bandit --format nl2bash --data '" + dir_ + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("nl2bash.nl"), std::string::npos) << r.out;
+}
+
+// A synthetic command whose best setting is known: sleep 1, 31, 61 or 91 ms.
+TEST_F(BanditCli, TuneConvergesAndShowsWhatItLearned) {
+  Result r = Run("-q tune --runs 24 --json --param n=0,3,6,9 -- sh -c 'sleep 0.0{n}1'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto runs = nlohmann::json::parse(r.out);
+  ASSERT_EQ(runs.size(), 24u);
+  int best_late = 0;
+  for (size_t i = 14; i < 24; ++i) best_late += runs[i]["action"] == "n=0";
+  EXPECT_GE(best_late, 7);
+  r = Run("tune --show --json -- sh -c 'sleep 0.0{n}1'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto show = nlohmann::json::parse(r.out);
+  EXPECT_EQ(show["runs"], 24);
+  EXPECT_EQ(show["best"], "n=0");
+  EXPECT_EQ(show["actions"].size(), 4u);
+}
+
+TEST_F(BanditCli, TuneRecordsFailuresAndRejectsBadTemplates) {
+  Result r = Run("-q tune --param n=3 -- sh -c 'exit {n}'");
+  EXPECT_EQ(r.code, 3);  // the command's status
+  r = Run("-q tune --param n=9 -- sh -c 'kill -9 $$ # {n}'");
+  EXPECT_EQ(r.code, 137);
+  r = Run("-q tune --param n=1 -- no-such-command-{n}");
+  EXPECT_EQ(r.code, 127);
+  r = Run("tune --show --json -- sh -c 'exit {n}'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto show = nlohmann::json::parse(r.out);
+  EXPECT_EQ(show["actions"][0]["failures"], 1);
+  r = Run("tune --param n=1 -- echo {m}");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("{m}"), std::string::npos) << r.out;
+  r = Run("tune --param n= -- echo {n}");
+  EXPECT_EQ(r.code, 2);
+  r = Run("tune --show -- never-tuned");
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(BanditCli, RewardAndOpeOnLoggedDecisions) {
+  Result r = Run("-q tune --runs 12 --json --param v=0,1 -- sh -c 'exit {v}'", false);
+  ASSERT_TRUE(r.code == 0 || r.code == 1) << r.out;  // the last run's status
+  auto runs = nlohmann::json::parse(r.out);
+  std::string id = runs[0]["decision"];
+  r = Run("reward --json --decision " + id + " --value 0.5", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["reward"], 0.5);
+  r = Run("reward --decision 0123456789abcdef0123456789abcdef --value 1");
+  EXPECT_EQ(r.code, 2);
+  r = Run("reward --decision " + id + " --value high");
+  EXPECT_EQ(r.code, 2);
+  r = Run("ope --json --bootstrap 50 --policy 'greedy/linear'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["decisions"], 12);
+  for (const char* k : {"logged", "ips", "snips", "dm", "dr"}) {
+    EXPECT_LE(j[k]["lo"].get<double>(), j[k]["value"].get<double>()) << k;
+    EXPECT_GE(j[k]["hi"].get<double>(), j[k]["value"].get<double>()) << k;
+  }
+  r = Run("ope --policy 'bogus(x=1)'");
+  EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace
