@@ -345,7 +345,7 @@ namespace {
 TEST_F(StoreCli, ZshHookRecordsARealInteractiveSession) {
   if (std::system("command -v zsh >/dev/null 2>&1") != 0) GTEST_SKIP() << "zsh is not installed";
   std::string script = Write("session.zsh", "eval \"$(" + std::string(MEMORY_BIN) + " --db " + Quote(db_) +
-                                                " hook zsh)\"\necho hello-from-zsh\nfalse\nexit\n");
+                                                " hook zsh)\"\necho hello-from-zsh\nfalse\nexit 0\n");
   ASSERT_EQ(std::system(("timeout 30 zsh -i -f < " + Quote(script) + " >/dev/null 2>&1").c_str()), 0);
   std::vector<json> ev;
   for (int i = 0; i < 50 && ev.size() < 2; ++i) {  // the hook records in the background
