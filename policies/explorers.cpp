@@ -145,37 +145,42 @@ void CoverExplorer::Distribution(const Example& ex, Learner& learner, Rng&, std:
   while (static_cast<long>(cover_.size()) < n_) cover_.push_back(learner.CloneFresh());
   int k = ex.num_actions;
   probs->assign(k, 0.0);
+  cached_greedy_.resize(n_ + 1);
   for (long i = 0; i <= n_; ++i) {
     Learner& l = i == 0 ? learner : *cover_[i - 1];
     l.Predict(ex, &costs_);
-    GreedyDistribution(costs_, &greedy_);
-    for (int a = 0; a < k; ++a) (*probs)[a] += greedy_[a] / (n_ + 1);
+    if (i == 0) cached_costs_ = costs_;
+    GreedyDistribution(costs_, &cached_greedy_[i]);
+    for (int a = 0; a < k; ++a) (*probs)[a] += cached_greedy_[i][a] / (n_ + 1);
   }
+  cached_context_ = ex.context.data();
+  cached_actions_ = k;
   Floor(MinProbability(k), probs);
 }
-void CoverExplorer::Learn(const Example& ex, Learner& learner, int action, double cost, double probability, Rng&) {
-  while (static_cast<long>(cover_.size()) < n_) cover_.push_back(learner.CloneFresh());
+void CoverExplorer::Learn(const Example& ex, Learner& learner, int action, double cost, double probability, Rng& rng) {
   int k = ex.num_actions;
+  // Predictions from the Distribution call that chose this action (recomputed when Learn is
+  // called on another example, e.g. when learning from a log).
+  if (cached_context_ != ex.context.data() || cached_actions_ != k || cached_greedy_.size() != static_cast<size_t>(n_ + 1)) {
+    std::vector<double> unused;
+    Distribution(ex, learner, rng, &unused);
+  }
+  cached_context_ = nullptr;
   double mu = MinProbability(k);
   // Doubly robust cost estimates for every action from the main learner.
-  learner.Predict(ex, &costs_);
-  std::vector<double> dr = costs_;
-  dr[action] += (cost - costs_[action]) / probability;
+  std::vector<double>& dr = cached_costs_;
+  dr[action] += (cost - dr[action]) / probability;
   learner.Learn(ex, action, cost, 1.0 / probability);
   // Each cover learner regresses on DR costs minus a bonus for actions the earlier ones rarely
   // choose, which keeps the cover diverse.
-  mix_.assign(k, 0.0);
-  GreedyDistribution(costs_, &greedy_);
-  for (int a = 0; a < k; ++a) mix_[a] += greedy_[a];
+  mix_ = cached_greedy_[0];
   for (long i = 0; i < n_; ++i) {
     Learner& l = *cover_[i];
     for (int a = 0; a < k; ++a) {
       double q = mix_[a] / (i + 1);
       l.Learn(ex, a, dr[a] - psi_ * mu / (q + mu), 1.0);
     }
-    l.Predict(ex, &costs_);
-    GreedyDistribution(costs_, &greedy_);
-    for (int a = 0; a < k; ++a) mix_[a] += greedy_[a];
+    for (int a = 0; a < k; ++a) mix_[a] += cached_greedy_[i + 1][a];
   }
   ++rounds_;
 }

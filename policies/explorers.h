@@ -119,6 +119,12 @@ class CoverExplorer final : public Explorer {
   uint64_t rounds_ = 0;
   std::vector<std::unique_ptr<Learner>> cover_;
   std::vector<double> costs_, greedy_, mix_;
+  // From the last Distribution call, reused by Learn on the same example: the main learner's
+  // costs and every cover learner's greedy distribution.
+  const Feature* cached_context_ = nullptr;
+  int cached_actions_ = 0;
+  std::vector<double> cached_costs_;
+  std::vector<std::vector<double>> cached_greedy_;
 };
 
 }  // namespace memory::policies
