@@ -169,7 +169,7 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "evaluating %zu users...\r", users.size());
 
   learner::EvalResult r;
-  if (Status s = learner::EvaluateOnline(spec, users, pretrain, o.top, &r); !s.ok()) return Fail(s);
+  if (Status s = learner::EvaluateOnline(spec, users, pretrain, o.top, &r, &vocab.commands); !s.ok()) return Fail(s);
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "\033[K");
   const double eps = r.seconds > 0 ? r.total.events / r.seconds : 0;
   const double novel = r.total.scored ? static_cast<double>(r.total.novel) / r.total.scored : 0;

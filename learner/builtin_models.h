@@ -49,6 +49,9 @@ struct MixtureOptions {
 std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
                                                   const MixtureOptions& o);
 
+// "gru(path=FILE)": NotFound / Corruption when the weight file is missing or damaged.
+Status NewGruModel(const std::string& path, std::unique_ptr<NextCommandModel>* out);
+
 // Shortest text that reads back as the same double ("0.8", "1e-05").
 std::string FormatNumber(double v);
 

@@ -209,11 +209,21 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
     *out = NewMixtureModel(std::move(members), o);
     return Status::OK();
   }
+  if (n.name == "gru") {
+    MEMORY_RETURN_IF_ERROR(no_children());
+    std::string path;
+    for (const auto& [k, v] : n.params) {
+      if (k != "path") return UnknownKey(n, k, "path");
+      path = v;
+    }
+    if (path.empty()) return Status::InvalidArgument("model gru needs path=FILE (weights written by memory-train)");
+    return NewGruModel(path, out);
+  }
   if (n.name == "best") {
     if (!n.children.empty() || !n.params.empty()) return Status::InvalidArgument("model best takes no parameters");
     return NewModel(BestModelSpec(), out);
   }
-  return Status::Unsupported("unknown model '" + n.name + "' (known: mfu, mru, markov, ipam, ppm, mixture, best)");
+  return Status::Unsupported("unknown model '" + n.name + "' (known: mfu, mru, markov, ipam, ppm, mixture, gru, best)");
 }
 
 }  // namespace

@@ -80,6 +80,9 @@ class MixtureModel final : public NextCommandModel {
     return s;
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MixtureModel>(*this); }
+  void SetVocabulary(const Vocabulary* vocab) override {
+    for (auto& m : members_) m->SetVocabulary(vocab);
+  }
 
  private:
   void MemberPredictions(const Context& ctx) {

@@ -16,6 +16,9 @@
 //                                 features=1 also the working directory and the previous
 //                                 command's success or failure
 //   "mixture(m1,m2,...,rate=..)"  online-learned combination of member models (mixture.cpp)
+//   "gru(path=FILE)"              GRU network trained by memory-train (weights file), run with
+//                                 Eigen; a population model: it does not learn online, its hidden
+//                                 state follows the stream (see gru_model.cpp)
 //   "best"                        the project's best model (expands to its full spec)
 //
 // Thread-safety: none; one model per thread.
@@ -32,6 +35,7 @@
 
 namespace memory::learner {
 
+class Vocabulary;
 using CommandId = uint32_t;
 inline constexpr CommandId kNoCommand = UINT32_MAX;
 
@@ -68,6 +72,9 @@ class NextCommandModel {
   virtual std::string Name() const = 0;
   // A deep copy including everything learned (used to start each user from a population model).
   virtual std::unique_ptr<NextCommandModel> Clone() const = 0;
+  // Tells the model how ids map to command texts (models with their own token table, such as
+  // "gru", need it; count models ignore it). `vocab` must outlive the model.
+  virtual void SetVocabulary(const Vocabulary* vocab) {}
 };
 
 // Builds a model from a factory string. InvalidArgument for a malformed string, Unsupported for

@@ -72,10 +72,12 @@ double EvalResult::Max(int i) const {
 }
 
 Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& users,
-                      const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result) {
+                      const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result,
+                      const Vocabulary* vocab) {
   if (top_k == 0) return Status::InvalidArgument("--top must be at least 1");
   std::unique_ptr<NextCommandModel> population;
   MEMORY_RETURN_IF_ERROR(NewModel(spec, &population));
+  population->SetVocabulary(vocab);
   *result = EvalResult();
   result->model = population->Name();
   result->top_k = top_k;
@@ -101,6 +103,7 @@ Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& us
     std::unique_ptr<NextCommandModel> model;
     if (pretrain.empty()) {
       MEMORY_RETURN_IF_ERROR(NewModel(spec, &model));
+      model->SetVocabulary(vocab);
     } else {
       model = population->Clone();
     }

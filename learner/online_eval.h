@@ -67,7 +67,9 @@ struct EvalResult {
 // Runs the protocol with a fresh model built from `spec` per user, or, when `pretrain` is not
 // empty, a copy of one model that first learned every pretraining stream (each from an empty
 // history). `top_k` >= 1 adds hit@top_k (hits[3]); hit@1/3/5 are always reported.
+// `vocab` (may be null) names the commands of the streams' ids (needed by "gru").
 Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& users,
-                      const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result);
+                      const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result,
+                      const Vocabulary* vocab = nullptr);
 
 }  // namespace memory::learner
