@@ -72,11 +72,9 @@ Status CheckText(const std::string& path, std::string_view text) {
 
 bool ParseFloat(std::string_view s, float* out) {
   if (s.empty()) return false;
-  std::string tmp(s);  // strtof needs a terminator; fields are short
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(tmp.c_str(), &end);
-  if (end != tmp.c_str() + tmp.size() || !std::isfinite(d)) return false;
+  double d = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(d)) return false;
   *out = static_cast<float>(d);
   return true;
 }
@@ -104,12 +102,14 @@ Status ReadCbCsv(const std::string& path, CbDataset* out) {
   MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(path, &text));
   MEMORY_RETURN_IF_ERROR(CheckText(path, text));
   std::vector<std::string_view> lines = Lines(text);
+  out->labels.reserve(lines.size());
   std::string_view header = lines[0];
   if (header.substr(0, 5) != "label")
     return Status::InvalidArgument(path + ":1: expected a header 'label,f0,f1,...'");
   int d = static_cast<int>(std::count(header.begin(), header.end(), ','));
   if (d == 0) return Status::InvalidArgument(path + ":1: no feature columns in the header");
   out->num_features = d;
+  out->features.reserve(lines.size() * d);
   int max_label = -1;
   for (size_t ln = 1; ln < lines.size(); ++ln) {
     std::string_view l = lines[ln];
