@@ -205,7 +205,8 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
     return 0;
   }
   std::printf("model    %s\n", r.model.c_str());
-  const char* unit = o.by == "session" ? "sessions" : "users";
+  const bool one = r.users.size() == 1;
+  const char* unit = o.by == "session" ? (one ? "session" : "sessions") : (one ? "user" : "users");
   std::printf("data     %zu %s, %lld commands (%lld scored), %.2f%% never seen before in that stream\n",
               r.users.size(), unit, static_cast<long long>(r.total.events), static_cast<long long>(r.total.scored),
               100 * novel);

@@ -18,8 +18,8 @@ std::unique_ptr<NextCommandModel> NewIpamModel(double alpha);
 struct PpmOptions {
   int order = 3;          // longest context (previous commands) used
   double decay = 0.9;     // per-row decay of scores (1 = plain counts), as in IPAM
-  double escape = 1.0;    // weight of shorter contexts: lambda = n / (n + escape * distinct)
-  double base_decay = 0.97;  // decay of the order-0 row (recency of the whole stream)
+  double escape = 8.0;    // weight of shorter contexts: lambda = n / (n + escape * distinct)
+  double base_decay = 0.9;   // decay of the order-0 row (recency of the whole stream)
   int candidates = 12;    // entries taken from each row as candidates
   int skip = 0;           // 1: also blend the context "command two back" alone (before order 2)
   int features = 0;       // 1: also blend rows keyed by the working directory (before order 1) and
