@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "learner/gru.h"
 #include "learner/intent_snapshot.h"
 #include "learner/online_eval.h"
 #include "learner/vocabulary.h"
@@ -125,6 +126,38 @@ void BM_SnapshotOpenAndPredict(benchmark::State& state) {
   state.counters["file_MB"] = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
 }
 BENCHMARK(BM_SnapshotOpenAndPredict)->Arg(1000000)->Unit(benchmark::kMicrosecond);
+
+// One GRU step + logits + top-5 (the neural model's cost per event), random weights of the size
+// memory-train uses by default (E=32, H=64) over a Purdue-sized vocabulary.
+void BM_GruEvent(benchmark::State& state) {
+  const uint32_t V = static_cast<uint32_t>(state.range(0)), E = 32, H = 64;
+  GruWeights w;
+  w.vocab = V, w.embed = E, w.hidden = H;
+  uint64_t x = 12345;
+  auto rnd = [&] { x = x * 6364136223846793005ULL + 1442695040888963407ULL; return static_cast<float>((x >> 40) % 1000) / 1000.0f - 0.5f; };
+  for (auto* v : {&w.embedding, &w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.out_w, &w.out_b}) v->clear();
+  for (size_t i = 0; i < V * E; ++i) w.embedding.push_back(rnd());
+  for (size_t i = 0; i < 3 * H * E; ++i) w.w_ih.push_back(rnd());
+  for (size_t i = 0; i < 3 * H * H; ++i) w.w_hh.push_back(rnd());
+  for (size_t i = 0; i < 3 * H; ++i) w.b_ih.push_back(rnd()), w.b_hh.push_back(rnd());
+  for (size_t i = 0; i < V * H; ++i) w.out_w.push_back(rnd());
+  for (size_t i = 0; i < V; ++i) w.out_b.push_back(rnd());
+  w.texts.assign(V, "x");
+  GruNet net(std::move(w));
+  Eigen::VectorXf h = net.Zero(), logits;
+  std::vector<int32_t> order(V);
+  int32_t tok = 1;
+  for (auto _ : state) {
+    net.Step(tok, &h);
+    net.Logits(h, &logits);
+    for (uint32_t i = 0; i < V; ++i) order[i] = static_cast<int32_t>(i);
+    std::partial_sort(order.begin(), order.begin() + 5, order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+    tok = order[0] == 0 ? 1 : order[0];
+    benchmark::DoNotOptimize(tok);
+  }
+  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GruEvent)->Arg(900)->Arg(5000);
 
 }  // namespace
 }  // namespace memory::learner
