@@ -7,13 +7,16 @@
 
 namespace memory::learner {
 
+uint64_t NextContextKey(uint64_t key, CommandId older) {
+  key ^= older + 0x632BE59BD9B4E019ULL + (key << 6) + (key >> 2);
+  key *= 0xff51afd7ed558ccdULL;
+  return key == FlatMap64::kEmpty ? key - 1 : key;
+}
+
 uint64_t ContextKey(const Context& ctx, int n) {
-  uint64_t h = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(n + 1);
-  for (int i = 1; i <= n; ++i) {
-    h ^= ctx.prev(i) + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
-    h *= 0xff51afd7ed558ccdULL;
-  }
-  return h == FlatMap64::kEmpty ? h - 1 : h;
+  uint64_t h = kContextKeySeed;
+  for (int i = 1; i <= n; ++i) h = NextContextKey(h, ctx.prev(i));
+  return h;
 }
 
 namespace {

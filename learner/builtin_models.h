@@ -62,6 +62,10 @@ inline uint64_t ExitKey(const Context& ctx) {
 }
 
 // Context key of the last `n` commands of `ctx` (n <= history size); never FlatMap64::kEmpty.
+// Keys chain: ContextKey(ctx, j) == NextContextKey(ContextKey(ctx, j - 1), ctx.prev(j)), with
+// ContextKey(ctx, 0) == kContextKeySeed, so the keys of orders 1..n cost n steps together.
 uint64_t ContextKey(const Context& ctx, int n);
+inline constexpr uint64_t kContextKeySeed = 0x9E3779B97F4A7C15ULL;
+uint64_t NextContextKey(uint64_t key, CommandId older);
 
 }  // namespace memory::learner

@@ -19,7 +19,7 @@
 namespace memory::learner {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '2'};
+constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '3'};
 constexpr uint32_t kEndianMark = 0x01020304;
 
 struct Header {
@@ -361,9 +361,11 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
   };
   // Same rows in the same order as the "ppm" model (features: cwd first, exit after order 1).
   if (h.features && ctx.cwd != 0) add(CwdKey(ctx), -1);
+  uint64_t key = kContextKeySeed;
   for (int j = 1; j <= n; ++j) {
     if (ctx.prev(j) == kNoCommand) break;  // unknown command: longer contexts cannot exist
-    add(ContextKey(ctx, j), j);
+    key = NextContextKey(key, ctx.prev(j));
+    add(key, j);
     if (j == 1 && h.features && ctx.has_last_exit) add(ExitKey(ctx), 1);
   }
   std::vector<CommandId> cands;

@@ -27,18 +27,27 @@ class PpmModel final : public NextCommandModel {
     // Rows of this context, shortest first, with their blend weights.
     active_.clear();
     if (o_.features && ctx.cwd != 0) AddActive(CwdSlot(), CwdKey(ctx));
+    uint64_t key = kContextKeySeed;
     for (int j = 1; j <= n; ++j) {
       if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
-      AddActive(j, ContextKey(ctx, j));
+      key = NextContextKey(key, ctx.prev(j));
+      AddActive(j, key);
       if (j == 1 && o_.features && ctx.has_last_exit) AddActive(ExitSlot(), ExitKey(ctx));
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
     cands_.clear();
+    if (++stamp_ == 0) {  // wrapped: forget old stamps
+      std::fill(seen_.begin(), seen_.end(), 0);
+      stamp_ = 1;
+    }
     auto take = [&](const DecayRow& row) {
       int taken = 0;
       for (const auto& e : row.ranked().entries()) {
         if (taken++ >= o_.candidates) break;
-        if (std::find(cands_.begin(), cands_.end(), e.id) == cands_.end()) cands_.push_back(e.id);
+        if (e.id >= seen_.size()) seen_.resize(std::max<size_t>(e.id + 1, seen_.size() * 2), 0);
+        if (seen_[e.id] == stamp_) continue;
+        seen_[e.id] = stamp_;
+        cands_.push_back(e.id);
       }
     };
     for (size_t a = active_.size(); a-- > 0;) take(*active_[a].row);
@@ -58,7 +67,11 @@ class PpmModel final : public NextCommandModel {
 
   void Learn(const Context& ctx, CommandId actual) override {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
-    for (int j = 1; j <= n; ++j) LearnRow(j, ContextKey(ctx, j), actual);
+    uint64_t key = kContextKeySeed;
+    for (int j = 1; j <= n; ++j) {
+      key = NextContextKey(key, ctx.prev(j));
+      LearnRow(j, key, actual);
+    }
     if (o_.skip && ctx.history.size() >= 2) LearnRow(SkipSlot(), SkipKey(ctx), actual);
     if (o_.features && ctx.cwd != 0) LearnRow(CwdSlot(), CwdKey(ctx), actual);
     if (o_.features && ctx.has_last_exit && n >= 1) LearnRow(ExitSlot(), ExitKey(ctx), actual);
@@ -116,6 +129,8 @@ class PpmModel final : public NextCommandModel {
   // Scratch buffers reused by Predict (no allocation once warm).
   std::vector<Active> active_;
   std::vector<CommandId> cands_;
+  std::vector<uint32_t> seen_;  // per command: stamp of the last Predict that listed it
+  uint32_t stamp_ = 0;
   std::vector<Prediction> scored_;
 };
 
