@@ -118,7 +118,7 @@ class IpamModel final : public NextCommandModel {
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
     CommandId prev = ctx.prev();
-    uint32_t r = prev == kNoCommand ? FlatMap64::kMissing : index_.Get(prev);
+    uint32_t r = prev < row_of_.size() ? row_of_[prev] : FlatMap64::kMissing;
     if (r == FlatMap64::kMissing) {
       AppendRow(default_, k, 1.0, out);
       return;
@@ -131,8 +131,10 @@ class IpamModel final : public NextCommandModel {
   void Learn(const Context& ctx, CommandId actual) override {
     CommandId prev = ctx.prev();
     if (prev != kNoCommand) {
-      uint32_t& r = index_.At(prev, static_cast<uint32_t>(rows_.size()));
-      if (r == rows_.size()) {
+      if (prev >= row_of_.size()) row_of_.resize(std::max<size_t>(prev + 1, row_of_.size() * 2), FlatMap64::kMissing);
+      uint32_t& r = row_of_[prev];
+      if (r == FlatMap64::kMissing) {
+        r = static_cast<uint32_t>(rows_.size());
         rows_.emplace_back();
         rows_.back().CopyFrom(default_);
       }
@@ -145,7 +147,7 @@ class IpamModel final : public NextCommandModel {
 
  private:
   double alpha_;
-  FlatMap64 index_;
+  std::vector<uint32_t> row_of_;  // previous command id -> row (ids are dense)
   std::vector<DecayRow> rows_;
   DecayRow default_;
 };

@@ -128,7 +128,7 @@ class RankedList {
   // size (the usual case: ids are interned densely), else in a hash map.
   void SetPos(CommandId id, uint32_t i) {
     if (!use_hash_ && id >= dense_.size()) {
-      if (id + 1 <= 4 * entries_.size() + 64) {
+      if (id < 16 * entries_.size() + 4096) {  // at most ~16 KiB beyond 16 slots per entry
         dense_.resize(std::max<size_t>(id + 1, dense_.size() * 2), kAbsent);
       } else {
         use_hash_ = true;
