@@ -96,6 +96,7 @@ struct RidgeOptions {
   bool standardize = true;
   bool importance = false;
   double init = 0;
+  bool quadratic = false;   // also every product x_i x_j (i <= j) of the dense inputs
 };
 
 // One exact ridge regression per action over the dense context (+ intercept), kept as an
@@ -123,7 +124,8 @@ class RidgeLearner final : public Learner {
   Eigen::Block<Eigen::MatrixXd> IdInverse(int a) { return ainv_by_id_.block(0, a * dim_, dim_, dim_); }
 
   RidgeOptions o_;
-  int dim_ = -1;
+  int dim_ = -1;      // model dimension (inputs, products when quadratic, intercept)
+  int inputs_ = 0;    // dense inputs d
   std::vector<Model> by_id_;                    // action id models (no action features)
   Eigen::MatrixXd ainv_by_id_;                  // their inverses side by side: D x (ids * D)
   Eigen::VectorXd all_ax_;                      // scratch: every id model's A^-1 x
@@ -137,11 +139,12 @@ class RidgeLearner final : public Learner {
 };
 
 // Chooses its model from the first example: exact ridge regression when the context is dense
-// and small (every index < max_dense), else the hashed linear model (text, large inputs).
+// and small (every index < max_dense; with pairwise products too when d <= max_quadratic), else
+// the hashed linear model (text, large inputs).
 class AutoLearner final : public Learner {
  public:
-  AutoLearner(int max_dense, RidgeOptions ridge, LinearOptions linear)
-      : max_dense_(max_dense), ridge_(ridge), linear_(linear) {}
+  AutoLearner(int max_dense, int max_quadratic, RidgeOptions ridge, LinearOptions linear)
+      : max_dense_(max_dense), max_quadratic_(max_quadratic), ridge_(ridge), linear_(linear) {}
   void Predict(const Example& ex, std::vector<double>* costs) override { Pick(ex).Predict(ex, costs); }
   void Learn(const Example& ex, int action, double cost, double weight) override {
     Pick(ex).Learn(ex, action, cost, weight);
@@ -152,13 +155,14 @@ class AutoLearner final : public Learner {
   }
   bool HasUncertainty() const override { return true; }
   std::unique_ptr<Learner> CloneFresh() const override {
-    return std::make_unique<AutoLearner>(max_dense_, ridge_, linear_);
+    return std::make_unique<AutoLearner>(max_dense_, max_quadratic_, ridge_, linear_);
   }
   std::string Spec() const override;
 
  private:
   Learner& Pick(const Example& ex);
   int max_dense_;
+  int max_quadratic_;
   RidgeOptions ridge_;
   LinearOptions linear_;
   std::unique_ptr<Learner> chosen_;

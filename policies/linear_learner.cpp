@@ -211,15 +211,22 @@ bool LinearLearner::SampleCosts(const Example& ex, Rng& rng, std::vector<double>
   return true;
 }
 
-std::string AutoLearner::Spec() const { return "auto(dense=" + std::to_string(max_dense_) + ")"; }
+std::string AutoLearner::Spec() const {
+  return "auto(dense=" + std::to_string(max_dense_) + ",quad=" + std::to_string(max_quadratic_) + ")";
+}
 
 Learner& AutoLearner::Pick(const Example& ex) {
   if (chosen_) return *chosen_;
   bool dense = true;
-  for (const Feature& f : ex.context)
+  uint32_t d = 0;
+  for (const Feature& f : ex.context) {
     if (f.index >= static_cast<uint32_t>(max_dense_)) dense = false;
+    d = std::max(d, f.index + 1);
+  }
   if (dense) {
-    chosen_ = std::make_unique<RidgeLearner>(ridge_);
+    RidgeOptions r = ridge_;
+    r.quadratic = d <= static_cast<uint32_t>(max_quadratic_);
+    chosen_ = std::make_unique<RidgeLearner>(r);
   } else {
     chosen_ = std::make_unique<LinearLearner>(linear_);
   }

@@ -90,8 +90,10 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
   }
   if (t.name() == "ridge") {
     RidgeOptions o;
-    long standardize, iw;
+    long standardize, iw, quadratic;
     MEMORY_RETURN_IF_ERROR(t.GetDouble("lambda", o.lambda, 1e-9, kBig, &o.lambda));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("quadratic", 0, 0, 1, &quadratic));
+    o.quadratic = quadratic;
     MEMORY_RETURN_IF_ERROR(t.GetInt("standardize", 1, 0, 1, &standardize));
     MEMORY_RETURN_IF_ERROR(t.GetInt("iw", 0, 0, 1, &iw));
     MEMORY_RETURN_IF_ERROR(t.GetDouble("init", 0, -kBig, kBig, &o.init));
@@ -102,10 +104,12 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
     return Status::OK();
   }
   if (t.name() == "auto") {
-    long dense;
+    long dense, quad;
     MEMORY_RETURN_IF_ERROR(t.GetInt("dense", 256, 0, 4096, &dense));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("quad", 8, 0, 64, &quad));
     MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
-    *out = std::make_unique<AutoLearner>(static_cast<int>(dense), AutoRidgeOptions(), AutoLinearOptions());
+    *out = std::make_unique<AutoLearner>(static_cast<int>(dense), static_cast<int>(quad), AutoRidgeOptions(),
+                                         AutoLinearOptions());
     return Status::OK();
   }
   return Status::InvalidArgument("unknown learner '" + t.name() + "' (known: linear, ridge, auto)");

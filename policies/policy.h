@@ -131,10 +131,11 @@ class Policy {
 //   linear(bits=18,lr=0.5,interact=1,standardize=1,iw=1,init=0,width_scale=1)  hashed linear
 //       model: context, action and context × action features, adaptive normalized updates (like
 //       VW's default); init = predicted cost with no data; diagonal widths for LinUCB/Thompson
-//   ridge(lambda=1,standardize=1,iw=0,init=0)  exact ridge regression per action (Eigen) on the
-//       dense context (indices < 65536; the first example fixes the dimension)
-//   auto(dense=256)   ridge() when the first context has only indices < dense, else
-//                     linear(lr=1,init=1,width_scale=0.02) (text)
+//   ridge(lambda=1,standardize=1,iw=0,init=0,quadratic=0)  exact ridge regression per action
+//       (Eigen) on the dense context (indices < 65536; the first example fixes the dimension);
+//       quadratic=1 adds every product x_i x_j (non-linear problems; cost grows as d^4)
+//   auto(dense=256,quad=8)  ridge() when the first context has only indices < dense (with
+//                     quadratic=1 when d <= quad), else linear(lr=1,init=1,width_scale=0.02) (text)
 // When the learner is omitted: linear() for most explorers, auto() for linucb and thompson.
 // Unknown names or parameters, malformed numbers and out-of-range values are InvalidArgument.
 Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>* out);

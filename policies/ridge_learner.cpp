@@ -8,7 +8,7 @@ namespace memory::policies {
 
 std::string RidgeLearner::Spec() const {
   return "ridge(lambda=" + FormatNumber(o_.lambda) + ",standardize=" + std::to_string(o_.standardize ? 1 : 0) +
-         ",iw=" + std::to_string(o_.importance ? 1 : 0) + ",init=" + FormatNumber(o_.init) + ")";
+         ",iw=" + std::to_string(o_.importance ? 1 : 0) + ",init=" + FormatNumber(o_.init) + ",quadratic=" + std::to_string(o_.quadratic ? 1 : 0) + ")";
 }
 
 void RidgeLearner::Prepare(const Example& ex) {
@@ -16,7 +16,8 @@ void RidgeLearner::Prepare(const Example& ex) {
     uint32_t max_index = 0;
     for (const Feature& f : ex.context)
       if (f.index < OnlineStandardizer::kMaxDense) max_index = std::max(max_index, f.index + 1);
-    dim_ = static_cast<int>(max_index) + 1;  // + intercept
+    inputs_ = static_cast<int>(max_index);
+    dim_ = inputs_ + (o_.quadratic ? inputs_ * (inputs_ + 1) / 2 : 0) + 1;  // + intercept
   }
   const std::vector<Feature>* feats = &tmp_;
   if (o_.standardize) {
@@ -27,7 +28,12 @@ void RidgeLearner::Prepare(const Example& ex) {
   x_.setZero(dim_);
   x_[dim_ - 1] = 1.0;
   for (const Feature& f : *feats)
-    if (f.index < static_cast<uint32_t>(dim_ - 1)) x_[f.index] += f.value;
+    if (f.index < static_cast<uint32_t>(inputs_)) x_[f.index] += f.value;
+  if (o_.quadratic) {
+    int k = inputs_;
+    for (int i = 0; i < inputs_; ++i)
+      for (int j = i; j < inputs_; ++j) x_[k++] = x_[i] * x_[j];
+  }
   cached_ = ContextKey::Of(ex.context);
   cache_valid_ = true;
 }

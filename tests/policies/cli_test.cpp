@@ -63,7 +63,7 @@ TEST_F(BanditCli, EvalBanditJsonOnIris) {
   EXPECT_LT(j["pv_loss"].get<double>(), 0.423);  // best VW figure on iris
   EXPECT_GT(j["examples_per_s"].get<double>(), 0);
   EXPECT_EQ(j["per_seed"].size(), 3u);
-  EXPECT_EQ(j["policy"], "linucb(alpha=0.3)/auto(dense=256)");
+  EXPECT_EQ(j["policy"], "linucb(alpha=0.3)/auto(dense=256,quad=8)");
 }
 
 TEST_F(BanditCli, EvalBanditBadInput) {

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -134,6 +135,30 @@ TEST(Policy, EveryStrategyLearnsASimpleProblem) {
     }
     EXPECT_LT(late_cost, 0.45) << spec;  // uniform random: 0.667
   }
+}
+
+// XOR of two signs is not linearly separable: the default's quadratic ridge learns it, a plain
+// linear ridge cannot.
+TEST(Policy, DefaultLearnsANonLinearProblem) {
+  auto late_loss = [](const std::string& spec) {
+    std::unique_ptr<Policy> p;
+    EXPECT_TRUE(MakePolicy(spec, 3, &p).ok());
+    Rng rng(21);
+    std::vector<Feature> x = {{0, 0}, {1, 0}, {2, 0}};
+    double late = 0;
+    for (int t = 0; t < 3000; ++t) {
+      for (auto& f : x) f.value = static_cast<float>(rng.Uniform() * 2 - 1);
+      int label = (x[0].value > 0) != (x[1].value > 0);
+      Example ex{x, 2, {}};
+      Choice c = p->Choose(ex);
+      double cost = c.action == label ? 0.0 : 1.0;
+      p->Learn(ex, c.action, cost, c.probability);
+      if (t >= 2000) late += cost / 1000;
+    }
+    return late;
+  };
+  EXPECT_LT(late_loss(std::string(DefaultPolicySpec())), 0.1);
+  EXPECT_GT(late_loss("linucb(alpha=0.3)/ridge"), 0.3);
 }
 
 TEST(Policy, SameSeedSameChoicesDifferentSeedDifferent) {

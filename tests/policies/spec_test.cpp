@@ -56,8 +56,8 @@ TEST(MakePolicy, RoundTripsEveryString) {
   std::vector<std::string> learners = {"",
                                        "linear",
                                        "linear(bits=12,lr=0.25,interact=0,standardize=0,iw=0,init=1,width_scale=0.5)",
-                                       "ridge(lambda=2,standardize=0,iw=1,init=0.5)",
-                                       "auto(dense=32)"};
+                                       "ridge(lambda=2,standardize=0,iw=1,init=0.5,quadratic=1)",
+                                       "auto(dense=32,quad=4)"};
   int checked = 0;
   for (const auto& e : explorers) {
     for (const auto& l : learners) {
@@ -83,7 +83,7 @@ TEST(MakePolicy, RoundTripsEveryString) {
 TEST(MakePolicy, DefaultSpecBuilds) {
   std::unique_ptr<Policy> p;
   ASSERT_TRUE(MakePolicy(DefaultPolicySpec(), 1, &p).ok());
-  EXPECT_EQ(p->Spec(), "linucb(alpha=0.3)/auto(dense=256)");
+  EXPECT_EQ(p->Spec(), "linucb(alpha=0.3)/auto(dense=256,quad=8)");
 }
 
 TEST(MakePolicy, RejectsUnknownNamesParametersAndValues) {
