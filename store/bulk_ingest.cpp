@@ -43,16 +43,33 @@ class SstSink : public KvSink {
   }
 };
 
-Status RocksStore::WriteSst(SstSink& sink, int cf, const std::string& path) {
+// Sorts one family's entries by key and drops duplicates (the first wins: ids are unique and
+// given ids are deduplicated, so this is a safety net).
+void SortEntries(SstSink& sink, int cf) {
   auto& v = sink.entries[cf];
   auto key = [&](const Entry& e) { return sink.Key(cf, e); };
-  std::stable_sort(v.begin(), v.end(), [&](const Entry& a, const Entry& b) { return key(a) < key(b); });
-  // Equal keys cannot be written twice; the first wins (ids are unique and given ids are
-  // deduplicated, so this is a safety net).
+  auto less = [&](const Entry& a, const Entry& b) { return key(a) < key(b); };
+  if (!std::is_sorted(v.begin(), v.end(), less)) std::stable_sort(v.begin(), v.end(), less);  // events often are
   v.erase(std::unique(v.begin(), v.end(), [&](const Entry& a, const Entry& b) { return key(a) == key(b); }), v.end());
+}
+
+// Runs fn(i) for i in [0, n) on this thread and one more, largest jobs first by the caller's order.
+template <typename Fn>
+void TwoThreads(size_t n, Fn fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  std::thread other(worker);
+  worker();
+  other.join();
+}
+
+Status RocksStore::WriteSst(SstSink& sink, int cf, size_t begin, size_t end, const std::string& path) {
+  const auto& v = sink.entries[cf];
   rocksdb::SstFileWriter w(rocksdb::EnvOptions(), db_->GetOptions(handles_[cf]), handles_[cf]);
   Status st = FromRocks(w.Open(path), "bulk ingest " + path);
-  for (size_t i = 0; st.ok() && i < v.size(); ++i) {
+  for (size_t i = begin; st.ok() && i < end; ++i) {
     std::string_view k = sink.Key(cf, v[i]), val = sink.Value(cf, v[i]);
     rocksdb::Slice ks(k.data(), k.size()), vs(val.data(), val.size());
     st = FromRocks(v[i].merge ? w.Merge(ks, vs) : w.Put(ks, vs), "bulk ingest");
@@ -76,38 +93,43 @@ Status RocksStore::IngestBulk(Event* events, size_t n) {
   std::string tmp = dir_ + "/ingest-tmp";
   MEMORY_RETURN_IF_ERROR(RemoveTree(tmp));
   MEMORY_RETURN_IF_ERROR(EnsureDir(tmp));
-  // Sort and write each family's file; the families are independent, so two threads share them
-  // (the events family, the largest, starts first).
+  // Sort every family, then write key ranges of at most kPart entries as separate files; both
+  // steps share two threads. A family's files do not overlap, so they are ingested together.
+  constexpr size_t kPart = 250000;
   std::vector<int> families;
   for (int cf = 0; cf < kNumCf; ++cf)
     if (!sink.entries[cf].empty()) families.push_back(cf);
   std::sort(families.begin(), families.end(),
             [&](int a, int b) { return sink.arena[a].size() > sink.arena[b].size(); });
-  std::vector<Status> results(kNumCf);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < families.size();) {
-      int cf = families[i];
-      results[cf] = WriteSst(sink, cf, tmp + "/" + kFamilies[cf] + ".sst");
-    }
+  TwoThreads(families.size(), [&](size_t i) { SortEntries(sink, families[i]); });
+  struct Part {
+    int cf;
+    size_t begin, end;
+    std::string path;
+    Status status;
   };
-  std::thread helper(worker);
-  worker();
-  helper.join();
+  std::vector<Part> parts;
+  for (int cf : families)
+    for (size_t b = 0; b < sink.entries[cf].size(); b += kPart)
+      parts.push_back({cf, b, std::min(b + kPart, sink.entries[cf].size()),
+                       tmp + "/" + kFamilies[cf] + "-" + std::to_string(b / kPart) + ".sst", Status()});
+  TwoThreads(parts.size(), [&](size_t i) { parts[i].status = WriteSst(sink, parts[i].cf, parts[i].begin, parts[i].end, parts[i].path); });
   std::vector<rocksdb::IngestExternalFileArg> args;
-  for (int cf : families) {
-    if (!results[cf].ok()) {
+  for (const Part& p : parts) {
+    if (!p.status.ok()) {
       next_cmd_id_ = next_cmd_id_before;
       RemoveTree(tmp);
-      return results[cf];
+      return p.status;
     }
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = handles_[cf];
-    arg.external_files.push_back(tmp + "/" + kFamilies[cf] + ".sst");
-    arg.options.move_files = true;
-    arg.options.allow_global_seqno = true;
-    arg.options.allow_blocking_flush = true;
-    args.push_back(std::move(arg));
+    if (args.empty() || args.back().column_family != handles_[p.cf]) {
+      rocksdb::IngestExternalFileArg arg;
+      arg.column_family = handles_[p.cf];
+      arg.options.move_files = true;
+      arg.options.allow_global_seqno = true;
+      arg.options.allow_blocking_flush = true;
+      args.push_back(std::move(arg));
+    }
+    args.back().external_files.push_back(p.path);
   }
   st = BeginWrite();
   if (st.ok()) st = FromRocks(db_->IngestExternalFiles(args), "bulk ingest");
