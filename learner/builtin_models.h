@@ -45,6 +45,8 @@ struct MixtureOptions {
   double share = 0.01;    // fixed share: weight mixed back towards uniform after each update
   bool per_context = true;  // weights per previous command (plus a global prior)
   bool eg = false;        // exponentiated-gradient update on the mixture's log loss instead of Bayes
+  double select = 0;      // > 0: decay of per-source top-1 accuracy; the first prediction comes from
+                          // the source (member or combination) with the best recent top-1 accuracy
 };
 std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
                                                   const MixtureOptions& o);

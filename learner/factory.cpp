@@ -196,8 +196,10 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
         int b = 0;
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &b));
         o.eg = b != 0;
+      } else if (k == "select") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(n.name, k, v, 0.0, 0.9999, &o.select));
       } else {
-        return UnknownKey(n, k, "rate, share, per_context, eg");
+        return UnknownKey(n, k, "rate, share, per_context, eg, select");
       }
     }
     if (n.children.empty()) return Status::InvalidArgument("model mixture needs at least one member model");

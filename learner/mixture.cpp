@@ -20,40 +20,52 @@ class MixtureModel final : public NextCommandModel {
  public:
   MixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members, const MixtureOptions& o)
       : o_(o), members_(std::move(members)), global_(members_.size(), 1.0 / members_.size()),
-        lists_(members_.size()) {}
+        global_acc_(members_.size() + 1, 0.0), lists_(members_.size()) {}
 
   MixtureModel(const MixtureModel& other)
-      : o_(other.o_), global_(other.global_), ctx_index_(other.ctx_index_), ctx_weights_(other.ctx_weights_),
-        ctx_seen_(other.ctx_seen_), lists_(other.members_.size()) {
+      : o_(other.o_), global_(other.global_), global_acc_(other.global_acc_), ctx_index_(other.ctx_index_),
+        ctx_weights_(other.ctx_weights_), ctx_acc_(other.ctx_acc_), ctx_seen_(other.ctx_seen_),
+        lists_(other.members_.size()) {
     for (const auto& m : other.members_) members_.push_back(m->Clone());
   }
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     MemberPredictions(ctx);
-    const double* w = Weights(ctx);
-    scored_.clear();
-    for (size_t m = 0; m < members_.size(); ++m) {
-      for (const Prediction& p : lists_[m]) {
-        auto it = std::find_if(scored_.begin(), scored_.end(),
-                               [&](const Prediction& s) { return s.command == p.command; });
-        if (it == scored_.end()) {
-          scored_.push_back({p.command, 0});
-          it = scored_.end() - 1;
-        }
-        it->prob += w[m] * p.prob;
-      }
-    }
-    size_t n = std::min(k, scored_.size());
-    std::stable_sort(scored_.begin(), scored_.end(),
-                     [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
-    out->assign(scored_.begin(), scored_.begin() + n);
+    Combine(ctx);
     predicted_for_ = ctx.history.size();
     predicted_prev_ = ctx.prev();
+    out->clear();
+    // select > 0: lead with the first choice of whichever source (a member or the combination)
+    // has had the best recent top-1 accuracy here, so top-1 tracks the best member.
+    if (o_.select > 0) {
+      const double* acc = Accuracy(ctx);
+      size_t best = members_.size();
+      for (size_t m = 0; m < members_.size(); ++m)
+        if (acc[m] > acc[best] && !lists_[m].empty()) best = m;
+      if (best < members_.size()) out->push_back(lists_[best][0]);
+    }
+    for (const Prediction& p : scored_) {
+      if (out->size() >= k) break;
+      if (!out->empty() && out->front().command == p.command) {
+        out->front().prob = p.prob;  // report the combined probability
+        continue;
+      }
+      out->push_back(p);
+    }
   }
 
   void Learn(const Context& ctx, CommandId actual) override {
-    if (predicted_for_ != ctx.history.size() || predicted_prev_ != ctx.prev()) MemberPredictions(ctx);
+    if (predicted_for_ != ctx.history.size() || predicted_prev_ != ctx.prev()) {
+      MemberPredictions(ctx);
+      if (o_.select > 0) Combine(ctx);
+    }
     predicted_for_ = SIZE_MAX;
+    if (o_.select > 0) {
+      hits_.assign(members_.size() + 1, 0.0);
+      for (size_t m = 0; m < members_.size(); ++m) hits_[m] = !lists_[m].empty() && lists_[m][0].command == actual;
+      hits_[members_.size()] = !scored_.empty() && scored_[0].command == actual;
+      TrackAccuracy(global_acc_.data());
+    }
     // Probability each member gave the true command.
     probs_.assign(members_.size(), kFloor);
     for (size_t m = 0; m < members_.size(); ++m)
@@ -68,6 +80,10 @@ class MixtureModel final : public NextCommandModel {
       }
       ++ctx_seen_[r];
       Update(&ctx_weights_[r * members_.size()]);
+      if (o_.select > 0) {
+        if (ctx_acc_.size() < ctx_seen_.size() * (members_.size() + 1)) ctx_acc_.resize(ctx_seen_.size() * (members_.size() + 1), 0.0);
+        TrackAccuracy(&ctx_acc_[r * (members_.size() + 1)]);
+      }
     }
     for (auto& m : members_) m->Learn(ctx, actual);
   }
@@ -76,7 +92,7 @@ class MixtureModel final : public NextCommandModel {
     std::string s = "mixture(";
     for (const auto& m : members_) s += m->Name() + ",";
     s += "rate=" + FormatNumber(o_.rate) + ",share=" + FormatNumber(o_.share) +
-         ",per_context=" + (o_.per_context ? "1" : "0") + ",eg=" + (o_.eg ? "1" : "0") + ")";
+         ",per_context=" + (o_.per_context ? "1" : "0") + ",eg=" + (o_.eg ? "1" : "0") + ",select=" + FormatNumber(o_.select) + ")";
     return s;
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MixtureModel>(*this); }
@@ -85,6 +101,36 @@ class MixtureModel final : public NextCommandModel {
   }
 
  private:
+  // scored_ <- the weighted combination of the members' lists, best first.
+  void Combine(const Context& ctx) {
+    const double* w = Weights(ctx);
+    scored_.clear();
+    for (size_t m = 0; m < members_.size(); ++m) {
+      for (const Prediction& p : lists_[m]) {
+        auto it = std::find_if(scored_.begin(), scored_.end(),
+                               [&](const Prediction& s) { return s.command == p.command; });
+        if (it == scored_.end()) {
+          scored_.push_back({p.command, 0});
+          it = scored_.end() - 1;
+        }
+        it->prob += w[m] * p.prob;
+      }
+    }
+    std::stable_sort(scored_.begin(), scored_.end(),
+                     [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
+  }
+  const double* Accuracy(const Context& ctx) const {
+    if (o_.per_context && ctx.prev() != kNoCommand) {
+      uint32_t r = ctx_index_.Get(ctx.prev());
+      if (r != FlatMap64::kMissing && ctx_seen_[r] >= kContextWarmup &&
+          ctx_acc_.size() >= (r + 1) * (members_.size() + 1))
+        return &ctx_acc_[r * (members_.size() + 1)];
+    }
+    return global_acc_.data();
+  }
+  void TrackAccuracy(double* acc) {
+    for (size_t m = 0; m <= members_.size(); ++m) acc[m] = o_.select * acc[m] + hits_[m];
+  }
   void MemberPredictions(const Context& ctx) {
     for (size_t m = 0; m < members_.size(); ++m) members_[m]->Predict(ctx, kMemberList, &lists_[m]);
   }
@@ -117,12 +163,15 @@ class MixtureModel final : public NextCommandModel {
   MixtureOptions o_;
   std::vector<std::unique_ptr<NextCommandModel>> members_;
   std::vector<double> global_;
+  std::vector<double> global_acc_;   // decayed top-1 hits of each member and (last) the combination
   FlatMap64 ctx_index_;              // previous command -> slot
   std::vector<double> ctx_weights_;  // slot * members
+  std::vector<double> ctx_acc_;      // slot * (members + 1)
   std::vector<int> ctx_seen_;
   std::vector<std::vector<Prediction>> lists_;
   std::vector<Prediction> scored_;
   std::vector<double> probs_;
+  std::vector<double> hits_;
   size_t predicted_for_ = SIZE_MAX;
   CommandId predicted_prev_ = kNoCommand;
 };
