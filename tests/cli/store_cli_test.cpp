@@ -225,6 +225,7 @@ TEST_F(StoreCli, ForgetNeedsConfirmationAndThenDeletes) {
   EXPECT_EQ(Status()["events"].get<int>(), 3);
   ASSERT_EQ(Mem("forget --pattern '*private*' --dry-run --json", &out), 0);
   EXPECT_EQ(json::parse(out)["forgotten"], 1);
+  ASSERT_EQ(Mem("predict --context current --json", &out), 0);  // builds a model holding the texts
   ASSERT_EQ(Mem("forget --pattern '*private*' --yes --json", &out), 0);
   EXPECT_EQ(json::parse(out)["forgotten"], 1);
   auto ev = Export();
@@ -232,6 +233,11 @@ TEST_F(StoreCli, ForgetNeedsConfirmationAndThenDeletes) {
   for (auto& e : ev) EXPECT_EQ(e["command"].get<std::string>().find("private"), std::string::npos);
   EXPECT_EQ(Mem("search private --json", &out), 0);
   EXPECT_TRUE(json::parse(out).empty());
+  // Gone from every file of the data directory, derived models included.
+  for (auto& p : fs::recursive_directory_iterator(db_))
+    if (p.is_regular_file()) EXPECT_EQ(ReadAll(p.path()).find("my-private-note"), std::string::npos) << p.path();
+  ASSERT_EQ(Mem("predict --context current --json", &out), 0);  // rebuilt without it
+  EXPECT_EQ(out.find("private"), std::string::npos);
 }
 
 TEST_F(StoreCli, CleanByAge) {
