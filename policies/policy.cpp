@@ -52,6 +52,8 @@ void Policy::Learn(const Example& ex, int action, double cost, double probabilit
   explorer_->Learn(ex, *learner_, action, cost, probability, rng_);
 }
 
+void Policy::PredictCosts(const Example& ex, std::vector<double>* costs) { learner_->Predict(ex, costs); }
+
 std::string Policy::Spec() const { return explorer_->Spec() + "/" + learner_->Spec(); }
 
 std::string_view DefaultPolicySpec() { return "linucb(alpha=0.3)/auto()"; }

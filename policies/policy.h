@@ -103,6 +103,8 @@ class Policy {
   Choice Choose(const Example& ex);
   // Learns from the outcome of a choice (made by this policy or logged from another one).
   void Learn(const Example& ex, int action, double cost, double probability);
+  // The learner's predicted cost of every action (to rank them, e.g. for a top-K list).
+  void PredictCosts(const Example& ex, std::vector<double>* costs);
   // Canonical factory string: "<explorer>/<learner>", every parameter spelled out.
   std::string Spec() const;
 
