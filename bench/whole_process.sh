@@ -13,6 +13,7 @@ export XDG_CONFIG_HOME=$WORK/config MEMORY_SESSION=bench-session
 if [ ! -f "$DB/summary.bin" ]; then
   echo "building a 1M-event store in $DB ..."
   "$MEM" --db "$DB" simulate --events 1000000 --seed 7 --to-store
+  "$MEM" --db "$DB" optimize   # one file per family, as a long-lived store ends up after compactions
 fi
 "$MEM" --db "$DB" status | head -4
 H="hyperfine -N --warmup 5 --runs ${RUNS:-60} --export-json"

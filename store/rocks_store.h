@@ -177,7 +177,15 @@ class RocksStore final : public Store {
     rocksdb::DBOptions dbo;
     dbo.create_if_missing = true;
     dbo.create_missing_column_families = true;
-    dbo.max_open_files = 512;
+    // Opening must stay cheap (every `memory` process opens the store): no per-file stat or
+    // table-property reads at open; read-only opens load table handles lazily and keep few.
+    dbo.max_open_files = o.mode == StoreOptions::Mode::kReadOnly ? 64 : 512;
+    dbo.skip_stats_update_on_db_open = true;
+    dbo.skip_checking_sst_file_sizes_on_db_open = true;
+    dbo.max_file_opening_threads = 1;  // the default 16 starts 16 threads per family at every open
+    // Readers replay the MANIFEST at every open: keep it short (RocksDB starts a new, compacted
+    // one past this size; the default is 1 GiB).
+    dbo.max_manifest_file_size = 256 << 10;
     dbo.keep_log_file_num = 2;
     dbo.max_log_file_size = 1 << 20;
     dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -375,6 +383,13 @@ class RocksStore final : public Store {
   Status Forget(const std::string& glob, size_t* removed) override;
   Status Clean(int64_t before_us, size_t* removed) override;
   Status Backup(const std::string& backup_dir) override;
+  Status Optimize() override {
+    if (read_only_) return Status::Busy("the store is open read-only");
+    std::lock_guard<std::mutex> l(mu_);
+    MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+    MEMORY_RETURN_IF_ERROR(FinishWrite());
+    return CompactAway();
+  }
 
  private:
   static rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, bool compress) {
