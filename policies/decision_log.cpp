@@ -12,7 +12,7 @@ namespace memory::policies {
 namespace {
 bool HasTag(const Event& e, const char* tag) { return std::find(e.tags.begin(), e.tags.end(), tag) != e.tags.end(); }
 
-// {"template", "load"} of a tune decision; empty / 0 when absent or malformed.
+// {"template" (tune) or "task" (suggest), "load"} of a decision; empty / 0 when absent.
 void TuneFields(const Event& e, std::string* tmpl, double* load) {
   tmpl->clear();
   *load = 0;
@@ -20,6 +20,7 @@ void TuneFields(const Event& e, std::string* tmpl, double* load) {
   auto j = nlohmann::json::parse(e.params_json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return;
   if (auto it = j.find("template"); it != j.end() && it->is_string()) *tmpl = it->get<std::string>();
+  if (auto it = j.find("task"); it != j.end() && it->is_string() && tmpl->empty()) *tmpl = it->get<std::string>();
   if (auto it = j.find("load"); it != j.end() && it->is_number()) *load = it->get<double>();
 }
 

@@ -31,8 +31,8 @@ Status ReadTuneRuns(Store& store, const std::string& template_text, const std::v
 // The action set of the latest recorded run of a tune template (empty when there is none).
 Status ReadTuneActionSet(Store& store, const std::string& template_text, std::vector<std::string>* action_names);
 
-// Turns decisions that have a reward into OPE input: context = hashed words of the command
-// template (or command) + the load; actions = the decision's action set, each described by its
+// Turns decisions that have a reward into OPE input: context = hashed words of the tune
+// template or suggest task (else the command) + the load; actions = the decision's action set, each described by its
 // hashed name; cost = 1 - reward. Decisions without a reward, with an empty action set, or
 // whose action is not in the set are skipped (counted in *skipped).
 void ToLoggedDecisions(const std::vector<Event>& decisions, std::vector<LoggedDecision>* out, size_t* skipped);

@@ -179,7 +179,9 @@ Status Suggest(const std::vector<Event>& events, const std::string& task, const 
     }
     ++result->learned_commands;
   }
-  for (const auto& s : pending) learn_suggestion(s);
+  for (const auto& s : pending)
+    if (options.now_us == 0 || s.reward || s.seen_run || options.now_us - s.ts_us > options.window_us)
+      learn_suggestion(s);
 
   // Suggest for the task now.
   Example ex = problem.Make(task, cwd);

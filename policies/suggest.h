@@ -26,6 +26,9 @@ struct SuggestOptions {
   size_t max_tools = 100;           // the most used tools form the action set
   int64_t window_us = 600'000'000;  // implicit reward window (10 minutes)
   uint64_t seed = 1;
+  // Suggestions younger than window_us at this time (no explicit reward, their tool not run yet)
+  // are not learned from yet. 0: learn from all.
+  int64_t now_us = 0;
   static const char* DefaultSpec() { return "egreedy(epsilon=0.1)/linear(lr=1,init=1)"; }
 };
 

@@ -153,3 +153,26 @@ TEST_F(BanditCli, RewardAndOpeOnLoggedDecisions) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(BanditCli, SuggestFromRecordedCommandsThenReward) {
+  Result r = Run("suggest --task 'commit my fix'");
+  EXPECT_EQ(r.code, 2);  // nothing recorded yet
+  EXPECT_NE(r.out.find("no recorded commands"), std::string::npos) << r.out;
+  for (const char* c : {"git commit -m fix", "git commit -m fix", "grep -rn TODO src", "tar czf a.tgz photos"})
+    ASSERT_EQ(Run(std::string("record --cmd='") + c + "' --exit 0").code, 0);
+  r = Run("suggest --json --top 2 --task 'commit my fix'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["suggestions"].size(), 2u);
+  EXPECT_EQ(j["suggestions"][0]["tool"], "git");
+  EXPECT_EQ(j["suggestions"][0]["example"], "git commit -m fix");
+  std::string id = j["decision"];
+  EXPECT_EQ(Run("reward --decision " + id + " --value 1").code, 0);
+  r = Run("ope --json --bootstrap 20 --policy 'egreedy(epsilon=0.1)/linear(init=1)'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["decisions"], 1);
+  EXPECT_EQ(Run("suggest --task '   '").code, 2);
+  EXPECT_EQ(Run("suggest --task x --top 0").code, 2);
+}
+}  // namespace
