@@ -507,3 +507,33 @@ TEST(Store, SummaryAnswersReadersAndAStaleOneIsNeverTrusted) {
 
 }  // namespace
 }  // namespace memory
+
+namespace memory {
+namespace {
+
+TEST(Store, OptimizeKeepsEveryEventAndFoldsTheSpool) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  for (int batch = 0; batch < 5; ++batch) {
+    std::vector<Event> evs;
+    for (int i = 0; i < 100; ++i) evs.push_back(MakeEvent("cmd" + std::to_string(i % 7), batch * 1000 + i + 1));
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  std::vector<Event> late = {MakeEvent("spooled", 99999)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, late).ok());
+  auto before = All(s.get());
+  ASSERT_TRUE(s->Optimize().ok());
+  auto after = All(s.get());
+  EXPECT_EQ(after.size(), 501u);
+  EXPECT_EQ(after.back().command, "spooled");
+  std::vector<Event> pending;
+  ASSERT_TRUE(ReadPending(t.path(), &pending).ok());
+  EXPECT_TRUE(pending.empty());
+  StoreStats st;
+  ASSERT_TRUE(s->Stats(&st).ok());
+  EXPECT_EQ(st.events, 501);
+  EXPECT_EQ(st.distinct_commands, 8);
+}
+
+}  // namespace
+}  // namespace memory
