@@ -102,6 +102,7 @@ class Policy {
   // Samples an action. ex.num_actions must be >= 1.
   Choice Choose(const Example& ex);
   // Learns from the outcome of a choice (made by this policy or logged from another one).
+  // An action out of range or a probability <= 0 is ignored.
   void Learn(const Example& ex, int action, double cost, double probability);
   // The learner's predicted cost of every action (to rank them, e.g. for a top-K list).
   void PredictCosts(const Example& ex, std::vector<double>* costs);
