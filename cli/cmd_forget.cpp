@@ -1,11 +1,14 @@
 // memory clean --age 30d / memory forget --pattern GLOB: delete for real (then compact, so the
 // bytes leave every file of the data directory).
 #include <cstdio>
+#include <filesystem>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "store/internal.h"
 
 namespace memory::cli {
 namespace {
@@ -14,6 +17,21 @@ struct DeleteOptions {
   std::string pattern, age;
   bool yes = false, dry_run = false, json = false;
 };
+
+// Models derived from the store hold command texts too: after a deletion they are dropped, and
+// `memory predict` (or `memory train`) rebuilds them from what is left.
+Status DropDerivedModels(const Globals& g) {
+  std::string models = g.db + "/models";
+  std::error_code ec;
+  // A background rebuild (`predict --rebuild`) may have read the store before the deletion:
+  // let it finish writing, then delete what it wrote.
+  for (int i = 0; i < 600 && std::filesystem::exists(models + "/intent.rebuild.lock", ec); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (const char* f : {"intent.snap"}) std::filesystem::remove(models + "/" + f, ec);
+  if (std::filesystem::exists(models, ec))
+    return internal::WriteFileAtomic(models + "/STALE", "events were deleted by forget/clean; retrain\n");
+  return Status::OK();
+}
 
 int Finish(const DeleteOptions& o, const char* verb, size_t n, const Globals& g) {
   if (o.json) std::printf("{\"%s\":%zu,\"dry_run\":%s}\n", verb, n, o.dry_run ? "true" : "false");
@@ -38,6 +56,7 @@ int RunForget(const DeleteOptions& o, const Globals& g) {
     return Fail(Status::Aborted("nothing forgotten (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
   s = store->Forget(o.pattern, &removed);
+  if (s.ok()) s = DropDerivedModels(g);
   if (!s.ok()) return Fail(s);
   return Finish(o, "forgotten", removed, g);
 }
@@ -61,6 +80,7 @@ int RunClean(const DeleteOptions& o, const Globals& g) {
     return Fail(Status::Aborted("nothing deleted (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
   s = store->Clean(before, &removed);
+  if (s.ok()) s = DropDerivedModels(g);
   if (!s.ok()) return Fail(s);
   return Finish(o, "cleaned", removed, g);
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "store/recorder.h"
+#include "tests/cli/cli_test_util.h"
 
 namespace {
 
@@ -27,43 +28,11 @@ using nlohmann::json;
 
 const std::string kBin = MEMORY_BIN;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using memory::testing::Quote;
+using memory::testing::ReadAll;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class HookRunTest : public ::testing::Test {
+class HookRunTest : public memory::testing::CliTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/memory-hookrun-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    db_ = dir_ + "/db";
-    // No user config leaks in: the default config path points into the temp dir.
-    setenv("XDG_CONFIG_HOME", (dir_ + "/config").c_str(), 1);
-    unsetenv("MEMORY_DB");
-    unsetenv("MEMORY_SESSION");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs a shell command line; returns its exit status (128+N for a signal), fills stdout/stderr.
-  int Sh(const std::string& cmd, std::string* out = nullptr, std::string* err = nullptr) {
-    std::string o = dir_ + "/out", e = dir_ + "/err";
-    int st = std::system((cmd + " >" + Quote(o) + " 2>" + Quote(e)).c_str());
-    if (out) *out = ReadAll(o);
-    if (err) *err = ReadAll(e);
-    if (WIFEXITED(st)) return WEXITSTATUS(st);
-    return 128 + WTERMSIG(st);
-  }
-
   std::string Memory() const { return Quote(kBin) + " --db " + Quote(db_); }
 
   std::vector<json> Events() {
@@ -88,7 +57,6 @@ class HookRunTest : public ::testing::Test {
     return ev;
   }
 
-  std::string dir_, db_;
 };
 
 TEST_F(HookRunTest, RunPassesExitStatusThrough) {

@@ -17,49 +17,26 @@
 #include <thread>
 #include <vector>
 
+#include "tests/cli/cli_test_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using memory::testing::Quote;
+using memory::testing::ReadAll;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class StoreCli : public ::testing::Test {
+class StoreCli : public memory::testing::CliTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/memory-cli-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    db_ = dir_ + "/db";
-    setenv("XDG_CONFIG_HOME", (dir_ + "/config").c_str(), 1);
-    unsetenv("MEMORY_DB");
-    unsetenv("MEMORY_SESSION");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs `memory --db DB ARGS` through the shell; returns the exit status.
   int Mem(const std::string& args, std::string* out = nullptr, std::string* err = nullptr, const std::string& stdin_text = "") {
-    std::string o = dir_ + "/out", e = dir_ + "/err", i = dir_ + "/in";
+    std::string i = dir_ + "/in";
     {
       std::ofstream f(i, std::ios::binary);
       f << stdin_text;
     }
-    std::string cmd = std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " <" + Quote(i) + " >" + Quote(o) + " 2>" + Quote(e);
-    int st = std::system(cmd.c_str());
-    if (out) *out = ReadAll(o);
-    if (err) *err = ReadAll(e);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return Sh(std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " <" + Quote(i), out, err);
   }
   std::string Write(const std::string& name, const std::string& content) {
     std::string p = dir_ + "/" + name;
@@ -81,8 +58,6 @@ class StoreCli : public ::testing::Test {
       if (!line.empty()) v.push_back(json::parse(line));
     return v;
   }
-
-  std::string dir_, db_;
 };
 
 TEST_F(StoreCli, RecordThenStatusSearchExport) {

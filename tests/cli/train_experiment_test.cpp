@@ -1,0 +1,187 @@
+// `memory train`, `memory model ...` and `memory experiment` end to end through the built binary.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using memory::testing::Quote;
+using memory::testing::ReadAll;
+using nlohmann::json;
+
+class TrainCli : public memory::testing::CliTest {
+ protected:
+  int Mem(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+    return Sh(std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " </dev/null", out, err);
+  }
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string p = dir_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+  json List() {
+    std::string out;
+    EXPECT_EQ(Mem("model list --json", &out), 0);
+    return json::parse(out);
+  }
+  std::string Champion() {
+    for (const auto& v : List())
+      if (v["status"] == "champion") return v["version"];
+    return "";
+  }
+};
+
+TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 5000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  json r = json::parse(out);
+  EXPECT_EQ(r["decision"], "first");
+  EXPECT_EQ(r["status"], "champion");
+  EXPECT_EQ(r["events"].get<int>() + r["eval_events"].get<int>(), 5000);
+  const std::string first = r["version"];
+  EXPECT_EQ(Champion(), first);
+  EXPECT_TRUE(fs::exists(db_ + "/models/intent/" + first + "/intent.snap"));
+  EXPECT_NE(ReadAll(db_ + "/models/train.log").find("first"), std::string::npos);
+
+  // No new data: nothing is trained, the champion stays.
+  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["decision"], "kept");
+  EXPECT_EQ(List().size(), 1u);
+
+  // New users the champion never saw: the challenger wins clearly (CI above 0) and is promoted.
+  ASSERT_EQ(Mem("simulate --seed 2 --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  r = json::parse(out);
+  ASSERT_EQ(r["decision"], "promoted") << out;
+  EXPECT_GT(r["ci95"][0].get<double>(), 0.0);
+  EXPECT_GT(r["challenger"]["top1"].get<double>(), r["champion"]["top1"].get<double>());
+  const std::string second = r["version"];
+  EXPECT_EQ(Champion(), second);
+  json list = List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1]["version"], first);
+  EXPECT_EQ(list[1]["status"], "retired");
+  EXPECT_TRUE(list[0]["metrics"].contains("top1"));
+
+  ASSERT_EQ(Mem("model show " + second + " --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["decision"], "promoted");
+  ASSERT_EQ(Mem("model rollback", &out, &err), 0) << err;
+  EXPECT_EQ(Champion(), first);
+  EXPECT_EQ(Mem("model rollback", &out, &err), 1);  // nothing before the first champion
+  EXPECT_NE(err.find("no earlier intent champion"), std::string::npos) << err;
+  EXPECT_EQ(Champion(), first);
+  ASSERT_EQ(Mem("model promote " + second, &out, &err), 0) << err;
+  EXPECT_EQ(Champion(), second);
+}
+
+TEST_F(TrainCli, CorruptModelIsNeverPromotedAndBadInputFailsClearly) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  const std::string first = json::parse(out)["version"];
+  ASSERT_EQ(Mem("train --force --json", &out, &err), 0) << err;  // forced although not better
+  json r = json::parse(out);
+  EXPECT_EQ(r["decision"], "forced");
+  const std::string second = r["version"];
+  EXPECT_EQ(Champion(), second);
+  // Corrupt the older version's model file: promoting it fails, the champion keeps serving.
+  Write("junk", "this is not a snapshot");
+  fs::copy_file(dir_ + "/junk", db_ + "/models/intent/" + first + "/intent.snap", fs::copy_options::overwrite_existing);
+  EXPECT_NE(Mem("model promote " + first, &out, &err), 0);
+  EXPECT_NE(err.find("champion unchanged"), std::string::npos) << err;
+  EXPECT_EQ(Champion(), second);
+  EXPECT_EQ(Mem("model show nope", &out, &err), 1);
+  EXPECT_NE(err.find("no intent model version 'nope'"), std::string::npos) << err;
+  EXPECT_EQ(Mem("train --model nonsense", &out, &err), 2);
+  EXPECT_NE(err.find("--model must be intent or all"), std::string::npos) << err;
+  EXPECT_EQ(Mem("train --since yesterday", &out, &err), 2);
+  EXPECT_NE(err.find("--since"), std::string::npos) << err;
+}
+
+TEST_F(TrainCli, SecondTrainingWhileOneRunsIsBusy) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 500 --recent --to-store", &out, &err), 0) << err;
+  fs::create_directories(db_ + "/models");
+  // flock(1) holds the lock while the inner training tries to take it.
+  int rc = Sh("flock " + Quote(db_ + "/models/train.lock") + " " + std::string(MEMORY_BIN) + " --db " + Quote(db_) +
+                  " train",
+              &out, &err);
+  EXPECT_EQ(rc, 3) << err;
+  EXPECT_NE(err.find("another training"), std::string::npos) << err;
+}
+
+TEST_F(TrainCli, TooFewEventsTrainsNothing) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 100 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train", &out, &err), 0) << err;
+  EXPECT_NE(out.find("not enough events"), std::string::npos) << out;
+  EXPECT_EQ(List().size(), 0u);
+}
+
+TEST_F(TrainCli, ExperimentRunsAGridAndWritesResults) {
+  // A bandit data set and a cache trace of our own (no shared data needed).
+  std::string csv = "label,f0,f1\n";
+  for (int i = 0; i < 300; ++i) csv += std::to_string(i % 2) + "," + std::to_string(i % 2) + ".0," + std::to_string((i * 7) % 5) + ".0\n";
+  Write("toy.csv", csv);
+  std::string trace;
+  for (int i = 0; i < 2000; ++i) trace += "k" + std::to_string((i * 13) % 97) + "\n";
+  Write("keys.txt", trace);
+  std::string sim = Write("sim.yaml",
+                          "kind: simulator\nenvironments:\n  - {name: tiny, events: 1500, users: 2}\n"
+                          "models: [mfu, \"markov(order=1)\"]\nseeds: [1, 2]\nbucket: 250\nmetrics: [top1]\n");
+  std::string out, err;
+  ASSERT_EQ(Mem("experiment " + Quote(sim) + " --jobs 2 --out " + Quote(dir_ + "/o1"), &out, &err), 0) << err;
+  EXPECT_NE(out.find("markov(order=1)"), std::string::npos) << out;
+  json j = json::parse(ReadAll(dir_ + "/o1/results.json"));
+  EXPECT_EQ(j["kind"], "simulator");
+  EXPECT_GT(j["rows"].size(), 4u);  // several points per curve
+  EXPECT_TRUE(fs::exists(dir_ + "/o1/results.csv"));
+  EXPECT_TRUE(fs::exists(dir_ + "/o1/plot.gp"));
+  EXPECT_TRUE(out.find("gnuplot") != std::string::npos || fs::exists(dir_ + "/o1/plot.png")) << out;
+
+  std::string bandit = Write("bandit.yaml",
+                             "kind: bandit\ndata_dir: .\nenvironments:\n  - {name: toy, path: toy.csv}\n"
+                             "policies: [\"greedy/ridge\"]\nseeds: [1, 2]\n");
+  ASSERT_EQ(Mem("experiment " + Quote(bandit) + " --json --out " + Quote(dir_ + "/o2"), &out, &err), 0) << err;
+  j = json::parse(out);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_GE(j["rows"][0]["pv_loss"].get<double>(), 0.0);
+  EXPECT_LE(j["rows"][0]["pv_loss"].get<double>(), 1.0);
+
+  std::string cache = Write("cache.yaml",
+                            "kind: cache\nenvironments:\n  - {name: keys, path: keys.txt, format: lines, capacities: [10, 97]}\n"
+                            "policies: [lru, arc]\nmetrics: [hit_ratio]\n");
+  ASSERT_EQ(Mem("experiment " + Quote(cache) + " --json --out " + Quote(dir_ + "/o3"), &out, &err), 0) << err;
+  j = json::parse(out);
+  ASSERT_EQ(j["rows"].size(), 4u);
+  for (const auto& row : j["rows"])
+    if (row["capacity"] == 97) EXPECT_NEAR(row["hit_ratio"].get<double>(), 1.0 - 97.0 / 2000, 1e-9);  // only cold misses
+  std::string csv_out = ReadAll(dir_ + "/o3/results.csv");
+  EXPECT_EQ(csv_out.substr(0, csv_out.find('\n')), "environment,model,seed,capacity,hit_ratio");
+}
+
+TEST_F(TrainCli, ExperimentBadConfigsFailWithFileAndLine) {
+  std::string out, err;
+  std::string bad = Write("bad.yaml", "kind: simulator\nmodels: [mfu]\nenvironments:\n  - {name: a, events: 100}\nseeds: [x]\n");
+  EXPECT_EQ(Mem("experiment " + Quote(bad), &out, &err), 2);
+  EXPECT_NE(err.find(bad + ":5:"), std::string::npos) << err;
+  std::string missing = Write("missing.yaml", "kind: bandit\nenvironments:\n  - {name: a, path: /no/such.csv}\npolicies: [\"greedy/ridge\"]\n");
+  EXPECT_NE(Mem("experiment " + Quote(missing), &out, &err), 0);
+  EXPECT_NE(err.find("/no/such.csv not found"), std::string::npos) << err;
+  std::string model = Write("model.yaml", "kind: simulator\nenvironments:\n  - {name: a, events: 100}\nmodels: [\"nosuch(x=1)\"]\n");
+  EXPECT_EQ(Mem("experiment " + Quote(model), &out, &err), 2);
+  EXPECT_NE(err.find("nosuch"), std::string::npos) << err;
+  EXPECT_EQ(Mem("experiment " + Quote(dir_ + "/absent.yaml"), &out, &err), 1);
+  EXPECT_NE(err.find("absent.yaml: no such file"), std::string::npos) << err;
+  Write("empty.yaml", "");
+  EXPECT_EQ(Mem("experiment " + Quote(dir_ + "/empty.yaml"), &out, &err), 2);
+}
+
+}  // namespace
