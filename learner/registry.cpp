@@ -94,6 +94,7 @@ Status ParseMetadata(const std::string& text, const std::string& name, ModelVers
     const json& e = j.at("evaluation");
     m.eval_events = e.at("events").get<int64_t>();
     m.eval_from_us = e.at("from_us").get<int64_t>();
+    m.eval_to_us = e.value("to_us", int64_t{0});
     for (auto& [k, v] : e.at("challenger").items()) m.metrics[k] = v.get<double>();
     for (auto& [k, v] : e.at("champion").items()) m.champion_metrics[k] = v.get<double>();
     m.config = j.at("config").get<std::string>();
@@ -122,6 +123,7 @@ std::string ModelVersionJson(const ModelVersionInfo& m, int indent) {
             {"evaluation",
              {{"events", m.eval_events},
               {"from_us", m.eval_from_us},
+              {"to_us", m.eval_to_us},
               {"challenger", MetricsJson(m.metrics)},
               {"champion", MetricsJson(m.champion_metrics)}}},
             {"metrics", MetricsJson(m.metrics)},

@@ -36,7 +36,7 @@ struct ModelVersionInfo {
   int64_t data_from_us = 0, data_to_us = 0;  // training data range
   int64_t events = 0;                // training events
   int64_t eval_events = 0;           // events of the evaluation slice
-  int64_t eval_from_us = 0;          // the slice starts here (and runs to the newest event)
+  int64_t eval_from_us = 0, eval_to_us = 0;  // the evaluation slice's time range
   std::string config;                // model factory string
   std::string code_version;          // MEMORY_VERSION of the code that trained it
   std::string decision;              // promoted | rejected | forced | first | rolled back ...

@@ -74,7 +74,7 @@ TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
   EXPECT_EQ(json::parse(out)["decision"], "promoted");
   ASSERT_EQ(Mem("model rollback", &out, &err), 0) << err;
   EXPECT_EQ(Champion(), first);
-  EXPECT_EQ(Mem("model rollback", &out, &err), 1);  // nothing before the first champion
+  EXPECT_EQ(Mem("model rollback", &out, &err), 2);  // nothing before the first champion
   EXPECT_NE(err.find("no earlier intent champion"), std::string::npos) << err;
   EXPECT_EQ(Champion(), first);
   ASSERT_EQ(Mem("model promote " + second, &out, &err), 0) << err;
@@ -97,7 +97,7 @@ TEST_F(TrainCli, CorruptModelIsNeverPromotedAndBadInputFailsClearly) {
   EXPECT_NE(Mem("model promote " + first, &out, &err), 0);
   EXPECT_NE(err.find("champion unchanged"), std::string::npos) << err;
   EXPECT_EQ(Champion(), second);
-  EXPECT_EQ(Mem("model show nope", &out, &err), 1);
+  EXPECT_EQ(Mem("model show nope", &out, &err), 2);
   EXPECT_NE(err.find("no intent model version 'nope'"), std::string::npos) << err;
   EXPECT_EQ(Mem("train --model nonsense", &out, &err), 2);
   EXPECT_NE(err.find("--model must be intent or all"), std::string::npos) << err;
@@ -178,7 +178,7 @@ TEST_F(TrainCli, ExperimentBadConfigsFailWithFileAndLine) {
   std::string model = Write("model.yaml", "kind: simulator\nenvironments:\n  - {name: a, events: 100}\nmodels: [\"nosuch(x=1)\"]\n");
   EXPECT_EQ(Mem("experiment " + Quote(model), &out, &err), 2);
   EXPECT_NE(err.find("nosuch"), std::string::npos) << err;
-  EXPECT_EQ(Mem("experiment " + Quote(dir_ + "/absent.yaml"), &out, &err), 1);
+  EXPECT_EQ(Mem("experiment " + Quote(dir_ + "/absent.yaml"), &out, &err), 2);
   EXPECT_NE(err.find("absent.yaml: no such file"), std::string::npos) << err;
   Write("empty.yaml", "");
   EXPECT_EQ(Mem("experiment " + Quote(dir_ + "/empty.yaml"), &out, &err), 2);

@@ -1,0 +1,143 @@
+// `memory model list|show VERSION|promote VERSION|rollback`: the registry of trained models
+// (learner/registry.h). promote and rollback validate the model files first, so a corrupt or
+// incompatible version never becomes champion; they take the training lock (exit 3 while a
+// training runs).
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "learner/intent_snapshot.h"
+#include "learner/registry.h"
+
+namespace memory::cli {
+namespace {
+
+struct ModelOptions {
+  std::string kind = "intent";
+  std::string version;
+  bool json = false;
+};
+
+Status ValidateVersion(const std::string& kind, const std::string& dir) {
+  if (kind != "intent") return Status::OK();
+  std::unique_ptr<learner::IntentSnapshot> snap;
+  return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
+}
+
+Status CheckKind(const std::string& kind) {
+  if (kind != "intent") return Status::InvalidArgument("--kind must be intent, not '" + kind + "'");
+  return Status::OK();
+}
+
+std::string Top1(const std::map<std::string, double>& m) {
+  auto it = m.find("top1");
+  if (it == m.end()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", it->second);
+  return buf;
+}
+
+int RunList(const ModelOptions& o, const Globals& g) {
+  if (Status s = CheckKind(o.kind); !s.ok()) return Fail(s);
+  learner::ModelRegistry reg(g.db + "/models");
+  std::vector<learner::ModelVersionInfo> all;
+  if (Status s = reg.List(o.kind, &all); !s.ok()) return Fail(s);
+  if (o.json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& m : all) {
+      nlohmann::json v = nlohmann::json::parse(learner::ModelVersionJson(m));
+      j.push_back(v);
+    }
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  if (all.empty()) {
+    std::printf("no %s models yet (run `memory train`)\n", o.kind.c_str());
+    return 0;
+  }
+  std::printf("%-20s %-9s %-12s %8s %9s %9s  %s\n", "version", "status", "decision", "events", "top1", "champion",
+              "trained");
+  for (const auto& m : all) {
+    std::string when = m.created_us ? FormatLocalTime(m.created_us) : "-";
+    std::printf("%-20s %-9s %-12s %8lld %9s %9s  %s%s\n", m.version.c_str(), m.status.c_str(),
+                m.decision.substr(0, 12).c_str(), static_cast<long long>(m.events), Top1(m.metrics).c_str(),
+                Top1(m.champion_metrics).c_str(), when.c_str(), m.stale ? "  (stale: data removed)" : "");
+    if (m.status == "corrupt") std::printf("    %s\n", m.reason.c_str());
+  }
+  return 0;
+}
+
+int RunShow(const ModelOptions& o, const Globals& g) {
+  if (Status s = CheckKind(o.kind); !s.ok()) return Fail(s);
+  learner::ModelRegistry reg(g.db + "/models");
+  learner::ModelVersionInfo m;
+  if (Status s = reg.Get(o.kind, o.version, &m); !s.ok()) return Fail(s);
+  if (o.json) {
+    std::printf("%s\n", learner::ModelVersionJson(m, -1).c_str());
+    return 0;
+  }
+  std::printf("version    %s (%s)\n", m.version.c_str(), m.status.c_str());
+  std::printf("model      %s %s, code %s\n", m.kind.c_str(), m.config.c_str(), m.code_version.c_str());
+  std::printf("trained    %s on %lld events from %s to %s%s\n", FormatLocalTime(m.created_us).c_str(),
+              static_cast<long long>(m.events), FormatLocalTime(m.data_from_us).c_str(),
+              FormatLocalTime(m.data_to_us).c_str(), m.stale ? " (stale: some of that data was removed)" : "");
+  std::printf("evaluated  on %lld events from %s: top1 %s (champion then: %s)\n", static_cast<long long>(m.eval_events),
+              FormatLocalTime(m.eval_from_us).c_str(), Top1(m.metrics).c_str(), Top1(m.champion_metrics).c_str());
+  std::printf("decision   %s: %s\n", m.decision.c_str(), m.reason.c_str());
+  return 0;
+}
+
+int RunPromote(const ModelOptions& o, const Globals& g) {
+  if (Status s = CheckKind(o.kind); !s.ok()) return Fail(s);
+  learner::ModelRegistry reg(g.db + "/models");
+  std::unique_ptr<learner::RegistryLock> lock;
+  if (Status s = learner::RegistryLock::Acquire(reg.root() + "/train.lock", &lock); !s.ok()) return Fail(s);
+  auto validate = [&](const std::string& dir) { return ValidateVersion(o.kind, dir); };
+  if (Status s = reg.Promote(o.kind, o.version, "promoted by hand", "memory model promote", validate); !s.ok())
+    return Fail(s);
+  if (o.json) std::printf("%s\n", nlohmann::json({{"champion", o.version}}).dump().c_str());
+  else std::printf("%s: %s is the champion\n", o.kind.c_str(), o.version.c_str());
+  return 0;
+}
+
+int RunRollback(const ModelOptions& o, const Globals& g) {
+  if (Status s = CheckKind(o.kind); !s.ok()) return Fail(s);
+  learner::ModelRegistry reg(g.db + "/models");
+  std::unique_ptr<learner::RegistryLock> lock;
+  if (Status s = learner::RegistryLock::Acquire(reg.root() + "/train.lock", &lock); !s.ok()) return Fail(s);
+  std::string previous, restored;
+  if (Status s = reg.Champion(o.kind, &previous); !s.ok()) return Fail(s);
+  auto validate = [&](const std::string& dir) { return ValidateVersion(o.kind, dir); };
+  if (Status s = reg.Rollback(o.kind, validate, &restored); !s.ok()) return Fail(s);
+  if (o.json)
+    std::printf("%s\n", nlohmann::json({{"champion", restored}, {"retired", previous}}).dump().c_str());
+  else
+    std::printf("%s: rolled back from %s to %s\n", o.kind.c_str(), previous.c_str(), restored.c_str());
+  return 0;
+}
+
+void SetupModel(CLI::App& app, Globals& g, Action* action) {
+  auto* group = app.add_subcommand("model", "List, inspect, promote or roll back trained models (the registry)");
+  group->require_subcommand(1);
+  auto add = [&](const char* name, const char* help, bool needs_version, int (*run)(const ModelOptions&, const Globals&)) {
+    auto* sub = group->add_subcommand(name, help);
+    auto o = std::make_shared<ModelOptions>();
+    sub->add_option("--kind", o->kind, "Model kind (intent)")->capture_default_str();
+    if (needs_version) sub->add_option("version", o->version, "Version, as `memory model list` shows it")->required();
+    sub->add_flag("--json", o->json, "Print JSON");
+    sub->callback([o, &g, action, run] { *action = [o, &g, run] { return run(*o, g); }; });
+  };
+  add("list", "Every version, newest first: status (champion | rejected | retired), decision, metrics", false, RunList);
+  add("show", "One version's metadata: data range, config, metrics of champion and challenger, decision", true, RunShow);
+  add("promote", "Make VERSION the champion (its files are validated first)", true, RunPromote);
+  add("rollback", "Re-instate the previous champion", false, RunRollback);
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(72, SetupModel);
+}  // namespace memory::cli

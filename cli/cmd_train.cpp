@@ -1,0 +1,356 @@
+// `memory train`: the nightly job. Trains a challenger intent model on the recorded experience,
+// replays the most recent slice of history (which the challenger did not train on, nor the
+// champion when it is older) through both, and promotes the challenger only when it is better
+// beyond noise: the 95 % paired-bootstrap interval of the top-1 difference lies above 0.
+// Otherwise the challenger is kept as "rejected" with the reason. --force promotes anyway.
+//
+// Unattended use: flock on <db>/models/train.lock (exit 3 when another training runs), a log in
+// <db>/models/train.log, exit 0 when a model was promoted or kept, 1 on failure.
+#define SPDLOG_FMT_EXTERNAL
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "learner/intent_snapshot.h"
+#include "learner/registry.h"
+#include "learner/template.h"
+
+namespace memory::cli {
+namespace {
+
+struct TrainOptions {
+  std::string model = "intent";
+  std::string since = "90d";
+  double holdout = 0.1;
+  int64_t min_eval = 200;
+  bool force = false;
+  bool json = false;
+};
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Replays events through a static snapshot (what `memory predict` serves): per session history of
+// template ids, hit@1/3/5 per event.
+class SnapshotScorer {
+ public:
+  explicit SnapshotScorer(const learner::IntentSnapshot* snap) : snap_(snap) {}
+  // Returns the rank of the true command (5 = not in the top 5).
+  int Score(const Event& e, const std::string& templ) {
+    auto& st = sessions_[learner::SessionKeyOf(e)];
+    learner::Context ctx;
+    ctx.history = st.history;
+    ctx.cwd = snap_->FindCwd(e.cwd);
+    ctx.has_last_exit = st.has_exit;
+    ctx.last_exit = st.exit;
+    snap_->Predict(ctx, 5, &preds_, nullptr);
+    const learner::CommandId actual = snap_->Find(templ);
+    int rank = 5;
+    for (size_t r = 0; r < preds_.size(); ++r)
+      if (actual != learner::kNoCommand && preds_[r].command == actual) { rank = static_cast<int>(r); break; }
+    st.history.push_back(actual);
+    if (st.history.size() > 16) st.history.erase(st.history.begin(), st.history.begin() + 8);
+    st.has_exit = e.exit_code.has_value();
+    st.exit = e.exit_code.value_or(0);
+    return rank;
+  }
+
+ private:
+  struct Session {
+    std::vector<learner::CommandId> history;
+    bool has_exit = false;
+    int32_t exit = 0;
+  };
+  const learner::IntentSnapshot* snap_;
+  std::unordered_map<std::string, Session> sessions_;
+  std::vector<learner::Prediction> preds_;
+};
+
+struct Hits {
+  int64_t n = 0, h1 = 0, h3 = 0, h5 = 0;
+  void Add(int rank) { ++n, h1 += rank < 1, h3 += rank < 3, h5 += rank < 5; }
+  std::map<std::string, double> Metrics() const {
+    auto r = [&](int64_t h) { return n ? static_cast<double>(h) / n : 0.0; };
+    return {{"top1", r(h1)}, {"top3", r(h3)}, {"top5", r(h5)}, {"events", static_cast<double>(n)}};
+  }
+};
+
+// 95 % paired bootstrap interval of mean(challenger hit@1 - champion hit@1). Per event the
+// difference is +1, -1 or 0, so a resample is a multinomial draw of those counts.
+void BootstrapCi(int64_t n, int64_t plus, int64_t minus, double* lo, double* hi) {
+  *lo = *hi = 0;
+  if (n == 0) return;
+  std::mt19937_64 rng(20261124);
+  const double p_plus = static_cast<double>(plus) / n;
+  const double p_minus_rest = plus < n ? static_cast<double>(minus) / (n - plus) : 0.0;
+  std::vector<double> diffs(2000);
+  for (double& d : diffs) {
+    int64_t kp = std::binomial_distribution<int64_t>(n, p_plus)(rng);
+    int64_t km = std::binomial_distribution<int64_t>(n - kp, std::min(1.0, p_minus_rest))(rng);
+    d = static_cast<double>(kp - km) / n;
+  }
+  std::sort(diffs.begin(), diffs.end());
+  *lo = diffs[50];
+  *hi = diffs[1949];
+}
+
+Status ValidateIntentVersion(const std::string& dir) {
+  std::unique_ptr<learner::IntentSnapshot> snap;
+  return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
+}
+
+struct TrainReport {
+  std::string decision, reason, version, previous;
+  learner::ModelVersionInfo info;
+  double diff = 0, lo = 0, hi = 0, seconds = 0;
+};
+
+Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log, TrainReport* rep) {
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t since_us = 0;
+  if (!o.since.empty() && o.since != "all") {
+    int64_t dur = 0;
+    if (Status s = ParseDuration(o.since, &dur); !s.ok())
+      return Status::InvalidArgument("--since: " + s.message() + " (e.g. 90d, 12h, or all)");
+    since_us = NowUs() - dur;
+  }
+  std::unique_ptr<Store> store;
+  MEMORY_RETURN_IF_ERROR(OpenStore(g, StoreOptions::Mode::kReadOnly, &store));
+  learner::ModelRegistry reg(g.db + "/models");
+  MEMORY_RETURN_IF_ERROR(reg.Clean("intent"));
+
+  // Pass 1: times of the events in range; the newest fixes the end of this run's data, so events
+  // recorded meanwhile are left for the next run.
+  std::vector<int64_t> ts;
+  ScanOptions so;
+  so.newest_first = false;
+  so.since_us = since_us;
+  {
+    Progress p(g, "reading events");
+    MEMORY_RETURN_IF_ERROR(store->Scan(so, [&](const Event& e) {
+      if (!e.command.empty()) ts.push_back(e.ts_us);
+      if (ts.size() % 4096 == 0) p.Update(ts.size());
+      return true;
+    }));
+  }
+  const int64_t n = static_cast<int64_t>(ts.size());
+  if (n < 2 * o.min_eval) {
+    rep->decision = "skipped";
+    rep->reason = "not enough events to train and evaluate (" + std::to_string(n) + " in range, need " +
+                  std::to_string(2 * o.min_eval) + ")";
+    return Status::OK();
+  }
+  std::sort(ts.begin(), ts.end());
+  so.until_us = ts.back() + 1;
+  int64_t eval_from = ts[static_cast<size_t>(n * (1 - o.holdout))];
+
+  std::string champion;
+  learner::ModelVersionInfo champ_info;
+  std::unique_ptr<learner::IntentSnapshot> champ_snap;
+  if (reg.Champion("intent", &champion).ok()) {
+    rep->previous = champion;
+    Status s = reg.Get("intent", champion, &champ_info);
+    if (s.ok()) s = learner::IntentSnapshot::Open(reg.VersionDir("intent", champion) + "/intent.snap", &champ_snap);
+    if (!s.ok()) {
+      log.warn("champion {} cannot be loaded, a valid challenger will replace it: {}", champion, s.ToString());
+      champ_snap.reset();
+    } else if (!o.force && ts.back() <= champ_info.eval_to_us) {
+      rep->decision = "kept";
+      rep->reason = "no events newer than what champion " + champion + " was trained and evaluated on";
+      return Status::OK();
+    } else if (champ_info.data_to_us >= eval_from) {
+      // The slice must be new to the champion too.
+      eval_from = champ_info.data_to_us + 1;
+      const int64_t fresh = ts.end() - std::lower_bound(ts.begin(), ts.end(), eval_from);
+      if (fresh < o.min_eval && !o.force) {
+        rep->decision = "kept";
+        rep->reason = "only " + std::to_string(fresh) + " events since champion " + champion +
+                      " was trained (need " + std::to_string(o.min_eval) + " to compare)";
+        return Status::OK();
+      }
+      if (fresh < o.min_eval) eval_from = ts[static_cast<size_t>(n * (1 - o.holdout))];
+    }
+  }
+
+  // Pass 2: train the challenger on [since, eval_from), then replay [eval_from, end] through both.
+  std::string staging;
+  MEMORY_RETURN_IF_ERROR(reg.Stage("intent", &staging));
+  learner::IntentTrainer trainer;
+  MEMORY_RETURN_IF_ERROR(trainer.status());
+  learner::ModelVersionInfo& info = rep->info;
+  info.kind = "intent";
+  info.config = learner::PredictModelSpec();
+  info.code_version = MEMORY_VERSION;
+  info.eval_from_us = eval_from;
+  std::vector<Event> slice;
+  {
+    Progress p(g, "training", static_cast<size_t>(n));
+    size_t seen = 0;
+    MEMORY_RETURN_IF_ERROR(store->Scan(so, [&](const Event& e) {
+      if (e.command.empty()) return true;
+      if (e.ts_us < eval_from) {
+        if (info.events == 0) info.data_from_us = e.ts_us;
+        info.data_to_us = std::max(info.data_to_us, e.ts_us);
+        trainer.Add(e);
+        ++info.events;
+      } else {
+        slice.push_back(e);
+      }
+      if (++seen % 4096 == 0) p.Update(seen);
+      return true;
+    }));
+  }
+  log.info("trained challenger on {} events, evaluating on {}", info.events, slice.size());
+  MEMORY_RETURN_IF_ERROR(trainer.Write(staging + "/intent.snap"));
+  std::unique_ptr<learner::IntentSnapshot> chal_snap;
+  MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(staging + "/intent.snap", &chal_snap));
+
+  SnapshotScorer chal(chal_snap.get());
+  std::unique_ptr<SnapshotScorer> champ = champ_snap ? std::make_unique<SnapshotScorer>(champ_snap.get()) : nullptr;
+  Hits hc, hp;
+  int64_t plus = 0, minus = 0;
+  for (const Event& e : slice) {
+    const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
+    int rc = chal.Score(e, templ);
+    hc.Add(rc);
+    if (champ) {
+      int rp = champ->Score(e, templ);
+      hp.Add(rp);
+      plus += rc == 0 && rp != 0;
+      minus += rp == 0 && rc != 0;
+    }
+  }
+  info.eval_events = static_cast<int64_t>(slice.size());
+  info.eval_to_us = ts.back();
+  info.metrics = hc.Metrics();
+  if (champ) info.champion_metrics = hp.Metrics();
+  const int64_t m = static_cast<int64_t>(slice.size());
+  rep->diff = m ? static_cast<double>(plus - minus) / m : 0;
+  BootstrapCi(m, plus, minus, &rep->lo, &rep->hi);
+  char why[256];
+  std::snprintf(why, sizeof why, "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events",
+                hc.Metrics()["top1"], hp.Metrics()["top1"], rep->diff, rep->lo, rep->hi, static_cast<long long>(m));
+
+  bool promote;
+  if (!champ) {
+    promote = true;
+    rep->decision = rep->previous.empty() ? "first" : "replaced unloadable champion";
+    char first[128];
+    std::snprintf(first, sizeof first, "top-1 %.4f on %lld held-out events", hc.Metrics()["top1"], static_cast<long long>(m));
+    rep->reason = first;
+  } else if (rep->lo > 0) {
+    promote = true;
+    rep->decision = "promoted";
+    rep->reason = why;
+  } else {
+    promote = o.force;
+    rep->decision = o.force ? "forced" : "rejected";
+    rep->reason = std::string(why) + (rep->hi < 0 ? " (worse)" : " (not better beyond noise)");
+  }
+  info.status = "rejected";
+  info.decision = rep->decision;
+  info.reason = rep->reason;
+  MEMORY_RETURN_IF_ERROR(reg.Commit(staging, &info));
+  rep->version = info.version;
+  if (promote) MEMORY_RETURN_IF_ERROR(reg.Promote("intent", info.version, rep->decision, rep->reason, ValidateIntentVersion));
+  if (promote) info.status = "champion";
+  rep->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return Status::OK();
+}
+
+int RunTrain(const TrainOptions& o, const Globals& g) {
+  if (o.model == "bandit" || o.model == "prefetch")
+    return Fail(Status::Unsupported("--model " + o.model + ": not trained by `memory train` yet (only intent)"));
+  if (o.model != "intent" && o.model != "all")
+    return Fail(Status::InvalidArgument("--model must be intent or all, not '" + o.model + "'"));
+  if (!(o.holdout > 0 && o.holdout < 0.9)) return Fail(Status::InvalidArgument("--holdout must lie in (0, 0.9)"));
+  if (o.min_eval < 1) return Fail(Status::InvalidArgument("--min-eval must be at least 1"));
+  const std::string models = g.db + "/models";
+  std::error_code ec;
+  std::filesystem::create_directories(models, ec);
+  if (ec) return Fail(Status::IOError(models + ": cannot create: " + ec.message()));
+  std::unique_ptr<learner::RegistryLock> lock;
+  if (Status s = learner::RegistryLock::Acquire(models + "/train.lock", &lock); !s.ok()) return Fail(s);
+  std::shared_ptr<spdlog::logger> log;
+  try {
+    log = std::make_shared<spdlog::logger>("train", std::make_shared<spdlog::sinks::basic_file_sink_mt>(models + "/train.log"));
+  } catch (const spdlog::spdlog_ex& ex) {
+    return Fail(Status::IOError(models + "/train.log: " + ex.what()));
+  }
+  log->flush_on(spdlog::level::info);
+  log->info("train --model {} --since {}{} (pid {})", o.model, o.since, o.force ? " --force" : "", ::getpid());
+  TrainReport rep;
+  Status s = TrainIntent(o, g, *log, &rep);
+  if (!s.ok()) {
+    log->error("failed: {}", s.ToString());
+    return Fail(s);
+  }
+  log->info("intent: {} {}: {}", rep.decision, rep.version, rep.reason);
+  if (o.json) {
+    nlohmann::json j = {{"model", "intent"}, {"decision", rep.decision}, {"reason", rep.reason},
+                        {"version", rep.version}, {"previous_champion", rep.previous}};
+    if (!rep.version.empty()) {
+      j["status"] = rep.info.status;
+      j["events"] = rep.info.events;
+      j["eval_events"] = rep.info.eval_events;
+      j["challenger"] = rep.info.metrics;
+      j["champion"] = rep.info.champion_metrics;
+      j["top1_difference"] = rep.diff;
+      j["ci95"] = {rep.lo, rep.hi};
+      j["seconds"] = rep.seconds;
+    }
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  if (rep.version.empty()) {
+    std::printf("intent: nothing trained: %s\n", rep.reason.c_str());
+    return 0;
+  }
+  std::printf("intent: trained %s on %lld events (%.2f s)\n", rep.version.c_str(),
+              static_cast<long long>(rep.info.events), rep.seconds);
+  if (rep.decision == "forced")
+    std::fprintf(stderr, "memory: --force: promoting %s although the gate did not pass: %s\n", rep.version.c_str(),
+                 rep.reason.c_str());
+  std::printf("intent: %s %s: %s\n", rep.decision.c_str(), rep.info.status == "champion" ? "-> champion" : "(kept as rejected)",
+              rep.reason.c_str());
+  return 0;
+}
+
+void SetupTrain(CLI::App& app, Globals& g, Action* action) {
+  auto* sub = app.add_subcommand(
+      "train",
+      "Retrain models on the recorded experience; promote the new one only if it beats the champion on recent "
+      "held-out history (exit 0 promoted or kept, 1 failure, 3 another training is running)");
+  auto o = std::make_shared<TrainOptions>();
+  sub->add_option("--model", o->model, "intent | all (bandit and prefetch are not trained here yet)")->capture_default_str();
+  sub->add_option("--since", o->since, "Train on this much recent history (e.g. 90d, 12h; 'all' = everything)")
+      ->capture_default_str();
+  sub->add_option("--holdout", o->holdout, "Share of the newest events held out for the champion/challenger gate")
+      ->capture_default_str();
+  sub->add_option("--min-eval", o->min_eval, "Fewest held-out events that make a comparison")->capture_default_str();
+  sub->add_flag("--force", o->force, "Promote the new model even when it does not beat the champion (logged)");
+  sub->add_flag("--json", o->json, "Print the outcome as JSON");
+  sub->callback([o, &g, action] { *action = [o, &g] { return RunTrain(*o, g); }; });
+}
+
+}  // namespace
+MEMORY_REGISTER_COMMAND(70, SetupTrain);
+}  // namespace memory::cli
