@@ -29,6 +29,7 @@
 #include "learner/model.h"
 #include "learner/online_eval.h"
 #include "policies/cb_eval.h"
+#include "policies/policy.h"
 
 namespace memory::cli {
 namespace {
@@ -131,6 +132,9 @@ Status CheckSpecs(const ExperimentConfig& c) {
     } else if (c.kind == "cache") {
       std::unique_ptr<cache::Policy> p;
       s = cache::NewPolicy(m, 64, &p);
+    } else if (c.kind == "bandit") {
+      std::unique_ptr<policies::Policy> p;
+      s = policies::MakePolicy(m, 1, &p);
     }
     if (!s.ok()) return Status::InvalidArgument(c.file + ": model '" + m + "': " + s.ToString());
   }
