@@ -235,6 +235,7 @@ Status RunJob(const ExperimentConfig& c, const std::vector<LoadedEnv>& data, con
     cache::SimulationResult res;
     MEMORY_RETURN_IF_ERROR(cache::Simulate(d.trace, o, &res));
     r.x = static_cast<double>(job.capacity);
+    if (res.prefetch != "none") r.model = job.model + " + " + res.prefetch;
     r.metrics = {{"hit_ratio", res.total.hit_ratio()},
                  {"prefetch_accuracy", res.total.prefetch_accuracy()},
                  {"accesses_per_s", res.accesses_per_s}};
