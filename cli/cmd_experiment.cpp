@@ -21,6 +21,7 @@
 #include "cache/cache.h"
 #include "cache/simulator.h"
 #include "cli/command.h"
+#include "cli/common.h"
 #include "env/cache_trace.h"
 #include "env/cb_data.h"
 #include "env/history.h"
@@ -87,6 +88,27 @@ struct LoadedEnv {
   std::vector<uint64_t> trace;             // cache
 };
 
+// The store's own history (--db), oldest first, one stream per user.
+Status LoadStoreHistory(const Globals& g, LoadedEnv* out) {
+  std::unique_ptr<Store> store;
+  MEMORY_RETURN_IF_ERROR(OpenStore(g, StoreOptions::Mode::kReadOnly, &store));
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::vector<Event>> by_user;
+  ScanOptions so;
+  so.newest_first = false;
+  MEMORY_RETURN_IF_ERROR(store->Scan(so, [&](const Event& e) {
+    if (e.command.empty()) return true;
+    auto [it, added] = by_user.try_emplace(e.user);
+    if (added) order.push_back(e.user);
+    it->second.push_back(e);
+    return true;
+  }));
+  if (order.empty()) return Status::InvalidArgument(g.db + ": the store holds no events");
+  for (const auto& u : order)
+    out->users.push_back(learner::StreamFromEvents(u.empty() ? "(no user)" : u, by_user[u], &out->vocab));
+  return Status::OK();
+}
+
 Status LoadIntent(const learner::ExperimentEnvironment& e, LoadedEnv* out) {
   env::HistoryFormat format;
   MEMORY_RETURN_IF_ERROR(env::ParseHistoryFormat(e.format, &format));
@@ -110,8 +132,8 @@ Status LoadIntent(const learner::ExperimentEnvironment& e, LoadedEnv* out) {
   return Status::OK();
 }
 
-Status LoadEnv(const ExperimentConfig& c, const learner::ExperimentEnvironment& e, LoadedEnv* out) {
-  if (c.kind == "intent") return LoadIntent(e, out);
+Status LoadEnv(const Globals& g, const ExperimentConfig& c, const learner::ExperimentEnvironment& e, LoadedEnv* out) {
+  if (c.kind == "intent") return e.store ? LoadStoreHistory(g, out) : LoadIntent(e, out);
   if (c.kind == "bandit")
     return e.format == "csv" ? env::ReadCbCsv(e.path, &out->cb) : env::ReadNl2BashBandit(e.path, &out->cb);
   if (c.kind == "cache") {
@@ -264,7 +286,7 @@ int RunExperiment(const ExperimentOptions& o, const Globals& g) {
   for (size_t i = 0; i < c.environments.size(); ++i) {
     if (c.environments[i].missing) continue;
     if (progress) std::fprintf(stderr, "loading %s ...\033[K\r", c.environments[i].name.c_str());
-    if (Status s = LoadEnv(c, c.environments[i], &data[i]); !s.ok()) {
+    if (Status s = LoadEnv(g, c, c.environments[i], &data[i]); !s.ok()) {
       if (progress) std::fprintf(stderr, "\033[K");
       return Fail(s);
     }

@@ -94,6 +94,7 @@ std::string Join(const std::vector<std::string>& v) {
 std::vector<std::string> EnvKeysOfKind(const std::string& kind) {
   if (kind == "simulator") return {"name", "events", "users", "agent_share"};
   if (kind == "cache") return {"name", "path", "format", "capacities"};
+  if (kind == "intent") return {"name", "path", "format", "store"};
   return {"name", "path", "format"};
 }
 
@@ -113,6 +114,8 @@ Status ParseEnvironment(const std::string& file, const YAML::Node& n, const Expe
       MEMORY_RETURN_IF_ERROR(Get(file, v, key, "a string", &e->path));
     } else if (key == "format") {
       MEMORY_RETURN_IF_ERROR(Get(file, v, key, "a string", &e->format));
+    } else if (key == "store") {
+      MEMORY_RETURN_IF_ERROR(Get(file, v, key, "true or false", &e->store));
     } else if (key == "events") {
       MEMORY_RETURN_IF_ERROR(Get(file, v, key, "an integer", &e->events));
       if (e->events < 10 || e->events > 100000000) return At(file, v, "'events' must be between 10 and 100000000");
@@ -133,6 +136,11 @@ Status ParseEnvironment(const std::string& file, const YAML::Node& n, const Expe
   }
   if (e->name.empty()) return At(file, n, "environment without a 'name'");
   if (c.kind == "simulator") return Status::OK();
+  if (e->store) {
+    if (!e->path.empty() || !e->format.empty())
+      return At(file, n, "environment '" + e->name + "': 'store: true' takes no path or format");
+    return Status::OK();
+  }
   if (e->path.empty()) return At(file, n, "environment '" + e->name + "' has no 'path'");
   if (e->format.empty()) {
     if (c.kind == "intent") return At(file, n, "environment '" + e->name + "' has no 'format' (schonlau, purdue, jsonl, bash or zsh)");

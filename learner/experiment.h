@@ -12,6 +12,7 @@
 //   skip_missing: false              # true: environments whose data is missing are skipped
 //   environments:
 //     - {name: sea, path: data/schonlau-sea, format: schonlau}       # intent
+//     - {name: mine, store: true}     # intent: the store's own history (--db), one stream per user
 //     - {name: sim, events: 20000, users: 4, agent_share: 0.2}        # simulator
 //     - {name: iris, path: cb-data/iris.csv, format: csv}             # bandit (csv | nl2bash)
 //     - {name: lirs-loop, path: cache-traces/lirs/loop.trace.gz, format: auto,
@@ -43,6 +44,7 @@ struct ExperimentEnvironment {
   int users = 4;                     // simulator
   double agent_share = 0.2;          // simulator
   bool missing = false;              // data absent and skip_missing set
+  bool store = false;                // intent: read the store's events instead of files
 };
 
 struct ExperimentConfig {

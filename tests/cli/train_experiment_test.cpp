@@ -185,3 +185,18 @@ TEST_F(TrainCli, ExperimentBadConfigsFailWithFileAndLine) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(TrainCli, ExperimentOnTheStoresOwnHistory) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 2000 --users 3 --to-store", &out, &err), 0) << err;
+  std::string cfg = Write("store.yaml", "kind: intent\nenvironments:\n  - {name: mine, store: true}\nmodels: [mfu, best]\n");
+  ASSERT_EQ(Mem("experiment " + Quote(cfg) + " --json --out " + Quote(dir_ + "/o"), &out, &err), 0) << err;
+  json j = json::parse(out);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_GT(j["rows"][1]["top1"].get<double>(), j["rows"][0]["top1"].get<double>());  // best beats mfu
+  std::string bad = Write("bad.yaml", "kind: intent\nenvironments:\n  - {name: mine, store: true, path: x}\nmodels: [mfu]\n");
+  EXPECT_EQ(Mem("experiment " + Quote(bad), &out, &err), 2);
+  EXPECT_NE(err.find(":3:"), std::string::npos) << err;
+}
+}  // namespace
