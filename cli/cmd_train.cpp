@@ -172,7 +172,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     if (!s.ok()) {
       log.warn("champion {} cannot be loaded, a valid challenger will replace it: {}", champion, s.ToString());
       champ_snap.reset();
-    } else if (!o.force && ts.back() <= champ_info.eval_to_us) {
+    } else if (!o.force && !champ_info.stale && ts.back() <= champ_info.eval_to_us) {
       rep->decision = "kept";
       rep->reason = "no events newer than what champion " + champion + " was trained and evaluated on";
       return Status::OK();
@@ -180,7 +180,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
       // The slice must be new to the champion too.
       eval_from = champ_info.data_to_us + 1;
       const int64_t fresh = ts.end() - std::lower_bound(ts.begin(), ts.end(), eval_from);
-      if (fresh < o.min_eval && !o.force) {
+      if (fresh < o.min_eval && !o.force && !champ_info.stale) {
         rep->decision = "kept";
         rep->reason = "only " + std::to_string(fresh) + " events since champion " + champion +
                       " was trained (need " + std::to_string(o.min_eval) + " to compare)";
@@ -256,6 +256,11 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     char first[128];
     std::snprintf(first, sizeof first, "top-1 %.4f on %lld held-out events", hc.Metrics()["top1"], static_cast<long long>(m));
     rep->reason = first;
+  } else if (champ_info.stale) {
+    // The champion learned from events since removed (forget / clean): never keep serving it.
+    promote = true;
+    rep->decision = "replaced stale champion";
+    rep->reason = std::string(why) + " (champion " + rep->previous + " was trained on removed data)";
   } else if (rep->lo > 0) {
     promote = true;
     rep->decision = "promoted";

@@ -200,3 +200,22 @@ TEST_F(TrainCli, ExperimentOnTheStoresOwnHistory) {
   EXPECT_NE(err.find(":3:"), std::string::npos) << err;
 }
 }  // namespace
+
+namespace {
+TEST_F(TrainCli, StaleChampionIsReplacedByTheNextTraining) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  const std::string first = json::parse(out)["version"];
+  // What forget / clean do through ModelRegistry::MarkStale: flag the metadata.
+  const std::string meta = db_ + "/models/intent/" + first + "/metadata.json";
+  json m = json::parse(ReadAll(meta));
+  m["stale"] = true;
+  std::ofstream(meta) << m.dump();
+  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;  // no new events, yet it retrains
+  json r = json::parse(out);
+  EXPECT_EQ(r["decision"], "replaced stale champion") << out;
+  EXPECT_EQ(Champion(), r["version"].get<std::string>());
+  EXPECT_NE(r["version"], first);
+}
+}  // namespace
