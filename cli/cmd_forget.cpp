@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "learner/registry.h"
 #include "store/internal.h"
 
 namespace memory::cli {
@@ -18,19 +19,25 @@ struct DeleteOptions {
   bool yes = false, dry_run = false, json = false;
 };
 
-// Models derived from the store hold command texts too: after a deletion they are dropped, and
-// `memory predict` (or `memory train`) rebuilds them from what is left.
-Status DropDerivedModels(const Globals& g) {
+// Models derived from the store hold command texts too. After a deletion every model file is
+// deleted (the served snapshot and each registry version's), the registry marks its versions
+// trained on the removed data as stale, and `memory predict` / `memory train` rebuild from what is
+// left. `removed_until_us`: events up to this time were removed (INT64_MAX for forget).
+Status DropDerivedModels(const Globals& g, int64_t removed_until_us) {
+  namespace fs = std::filesystem;
   std::string models = g.db + "/models";
   std::error_code ec;
+  if (!fs::exists(models, ec)) return Status::OK();
   // A background rebuild (`predict --rebuild`) may have read the store before the deletion:
   // let it finish writing, then delete what it wrote.
-  for (int i = 0; i < 600 && std::filesystem::exists(models + "/intent.rebuild.lock", ec); ++i)
+  for (int i = 0; i < 600 && fs::exists(models + "/intent.rebuild.lock", ec); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (const char* f : {"intent.snap"}) std::filesystem::remove(models + "/" + f, ec);
-  if (std::filesystem::exists(models, ec))
-    return internal::WriteFileAtomic(models + "/STALE", "events were deleted by forget/clean; retrain\n");
-  return Status::OK();
+  std::vector<fs::path> snaps;
+  for (auto it = fs::recursive_directory_iterator(models, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file() && it->path().extension() == ".snap") snaps.push_back(it->path());
+  for (const auto& p : snaps) fs::remove(p, ec);
+  MEMORY_RETURN_IF_ERROR(learner::ModelRegistry(models).MarkStale("intent", removed_until_us));
+  return internal::WriteFileAtomic(models + "/STALE", "events were deleted by forget/clean; retrain\n");
 }
 
 int Finish(const DeleteOptions& o, const char* verb, size_t n, const Globals& g) {
@@ -56,7 +63,7 @@ int RunForget(const DeleteOptions& o, const Globals& g) {
     return Fail(Status::Aborted("nothing forgotten (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
   s = store->Forget(o.pattern, &removed);
-  if (s.ok()) s = DropDerivedModels(g);
+  if (s.ok()) s = DropDerivedModels(g, INT64_MAX);
   if (!s.ok()) return Fail(s);
   return Finish(o, "forgotten", removed, g);
 }
@@ -80,7 +87,7 @@ int RunClean(const DeleteOptions& o, const Globals& g) {
     return Fail(Status::Aborted("nothing deleted (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
   s = store->Clean(before, &removed);
-  if (s.ok()) s = DropDerivedModels(g);
+  if (s.ok()) s = DropDerivedModels(g, before);
   if (!s.ok()) return Fail(s);
   return Finish(o, "cleaned", removed, g);
 }

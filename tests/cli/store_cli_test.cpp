@@ -343,3 +343,26 @@ TEST_F(StoreCli, ZshHookRecordsARealInteractiveSession) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(StoreCli, ForgetAlsoRemovesTrainedModelVersions) {
+  ASSERT_EQ(Mem("simulate --events 4000 --seed 3 --recent --to-store"), 0);
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(Mem("record --cmd 'topsecret-plan --now' --session s1 --ts-us " + std::to_string(now_us - 30LL * 86400 * 1000000 + i)), 0);
+  std::string out, err;
+  ASSERT_EQ(Mem("train --since all --force --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("model list --json", &out), 0);
+  ASSERT_FALSE(json::parse(out).empty()) << out;
+  auto bytes_anywhere = [&](const std::string& needle, const std::string& under) {
+    for (auto& p : fs::recursive_directory_iterator(under))
+      if (p.is_regular_file() && ReadAll(p.path()).find(needle) != std::string::npos) return p.path().string();
+    return std::string();
+  };
+  ASSERT_FALSE(bytes_anywhere("topsecret-plan", db_ + "/models").empty()) << "no model holds it: test is void";
+  ASSERT_EQ(Mem("forget --pattern '*topsecret*' --yes"), 0);
+  EXPECT_EQ(bytes_anywhere("topsecret-plan", db_), "");
+}
+
+}  // namespace
