@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -136,6 +137,66 @@ class RidgeLearner final : public Learner {
   std::vector<Feature> tmp_;
   Eigen::VectorXd x_;
   Eigen::VectorXd ax_;
+};
+
+struct MlpOptions {
+  int hidden = 32;
+  double lr = 0.003;        // Adam step size
+  uint64_t seed = 1;        // initial weights
+  int bits = 18;            // hashed rows for context / action features with index >= 65536
+  bool importance = false;  // scale updates by the importance weight (unstable with Adam)
+  double init = 0;          // predicted cost before any data
+  bool standardize = true;
+  bool tanh = false;        // hidden activation: tanh, else ReLU
+  double width_scale = 1;   // multiplies the diagonal widths (LinUCB, Thompson)
+};
+
+// One-hidden-layer network trained online (policies/mlp_learner.cpp): h = act(W x + b) over the
+// standardized context (dense indices < 65536 get their own input rows, larger indices are
+// hashed into 2^bits rows, allocated when first seen), and cost(a) = init + sum over a's action
+// features f (the id {a, 1} when there are none) of value_f * (u_f . h + c_f). Squared loss on
+// the chosen action, Adam steps (lazy on the rows an example touches). Deterministic given the
+// seed. Widths: diagonal ridge approximation over the last layer (u_f . h).
+class MlpLearner final : public Learner {
+ public:
+  explicit MlpLearner(const MlpOptions& o);
+  void Predict(const Example& ex, std::vector<double>* costs) override;
+  void Learn(const Example& ex, int action, double cost, double weight) override;
+  bool Widths(const Example& ex, std::vector<double>* widths) override;
+  bool SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) override;
+  bool HasUncertainty() const override { return true; }
+  std::unique_ptr<Learner> CloneFresh() const override { return std::make_unique<MlpLearner>(o_); }
+  std::string Spec() const override;
+
+  // Rows of `width` parameters with Adam state, looked up by feature index.
+  struct Table {
+    int width = 0;
+    std::vector<float> w, m, v, seen;   // seen: sum of squared inputs per weight (widths)
+    std::vector<int> dense;             // feature index -> row, -1 = none yet
+    std::unordered_map<uint32_t, int> sparse;  // hashed slot -> row
+    int rows = 0;
+  };
+
+ private:
+  int Row(Table& t, uint32_t index, float scale);
+  void Prepare(const Example& ex);   // standardizes the context and finds its input rows
+  void Forward();                    // hidden layer from the prepared inputs
+  void OutputRows(const Example& ex, int a);  // (row, value) pairs of action a's output
+  double Score() const;     // output of the rows in out_rows_
+
+  MlpOptions o_;
+  uint32_t mask_;
+  Table in_, out_;
+  OnlineStandardizer standardizer_;
+  uint64_t step_ = 0;        // Adam steps taken
+  uint64_t version_ = 0;     // bumps with every update (the cached hidden layer is stale)
+  uint64_t forward_version_ = ~0ull;
+  ContextKey cached_;
+  bool cache_valid_ = false;
+  std::vector<Feature> ctx_;
+  std::vector<std::pair<int, float>> in_rows_;    // (row, value), constant row first
+  std::vector<std::pair<int, float>> out_rows_;   // scratch for one action
+  std::vector<float> pre_, h_, dh_;
 };
 
 // Chooses its model from the first example: exact ridge regression when the context is dense

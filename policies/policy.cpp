@@ -114,7 +114,29 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
                                          AutoLinearOptions());
     return Status::OK();
   }
-  return Status::InvalidArgument("unknown learner '" + t.name() + "' (known: linear, ridge, auto)");
+  if (t.name() == "mlp") {
+    MlpOptions o;
+    long hidden, seed, bits, iw, standardize, tanh;
+    MEMORY_RETURN_IF_ERROR(t.GetInt("hidden", o.hidden, 1, 4096, &hidden));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("lr", o.lr, 1e-9, 10, &o.lr));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("seed", 1, 0, 1L << 62, &seed));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("bits", o.bits, 4, 24, &bits));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("iw", o.importance ? 1 : 0, 0, 1, &iw));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("init", o.init, -kBig, kBig, &o.init));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("standardize", 1, 0, 1, &standardize));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("tanh", o.tanh ? 1 : 0, 0, 1, &tanh));
+    MEMORY_RETURN_IF_ERROR(t.GetDouble("width_scale", o.width_scale, 0, kBig, &o.width_scale));
+    MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
+    o.hidden = static_cast<int>(hidden);
+    o.seed = static_cast<uint64_t>(seed);
+    o.bits = static_cast<int>(bits);
+    o.importance = iw;
+    o.standardize = standardize;
+    o.tanh = tanh;
+    *out = std::make_unique<MlpLearner>(o);
+    return Status::OK();
+  }
+  return Status::InvalidArgument("unknown learner '" + t.name() + "' (known: linear, ridge, auto, mlp)");
 }
 
 Status ExplorerFromTerm(SpecTerm& t, std::unique_ptr<Explorer>* out) {
