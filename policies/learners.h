@@ -149,6 +149,7 @@ struct MlpOptions {
   bool standardize = true;
   bool tanh = false;        // hidden activation: tanh, else ReLU
   double width_scale = 1;   // multiplies the diagonal widths (LinUCB, Thompson)
+  bool base = false;        // residual: the network corrects a base learner (auto())
 };
 
 // One-hidden-layer network trained online (policies/mlp_learner.cpp): h = act(W x + b) over the
@@ -157,15 +158,20 @@ struct MlpOptions {
 // features f (the id {a, 1} when there are none) of value_f * (u_f . h + c_f). Squared loss on
 // the chosen action, Adam steps (lazy on the rows an example touches). Deterministic given the
 // seed. Widths: diagonal ridge approximation over the last layer (u_f . h).
+// With a base learner (o.base): cost = base cost + network output, the network learning the
+// base's residual (cost - the base's prediction of the round); widths are the base's.
 class MlpLearner final : public Learner {
  public:
-  explicit MlpLearner(const MlpOptions& o);
+  // `base` is required when o.base is set (and ignored otherwise).
+  MlpLearner(const MlpOptions& o, std::unique_ptr<Learner> base);
   void Predict(const Example& ex, std::vector<double>* costs) override;
   void Learn(const Example& ex, int action, double cost, double weight) override;
   bool Widths(const Example& ex, std::vector<double>* widths) override;
   bool SampleCosts(const Example& ex, Rng& rng, std::vector<double>* costs) override;
   bool HasUncertainty() const override { return true; }
-  std::unique_ptr<Learner> CloneFresh() const override { return std::make_unique<MlpLearner>(o_); }
+  std::unique_ptr<Learner> CloneFresh() const override {
+    return std::make_unique<MlpLearner>(o_, base_ ? base_->CloneFresh() : nullptr);
+  }
   std::string Spec() const override;
 
   // Rows of `width` parameters with Adam state, looked up by feature index.
@@ -185,6 +191,9 @@ class MlpLearner final : public Learner {
   double Score() const;     // output of the rows in out_rows_
 
   MlpOptions o_;
+  std::unique_ptr<Learner> base_;
+  std::vector<double> base_costs_;   // the base's prediction for the cached context
+  bool base_valid_ = false;
   uint32_t mask_;
   Table in_, out_;
   OnlineStandardizer standardizer_;

@@ -28,7 +28,8 @@ inline void AdamRow(float* w, float* m, float* v, const float* g, float scale, i
 }
 }  // namespace
 
-MlpLearner::MlpLearner(const MlpOptions& o) : o_(o), mask_((1u << o.bits) - 1) {
+MlpLearner::MlpLearner(const MlpOptions& o, std::unique_ptr<Learner> base)
+    : o_(o), base_(o.base ? std::move(base) : nullptr), mask_((1u << o.bits) - 1) {
   in_.width = o.hidden;
   out_.width = o.hidden + 1;  // + bias
   pre_.resize(o.hidden);
@@ -40,7 +41,7 @@ std::string MlpLearner::Spec() const {
   return "mlp(hidden=" + std::to_string(o_.hidden) + ",lr=" + FormatNumber(o_.lr) + ",seed=" + std::to_string(o_.seed) +
          ",bits=" + std::to_string(o_.bits) + ",iw=" + std::to_string(o_.importance ? 1 : 0) +
          ",init=" + FormatNumber(o_.init) + ",standardize=" + std::to_string(o_.standardize ? 1 : 0) +
-         ",tanh=" + std::to_string(o_.tanh ? 1 : 0) + ",width_scale=" + FormatNumber(o_.width_scale) + ")";
+         ",tanh=" + std::to_string(o_.tanh ? 1 : 0) + ",width_scale=" + FormatNumber(o_.width_scale) + ",base=" + std::to_string(o_.base ? 1 : 0) + ")";
 }
 
 int MlpLearner::Row(Table& t, uint32_t index, float scale) {
@@ -91,6 +92,7 @@ void MlpLearner::Prepare(const Example& ex) {
   cached_ = ContextKey::Of(ex.context);
   cache_valid_ = true;
   forward_version_ = ~0ull;
+  base_valid_ = false;
 }
 
 void MlpLearner::Forward() {
@@ -133,16 +135,28 @@ double MlpLearner::Score() const {
 void MlpLearner::Predict(const Example& ex, std::vector<double>* costs) {
   Prepare(ex);
   Forward();
+  if (base_) {
+    base_->Predict(ex, &base_costs_);
+    base_valid_ = true;
+  }
   costs->resize(ex.num_actions);
   for (int a = 0; a < ex.num_actions; ++a) {
     OutputRows(ex, a);
-    (*costs)[a] = o_.init + Score();
+    (*costs)[a] = o_.init + Score() + (base_ ? base_costs_[a] : 0.0);
   }
 }
 
 void MlpLearner::Learn(const Example& ex, int action, double cost, double weight) {
   if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
   if (forward_version_ != version_) Forward();
+  if (base_) {
+    if (!base_valid_) {  // a logged example never predicted: the base's view before learning
+      base_->Predict(ex, &base_costs_);
+      base_valid_ = true;
+    }
+    base_->Learn(ex, action, cost, weight);
+    cost -= base_costs_[action];  // the network learns the base's residual of this round
+  }
   if (!o_.importance) weight = 1.0;
   if (!(weight > 0)) return;
   OutputRows(ex, action);
@@ -185,6 +199,7 @@ void MlpLearner::Learn(const Example& ex, int action, double cost, double weight
 
 bool MlpLearner::Widths(const Example& ex, std::vector<double>* widths) {
   if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
+  if (base_) return base_->Widths(ex, widths);
   if (forward_version_ != version_) Forward();
   const int H = o_.hidden;
   widths->resize(ex.num_actions);

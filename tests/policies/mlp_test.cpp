@@ -16,7 +16,8 @@ TEST(MlpLearner, FactoryRoundTripsUnderEveryExplorer) {
   for (std::string spec : {"squarecb(gamma=10)/mlp(hidden=32)", "egreedy(epsilon=0.05)/mlp()", "greedy/mlp",
                            "softmax(lambda=3)/mlp(lr=0.003,tanh=1)", "bag(n=2)/mlp(hidden=4,seed=7)",
                            "cover(n=2)/mlp(bits=10)", "linucb(alpha=0.1)/mlp(width_scale=0.5)",
-                           "thompson(scale=0.2,draws=8)/mlp(iw=1,init=1,standardize=0)", "efirst(n=5)/mlp"}) {
+                           "thompson(scale=0.2,draws=8)/mlp(iw=1,init=1,standardize=0)", "efirst(n=5)/mlp", "linucb(alpha=0.3)/mlp(base=1)",
+                           "bag(n=2)/mlp(base=1,hidden=8)"}) {
     std::unique_ptr<Policy> p, q;
     ASSERT_TRUE(MakePolicy(spec, 1, &p).ok()) << spec;
     std::string canonical = p->Spec();
@@ -37,13 +38,13 @@ TEST(MlpLearner, FactoryRoundTripsUnderEveryExplorer) {
   }
   std::unique_ptr<Learner> l;
   ASSERT_TRUE(MakeLearner("mlp(hidden=16,lr=0.02,seed=3,tanh=1)", &l).ok());
-  EXPECT_EQ(l->Spec(), "mlp(hidden=16,lr=0.02,seed=3,bits=18,iw=0,init=0,standardize=1,tanh=1,width_scale=1)");
+  EXPECT_EQ(l->Spec(), "mlp(hidden=16,lr=0.02,seed=3,bits=18,iw=0,init=0,standardize=1,tanh=1,width_scale=1,base=0)");
 }
 
 TEST(MlpLearner, RejectsBadParameters) {
   for (const char* bad : {"mlp(hidden=0)", "mlp(hidden=2.5)", "mlp(hidden=100000)", "mlp(lr=0)", "mlp(lr=-1)",
                           "mlp(lr=abc)", "mlp(seed=-1)", "mlp(bits=30)", "mlp(tanh=2)", "mlp(iw=x)",
-                          "mlp(layers=2)", "mlp(hidden=)"}) {
+                          "mlp(layers=2)", "mlp(hidden=)", "mlp(base=2)"}) {
     std::unique_ptr<Learner> l;
     Status s = MakeLearner(bad, &l);
     EXPECT_TRUE(s.IsInvalidArgument()) << bad;
