@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 #include "cli/command.h"
 #include "cli/common.h"
@@ -35,12 +36,17 @@ int RunSearch(const SearchOptions& o, const Globals& g) {
     if (!s.ok()) return Fail(s);
     q.since_us = NowMicros() - us;
   }
-  std::unique_ptr<Store> store;
-  Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
-  if (!s.ok()) return Fail(s);
   std::vector<SearchHit> hits;
-  s = store->Search(q, &hits);
-  if (!s.ok()) return Fail(s);
+  if (DataDirExists(g)) {
+    std::unique_ptr<Store> store;
+    Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
+    if (!s.ok()) return Fail(s);
+    s = store->Search(q, &hits);
+    if (!s.ok()) return Fail(s);
+  } else if (q.match == SearchQuery::Match::kRegex) {
+    RE2 re(q.text, RE2::Quiet);  // still report a bad expression
+    if (!re.ok()) return Fail(Status::InvalidArgument("bad regular expression '" + q.text + "': " + re.error()));
+  }
   if (o.json) {
     nlohmann::ordered_json j = nlohmann::ordered_json::array();
     for (const auto& h : hits) {

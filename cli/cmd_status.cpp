@@ -10,12 +10,15 @@ namespace memory::cli {
 namespace {
 
 int RunStatus(bool json, const Globals& g) {
-  std::unique_ptr<Store> store;
-  Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
-  if (!s.ok()) return Fail(s);
   StoreStats st;
-  s = store->Stats(&st);
-  if (!s.ok()) return Fail(s);
+  const bool exists = DataDirExists(g);
+  if (exists) {
+    std::unique_ptr<Store> store;
+    Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
+    if (!s.ok()) return Fail(s);
+    s = store->Stats(&st);
+    if (!s.ok()) return Fail(s);
+  }
   int64_t sst = 0;
   for (const auto& f : st.families) sst += f.sst_bytes;
   double ratio = sst > 0 ? static_cast<double>(st.raw_bytes) / static_cast<double>(sst) : 0;
@@ -37,7 +40,7 @@ int RunStatus(bool json, const Globals& g) {
     auto& fams = j["families"] = nlohmann::ordered_json::array();
     for (const auto& f : st.families)
       fams.push_back({{"name", f.name}, {"keys", f.keys}, {"sst_bytes", f.sst_bytes}, {"memtable_bytes", f.memtable_bytes}});
-    j["health"] = "ok";
+    j["health"] = exists ? "ok" : "no store yet (nothing recorded)";
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -55,7 +58,7 @@ int RunStatus(bool json, const Globals& g) {
   for (const auto& f : st.families)
     std::printf("  %-12s %10lld keys %12s\n", f.name.c_str(), static_cast<long long>(f.keys),
                 FormatBytes(f.sst_bytes + f.memtable_bytes).c_str());
-  std::printf("health           ok\n");
+  std::printf("health           %s\n", exists ? "ok" : "no store yet (nothing recorded)");
   return 0;
 }
 

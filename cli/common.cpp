@@ -1,5 +1,6 @@
 #include "cli/common.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +19,11 @@ Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Stor
   o.mode = mode;
   o.sync = config.sync;
   return Store::Open(o, store);
+}
+
+bool DataDirExists(const Globals& g) {
+  struct stat st;
+  return ::stat(g.db.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 std::string FormatLocalTime(int64_t ts_us) {

@@ -18,6 +18,10 @@ Status LoadUserConfig(const Globals& g, Config* config);
 // the writer lock and folds the spool.
 Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store);
 
+// False when the data directory does not exist: read commands then show an empty store instead
+// of creating one (a mistyped --db must not leave directories behind).
+bool DataDirExists(const Globals& g);
+
 std::string FormatLocalTime(int64_t ts_us);   // "2026-11-24 21:47:03"
 std::string FormatAge(int64_t ts_us);         // "3m ago", "2d ago"
 std::string FormatBytes(int64_t bytes);       // "1.4 MiB"

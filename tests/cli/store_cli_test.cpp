@@ -366,3 +366,19 @@ TEST_F(StoreCli, ForgetAlsoRemovesTrainedModelVersions) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(StoreCli, ReadCommandsOnAMissingStoreShowItEmptyAndCreateNothing) {
+  db_ = dir_ + "/typo/store";
+  std::string out;
+  ASSERT_EQ(Mem("status --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["events"], 0);
+  ASSERT_EQ(Mem("search x --json", &out), 0);
+  EXPECT_TRUE(json::parse(out).empty());
+  ASSERT_EQ(Mem("export --format json", &out), 0);
+  EXPECT_TRUE(json::parse(out).empty());
+  EXPECT_FALSE(fs::exists(dir_ + "/typo"));
+}
+
+}  // namespace
