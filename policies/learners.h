@@ -150,6 +150,7 @@ struct MlpOptions {
   bool tanh = false;        // hidden activation: tanh, else ReLU
   double width_scale = 1;   // multiplies the diagonal widths (LinUCB, Thompson)
   bool base = false;        // residual: the network corrects a base learner (auto())
+  bool text = false;        // with base: also correct hashed (text) contexts, else base only
 };
 
 // One-hidden-layer network trained online (policies/mlp_learner.cpp): h = act(W x + b) over the
@@ -159,7 +160,9 @@ struct MlpOptions {
 // the chosen action, Adam steps (lazy on the rows an example touches). Deterministic given the
 // seed. Widths: diagonal ridge approximation over the last layer (u_f . h).
 // With a base learner (o.base): cost = base cost + network output, the network learning the
-// base's residual (cost - the base's prediction of the round); widths are the base's.
+// base's residual (cost - the base's prediction of the round); widths are the base's. Unless
+// o.text, a first context with hashed indices (>= 65536) makes it the base alone (measured: the
+// network did not help on NL2Bash).
 class MlpLearner final : public Learner {
  public:
   // `base` is required when o.base is set (and ignored otherwise).
@@ -194,6 +197,8 @@ class MlpLearner final : public Learner {
   std::unique_ptr<Learner> base_;
   std::vector<double> base_costs_;   // the base's prediction for the cached context
   bool base_valid_ = false;
+  int base_only_ = -1;               // -1 undecided, 1 = delegate everything to the base
+  bool BaseOnly(const Example& ex);
   uint32_t mask_;
   Table in_, out_;
   OnlineStandardizer standardizer_;

@@ -41,7 +41,17 @@ std::string MlpLearner::Spec() const {
   return "mlp(hidden=" + std::to_string(o_.hidden) + ",lr=" + FormatNumber(o_.lr) + ",seed=" + std::to_string(o_.seed) +
          ",bits=" + std::to_string(o_.bits) + ",iw=" + std::to_string(o_.importance ? 1 : 0) +
          ",init=" + FormatNumber(o_.init) + ",standardize=" + std::to_string(o_.standardize ? 1 : 0) +
-         ",tanh=" + std::to_string(o_.tanh ? 1 : 0) + ",width_scale=" + FormatNumber(o_.width_scale) + ",base=" + std::to_string(o_.base ? 1 : 0) + ")";
+         ",tanh=" + std::to_string(o_.tanh ? 1 : 0) + ",width_scale=" + FormatNumber(o_.width_scale) + ",base=" + std::to_string(o_.base ? 1 : 0) + ",text=" + std::to_string(o_.text ? 1 : 0) + ")";
+}
+
+bool MlpLearner::BaseOnly(const Example& ex) {
+  if (base_only_ < 0) {
+    base_only_ = 0;
+    if (base_ && !o_.text)
+      for (const Feature& f : ex.context)
+        if (f.index >= kDense) base_only_ = 1;
+  }
+  return base_only_ == 1;
 }
 
 int MlpLearner::Row(Table& t, uint32_t index, float scale) {
@@ -133,6 +143,7 @@ double MlpLearner::Score() const {
 }
 
 void MlpLearner::Predict(const Example& ex, std::vector<double>* costs) {
+  if (BaseOnly(ex)) return base_->Predict(ex, costs);
   Prepare(ex);
   Forward();
   if (base_) {
@@ -147,6 +158,7 @@ void MlpLearner::Predict(const Example& ex, std::vector<double>* costs) {
 }
 
 void MlpLearner::Learn(const Example& ex, int action, double cost, double weight) {
+  if (BaseOnly(ex)) return base_->Learn(ex, action, cost, weight);
   if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
   if (forward_version_ != version_) Forward();
   if (base_) {
@@ -198,8 +210,8 @@ void MlpLearner::Learn(const Example& ex, int action, double cost, double weight
 }
 
 bool MlpLearner::Widths(const Example& ex, std::vector<double>* widths) {
-  if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
   if (base_) return base_->Widths(ex, widths);
+  if (!cache_valid_ || !(cached_ == ContextKey::Of(ex.context))) Prepare(ex);
   if (forward_version_ != version_) Forward();
   const int H = o_.hidden;
   widths->resize(ex.num_actions);

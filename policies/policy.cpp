@@ -116,7 +116,7 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
   }
   if (t.name() == "mlp") {
     MlpOptions o;
-    long hidden, seed, bits, iw, standardize, tanh, base;
+    long hidden, seed, bits, iw, standardize, tanh, base, text;
     MEMORY_RETURN_IF_ERROR(t.GetInt("hidden", o.hidden, 1, 4096, &hidden));
     MEMORY_RETURN_IF_ERROR(t.GetDouble("lr", o.lr, 1e-9, 10, &o.lr));
     MEMORY_RETURN_IF_ERROR(t.GetInt("seed", 1, 0, 1L << 62, &seed));
@@ -127,8 +127,10 @@ Status LearnerFromTerm(SpecTerm& t, std::unique_ptr<Learner>* out) {
     MEMORY_RETURN_IF_ERROR(t.GetInt("tanh", o.tanh ? 1 : 0, 0, 1, &tanh));
     MEMORY_RETURN_IF_ERROR(t.GetDouble("width_scale", o.width_scale, 0, kBig, &o.width_scale));
     MEMORY_RETURN_IF_ERROR(t.GetInt("base", 0, 0, 1, &base));
+    MEMORY_RETURN_IF_ERROR(t.GetInt("text", 0, 0, 1, &text));
     MEMORY_RETURN_IF_ERROR(t.CheckAllUsed());
     o.base = base;
+    o.text = text;
     o.hidden = static_cast<int>(hidden);
     o.seed = static_cast<uint64_t>(seed);
     o.bits = static_cast<int>(bits);

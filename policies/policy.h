@@ -139,12 +139,13 @@ class Policy {
 //       quadratic=1 adds every product x_i x_j (non-linear problems; cost grows as d^4)
 //   auto(dense=256,quad=8)  ridge() when the first context has only indices < dense (with
 //                     quadratic=1 when d <= quad), else linear(lr=1,init=1,width_scale=0.02) (text)
-//   mlp(hidden=32,lr=0.003,seed=1,bits=18,iw=0,init=0,standardize=1,tanh=0,width_scale=1,base=0)
+//   mlp(hidden=32,lr=0.003,seed=1,bits=18,iw=0,init=0,standardize=1,tanh=0,width_scale=1,base=0,text=0)
 //       one-hidden-layer network (ReLU, or tanh with tanh=1) over the standardized context
 //       (indices >= 65536 hashed into 2^bits rows), one output per action (feature), squared
 //       loss, online Adam steps of size lr; for non-linear problems; seed fixes the initial
 //       weights; diagonal widths over the last layer for LinUCB/Thompson; base=1: the network
-//       learns the residual of auto() (cost = auto's + the network's; widths are auto's)
+//       learns the residual of auto() (cost = auto's + the network's; widths are auto's),
+//       on dense contexts only unless text=1 (hashed text contexts: auto() alone)
 // When the learner is omitted: linear() for most explorers, auto() for linucb and thompson.
 // Unknown names or parameters, malformed numbers and out-of-range values are InvalidArgument.
 Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>* out);

@@ -17,7 +17,7 @@ TEST(MlpLearner, FactoryRoundTripsUnderEveryExplorer) {
                            "softmax(lambda=3)/mlp(lr=0.003,tanh=1)", "bag(n=2)/mlp(hidden=4,seed=7)",
                            "cover(n=2)/mlp(bits=10)", "linucb(alpha=0.1)/mlp(width_scale=0.5)",
                            "thompson(scale=0.2,draws=8)/mlp(iw=1,init=1,standardize=0)", "efirst(n=5)/mlp", "linucb(alpha=0.3)/mlp(base=1)",
-                           "bag(n=2)/mlp(base=1,hidden=8)"}) {
+                           "bag(n=2)/mlp(base=1,hidden=8,text=1)"}) {
     std::unique_ptr<Policy> p, q;
     ASSERT_TRUE(MakePolicy(spec, 1, &p).ok()) << spec;
     std::string canonical = p->Spec();
@@ -38,13 +38,13 @@ TEST(MlpLearner, FactoryRoundTripsUnderEveryExplorer) {
   }
   std::unique_ptr<Learner> l;
   ASSERT_TRUE(MakeLearner("mlp(hidden=16,lr=0.02,seed=3,tanh=1)", &l).ok());
-  EXPECT_EQ(l->Spec(), "mlp(hidden=16,lr=0.02,seed=3,bits=18,iw=0,init=0,standardize=1,tanh=1,width_scale=1,base=0)");
+  EXPECT_EQ(l->Spec(), "mlp(hidden=16,lr=0.02,seed=3,bits=18,iw=0,init=0,standardize=1,tanh=1,width_scale=1,base=0,text=0)");
 }
 
 TEST(MlpLearner, RejectsBadParameters) {
   for (const char* bad : {"mlp(hidden=0)", "mlp(hidden=2.5)", "mlp(hidden=100000)", "mlp(lr=0)", "mlp(lr=-1)",
                           "mlp(lr=abc)", "mlp(seed=-1)", "mlp(bits=30)", "mlp(tanh=2)", "mlp(iw=x)",
-                          "mlp(layers=2)", "mlp(hidden=)", "mlp(base=2)"}) {
+                          "mlp(layers=2)", "mlp(hidden=)", "mlp(base=2)", "mlp(text=-1)"}) {
     std::unique_ptr<Learner> l;
     Status s = MakeLearner(bad, &l);
     EXPECT_TRUE(s.IsInvalidArgument()) << bad;
@@ -55,14 +55,14 @@ TEST(MlpLearner, RejectsBadParameters) {
 
 // XOR of two signs: action 0 is right when x0 and x1 have the same sign, action 1 otherwise.
 // Returns the mean cost over the last `tail` of `rounds` rounds.
-double XorLoss(const std::string& spec, int rounds, int tail, uint64_t seed) {
+double XorLoss(const std::string& spec, int rounds, int tail, uint64_t seed, int dims = 3) {
   std::unique_ptr<Policy> p;
   EXPECT_TRUE(MakePolicy(spec, seed, &p).ok()) << spec;
   Rng data(seed + 100);
-  std::vector<Feature> x(3);
+  std::vector<Feature> x(dims);
   double loss = 0;
   for (int t = 0; t < rounds; ++t) {
-    for (int i = 0; i < 3; ++i) x[i] = {static_cast<uint32_t>(i), static_cast<float>(2 * data.Uniform() - 1)};
+    for (int i = 0; i < dims; ++i) x[i] = {static_cast<uint32_t>(i), static_cast<float>(2 * data.Uniform() - 1)};
     int label = (x[0].value > 0) == (x[1].value > 0) ? 0 : 1;
     Example ex{x, 2, {}};
     Choice c = p->Choose(ex);
@@ -85,6 +85,36 @@ TEST(MlpLearner, LearnsXorThatALinearLearnerCannot) {
     EXPECT_GT(ridge, 0.35) << seed;
     EXPECT_LT(mlp, linear - 0.2) << seed;
   }
+}
+
+// With 10 inputs auto() uses plain (linear) ridge; the residual network fixes what it misses.
+TEST(MlpLearner, ResidualNetworkCorrectsTheLinearBase) {
+  double base = XorLoss("linucb(alpha=0.3)/auto()", 4000, 1000, 1, 10);
+  double residual = XorLoss("linucb(alpha=0.3)/mlp(base=1)", 4000, 1000, 1, 10);
+  EXPECT_GT(base, 0.35);
+  EXPECT_LT(residual, 0.2);
+}
+
+// On hashed (text) contexts mlp(base=1) is auto() alone unless text=1.
+TEST(MlpLearner, ResidualOnTextIsTheBaseUnlessAsked) {
+  auto run = [](const std::string& learner) {
+    std::unique_ptr<Learner> l;
+    EXPECT_TRUE(MakeLearner(learner, &l).ok()) << learner;
+    Rng data(9);
+    std::vector<double> costs, all;
+    for (int t = 0; t < 300; ++t) {
+      int w = static_cast<int>(data.Uniform() * 3);
+      std::vector<Feature> x = {{static_cast<uint32_t>(1000000 + w), 1.0f}, {static_cast<uint32_t>(2000000 + t % 2), 1.0f}};
+      Example ex{x, 3, {}};
+      l->Predict(ex, &costs);
+      all.insert(all.end(), costs.begin(), costs.end());
+      l->Learn(ex, t % 3, t % 3 == w ? 0.0 : 1.0, 1.0);
+    }
+    return all;
+  };
+  std::vector<double> base = run("auto()");
+  EXPECT_EQ(run("mlp(base=1)"), base);
+  EXPECT_NE(run("mlp(base=1,text=1)"), base);
 }
 
 TEST(MlpLearner, DeterministicGivenTheSeed) {
