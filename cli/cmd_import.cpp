@@ -31,10 +31,8 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   Status s = env::ParseHistoryFormat(o.format, &format);
   if (!s.ok()) return Fail(s);
   Config config;
-  s = LoadUserConfig(g, &config);
-  if (!s.ok()) return Fail(s);
   std::unique_ptr<PrivacyFilter> privacy;
-  s = PrivacyFilter::Create(config, &privacy);
+  s = LoadPrivacy(g, &config, &privacy);
   if (!s.ok()) return Fail(s);
 
   std::vector<std::string> files;

@@ -59,10 +59,8 @@ Status ReadStdinEvents(std::vector<Event>* events) {
 int RunRecord(const RecordOptions& o, const Globals& g) {
   if (RecordingPaused(g.db)) return 0;  // `memory learn --disable`: record nothing, quietly
   Config config;
-  Status s = LoadUserConfig(g, &config);
-  if (!s.ok()) return Fail(s);
   std::unique_ptr<PrivacyFilter> privacy;
-  s = PrivacyFilter::Create(config, &privacy);
+  Status s = LoadPrivacy(g, &config, &privacy);
   if (!s.ok()) return Fail(s);
 
   std::vector<Event> events;

@@ -90,8 +90,7 @@ struct RecordSetup {
 void PrepareRecording(const Globals& g, RecordSetup* r) {
   r->paused = RecordingPaused(g.db);
   if (r->paused) return;
-  r->status = LoadUserConfig(g, &r->config);
-  if (r->status.ok()) r->status = PrivacyFilter::Create(r->config, &r->privacy);
+  r->status = LoadPrivacy(g, &r->config, &r->privacy);
 }
 
 void Record(const Globals& g, RecordSetup& r, Event e) {

@@ -59,10 +59,8 @@ Status ParseStart(const std::string& text, int64_t* us) {
 // like `import` (no JSON on the way: the quick way to build a large sample store).
 int SimulateIntoStore(env::Simulator& sim, int64_t total, const Globals& g) {
   Config config;
-  Status s = LoadUserConfig(g, &config);
-  if (!s.ok()) return Fail(s);
   std::unique_ptr<PrivacyFilter> privacy;
-  s = PrivacyFilter::Create(config, &privacy);
+  Status s = LoadPrivacy(g, &config, &privacy);
   if (!s.ok()) return Fail(s);
   std::unique_ptr<Store> store;
   s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);

@@ -11,6 +11,11 @@ namespace memory::cli {
 
 Status LoadUserConfig(const Globals& g, Config* config) { return LoadConfig(g.config, config); }
 
+Status LoadPrivacy(const Globals& g, Config* config, std::unique_ptr<PrivacyFilter>* privacy) {
+  MEMORY_RETURN_IF_ERROR(LoadUserConfig(g, config));
+  return PrivacyFilter::Create(*config, privacy);
+}
+
 Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store) {
   Config config;
   MEMORY_RETURN_IF_ERROR(LoadUserConfig(g, &config));

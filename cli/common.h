@@ -7,12 +7,15 @@
 
 #include "cli/command.h"
 #include "store/config.h"
+#include "store/privacy.h"
 #include "store/store.h"
 
 namespace memory::cli {
 
 // Loads the config named by --config (or the default location).
 Status LoadUserConfig(const Globals& g, Config* config);
+// Loads the config and builds the privacy filter it describes (every path that writes events).
+Status LoadPrivacy(const Globals& g, Config* config, std::unique_ptr<PrivacyFilter>* privacy);
 
 // Opens the store of --db. kReadOnly readers never block writers; kReadWrite waits briefly for
 // the writer lock and folds the spool.
