@@ -218,12 +218,18 @@ Status RocksStore::Stats(StoreStats* st) {
     StoreStats::Family f;
     f.name = kFamilies[i];
     uint64_t v = 0;
-    if (db_->GetIntProperty(handles_[i], "rocksdb.estimate-num-keys", &v)) f.keys = static_cast<int64_t>(v);
+    // Keys: entries of the table files (from their properties) plus the memtables'. Estimates
+    // (deletions and overwrites not yet compacted count until they are).
+    if (db_->GetIntProperty(handles_[i], "rocksdb.num-entries-active-mem-table", &v)) f.keys += static_cast<int64_t>(v);
+    if (db_->GetIntProperty(handles_[i], "rocksdb.num-entries-imm-mem-tables", &v)) f.keys += static_cast<int64_t>(v);
     if (db_->GetIntProperty(handles_[i], "rocksdb.total-sst-files-size", &v)) f.sst_bytes = static_cast<int64_t>(v);
     if (db_->GetIntProperty(handles_[i], "rocksdb.cur-size-all-mem-tables", &v)) f.memtable_bytes = static_cast<int64_t>(v);
     rocksdb::TablePropertiesCollection props;
     if (db_->GetPropertiesOfAllTables(handles_[i], &props).ok())
-      for (const auto& [name, p] : props) st->raw_bytes += static_cast<int64_t>(p->raw_key_size + p->raw_value_size);
+      for (const auto& [name, p] : props) {
+        st->raw_bytes += static_cast<int64_t>(p->raw_key_size + p->raw_value_size);
+        f.keys += static_cast<int64_t>(p->num_entries) - static_cast<int64_t>(p->num_deletions);
+      }
     st->families.push_back(f);
   }
   st->disk_bytes = DirBytes(dir_);
