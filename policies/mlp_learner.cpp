@@ -8,6 +8,7 @@ namespace memory::policies {
 namespace {
 constexpr uint32_t kDense = OnlineStandardizer::kMaxDense;
 constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 1e-8f;
+constexpr float kClip = 3.0f;
 
 inline uint32_t Mix32(uint32_t x) {
   x ^= x >> 16;
@@ -97,8 +98,11 @@ void MlpLearner::Prepare(const Example& ex) {
   in_rows_.clear();
   // The constant input (bias) has its own row, stored past every real feature's key space.
   in_rows_.emplace_back(Row(in_, 0xFFFFFFFFu, scale), 1.0f);
+  // Standardized values of rarely non-zero inputs can be huge (a pixel seen lit once): clip them
+  // so one example cannot swing the hidden layer.
   for (const Feature& f : ctx_)
-    if (f.value != 0 && f.index != 0xFFFFFFFFu) in_rows_.emplace_back(Row(in_, f.index, scale), f.value);
+    if (f.value != 0 && f.index != 0xFFFFFFFFu)
+      in_rows_.emplace_back(Row(in_, f.index, scale), f.index < kDense ? std::clamp(f.value, -kClip, kClip) : f.value);
   cached_ = ContextKey::Of(ex.context);
   cache_valid_ = true;
   forward_version_ = ~0ull;
