@@ -27,6 +27,7 @@
 #include <unordered_set>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/table.h>
@@ -87,6 +88,13 @@ inline std::string CmdKey(uint64_t id) {
   coding::PutFixed64BE(&k, id);
   return k;
 }
+
+// Read-only opens log nowhere: a file logger would rotate LOG on every `memory status`.
+class NullLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
 
 class CounterMerge : public rocksdb::AssociativeMergeOperator {
  public:
@@ -203,6 +211,7 @@ class RocksStore final : public Store {
 
     read_only_ = o.mode == StoreOptions::Mode::kReadOnly && exists;
     if (read_only_) {
+      dbo.info_log = std::make_shared<NullLogger>();
       rocksdb::DB* db = nullptr;
       auto s = rocksdb::DB::OpenForReadOnly(dbo, db_dir, cfds, &handles_, &db);
       if (!s.ok()) return FromRocks(s, "cannot open the store in " + db_dir + " read-only");
