@@ -497,10 +497,19 @@ class RocksStore final : public Store {
   Status PendingNotStored(std::vector<Event>* out) {
     std::vector<Event> all;
     MEMORY_RETURN_IF_ERROR(ReadPending(dir_, &all));
+    if (all.empty()) return Status::OK();
+    // Seek on one iterator, not Get: a cold reader would otherwise load the events bloom filter.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
     std::string bytes;
-    for (auto& e : all)
-      if (!IdToBytes(e.id, &bytes) || !Stored(bytes)) out->push_back(std::move(e));
-    return Status::OK();
+    for (auto& e : all) {
+      bool stored = false;
+      if (IdToBytes(e.id, &bytes)) {
+        it->Seek(bytes);
+        stored = it->Valid() && it->key() == rocksdb::Slice(bytes);
+      }
+      if (!stored) out->push_back(std::move(e));
+    }
+    return FromRocks(it->status(), "spool check");
   }
 
   // Looks up or assigns the dictionary id of `text`; new entries go into `sink`.
