@@ -79,7 +79,9 @@ bool ParseFloat(std::string_view s, float* out) {
   return true;
 }
 
-std::vector<std::string> Words(std::string_view text) {
+}  // namespace
+
+std::vector<std::string> LowerWords(std::string_view text) {
   std::vector<std::string> words;
   std::string cur;
   for (char ch : text) {
@@ -94,7 +96,6 @@ std::vector<std::string> Words(std::string_view text) {
   if (!cur.empty()) words.push_back(std::move(cur));
   return words;
 }
-}  // namespace
 
 Status ReadCbCsv(const std::string& path, CbDataset* out) {
   *out = CbDataset();
@@ -177,7 +178,7 @@ Status ReadNl2BashBandit(const std::string& dir, CbDataset* out) {
     auto [it, inserted] = ids.emplace(util, static_cast<int>(out->action_names.size()));
     if (inserted) out->action_names.push_back(util);
     out->labels.push_back(it->second);
-    std::vector<std::string> words = Words(nl[i]);
+    std::vector<std::string> words = LowerWords(nl[i]);
     if (words.empty()) return Status::InvalidArgument(nl_path + ":" + std::to_string(i + 1) + ": no words in the description");
     for (size_t w = 0; w < words.size(); ++w) {
       out->features.push_back({HashToken(words[w]), 1.0f});
@@ -192,7 +193,7 @@ Status ReadNl2BashBandit(const std::string& dir, CbDataset* out) {
   // Which actions' names occur as words of each description (cold start from text overlap).
   std::unordered_map<uint32_t, std::vector<int>> by_name;
   for (int a = 0; a < out->num_actions; ++a) {
-    std::vector<std::string> w = Words(out->action_names[a]);
+    std::vector<std::string> w = LowerWords(out->action_names[a]);
     if (w.size() == 1 && w[0] == out->action_names[a]) by_name[HashToken(w[0])].push_back(a);
   }
   out->mentioned.resize(out->rows());

@@ -24,21 +24,7 @@ void TuneFields(const Event& e, std::string* tmpl, double* load) {
   if (auto it = j.find("load"); it != j.end() && it->is_number()) *load = it->get<double>();
 }
 
-std::vector<std::string> Words(const std::string& text) {
-  std::vector<std::string> words;
-  std::string cur;
-  for (char ch : text) {
-    char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      cur.push_back(c);
-    } else if (!cur.empty()) {
-      words.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) words.push_back(std::move(cur));
-  return words;
-}
+using env::LowerWords;
 }  // namespace
 
 Status ReadDecisions(Store& store, int64_t since_us, std::vector<Event>* decisions) {
@@ -119,7 +105,7 @@ void ToLoggedDecisions(const std::vector<Event>& decisions, std::vector<LoggedDe
     TuneFields(e, &tmpl, &load);
     LoggedDecision ld;
     ld.context.push_back({0, static_cast<float>(load)});
-    for (const std::string& w : Words(tmpl.empty() ? e.command : tmpl)) ld.context.push_back({env::HashToken(w), 1.0f});
+    for (const std::string& w : LowerWords(tmpl.empty() ? e.command : tmpl)) ld.context.push_back({env::HashToken(w), 1.0f});
     ld.num_actions = static_cast<int>(d.action_set.size());
     for (const std::string& a : d.action_set) ld.action_features.push_back({{env::HashToken("action " + a), 1.0f}});
     ld.action = static_cast<int>(it - d.action_set.begin());

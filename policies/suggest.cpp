@@ -17,21 +17,7 @@ constexpr uint32_t kMentionFeature = 0x7FFFFFF1u;
 
 bool HasTag(const Event& e, const char* tag) { return std::find(e.tags.begin(), e.tags.end(), tag) != e.tags.end(); }
 
-std::vector<std::string> Words(const std::string& text) {
-  std::vector<std::string> words;
-  std::string cur;
-  for (char ch : text) {
-    char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      cur.push_back(c);
-    } else if (!cur.empty()) {
-      words.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) words.push_back(std::move(cur));
-  return words;
-}
+using env::LowerWords;
 
 // Builds examples over a fixed tool list.
 class Problem {
@@ -43,7 +29,7 @@ class Problem {
   }
   Example Make(const std::string& text, const std::string& cwd) {
     ctx_.clear();
-    std::vector<std::string> w = Words(text);
+    std::vector<std::string> w = LowerWords(text);
     for (size_t i = 0; i < w.size(); ++i) {
       ctx_.push_back({env::HashToken(w[i]), 1.0f});
       if (i + 1 < w.size()) ctx_.push_back({env::HashToken(w[i] + " " + w[i + 1]), 1.0f});
@@ -101,7 +87,7 @@ std::string ToolOf(const std::string& command) {
 Status Suggest(const std::vector<Event>& events, const std::string& task, const std::string& cwd,
                const SuggestOptions& options, SuggestResult* result) {
   *result = SuggestResult();
-  if (Words(task).empty()) return Status::InvalidArgument("suggest: --task needs at least one word");
+  if (LowerWords(task).empty()) return Status::InvalidArgument("suggest: --task needs at least one word");
   std::unique_ptr<Policy> policy;
   MEMORY_RETURN_IF_ERROR(MakePolicy(options.policy.empty() ? SuggestOptions::DefaultSpec() : options.policy,
                                     options.seed, &policy));
