@@ -31,9 +31,11 @@ struct CbDataset {
 
 // Text features get indices with the top bit set, so they never collide with dense indices.
 constexpr uint32_t kHashedFeatureBit = 0x80000000u;
+
 // Lower-cased runs of ASCII letters and digits of `text`, in order: the words of a task
 // description or a command, as the text features use them.
 std::vector<std::string> LowerWords(std::string_view text);
+// Hash of one word or bigram, with kHashedFeatureBit set.
 uint32_t HashToken(std::string_view token);
 
 // `label,f0,...,f{d-1}` header then one example per line; gzip is detected from the content.
