@@ -98,16 +98,7 @@ int RunEvalBandit(const EvalBanditOptions& o, const Globals& g) {
 }
 
 void SetupEvalBandit(CLI::App& app, Globals& g, Action* action) {
-  CLI::App* group = nullptr;
-  try {
-    group = app.get_subcommand("eval");
-  } catch (const CLI::OptionNotFound&) {
-    group = nullptr;
-  }
-  if (group == nullptr) {
-    group = app.add_subcommand("eval", "Evaluate models on public or recorded data");
-    group->require_subcommand(1);
-  }
+  CLI::App* group = EvalGroup(app);
   auto* sub = group->add_subcommand(
       "bandit", "Contextual-bandit policy on a supervised data set (Bake-off protocol): progressive loss, speed");
   auto o = std::make_shared<EvalBanditOptions>();

@@ -127,13 +127,7 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
 }
 
 void SetupEvalCache(CLI::App& app, Globals& g, Action* action) {
-  CLI::App* eval = nullptr;
-  try {
-    eval = app.get_subcommand("eval");
-  } catch (const CLI::OptionNotFound&) {
-    eval = app.add_subcommand("eval", "Evaluate models on public or recorded data");
-    eval->require_subcommand(1);
-  }
+  CLI::App* eval = EvalGroup(app);
   auto* sub = eval->add_subcommand(
       "cache", "Replay a key-access trace through a cache policy, optionally with prefetching");
   auto opts = std::make_shared<EvalCacheOptions>();

@@ -238,16 +238,7 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
 }
 
 void SetupEvalIntent(CLI::App& app, Globals& g, Action* action) {
-  CLI::App* group = nullptr;
-  try {
-    group = app.get_subcommand("eval");
-  } catch (const CLI::OptionNotFound&) {
-    group = nullptr;
-  }
-  if (group == nullptr) {
-    group = app.add_subcommand("eval", "Evaluate models on public or recorded data");
-    group->require_subcommand(1);
-  }
+  CLI::App* group = EvalGroup(app);
   auto* sub = group->add_subcommand(
       "intent",
       "Next-command prediction, online protocol: each file is one user; before each command the model "

@@ -30,6 +30,9 @@ struct CommandRegistration {
 #define MEMORY_REGISTER_COMMAND(order, fn) \
   static ::memory::cli::CommandRegistration memory_cmd_registration_##fn(order, &fn)
 
+// The `memory eval` group, created by whichever eval command registers first.
+CLI::App* EvalGroup(CLI::App& app);
+
 // Prints "memory: <message>" on stderr and returns the status's exit code.
 int Fail(const Status& s);
 // True when stdout / stderr is a terminal (progress bars, confirmations).

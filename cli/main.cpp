@@ -19,6 +19,13 @@ std::vector<std::pair<int, SetupFn>>& Registry() {
 
 CommandRegistration::CommandRegistration(int order, SetupFn fn) { Registry().emplace_back(order, fn); }
 
+CLI::App* EvalGroup(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App* a) { return a->get_name() == "eval"; })) return sub;
+  CLI::App* group = app.add_subcommand("eval", "Evaluate models on public or recorded data");
+  group->require_subcommand(1);
+  return group;
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "memory: %s\n", s.ToString().c_str());
   return s.ExitCode();
