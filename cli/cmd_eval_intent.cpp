@@ -76,50 +76,13 @@ Status ExpandInputs(const std::vector<std::string>& paths, std::vector<std::stri
   return Status::OK();
 }
 
-Status ReadLatin1AsUtf8(const std::string& path, std::string* out) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open");
-  }
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  if (env::IsValidUtf8(raw)) {
-    *out = std::move(raw);
-    return Status::OK();
-  }
-  out->clear();
-  out->reserve(raw.size() + raw.size() / 8);
-  for (unsigned char c : raw) {
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else {
-      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return Status::OK();
-}
 
 Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat format, bool by_session,
                    learner::StreamVocabularies* vocab, std::vector<learner::UserStream>* out) {
   std::vector<Event> events;
   for (const std::string& f : files) {
     events.clear();
-    env::HistoryReadOptions ro;
-    ro.base_ts_us = 1;  // no wall-clock dependence for files without times
-    if (format == env::HistoryFormat::kSchonlau || format == env::HistoryFormat::kPurdue) {
-      // These data sets are Latin-1 (the reference reads them so); bytes >= 0x80 are re-encoded
-      // as UTF-8, which keeps equal commands equal and different ones different.
-      std::string text;
-      MEMORY_RETURN_IF_ERROR(ReadLatin1AsUtf8(f, &text));
-      MEMORY_RETURN_IF_ERROR(env::ParseHistory(text, f, format, ro, &events));
-    } else {
-      MEMORY_RETURN_IF_ERROR(env::ReadHistoryFile(f, format, ro, &events));
-    }
-    if (events.empty()) return Status::InvalidArgument(f + ": no commands (empty file?)");
+    MEMORY_RETURN_IF_ERROR(env::ReadProtocolHistory(f, format, &events));
     std::string name = std::filesystem::path(f).filename().string();
     if (!by_session) {
       out->push_back(learner::StreamFromEvents(name, events, vocab));

@@ -48,25 +48,6 @@ struct ExperimentOptions {
 };
 
 // Schonlau / Purdue files are Latin-1: bytes >= 0x80 become UTF-8 (as `memory eval intent` does).
-Status ReadLatin1(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open");
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (env::IsValidUtf8(raw)) {
-    *out = std::move(raw);
-    return Status::OK();
-  }
-  out->clear();
-  for (unsigned char c : raw) {
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else {
-      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return Status::OK();
-}
 
 // The same status with `prefix` before its message.
 Status Prefixed(const Status& s, const std::string& prefix) {
@@ -117,16 +98,7 @@ Status LoadIntent(const learner::ExperimentEnvironment& e, LoadedEnv* out) {
   std::vector<Event> events;
   for (const auto& f : files) {
     events.clear();
-    env::HistoryReadOptions ro;
-    ro.base_ts_us = 1;
-    if (format == env::HistoryFormat::kSchonlau || format == env::HistoryFormat::kPurdue) {
-      std::string text;
-      MEMORY_RETURN_IF_ERROR(ReadLatin1(f, &text));
-      MEMORY_RETURN_IF_ERROR(env::ParseHistory(text, f, format, ro, &events));
-    } else {
-      MEMORY_RETURN_IF_ERROR(env::ReadHistoryFile(f, format, ro, &events));
-    }
-    if (events.empty()) return Status::InvalidArgument(f + ": no commands (empty file?)");
+    MEMORY_RETURN_IF_ERROR(env::ReadProtocolHistory(f, format, &events));
     out->users.push_back(learner::StreamFromEvents(std::filesystem::path(f).filename().string(), events, &out->vocab));
   }
   return Status::OK();

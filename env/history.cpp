@@ -552,4 +552,48 @@ Status ExpandHistoryPaths(const std::vector<std::string>& paths,
   return Status::OK();
 }
 
+
+namespace {
+Status ReadLatin1AsUtf8(const std::string& path, std::string* out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open");
+  }
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  if (IsValidUtf8(raw)) {
+    *out = std::move(raw);
+    return Status::OK();
+  }
+  out->clear();
+  out->reserve(raw.size() + raw.size() / 8);
+  for (unsigned char c : raw) {
+    if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+    } else {
+      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return Status::OK();
+}
+}  // namespace
+
+Status ReadProtocolHistory(const std::string& path, HistoryFormat format, std::vector<Event>* events) {
+  HistoryReadOptions ro;
+  ro.base_ts_us = 1;  // no wall-clock dependence for files without times
+  if (format == HistoryFormat::kSchonlau || format == HistoryFormat::kPurdue) {
+    std::string text;
+    MEMORY_RETURN_IF_ERROR(ReadLatin1AsUtf8(path, &text));
+    MEMORY_RETURN_IF_ERROR(ParseHistory(text, path, format, ro, events));
+  } else {
+    MEMORY_RETURN_IF_ERROR(ReadHistoryFile(path, format, ro, events));
+  }
+  if (events->empty()) return Status::InvalidArgument(path + ": no commands (empty file?)");
+  return Status::OK();
+}
+
 }  // namespace memory::env

@@ -55,6 +55,12 @@ Status ExpandHistoryPaths(const std::vector<std::string>& paths, std::vector<std
 Status ExpandHistoryPaths(const std::vector<std::string>& paths,
                           std::optional<HistoryFormat> format, std::vector<std::string>* files);
 
+// Reads one user's file the way the evaluation protocols do (`memory eval intent`, experiments):
+// Schonlau and Purdue files are Latin-1 (the reference reads them so), so bytes >= 0x80 are
+// re-encoded as UTF-8, which keeps equal commands equal and different ones different; times are
+// synthesized from 1 µs so results never depend on the wall clock. Empty file: InvalidArgument.
+Status ReadProtocolHistory(const std::string& path, HistoryFormat format, std::vector<Event>* events);
+
 // True when `s` is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
 
