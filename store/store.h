@@ -147,6 +147,13 @@ class Store {
 // process has the store open read-write. The previous database is kept as db.before-restore.
 Status RestoreStore(const std::string& backup_dir, const std::string& data_dir);
 
+// A short text that changes whenever the store's content may have changed: a writer committed
+// (events, forget, clean, import, restore) or an event was spooled. Cheap (a few stat calls, no
+// database open), for caches of derived results: a result computed under token T is still valid
+// while the token is T. "empty" for a missing data directory. Busy while a writer is between
+// commit and summary (or the summary is missing): callers must then not trust cached results.
+Status StoreContentToken(const std::string& data_dir, std::string* token);
+
 // Default data directory: $MEMORY_DB, else $XDG_DATA_HOME/llmunix-memory, else
 // ~/.local/share/llmunix-memory.
 std::string DefaultDataDir();

@@ -1,6 +1,10 @@
 #include "store/summary.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 
 #include <cstring>
 
@@ -8,9 +12,9 @@
 #include "store/internal.h"
 
 namespace memory::internal {
+std::string SummaryPath(const std::string& dir) { return dir + "/summary.bin"; }
 namespace {
 constexpr char kMagic[8] = {'M', 'E', 'M', 'S', 'U', 'M', '0', '1'};
-std::string SummaryPath(const std::string& dir) { return dir + "/summary.bin"; }
 std::string DirtyPath(const std::string& dir) { return dir + "/summary.dirty"; }
 }  // namespace
 
@@ -65,3 +69,45 @@ Status MarkSummaryDirty(const std::string& dir) {
 bool SummaryDirty(const std::string& dir) { return FileExists(DirtyPath(dir)); }
 
 }  // namespace memory::internal
+
+namespace memory {
+
+Status StoreContentToken(const std::string& data_dir, std::string* token) {
+  token->clear();
+  struct stat st;
+  if (::stat(data_dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Status::IOError(data_dir + ": " + internal::ErrnoText());
+    *token = "empty";
+    return Status::OK();
+  }
+  auto add = [&](const struct stat& s) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%llx.%llx.%llx.%lx;", static_cast<unsigned long long>(s.st_ino),
+                  static_cast<unsigned long long>(s.st_size), static_cast<unsigned long long>(s.st_mtim.tv_sec),
+                  static_cast<long>(s.st_mtim.tv_nsec));
+    token->append(buf);
+  };
+  // Every writer rewrites summary.bin (a new file renamed into place) after it commits, and
+  // keeps summary.dirty in between.
+  const bool has_db = ::stat(internal::DbDir(data_dir).c_str(), &st) == 0;
+  if (internal::SummaryDirty(data_dir)) return Status::Busy("the store is being written");
+  if (::stat(internal::SummaryPath(data_dir).c_str(), &st) == 0) {
+    add(st);
+    if (internal::SummaryDirty(data_dir)) return Status::Busy("the store is being written");
+  } else if (has_db) {
+    return Status::Busy("the store has no summary yet");
+  }
+  // Spooled events: every append grows a spool file; a fold renames or removes them.
+  std::vector<std::string> names;
+  if (internal::ListDir(internal::SpoolDir(data_dir), &names).ok()) {
+    for (const std::string& n : names) {
+      if (::stat((internal::SpoolDir(data_dir) + "/" + n).c_str(), &st) != 0) continue;
+      token->append(n).push_back(':');
+      add(st);
+    }
+  }
+  if (token->empty()) *token = "empty";
+  return Status::OK();
+}
+
+}  // namespace memory

@@ -34,6 +34,7 @@ struct Summary {
 Status WriteSummary(const std::string& data_dir, const SummaryTotals& totals, const std::vector<CommandStats>& commands);
 // NotFound when there is no usable summary (missing, dirty or damaged).
 Status ReadSummary(const std::string& data_dir, Summary* s);
+std::string SummaryPath(const std::string& data_dir);
 Status MarkSummaryDirty(const std::string& data_dir);
 bool SummaryDirty(const std::string& data_dir);
 

@@ -535,5 +535,43 @@ TEST(Store, OptimizeKeepsEveryEventAndFoldsTheSpool) {
   EXPECT_EQ(st.distinct_commands, 8);
 }
 
+TEST(Store, ContentTokenChangesWithEveryChangeAndOnlyThen) {
+  TempDir t;
+  auto token = [&] {
+    std::string tok;
+    Status st = StoreContentToken(t.path(), &tok);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return tok;
+  };
+  std::string missing;
+  ASSERT_TRUE(StoreContentToken(t.path() + "/absent", &missing).ok());
+  EXPECT_EQ(missing, "empty");
+  std::set<std::string> seen;
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> evs = {MakeEvent("git push", 10), MakeEvent("make", 20)};
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  std::string t1 = token();
+  EXPECT_EQ(token(), t1);  // stable while nothing happens
+  seen.insert(t1);
+  std::vector<Event> more = {MakeEvent("ls", 30)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, more).ok());
+  std::string t2 = token();
+  EXPECT_TRUE(seen.insert(t2).second) << "spooling an event must change the token";
+  {
+    auto s = OpenRW(t.path());  // folds the spool
+    EXPECT_TRUE(seen.insert(token()).second) << "a fold must change the token";
+    size_t removed = 0;
+    ASSERT_TRUE(s->Forget("make", &removed).ok());
+    EXPECT_EQ(removed, 1u);
+  }
+  EXPECT_TRUE(seen.insert(token()).second) << "forget must change the token";
+  // A writer between commit and summary: no token can be trusted.
+  { std::ofstream f(t.path() + "/summary.dirty"); }
+  std::string tok;
+  EXPECT_TRUE(StoreContentToken(t.path(), &tok).IsBusy());
+}
+
 }  // namespace
 }  // namespace memory
