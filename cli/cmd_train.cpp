@@ -1,7 +1,8 @@
 // `memory train`: the nightly job. Trains a challenger intent model on the recorded experience,
 // replays the most recent slice of history (which the challenger did not train on, nor the
 // champion when it is older) through both, and promotes the challenger only when it is better
-// beyond noise: the 95 % paired-bootstrap interval of the top-1 difference lies above 0.
+// beyond noise: the 95 % paired-bootstrap interval of the top-1 difference, resampling whole
+// sessions of the slice (learner/train_gate.h), lies above 0.
 // Otherwise the challenger is kept as "rejected" with the reason. --force promotes anyway.
 //
 // Unattended use: flock on <db>/models/train.lock (exit 3 when another training runs), a log in
@@ -30,6 +31,7 @@
 #include "learner/intent_snapshot.h"
 #include "learner/registry.h"
 #include "learner/template.h"
+#include "learner/train_gate.h"
 
 namespace memory::cli {
 namespace {
@@ -93,25 +95,6 @@ struct Hits {
   }
 };
 
-// 95 % paired bootstrap interval of mean(challenger hit@1 - champion hit@1). Per event the
-// difference is +1, -1 or 0, so a resample is a multinomial draw of those counts.
-void BootstrapCi(int64_t n, int64_t plus, int64_t minus, double* lo, double* hi) {
-  *lo = *hi = 0;
-  if (n == 0) return;
-  std::mt19937_64 rng(20261124);
-  const double p_plus = static_cast<double>(plus) / n;
-  const double p_minus_rest = plus < n ? static_cast<double>(minus) / (n - plus) : 0.0;
-  std::vector<double> diffs(2000);
-  for (double& d : diffs) {
-    int64_t kp = std::binomial_distribution<int64_t>(n, p_plus)(rng);
-    int64_t km = std::binomial_distribution<int64_t>(n - kp, std::min(1.0, p_minus_rest))(rng);
-    d = static_cast<double>(kp - km) / n;
-  }
-  std::sort(diffs.begin(), diffs.end());
-  *lo = diffs[50];
-  *hi = diffs[1949];
-}
-
 Status ValidateIntentVersion(const std::string& dir) {
   std::unique_ptr<learner::IntentSnapshot> snap;
   return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
@@ -121,6 +104,7 @@ struct TrainReport {
   std::string decision, reason, version, previous;
   learner::ModelVersionInfo info;
   double diff = 0, lo = 0, hi = 0, seconds = 0;
+  int64_t sessions = 0;  // clusters the gate resampled
 };
 
 Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log, TrainReport* rep) {
@@ -226,7 +210,10 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   SnapshotScorer chal(chal_snap.get());
   std::unique_ptr<SnapshotScorer> champ = champ_snap ? std::make_unique<SnapshotScorer>(champ_snap.get()) : nullptr;
   Hits hc, hp;
-  int64_t plus = 0, minus = 0;
+  // One cluster per session: the gate resamples whole sessions (events in a session are
+  // correlated, so a per-event bootstrap would be too sure of itself).
+  std::unordered_map<std::string, size_t> cluster_of;
+  std::vector<learner::PairedCluster> clusters;
   for (const Event& e : slice) {
     const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
     int rc = chal.Score(e, templ);
@@ -234,8 +221,11 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     if (champ) {
       int rp = champ->Score(e, templ);
       hp.Add(rp);
-      plus += rc == 0 && rp != 0;
-      minus += rp == 0 && rc != 0;
+      auto [it, fresh] = cluster_of.try_emplace(learner::SessionKeyOf(e), clusters.size());
+      if (fresh) clusters.emplace_back();
+      learner::PairedCluster& c = clusters[it->second];
+      ++c.n;
+      c.diff_sum += (rc == 0) - (rp == 0);
     }
   }
   info.eval_events = static_cast<int64_t>(slice.size());
@@ -243,11 +233,16 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   info.metrics = hc.Metrics();
   if (champ) info.champion_metrics = hp.Metrics();
   const int64_t m = static_cast<int64_t>(slice.size());
-  rep->diff = m ? static_cast<double>(plus - minus) / m : 0;
-  BootstrapCi(m, plus, minus, &rep->lo, &rep->hi);
+  const learner::GateInterval gate = learner::ClusterBootstrap(clusters);
+  rep->diff = gate.diff;
+  rep->lo = gate.lo;
+  rep->hi = gate.hi;
+  rep->sessions = gate.clusters;
   char why[256];
-  std::snprintf(why, sizeof why, "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events",
-                hc.Metrics()["top1"], hp.Metrics()["top1"], rep->diff, rep->lo, rep->hi, static_cast<long long>(m));
+  std::snprintf(why, sizeof why, "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events in %lld sessions "
+                "(bootstrap over sessions)",
+                hc.Metrics()["top1"], hp.Metrics()["top1"], rep->diff, rep->lo, rep->hi, static_cast<long long>(m),
+                static_cast<long long>(gate.clusters));
 
   bool promote;
   if (!champ) {
@@ -320,6 +315,7 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
       j["champion"] = rep.info.champion_metrics;
       j["top1_difference"] = rep.diff;
       j["ci95"] = {rep.lo, rep.hi};
+      j["eval_sessions"] = rep.sessions;
       j["seconds"] = rep.seconds;
     }
     std::printf("%s\n", j.dump().c_str());

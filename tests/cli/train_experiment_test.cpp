@@ -61,6 +61,9 @@ TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
   r = json::parse(out);
   ASSERT_EQ(r["decision"], "promoted") << out;
   EXPECT_GT(r["ci95"][0].get<double>(), 0.0);
+  // The gate resampled sessions, not events.
+  EXPECT_GT(r["eval_sessions"].get<int>(), 1);
+  EXPECT_LT(r["eval_sessions"].get<int>(), r["eval_events"].get<int>());
   EXPECT_GT(r["challenger"]["top1"].get<double>(), r["champion"]["top1"].get<double>());
   const std::string second = r["version"];
   EXPECT_EQ(Champion(), second);
@@ -89,6 +92,7 @@ TEST_F(TrainCli, CorruptModelIsNeverPromotedAndBadInputFailsClearly) {
   ASSERT_EQ(Mem("train --force --json", &out, &err), 0) << err;  // forced although not better
   json r = json::parse(out);
   EXPECT_EQ(r["decision"], "forced");
+  EXPECT_LE(r["ci95"][0].get<double>(), 0.0);  // same data: the gate alone would have rejected it
   const std::string second = r["version"];
   EXPECT_EQ(Champion(), second);
   // Corrupt the older version's model file: promoting it fails, the champion keeps serving.
