@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include "store/fuzzy.h"
+#include "store/recent.h"
 
 namespace memory {
 
@@ -182,6 +183,19 @@ Status RocksStore::ComputeSummary(SummaryTotals* s, std::vector<CommandStats>* c
   ev->SeekToLast();
   if (ev->Valid() && ev->key().size() == 16) s->last_ts_us = static_cast<int64_t>(coding::GetFixed64BE(ev->key().data()));
   return FromRocks(ev->status(), "events");
+}
+
+Status RocksStore::WriteRecent(int64_t db_events) {
+  RecentCollector recent;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+  size_t offered = 0;
+  for (it->SeekToLast(); it->Valid() && offered < RecentCollector::kScanLimit; it->Prev(), ++offered) {
+    Event e;
+    MEMORY_RETURN_IF_ERROR(DecodeStored(it->key(), it->value(), &e));
+    recent.Offer(e);
+  }
+  MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
+  return recent.Write(dir_, db_events);
 }
 
 Status RocksStore::Stats(StoreStats* st) {

@@ -651,11 +651,13 @@ class RocksStore final : public Store {
     SummaryTotals totals;
     std::vector<CommandStats> commands;
     MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));
+    MEMORY_RETURN_IF_ERROR(WriteRecent(totals.events));  // before the summary clears the marker
     MEMORY_RETURN_IF_ERROR(WriteSummary(dir_, totals, commands));
     summary_stale_ = false;
     return Status::OK();
   }
   Status ComputeSummary(SummaryTotals* totals, std::vector<CommandStats>* commands);
+  Status WriteRecent(int64_t db_events);
 
   // Large batches (import): sorted SST files ingested into every family at once (atomic).
   Status IngestBulk(Event* events, size_t n);

@@ -154,6 +154,21 @@ Status RestoreStore(const std::string& backup_dir, const std::string& data_dir);
 // commit and summary (or the summary is missing): callers must then not trust cached results.
 Status StoreContentToken(const std::string& data_dir, std::string* token);
 
+// The newest events of one session and of one working directory, read without opening the
+// database: every writer rewrites a small "recent" file after it commits (the newest events of the
+// newest few thousand, at most kRecentPerKey per session and per directory), and spooled events
+// are merged in. For `memory predict`, whose context is this shell's last commands.
+inline constexpr size_t kRecentPerKey = 8;
+struct RecentEvents {
+  std::vector<Event> session;  // newest first, at most the limit asked for
+  std::vector<Event> cwd;      // newest first
+  int64_t events = 0;          // events in the store, spooled ones included
+};
+// NotFound when the file cannot answer (missing, being rewritten, damaged): use Store::Scan.
+// `limit` is at most kRecentPerKey. An empty session or cwd gives no events for it.
+Status ReadRecentEvents(const std::string& data_dir, const std::string& session, const std::string& cwd,
+                        size_t limit, RecentEvents* out);
+
 // Default data directory: $MEMORY_DB, else $XDG_DATA_HOME/llmunix-memory, else
 // ~/.local/share/llmunix-memory.
 std::string DefaultDataDir();

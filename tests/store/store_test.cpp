@@ -573,5 +573,64 @@ TEST(Store, ContentTokenChangesWithEveryChangeAndOnlyThen) {
   EXPECT_TRUE(StoreContentToken(t.path(), &tok).IsBusy());
 }
 
+TEST(Store, RecentEventsOfASessionWithoutOpeningTheDatabase) {
+  TempDir t;
+  RecentEvents r;
+  EXPECT_TRUE(ReadRecentEvents(t.path(), "s1", "/a", 8, &r).IsNotFound());  // nothing written yet
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> evs;
+    for (int i = 0; i < 20; ++i) evs.push_back(MakeEvent("make t" + std::to_string(i), 100 + i, i % 3, "s1", "/a"));
+    for (int i = 0; i < 3000; ++i) evs.push_back(MakeEvent("ls " + std::to_string(i), 1000 + i, 0, "other", "/b"));
+    evs.push_back(MakeEvent("vim x", 5000, 0, "s2", "/a"));
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  ASSERT_TRUE(ReadRecentEvents(t.path(), "s1", "/a", 8, &r).ok());
+  ASSERT_EQ(r.session.size(), 8u);  // the newest 8 of s1, newest first, though 3000 newer events follow
+  EXPECT_EQ(r.session[0].command, "make t19");
+  EXPECT_EQ(r.session[0].exit_code, 19 % 3);
+  EXPECT_EQ(r.session[7].command, "make t12");
+  ASSERT_FALSE(r.cwd.empty());
+  EXPECT_EQ(r.cwd[0].command, "vim x");
+  EXPECT_EQ(r.events, 3021);
+  // Spooled events are merged in, newest first.
+  std::vector<Event> more = {MakeEvent("make install", 6000, 0, "s1", "/a")};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, more).ok());
+  ASSERT_TRUE(ReadRecentEvents(t.path(), "s1", "", 3, &r).ok());
+  ASSERT_EQ(r.session.size(), 3u);
+  EXPECT_EQ(r.session[0].command, "make install");
+  EXPECT_EQ(r.session[1].command, "make t19");
+  EXPECT_TRUE(r.cwd.empty());
+  EXPECT_EQ(r.events, 3022);
+  // The same answer as a scan of the database.
+  {
+    StoreOptions o;
+    o.dir = t.path();
+    o.mode = StoreOptions::Mode::kReadOnly;
+    std::unique_ptr<Store> s;
+    ASSERT_TRUE(Store::Open(o, &s).ok());
+    ScanOptions so;
+    so.newest_first = true;
+    so.include_pending = true;
+    so.session = "s1";
+    std::vector<std::string> scanned;
+    ASSERT_TRUE(s->Scan(so, [&](const Event& e) { scanned.push_back(e.command); return scanned.size() < 3; }).ok());
+    ASSERT_EQ(scanned.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(scanned[i], r.session[i].command);
+  }
+  // After a fold the file still answers (rewritten), and the folded event is not doubled.
+  { auto s = OpenRW(t.path()); }
+  ASSERT_TRUE(ReadRecentEvents(t.path(), "s1", "", 3, &r).ok());
+  EXPECT_EQ(r.session[0].command, "make install");
+  EXPECT_EQ(r.session[1].command, "make t19");
+  EXPECT_EQ(r.events, 3022);
+  // A writer between commit and summary: the file is not trusted.
+  { std::ofstream f(t.path() + "/summary.dirty"); }
+  EXPECT_TRUE(ReadRecentEvents(t.path(), "s1", "", 3, &r).IsNotFound());
+  fs::remove(t.path() + "/summary.dirty");
+  { std::ofstream f(t.path() + "/recent.bin", std::ios::trunc); f << "MEMREC01 garbage"; }
+  EXPECT_TRUE(ReadRecentEvents(t.path(), "s1", "", 3, &r).IsNotFound());
+}
+
 }  // namespace
 }  // namespace memory

@@ -1,0 +1,137 @@
+// The "recent" file (<data dir>/recent.bin): the newest events of the newest sessions and working
+// directories, rewritten by every writer after it commits (see RocksStore::FinishWrite), so that
+// `memory predict` learns this shell's last commands without opening RocksDB.
+//
+//   "MEMREC01" varint(events in the database)
+//   varint(n) n × bytes                 strings: sessions and directories
+//   varint(m) m × event, newest first:  zigzag(ts) bytes(id) zigzag(exit + 1, 0 = none)
+//                                       varint(session string) varint(cwd string) bytes(command)
+#include "store/recent.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
+#include "store/coding.h"
+#include "store/internal.h"
+#include "store/recorder.h"
+#include "store/summary.h"
+
+namespace memory::internal {
+namespace {
+constexpr char kMagic[8] = {'M', 'E', 'M', 'R', 'E', 'C', '0', '1'};
+std::string RecentPath(const std::string& dir) { return dir + "/recent.bin"; }
+}  // namespace
+
+void RecentCollector::Offer(const Event& e) {
+  int& s = per_session_[e.session];
+  int& c = per_cwd_[e.cwd];
+  if (s >= static_cast<int>(kRecentPerKey) && c >= static_cast<int>(kRecentPerKey)) return;
+  ++s, ++c;
+  kept_.push_back(e);
+}
+
+Status RecentCollector::Write(const std::string& dir, int64_t db_events) const {
+  std::unordered_map<std::string_view, uint64_t> index;
+  std::vector<std::string_view> strings;
+  auto intern = [&](std::string_view s) {
+    auto [it, fresh] = index.emplace(s, strings.size());
+    if (fresh) strings.push_back(s);
+    return it->second;
+  };
+  std::string body;
+  coding::PutVarint(&body, kept_.size());
+  for (const Event& e : kept_) {
+    coding::PutZigzag(&body, e.ts_us);
+    coding::PutBytes(&body, e.id);
+    coding::PutZigzag(&body, e.exit_code ? *e.exit_code + 1LL : 0);
+    coding::PutVarint(&body, intern(e.session));
+    coding::PutVarint(&body, intern(e.cwd));
+    coding::PutBytes(&body, e.command);
+  }
+  std::string out(kMagic, 8);
+  coding::PutVarint(&out, static_cast<uint64_t>(std::max<int64_t>(0, db_events)));
+  coding::PutVarint(&out, strings.size());
+  for (std::string_view s : strings) coding::PutBytes(&out, s);
+  out += body;
+  return WriteFileAtomic(RecentPath(dir), out);
+}
+
+}  // namespace memory::internal
+
+namespace memory {
+
+Status ReadRecentEvents(const std::string& dir, const std::string& session, const std::string& cwd, size_t limit,
+                        RecentEvents* out) {
+  *out = RecentEvents();
+  limit = std::min(limit, kRecentPerKey);
+  if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");
+  std::string data;
+  if (!internal::ReadFile(internal::RecentPath(dir), &data).ok())
+    return Status::NotFound("no recent-events file");
+  // Written before the summary and its dirty marker's removal: if the marker appeared meanwhile,
+  // the file may predate a commit.
+  if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");
+  auto damaged = [] { return Status::NotFound("recent-events file damaged"); };
+  if (data.size() < 8 || std::memcmp(data.data(), internal::kMagic, 8) != 0) return damaged();
+  coding::Reader r(std::string_view(data).substr(8));
+  uint64_t db_events = 0, n = 0;
+  if (!r.GetVarint(&db_events) || !r.GetVarint(&n) || n > data.size()) return damaged();
+  constexpr uint64_t kAbsent = UINT64_MAX;
+  uint64_t session_ix = kAbsent, cwd_ix = kAbsent;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view s;
+    if (!r.GetView(&s)) return damaged();
+    if (!session.empty() && s == session) session_ix = i;
+    if (!cwd.empty() && s == cwd) cwd_ix = i;
+  }
+  uint64_t m = 0;
+  if (!r.GetVarint(&m) || m > data.size()) return damaged();
+  std::vector<Event> stored_session, stored_cwd;
+  for (uint64_t i = 0; i < m; ++i) {
+    int64_t ts = 0, exit1 = 0;
+    uint64_t si = 0, ci = 0;
+    std::string_view id, command;
+    if (!r.GetZigzag(&ts) || !r.GetView(&id) || !r.GetZigzag(&exit1) || !r.GetVarint(&si) || !r.GetVarint(&ci) ||
+        !r.GetView(&command))
+      return damaged();
+    bool in_session = si == session_ix && stored_session.size() < limit;
+    bool in_cwd = ci == cwd_ix && stored_cwd.size() < limit;
+    if (!in_session && !in_cwd) continue;
+    Event e;
+    e.ts_us = ts;
+    e.id = std::string(id);
+    if (exit1) e.exit_code = static_cast<int32_t>(exit1 - 1);
+    e.session = si == session_ix ? session : std::string();
+    e.cwd = ci == cwd_ix ? cwd : std::string();
+    e.command = std::string(command);
+    if (in_session) stored_session.push_back(e);
+    if (in_cwd) stored_cwd.push_back(std::move(e));
+  }
+  if (!r.done()) return damaged();
+
+  // Spooled events are newer than the file (or were folded after a crash: ids deduplicate).
+  std::vector<Event> pending;
+  MEMORY_RETURN_IF_ERROR(ReadPending(dir, &pending));
+  out->events = static_cast<int64_t>(db_events + pending.size());
+  auto merge = [&](std::vector<Event> stored, bool by_session, std::vector<Event>* result) {
+    const std::string& key = by_session ? session : cwd;
+    if (key.empty()) return;
+    for (const Event& e : pending) {
+      if ((by_session ? e.session : e.cwd) != key) continue;
+      bool dup = std::any_of(stored.begin(), stored.end(), [&](const Event& s) { return s.id == e.id; });
+      if (!dup) stored.push_back(e);
+    }
+    std::sort(stored.begin(), stored.end(), [](const Event& a, const Event& b) {
+      return std::tie(a.ts_us, a.id) > std::tie(b.ts_us, b.id);
+    });
+    if (stored.size() > limit) stored.resize(limit);
+    *result = std::move(stored);
+  };
+  merge(std::move(stored_session), true, &out->session);
+  merge(std::move(stored_cwd), false, &out->cwd);
+  return Status::OK();
+}
+
+}  // namespace memory
