@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <atomic>
 #include <climits>
+#include <mutex>
+#include <thread>
 
 namespace memory::learner {
 namespace {
@@ -71,10 +74,49 @@ double EvalResult::Max(int i) const {
   return m;
 }
 
+namespace {
+
+// Runs the protocol on one user's stream with `model` (predict, score, learn per command).
+void EvaluateUser(NextCommandModel* model, const UserStream& s, size_t top_k, EvalResult::User* u) {
+  const size_t want = std::max<size_t>(top_k, 5);
+  std::vector<Prediction> preds;
+  preds.reserve(want);
+  std::vector<uint8_t> seen;  // per command id: already seen by this user's model
+  Context ctx;
+  u->name = s.name;
+  uint32_t session_start = 0;
+  for (size_t i = 0; i < s.commands.size(); ++i) {
+    CommandId actual = s.commands[i];
+    MakeContext(s, i, &session_start, &ctx);
+    if (actual >= seen.size()) seen.resize(std::max<size_t>(actual + 1, seen.size() * 2), 0);
+    if (i > 0) {
+      model->Predict(ctx, want, &preds);
+      size_t rank = want;
+      for (size_t r = 0; r < preds.size(); ++r)
+        if (preds[r].command == actual) { rank = r; break; }
+      for (int j = 0; j < 3; ++j) u->counts.hits[j] += rank < static_cast<size_t>(kEvalKs[j]);
+      u->counts.hits[3] += rank < top_k;
+      u->counts.novel += !seen[actual];
+      ++u->counts.scored;
+    }
+    seen[actual] = 1;
+    model->Learn(ctx, actual);
+  }
+  u->counts.events = static_cast<int64_t>(s.commands.size());
+}
+
+}  // namespace
+
+int DefaultEvalJobs() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(std::min(n, 64u));
+}
+
 Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& users,
                       const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result,
-                      const Vocabulary* vocab) {
+                      const Vocabulary* vocab, int jobs) {
   if (top_k == 0) return Status::InvalidArgument("--top must be at least 1");
+  if (jobs < 1) return Status::InvalidArgument("--jobs must be at least 1");
   std::unique_ptr<NextCommandModel> population;
   MEMORY_RETURN_IF_ERROR(NewModel(spec, &population));
   population->SetVocabulary(vocab);
@@ -94,48 +136,50 @@ Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& us
   }
   result->pretrain_seconds = Now() - t0;
 
-  const size_t want = std::max<size_t>(top_k, 5);
-  std::vector<Prediction> preds;
-  preds.reserve(want);
-  std::vector<uint8_t> seen;  // per command id: already seen by this user's model
-  t0 = Now();
-  for (const UserStream& s : users) {
-    std::unique_ptr<NextCommandModel> model;
-    if (pretrain.empty()) {
-      MEMORY_RETURN_IF_ERROR(NewModel(spec, &model));
-      model->SetVocabulary(vocab);
-    } else {
-      model = population->Clone();
-    }
-    EvalResult::User u;
-    u.name = s.name;
-    seen.clear();
-    uint32_t session_start = 0;
-    for (size_t i = 0; i < s.commands.size(); ++i) {
-      CommandId actual = s.commands[i];
-      MakeContext(s, i, &session_start, &ctx);
-      if (actual >= seen.size()) seen.resize(actual + 1, 0);
-      if (i > 0) {
-        model->Predict(ctx, want, &preds);
-        size_t rank = want;
-        for (size_t r = 0; r < preds.size(); ++r)
-          if (preds[r].command == actual) { rank = r; break; }
-        for (int j = 0; j < 3; ++j) u.counts.hits[j] += rank < static_cast<size_t>(kEvalKs[j]);
-        u.counts.hits[3] += rank < top_k;
-        u.counts.novel += !seen[actual];
-        ++u.counts.scored;
+  // Users are independent: each gets its own model, so they run on `jobs` threads, longest
+  // streams first; results land in input order, identical to a sequential run.
+  result->users.resize(users.size());
+  std::vector<size_t> order(users.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return users[a].commands.size() > users[b].commands.size();
+  });
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  Status error;
+  auto worker = [&] {
+    for (size_t n; (n = next.fetch_add(1)) < order.size();) {
+      const size_t idx = order[n];
+      std::unique_ptr<NextCommandModel> model;
+      if (pretrain.empty()) {
+        Status st = NewModel(spec, &model);
+        if (!st.ok()) {
+          std::lock_guard<std::mutex> lock(error_mu);
+          if (error.ok()) error = st;
+          next = order.size();
+          return;
+        }
+        model->SetVocabulary(vocab);
+      } else {
+        model = population->Clone();
       }
-      seen[actual] = 1;
-      model->Learn(ctx, actual);
+      EvaluateUser(model.get(), users[idx], top_k, &result->users[idx]);
     }
-    u.counts.events = static_cast<int64_t>(s.commands.size());
+  };
+  t0 = Now();
+  const size_t threads = std::min<size_t>(static_cast<size_t>(jobs), users.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  result->seconds = Now() - t0;
+  MEMORY_RETURN_IF_ERROR(error);
+  for (const EvalResult::User& u : result->users) {
     result->total.events += u.counts.events;
     result->total.scored += u.counts.scored;
     result->total.novel += u.counts.novel;
     for (int j = 0; j < 4; ++j) result->total.hits[j] += u.counts.hits[j];
-    result->users.push_back(std::move(u));
   }
-  result->seconds = Now() - t0;
   return Status::OK();
 }
 

@@ -56,7 +56,7 @@ struct EvalResult {
   };
   std::vector<User> users;
   EvalCounts total;           // micro: pooled over users
-  double seconds = 0;         // evaluation time (not reading, not pretraining)
+  double seconds = 0;         // wall time of the online loop (not reading, not pretraining)
   double pretrain_seconds = 0;
   int64_t pretrain_events = 0;
   double Macro(int i) const;  // mean over users of their hit rate
@@ -68,8 +68,14 @@ struct EvalResult {
 // empty, a copy of one model that first learned every pretraining stream (each from an empty
 // history). `top_k` >= 1 adds hit@top_k (hits[3]); hit@1/3/5 are always reported.
 // `vocab` (may be null) names the commands of the streams' ids (needed by "gru").
+// Users run on `jobs` threads (each with its own model); the result does not depend on `jobs`.
+// `seconds` is the wall time of the online loop (predict + score + learn of every user, models
+// built or cloned included), not reading the streams nor pretraining.
 Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& users,
                       const std::vector<UserStream>& pretrain, size_t top_k, EvalResult* result,
-                      const Vocabulary* vocab = nullptr);
+                      const Vocabulary* vocab = nullptr, int jobs = 1);
+
+// Threads `memory eval intent` uses by default: the machine's hardware concurrency.
+int DefaultEvalJobs();
 
 }  // namespace memory::learner

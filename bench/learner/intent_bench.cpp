@@ -62,12 +62,13 @@ void BM_EvalOnline(benchmark::State& state) {
     return;
   }
   std::string spec = kModels[state.range(1)];
-  state.SetLabel(std::string(state.range(0) == 0 ? "purdue " : "schonlau ") + spec);
+  const int jobs = static_cast<int>(state.range(2));
+  state.SetLabel(std::string(state.range(0) == 0 ? "purdue " : "schonlau ") + spec + " jobs=" + std::to_string(jobs));
   int64_t events = 0;
   double top1 = 0;
   for (auto _ : state) {
     EvalResult r;
-    if (!EvaluateOnline(spec, users, {}, 5, &r).ok()) state.SkipWithError("eval failed");
+    if (!EvaluateOnline(spec, users, {}, 5, &r, nullptr, jobs).ok()) state.SkipWithError("eval failed");
     events += r.total.events;
     top1 = r.total.Rate(0);
   }
@@ -75,7 +76,7 @@ void BM_EvalOnline(benchmark::State& state) {
   state.counters["top1"] = top1;
 }
 BENCHMARK(BM_EvalOnline)
-    ->ArgsProduct({{0, 1}, {0, 1, 2, 3, 4, 5}})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3, 4, 5}, {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -54,5 +54,40 @@ TEST(OnlineEvalTest, TopKAddsItsOwnColumn) {
   EXPECT_FALSE(EvaluateOnline("nope", users, {}, 5, &bad).ok());
 }
 
+// Users run on several threads, each with its own model: every figure equals the sequential run's,
+// per user and in the input order, with and without a population model.
+TEST(OnlineEvalTest, ParallelUsersGiveTheSequentialResult) {
+  std::vector<UserStream> users(7), pre(1);
+  for (size_t u = 0; u < users.size(); ++u) {
+    users[u].name = "u" + std::to_string(u);
+    users[u].commands = testing::SyntheticStream(300 + 250 * ((u * 3) % 7), 40, 100 + u);
+  }
+  pre[0].commands = testing::SyntheticStream(2000, 40, 99);
+  for (const char* spec : {"markov", "best"}) {
+    for (bool pretrain : {false, true}) {
+      SCOPED_TRACE(std::string(spec) + (pretrain ? " pretrained" : ""));
+      const std::vector<UserStream> none;
+      EvalResult seq;
+      ASSERT_TRUE(EvaluateOnline(spec, users, pretrain ? pre : none, 5, &seq, nullptr, 1).ok());
+      for (int jobs : {2, 3, 16}) {
+        EvalResult par;
+        ASSERT_TRUE(EvaluateOnline(spec, users, pretrain ? pre : none, 5, &par, nullptr, jobs).ok());
+        ASSERT_EQ(par.users.size(), seq.users.size());
+        for (size_t u = 0; u < seq.users.size(); ++u) {
+          EXPECT_EQ(par.users[u].name, seq.users[u].name);
+          EXPECT_EQ(par.users[u].counts.events, seq.users[u].counts.events);
+          EXPECT_EQ(par.users[u].counts.scored, seq.users[u].counts.scored);
+          EXPECT_EQ(par.users[u].counts.novel, seq.users[u].counts.novel);
+          for (int j = 0; j < 4; ++j) EXPECT_EQ(par.users[u].counts.hits[j], seq.users[u].counts.hits[j]);
+        }
+        for (int j = 0; j < 4; ++j) EXPECT_EQ(par.total.hits[j], seq.total.hits[j]);
+        EXPECT_EQ(par.total.events, seq.total.events);
+      }
+    }
+  }
+  EvalResult bad;
+  EXPECT_FALSE(EvaluateOnline("mfu", users, {}, 5, &bad, nullptr, 0).ok());
+}
+
 }  // namespace
 }  // namespace memory::learner
