@@ -68,8 +68,12 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   limit = std::min(limit, kRecentPerKey);
   if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");
   std::string data;
-  if (!internal::ReadFile(internal::RecentPath(dir), &data).ok())
-    return Status::NotFound("no recent-events file");
+  if (!internal::ReadFile(internal::RecentPath(dir), &data).ok()) {
+    if (internal::FileExists(internal::DbDir(dir))) return Status::NotFound("no recent-events file");
+    // No database yet: everything is in the spool.
+    data.assign(internal::kMagic, 8);
+    data.append(3, '\0');
+  }
   // Written before the summary and its dirty marker's removal: if the marker appeared meanwhile,
   // the file may predate a commit.
   if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");

@@ -165,6 +165,7 @@ struct RecentEvents {
   int64_t events = 0;          // events in the store, spooled ones included
 };
 // NotFound when the file cannot answer (missing, being rewritten, damaged): use Store::Scan.
+// With no database yet (only spooled events) the spool answers alone.
 // `limit` is at most kRecentPerKey. An empty session or cwd gives no events for it.
 Status ReadRecentEvents(const std::string& data_dir, const std::string& session, const std::string& cwd,
                         size_t limit, RecentEvents* out);
