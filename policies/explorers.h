@@ -16,6 +16,8 @@ class ScoreExplorer : public Explorer {
  public:
   void Distribution(const Example& ex, Learner& learner, Rng& rng, std::vector<double>* probs) override;
   void Learn(const Example& ex, Learner& learner, int action, double cost, double probability, Rng& rng) override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r, const Learner& main) override;
 
  protected:
   virtual void FromCosts(const std::vector<double>& costs, std::vector<double>* probs) = 0;
@@ -99,6 +101,8 @@ class BagExplorer final : public Explorer {
   void Distribution(const Example& ex, Learner& learner, Rng& rng, std::vector<double>* probs) override;
   void Learn(const Example& ex, Learner& learner, int action, double cost, double probability, Rng& rng) override;
   std::string Spec() const override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r, const Learner& main) override;
  private:
   void EnsureBag(const Learner& learner);
   long n_;
@@ -112,6 +116,8 @@ class CoverExplorer final : public Explorer {
   void Distribution(const Example& ex, Learner& learner, Rng& rng, std::vector<double>* probs) override;
   void Learn(const Example& ex, Learner& learner, int action, double cost, double probability, Rng& rng) override;
   std::string Spec() const override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r, const Learner& main) override;
  private:
   double MinProbability(int k) const;
   long n_;

@@ -32,6 +32,8 @@ class OnlineStandardizer {
   void UpdateAndTransform(std::span<const Feature> in, std::vector<Feature>* out);
   // Same transform without updating.
   void Transform(std::span<const Feature> in, std::vector<Feature>* out) const;
+  void Save(StateWriter& w) const;
+  bool Load(StateReader& r);
 
  private:
   std::vector<double> mean_, m2_;
@@ -62,6 +64,8 @@ class LinearLearner final : public Learner {
   bool HasUncertainty() const override { return true; }
   std::unique_ptr<Learner> CloneFresh() const override { return std::make_unique<LinearLearner>(o_); }
   std::string Spec() const override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r) override;
 
  private:
   // Per-weight update state, kept apart from the weights so prediction reads only weights.
@@ -113,6 +117,8 @@ class RidgeLearner final : public Learner {
   bool HasUncertainty() const override { return true; }
   std::unique_ptr<Learner> CloneFresh() const override { return std::make_unique<RidgeLearner>(o_); }
   std::string Spec() const override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r) override;
 
  private:
   struct Model {
@@ -176,6 +182,8 @@ class MlpLearner final : public Learner {
     return std::make_unique<MlpLearner>(o_, base_ ? base_->CloneFresh() : nullptr);
   }
   std::string Spec() const override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r) override;
 
   // Rows of `width` parameters with Adam state, looked up by feature index.
   struct Table {
@@ -233,6 +241,8 @@ class AutoLearner final : public Learner {
     return std::make_unique<AutoLearner>(max_dense_, max_quadratic_, ridge_, linear_);
   }
   std::string Spec() const override;
+  Status SaveState(StateWriter& w) const override;
+  bool LoadState(StateReader& r) override;
 
  private:
   Learner& Pick(const Example& ex);

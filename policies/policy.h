@@ -12,6 +12,10 @@
 // an identical policy. Runs are reproducible: the same spec, seed and data give the same
 // choices.
 //
+// Saved state: Policy::Save writes everything a policy has learned (spec, random state, explorer
+// and learner state) as a small versioned binary with a checksum; LoadPolicy rebuilds it so that
+// it predicts and chooses exactly as the saved one would have (tests/policies/state_test.cpp).
+//
 // Thread-safety: none; use one Policy per thread.
 #pragma once
 
@@ -25,6 +29,11 @@
 #include "store/status.h"
 
 namespace memory::policies {
+
+class StateWriter;  // policies/state_io.h
+class StateReader;
+class Policy;
+Status LoadPolicy(std::string_view bytes, const std::string& name, std::unique_ptr<Policy>* out);
 
 // One sparse feature: an index (already hashed when it came from text) and a value.
 struct Feature {
@@ -45,6 +54,9 @@ class Rng {
  public:
   // The seed is scrambled so that nearby seeds give unrelated streams (not shifted copies).
   explicit Rng(uint64_t seed) : state_(Mix(Mix(seed) ^ 0x632BE59BD9B4E019ULL)) {}
+  // The raw stream position, to save and restore a generator exactly.
+  uint64_t state() const { return state_; }
+  void set_state(uint64_t s) { state_ = s; }
   uint64_t Next() { return Mix(state_ += 0x9E3779B97F4A7C15ULL); }
   double Uniform() { return (Next() >> 11) * 0x1.0p-53; }  // [0, 1)
   double Normal();                                         // standard normal
@@ -76,6 +88,11 @@ class Learner {
   // A fresh, untrained learner with the same parameters.
   virtual std::unique_ptr<Learner> CloneFresh() const = 0;
   virtual std::string Spec() const = 0;
+  // Everything learned so far (the parameters are in Spec()). LoadState expects a fresh learner
+  // built from the same Spec(); it returns false on malformed state. Learners that cannot be
+  // saved return Unsupported from SaveState (the default).
+  virtual Status SaveState(StateWriter& w) const;
+  virtual bool LoadState(StateReader& r);
 };
 
 // Turns a learner's predictions into a distribution, and decides how the learner is updated.
@@ -87,6 +104,10 @@ class Explorer {
   virtual void Learn(const Example& ex, Learner& learner, int action, double cost, double probability,
                      Rng& rng) = 0;
   virtual std::string Spec() const = 0;
+  // Learned state of the explorer itself (round counters, extra learners); none by default.
+  // `main` is the policy's learner (extra learners are its fresh clones).
+  virtual Status SaveState(StateWriter& w) const;
+  virtual bool LoadState(StateReader& r, const Learner& main);
 };
 
 struct Choice {
@@ -108,8 +129,12 @@ class Policy {
   void PredictCosts(const Example& ex, std::vector<double>* costs);
   // Canonical factory string: "<explorer>/<learner>", every parameter spelled out.
   std::string Spec() const;
+  // Appends the saved state to *out (see LoadPolicy). Unsupported for a learner that cannot be
+  // saved.
+  Status Save(std::string* out) const;
 
  private:
+  friend Status LoadPolicy(std::string_view bytes, const std::string& name, std::unique_ptr<Policy>* out);
   std::unique_ptr<Explorer> explorer_;
   std::unique_ptr<Learner> learner_;
   Rng rng_;
@@ -151,6 +176,14 @@ class Policy {
 Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>* out);
 Status MakeLearner(std::string_view spec, std::unique_ptr<Learner>* out);
 Status MakeExplorer(std::string_view spec, std::unique_ptr<Explorer>* out);
+
+// Current version of Policy::Save's format; a file of another version is Unsupported.
+inline constexpr uint32_t kPolicyStateFormat = 1;
+
+// Rebuilds a saved policy. `name` (e.g. the file path) prefixes error messages. Corruption for a
+// bad magic, checksum or truncated state; Unsupported for another format version; InvalidArgument
+// when the saved spec is no longer a valid policy (e.g. a learner removed from this build).
+Status LoadPolicy(std::string_view bytes, const std::string& name, std::unique_ptr<Policy>* out);
 
 // The recommended default for any problem (`memory eval bandit` without --policy):
 // "linucb(alpha=0.3)/auto()".
