@@ -47,6 +47,7 @@ struct MixtureOptions {
   bool eg = false;        // exponentiated-gradient update on the mixture's log loss instead of Bayes
   double select = 0;      // > 0: decay of per-source top-1 accuracy; the first prediction comes from
                           // the source (member or combination) with the best recent top-1 accuracy
+  double margin = 0;      // with select: decayed top-1 hits a member must be ahead of the combination
 };
 std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
                                                   const MixtureOptions& o);

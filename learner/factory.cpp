@@ -23,7 +23,7 @@ std::string FormatNumber(double v) {
 // data set: see bench/results/intent.md.
 std::string BestModelSpec() {
   return "mixture(ppm(order=8,decay=0.9,escape=8,base_decay=0.9,candidates=12,features=1),ipam(alpha=0.8),"
-         "markov(order=1),rate=0.1,share=0.05,per_context=1)";
+         "markov(order=1),rate=0.1,share=0.01,per_context=1,select=0.99,margin=3)";
 }
 
 namespace {
@@ -198,8 +198,10 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
         o.eg = b != 0;
       } else if (k == "select") {
         MEMORY_RETURN_IF_ERROR(ParseDouble(n.name, k, v, 0.0, 0.9999, &o.select));
+      } else if (k == "margin") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(n.name, k, v, 0.0, 1e6, &o.margin));
       } else {
-        return UnknownKey(n, k, "rate, share, per_context, eg, select");
+        return UnknownKey(n, k, "rate, share, per_context, eg, select, margin");
       }
     }
     if (n.children.empty()) return Status::InvalidArgument("model mixture needs at least one member model");

@@ -31,7 +31,7 @@ class MixtureModel final : public NextCommandModel {
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     MemberPredictions(ctx);
-    Combine(ctx);
+    Combine(ctx, k + 1);  // one more: the selected first prediction may repeat one of them
     predicted_for_ = ctx.history.size();
     predicted_prev_ = ctx.prev();
     out->clear();
@@ -40,8 +40,11 @@ class MixtureModel final : public NextCommandModel {
     if (o_.select > 0) {
       const double* acc = Accuracy(ctx);
       size_t best = members_.size();
+      // A member leads only once it has won `margin` more decayed top-1 hits than the combination
+      // (hysteresis: a member as good as the combination does not displace it).
+      double bar = acc[best] + o_.margin;
       for (size_t m = 0; m < members_.size(); ++m)
-        if (acc[m] > acc[best] && !lists_[m].empty()) best = m;
+        if (acc[m] > bar && !lists_[m].empty()) best = m, bar = acc[m];
       if (best < members_.size()) out->push_back(lists_[best][0]);
     }
     for (const Prediction& p : scored_) {
@@ -57,7 +60,7 @@ class MixtureModel final : public NextCommandModel {
   void Learn(const Context& ctx, CommandId actual) override {
     if (predicted_for_ != ctx.history.size() || predicted_prev_ != ctx.prev()) {
       MemberPredictions(ctx);
-      if (o_.select > 0) Combine(ctx);
+      if (o_.select > 0) Combine(ctx, 1);
     }
     predicted_for_ = SIZE_MAX;
     if (o_.select > 0) {
@@ -92,7 +95,7 @@ class MixtureModel final : public NextCommandModel {
     std::string s = "mixture(";
     for (const auto& m : members_) s += m->Name() + ",";
     s += "rate=" + FormatNumber(o_.rate) + ",share=" + FormatNumber(o_.share) +
-         ",per_context=" + (o_.per_context ? "1" : "0") + ",eg=" + (o_.eg ? "1" : "0") + ",select=" + FormatNumber(o_.select) + ")";
+         ",per_context=" + (o_.per_context ? "1" : "0") + ",eg=" + (o_.eg ? "1" : "0") + ",select=" + FormatNumber(o_.select) + ",margin=" + FormatNumber(o_.margin) + ")";
     return s;
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MixtureModel>(*this); }
@@ -101,23 +104,32 @@ class MixtureModel final : public NextCommandModel {
   }
 
  private:
-  // scored_ <- the weighted combination of the members' lists, best first.
-  void Combine(const Context& ctx) {
+  // scored_ <- the weighted combination of the members' lists, its best `keep` first (ties: the
+  // order in which commands were first listed, member by member, as a stable sort gives).
+  void Combine(const Context& ctx, size_t keep) {
     const double* w = Weights(ctx);
-    scored_.clear();
+    items_.clear();
+    if (++stamp_ == 0) {
+      std::fill(slot_.begin(), slot_.end(), Slot{0, 0});
+      stamp_ = 1;
+    }
     for (size_t m = 0; m < members_.size(); ++m) {
       for (const Prediction& p : lists_[m]) {
-        auto it = std::find_if(scored_.begin(), scored_.end(),
-                               [&](const Prediction& s) { return s.command == p.command; });
-        if (it == scored_.end()) {
-          scored_.push_back({p.command, 0});
-          it = scored_.end() - 1;
+        if (p.command >= slot_.size()) slot_.resize(std::max<size_t>(p.command + 1, slot_.size() * 2), Slot{0, 0});
+        Slot& s = slot_[p.command];
+        if (s.stamp != stamp_) {
+          s = {stamp_, static_cast<uint32_t>(items_.size())};
+          items_.push_back({{p.command, 0}, s.index});
         }
-        it->prob += w[m] * p.prob;
+        items_[s.index].p.prob += w[m] * p.prob;
       }
     }
-    std::stable_sort(scored_.begin(), scored_.end(),
-                     [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
+    size_t n = std::min(keep, items_.size());
+    std::partial_sort(items_.begin(), items_.begin() + n, items_.end(), [](const Item& a, const Item& b) {
+      return a.p.prob != b.p.prob ? a.p.prob > b.p.prob : a.first < b.first;
+    });
+    scored_.resize(n);
+    for (size_t i = 0; i < n; ++i) scored_[i] = items_[i].p;
   }
   const double* Accuracy(const Context& ctx) const {
     if (o_.per_context && ctx.prev() != kNoCommand) {
@@ -169,7 +181,18 @@ class MixtureModel final : public NextCommandModel {
   std::vector<double> ctx_acc_;      // slot * (members + 1)
   std::vector<int> ctx_seen_;
   std::vector<std::vector<Prediction>> lists_;
-  std::vector<Prediction> scored_;
+  std::vector<Prediction> scored_;   // the combination, best first (its head only)
+  struct Item {
+    Prediction p;
+    uint32_t first;  // order of first listing
+  };
+  struct Slot {
+    uint32_t stamp;  // the Combine call that listed this command
+    uint32_t index;  // its position in items_
+  };
+  std::vector<Item> items_;
+  std::vector<Slot> slot_;           // per command id
+  uint32_t stamp_ = 0;
   std::vector<double> probs_;
   std::vector<double> hits_;
   size_t predicted_for_ = SIZE_MAX;

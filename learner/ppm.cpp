@@ -18,7 +18,8 @@ class PpmModel final : public NextCommandModel {
   // Slot of the skip context (the command two back, alone) after the orders 0..order.
   // Slots order+2 and order+3: the context features (working directory; previous command and
   // whether it failed).
-  explicit PpmModel(const PpmOptions& o) : o_(o), index_(o.order + 4), rows_(o.order + 4) {}
+  explicit PpmModel(const PpmOptions& o)
+      : o_(o), index_(o.order + 4), rows_(o.order + 4), last_(o.order + 4, Lookup{FlatMap64::kEmpty, 0}) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
@@ -35,30 +36,50 @@ class PpmModel final : public NextCommandModel {
       if (j == 1 && o_.features && ctx.has_last_exit) AddActive(ExitSlot(), ExitKey(ctx));
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
+    // Candidates: the best `candidates` entries of each row, longest context first.
     cands_.clear();
     if (++stamp_ == 0) {  // wrapped: forget old stamps
-      std::fill(seen_.begin(), seen_.end(), 0);
+      std::fill(seen_.begin(), seen_.end(), Seen{0, 0});
       stamp_ = 1;
     }
     auto take = [&](const DecayRow& row) {
       int taken = 0;
       for (const auto& e : row.ranked().entries()) {
         if (taken++ >= o_.candidates) break;
-        if (e.id >= seen_.size()) seen_.resize(std::max<size_t>(e.id + 1, seen_.size() * 2), 0);
-        if (seen_[e.id] == stamp_) continue;
-        seen_[e.id] = stamp_;
+        if (e.id >= seen_.size()) seen_.resize(std::max<size_t>(e.id + 1, seen_.size() * 2), Seen{0, 0});
+        if (seen_[e.id].stamp == stamp_) continue;
+        seen_[e.id] = {stamp_, static_cast<uint32_t>(cands_.size())};
         cands_.push_back(e.id);
       }
     };
     for (size_t a = active_.size(); a-- > 0;) take(*active_[a].row);
     take(base_);
-    double base_inv = 1.0 / base_.Sum();
-    scored_.clear();
-    for (CommandId c : cands_) {
-      double p = base_.Score(c) * base_inv;
-      for (const Active& a : active_) p = a.lambda * a.row->Score(c) * a.inv_sum + (1 - a.lambda) * p;
-      scored_.push_back({c, p});
+    // Blend, one row at a time over all candidates: p = lambda * score * inv_sum + (1 - lambda) * p.
+    // A row shorter than the candidate list is scanned (a candidate it lacks has score 0, whose
+    // term is exactly 0); a longer one is looked up per candidate. Same arithmetic as the nested
+    // form, so results are bit-identical to it (and to IntentSnapshot::Predict).
+    const size_t nc = cands_.size();
+    probs_.resize(nc);
+    const double base_inv = 1.0 / base_.Sum();
+    for (size_t i = 0; i < nc; ++i) probs_[i] = base_.Score(cands_[i]) * base_inv;
+    for (const Active& a : active_) {
+      const double keep = 1 - a.lambda;
+      const double scale = a.row->scale();
+      const auto& entries = a.row->ranked().entries();
+      if (entries.size() <= 2 * nc) {
+        for (size_t i = 0; i < nc; ++i) probs_[i] = keep * probs_[i];
+        for (const auto& e : entries) {
+          if (e.id >= seen_.size() || seen_[e.id].stamp != stamp_) continue;
+          double& p = probs_[seen_[e.id].index];
+          p = a.lambda * (e.val * scale) * a.inv_sum + p;
+        }
+      } else {
+        for (size_t i = 0; i < nc; ++i)
+          probs_[i] = a.lambda * a.row->Score(cands_[i]) * a.inv_sum + keep * probs_[i];
+      }
     }
+    scored_.resize(nc);
+    for (size_t i = 0; i < nc; ++i) scored_[i] = {cands_[i], probs_[i]};
     size_t m = std::min(k, scored_.size());
     std::partial_sort(scored_.begin(), scored_.begin() + m, scored_.end(),
                       [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
@@ -101,14 +122,22 @@ class PpmModel final : public NextCommandModel {
   static uint64_t SkipKey(const Context& ctx) { return ctx.prev(2) * 0x9E3779B97F4A7C15ULL + 7; }
   void AddActive(int slot, uint64_t key) {
     uint32_t r = index_[slot].Get(key);
+    last_[slot] = {key, r};
     if (r == FlatMap64::kMissing) return;
     const Row& row = rows_[slot][r];
     double lambda = row.n / (row.n + o_.escape * static_cast<double>(row.scores.size()));
     active_.push_back({&row.scores, lambda, 1.0 / row.scores.Sum()});
   }
   void LearnRow(int slot, uint64_t key, CommandId actual) {
-    uint32_t& r = index_[slot].At(key, static_cast<uint32_t>(rows_[slot].size()));
-    if (r == rows_[slot].size()) rows_[slot].emplace_back();
+    // Predict looked this key up just before (the usual case): a row found then is still the
+    // key's row (rows are never removed), so the hash probe is not repeated.
+    uint32_t r = last_[slot].row;
+    if (last_[slot].key != key || r == FlatMap64::kMissing) {
+      uint32_t& at = index_[slot].At(key, static_cast<uint32_t>(rows_[slot].size()));
+      if (at == rows_[slot].size()) rows_[slot].emplace_back();
+      r = at;
+      last_[slot] = {key, r};
+    }
     Row& row = rows_[slot][r];
     row.scores.DecayAndAdd(actual, o_.decay);
     row.n += 1;
@@ -126,10 +155,20 @@ class PpmModel final : public NextCommandModel {
   std::vector<FlatMap64> index_;       // per order: context key -> row
   std::vector<std::vector<Row>> rows_;  // per order
   DecayRow base_;
+  struct Lookup {
+    uint64_t key;
+    uint32_t row;  // FlatMap64::kMissing when the key had no row
+  };
+  std::vector<Lookup> last_;  // per slot: the last key looked up and its row
   // Scratch buffers reused by Predict (no allocation once warm).
+  struct Seen {
+    uint32_t stamp;  // the Predict call that listed this command as a candidate
+    uint32_t index;  // its position in cands_
+  };
   std::vector<Active> active_;
   std::vector<CommandId> cands_;
-  std::vector<uint32_t> seen_;  // per command: stamp of the last Predict that listed it
+  std::vector<double> probs_;
+  std::vector<Seen> seen_;  // per command id
   uint32_t stamp_ = 0;
   std::vector<Prediction> scored_;
 };

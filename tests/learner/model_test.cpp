@@ -36,7 +36,8 @@ const char* kSpecs[] = {
     "mfu", "mfc", "mru", "markov", "markov(order=1)", "markov(order=3)", "ipam", "ipam(alpha=0.85)",
     "ppm", "ppm(order=2,decay=0.8)", "ppm(order=0)", "ppm(order=4,escape=0.5,base_decay=1,candidates=30,skip=1)",
     "mixture(mfu,ipam(alpha=0.8))", "mixture( ppm(order=2) , markov , rate=0.5, share=0, per_context=0 )",
-    "mixture(mixture(mfu,mru),ipam)", "mixture(ppm,markov,eg=1,rate=0.2)", "mixture(ppm,ipam,select=0.99)", "best",
+    "mixture(mixture(mfu,mru),ipam)", "mixture(ppm,markov,eg=1,rate=0.2)", "mixture(ppm,ipam,select=0.99)",
+    "mixture(ppm,ipam,share=0.01,select=0.9,margin=2.5)", "best",
 };
 
 TEST(ModelFactoryTest, EverySpecRoundTripsThroughName) {

@@ -1,6 +1,7 @@
 // Helpers shared by the learner tests.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
