@@ -116,15 +116,36 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
         if (v == "none") o.adapt = A::kNone;
         else if (v == "climb") o.adapt = A::kClimb;
         else if (v == "ghost") o.adapt = A::kGhost;
+        else if (v == "sim") o.adapt = A::kSim;
         else
           return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter adapt must be none, climb or ghost");
+                                         "': parameter adapt must be none, climb, ghost or sim");
       } else if (k == "sample" || k == "climb_sample") {
         double* d = k == "sample" ? &o.sample : &o.climb_sample;
         MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, d));
         if (!(*d >= 0.01 && *d <= 1000))
           return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k +
                                          " must lie in [0.01, 1000]");
+      } else if (k == "sim_size") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_size));
+        if (!(o.sim_size >= 1 && o.sim_size <= double(kMaxCapacity)))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_size must lie in [1, 2^30]");
+      } else if (k == "sim_period") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_period));
+        if (!(o.sim_period >= 0.001 && o.sim_period <= 1000))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_period must lie in [0.001, 1000]");
+      } else if (k == "sim_decay") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_decay));
+        if (!(o.sim_decay >= 0 && o.sim_decay < 1))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_decay must lie in [0, 1)");
+      } else if (k == "sim_margin") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_margin));
+        if (!(o.sim_margin >= 0 && o.sim_margin <= 1))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_margin must lie in [0, 1]");
       } else {
         return unknown(k);
       }

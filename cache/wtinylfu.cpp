@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <vector>
 
 #include "cache/flat_map.h"
 #include "cache/frequency_sketch.h"
@@ -17,6 +19,10 @@ namespace memory::cache {
 namespace {
 
 enum : uint8_t { kWindow, kProbation, kProtected, kGhostWindow, kGhostMain };
+
+// Window shares of the miniature-simulation shadows: from frequency-admitted SLRU (1 %) to
+// almost plain LRU (99 %).
+constexpr double kSimWindows[] = {0.01, 0.05, 0.2, 0.4, 0.6, 0.8, 0.99};
 
 constexpr double kStepPercent = 0.0625;   // climber step, share of capacity
 constexpr double kStepDecay = 0.98;
@@ -34,15 +40,18 @@ class WTinyLfu final : public Policy {
     climb_period_ = std::max<size_t>(16, size_t(o.climb_sample * double(capacity)));
     SetMaxima(o.window);
     step_ = -kStepPercent * double(capacity_);
+    if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
   }
 
   std::string Name() const override {
-    static const char* kAdapt[] = {"none", "climb", "ghost"};
-    char buf[200];
+    static const char* kAdapt[] = {"none", "climb", "ghost", "sim"};
+    char buf[300];
     std::snprintf(buf, sizeof buf,
-                  "wtinylfu(window=%g,protected=%g,doorkeeper=%d,adapt=%s,sample=%g,climb_sample=%g)",
+                  "wtinylfu(window=%g,protected=%g,doorkeeper=%d,adapt=%s,sample=%g,climb_sample=%g,"
+                  "sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g)",
                   opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0,
-                  kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample);
+                  kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
+                  opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin);
     return buf;
   }
   size_t size() const override { return len_[kWindow] + len_[kProbation] + len_[kProtected]; }
@@ -70,6 +79,7 @@ class WTinyLfu final : public Policy {
       Drop(v);
     }
     Rebalance(nullptr);
+    if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
     return Status::OK();
   }
 
@@ -77,6 +87,7 @@ class WTinyLfu final : public Policy {
 
  protected:
   AccessResult DoAccess(Key key) override {
+    if (!shadows_.empty() && (MixKey(key) >> 32) < sample_below_) Simulate(key);
     sketch_.Record(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
@@ -124,7 +135,7 @@ class WTinyLfu final : public Policy {
       if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
         int fc = sketch_.Frequency(pool_[cand].key), fv = sketch_.Frequency(pool_[victim].key);
-        bool admit = fc > fv ;
+        bool admit = fc > fv;
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
     }
@@ -174,6 +185,61 @@ class WTinyLfu final : public Policy {
     }
     size_t main = capacity_ - max_window_;
     max_protected_ = static_cast<size_t>(std::floor(double(main) * opt_.protected_share + 1e-9));
+    while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
+    while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  // Miniature simulation (Waldspurger et al., ATC'17): shadows with fixed window shares see a
+  // hash-sampled share of the keys at a capacity scaled by the same share.
+  void BuildShadows() {
+    shadows_.clear();
+    size_t cap = capacity_;
+    double rate = 1.0;
+    if (double(capacity_) > opt_.sim_size) {
+      cap = std::max<size_t>(1, size_t(std::lround(opt_.sim_size)));
+      rate = double(cap) / double(capacity_);
+    }
+    sample_below_ = rate >= 1.0 ? (uint64_t(1) << 32) : uint64_t(rate * 4294967296.0);
+    WTinyLfuOptions o = opt_;
+    o.adapt = WTinyLfuOptions::Adapt::kNone;
+    for (double w : kSimWindows) {
+      o.window = w;
+      shadows_.push_back(std::make_unique<WTinyLfu>(cap, o));
+    }
+    scores_.assign(shadows_.size(), 0.0);
+    last_hits_.assign(shadows_.size(), 0);
+    sim_period_ = std::max<size_t>(16, size_t(opt_.sim_period * double(cap)));
+    sim_count_ = 0;
+    decide_every_ = std::min<size_t>(16, sim_period_);
+    // Until the shadows disagree the cache keeps its window; ties favour the current shadow.
+    double share = double(max_window_) / double(capacity_);
+    current_ = 0;
+    for (size_t i = 1; i < shadows_.size(); ++i)
+      if (std::abs(kSimWindows[i] - share) < std::abs(kSimWindows[current_] - share)) current_ = int(i);
+  }
+
+  void Simulate(Key key) {
+    for (auto& s : shadows_) s->Access(key);
+    // A decision every 1/8 of the period, but every 16 sampled accesses at first (doubling),
+    // so a cold cache does not run long on the initial window. Scores decay by sim_decay per
+    // period, whatever the decision step.
+    if (++sim_count_ < decide_every_) return;
+    double decay = std::pow(opt_.sim_decay, double(sim_count_) / double(sim_period_));
+    sim_count_ = 0;
+    decide_every_ = std::min(std::max<size_t>(sim_period_ / 8, 16), decide_every_ * 2);
+    for (size_t i = 0; i < shadows_.size(); ++i) {
+      uint64_t h = shadows_[i]->stats().hits;
+      scores_[i] = decay * scores_[i] + double(h - last_hits_[i]);
+      last_hits_[i] = h;
+    }
+    int best = current_;
+    for (size_t i = 0; i < shadows_.size(); ++i)
+      if (scores_[i] > scores_[best]) best = int(i);
+    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
+    if (scores_[best] <= scores_[current_] * (1.0 + opt_.sim_margin)) best = current_;
+    if (best == current_) return;
+    current_ = best;
+    SetMaxima(kSimWindows[best]);
     while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
@@ -235,6 +301,15 @@ class WTinyLfu final : public Policy {
   size_t sample_hits_ = 0;
   size_t sample_requests_ = 0;
   size_t climb_period_ = 0;
+  // Miniature-simulation state.
+  std::vector<std::unique_ptr<WTinyLfu>> shadows_;
+  std::vector<double> scores_;
+  std::vector<uint64_t> last_hits_;
+  uint64_t sample_below_ = 0;
+  size_t sim_period_ = 0;
+  size_t sim_count_ = 0;
+  size_t decide_every_ = 0;
+  int current_ = 0;  // the shadow whose window the cache uses
 };
 
 }  // namespace
