@@ -2,13 +2,13 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
-#include <rocksdb/write_batch.h>
 
 #include <cstdio>
 
 #include <algorithm>
 #include <filesystem>
 
+#include "cache/cache_dir.h"
 #include "cache/flat_map.h"
 #include "cache/policies.h"
 
@@ -134,6 +134,12 @@ bool MemoryLevel::Erase(Key key) {
   return had;
 }
 
+void MemoryLevel::Clear() {
+  std::unique_ptr<Policy> fresh;
+  if (NewPolicy(policy_->Name(), policy_->capacity(), &fresh).ok()) policy_ = std::move(fresh);
+  values_ = std::make_unique<Values>();
+}
+
 Status MemoryLevel::Resize(size_t capacity) {
   std::vector<Key> out;
   MEMORY_RETURN_IF_ERROR(policy_->SetCapacity(capacity, &out));
@@ -151,98 +157,210 @@ size_t MemoryLevel::AutoSize(double tolerance) {
 
 // ---- Hierarchy --------------------------------------------------------------------------------
 
-namespace {
-std::string KeyBytes(Key k) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((k >> (56 - 8 * i)) & 0xff);
-  return s;
-}
-}  // namespace
+std::string CacheDir(const std::string& data_dir) { return data_dir + "/cache"; }
 
 namespace {
-const char* const kStatsKeys[3] = {"cache-stats:L1", "cache-stats:L2", "cache-stats:L3"};  // not 8 bytes: no data key
 
-std::string EncodeStats(const CacheStats& s) {
-  return std::to_string(s.hits) + " " + std::to_string(s.misses) + " " +
-         std::to_string(s.evictions) + " " + std::to_string(s.prefetches_issued) + " " +
-         std::to_string(s.prefetches_used);
-}
-bool DecodeStats(const std::string& v, CacheStats* s) {
-  unsigned long long a[5];
-  if (std::sscanf(v.c_str(), "%llu %llu %llu %llu %llu", &a[0], &a[1], &a[2], &a[3], &a[4]) != 5)
-    return false;
-  *s = CacheStats{a[0], a[1], a[2], a[3], a[4]};
+class NullLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+bool ValidName(const std::string& n) {
+  if (n.empty() || n.size() > 32) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
   return true;
 }
-CacheStats Sum(const CacheStats& a, const CacheStats& b) {
-  return {a.hits + b.hits, a.misses + b.misses, a.evictions + b.evictions,
-          a.prefetches_issued + b.prefetches_issued, a.prefetches_used + b.prefetches_used};
+
+bool IsLockError(const rocksdb::Status& s) {
+  return s.IsBusy() || (s.IsIOError() && s.ToString().find("lock") != std::string::npos);
 }
+
+CacheStats Minus(const CacheStats& a, const CacheStats& b) {
+  return {a.hits - b.hits, a.misses - b.misses, a.evictions - b.evictions,
+          a.prefetches_issued - b.prefetches_issued, a.prefetches_used - b.prefetches_used};
+}
+
+bool IsZero(const CacheStats& s) {
+  return s.hits == 0 && s.misses == 0 && s.evictions == 0 && s.prefetches_issued == 0 && s.prefetches_used == 0;
+}
+
+rocksdb::Options L3Options() {
+  rocksdb::Options o;
+  o.max_open_files = 64;
+  o.info_log = std::make_shared<NullLogger>();  // no LOG files from a cache opened by every process
+  o.write_buffer_size = 4 << 20;
+  o.keep_log_file_num = 1;
+  return o;
+}
+
 }  // namespace
-
-Hierarchy::~Hierarchy() {
-  if (l3_) SaveStats();  // best effort
-}
-
-Status Hierarchy::SaveStats() {
-  if (!l3_) return Status::OK();
-  const CacheStats now[3] = {l1_->stats(), l2_->stats(), l3_stats_};
-  rocksdb::WriteBatch batch;
-  for (int i = 0; i < 3; ++i) batch.Put(kStatsKeys[i], EncodeStats(Sum(saved_[i], now[i])));
-  rocksdb::Status s = l3_->Write(rocksdb::WriteOptions(), &batch);
-  if (!s.ok()) return Status::IOError("L3 cache: saving statistics: " + s.ToString());
-  return Status::OK();
-}
-
-Status Hierarchy::ReadSavedStats(const std::string& l3_path, std::vector<LevelReport>* out) {
-  out->clear();
-  if (!std::filesystem::exists(l3_path + "/CURRENT"))
-    return Status::NotFound(l3_path + ": no L3 cache there");
-  rocksdb::Options ro;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(ro, l3_path, &raw);
-  if (!s.ok()) return Status::IOError(l3_path + ": cannot read L3 cache: " + s.ToString());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (int i = 0; i < 3; ++i) {
-    std::string v;
-    s = db->Get(rocksdb::ReadOptions(), kStatsKeys[i], &v);
-    if (s.IsNotFound()) continue;
-    if (!s.ok()) return Status::IOError(l3_path + ": " + s.ToString());
-    LevelReport r;
-    r.name = std::string(kStatsKeys[i]).substr(12);
-    if (!DecodeStats(v, &r.stats)) return Status::Corruption(l3_path + ": bad saved statistics");
-    out->push_back(r);
-  }
-  if (out->empty()) return Status::NotFound(l3_path + ": no statistics saved yet");
-  return Status::OK();
-}
 
 Status Hierarchy::Open(const HierarchyOptions& o, std::unique_ptr<Hierarchy>* out) {
   out->reset();
+  if (!ValidName(o.name))
+    return Status::InvalidArgument("cache name '" + o.name + "': use 1-32 characters of a-z, 0-9, '_', '-'");
   std::unique_ptr<Hierarchy> h(new Hierarchy());
   h->options_ = o;
   MEMORY_RETURN_IF_ERROR(MemoryLevel::Create(o.l1, &h->l1_));
   MEMORY_RETURN_IF_ERROR(MemoryLevel::Create(o.l2, &h->l2_));
   if (!o.l3_path.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(o.l3_path).parent_path(), ec);
-    rocksdb::Options ro;
-    ro.create_if_missing = true;
-    ro.max_open_files = 64;
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(ro, o.l3_path, &db);
-    if (s.IsBusy() || (s.IsIOError() && s.ToString().find("lock") != std::string::npos))
-      return Status::Busy(o.l3_path + ": L3 cache is in use by another process");
-    if (!s.ok()) return Status::IOError(o.l3_path + ": cannot open L3 cache: " + s.ToString());
-    h->l3_.reset(db);
-    for (int i = 0; i < 3; ++i) {
-      std::string v;
-      if (db->Get(rocksdb::ReadOptions(), kStatsKeys[i], &v).ok() && !DecodeStats(v, &h->saved_[i]))
-        return Status::Corruption(o.l3_path + ": bad saved statistics");
-    }
+    h->l3_mode_ = L3Mode::kNotOpenYet;
+    h->generation_ = internal::ReadGeneration(o.l3_path);
   }
   *out = std::move(h);
   return Status::OK();
+}
+
+Hierarchy::~Hierarchy() {
+  if (l1_ && l2_ && !options_.l3_path.empty()) SaveStats();  // best effort
+}
+
+void Hierarchy::FailL3(const std::string& why) {
+  l3_.reset();
+  l3_mode_ = L3Mode::kFailed;
+  l3_error_ = why;
+}
+
+std::string Hierarchy::L3Key(Key k) const {
+  std::string s = options_.name;
+  s.push_back('\0');
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((k >> (56 - 8 * i)) & 0xff));
+  return s;
+}
+
+// Read-only at the first read, read-write at the first write (see the header).
+void Hierarchy::OpenL3(bool write) {
+  if (l3_mode_ == L3Mode::kNone || l3_mode_ == L3Mode::kFailed || l3_mode_ == L3Mode::kReadWrite) return;
+  if (!write && l3_mode_ == L3Mode::kReadOnly) return;
+  const std::string& cache_dir = options_.l3_path;
+  if (!write) {
+    if (l3_unreadable_) return;
+    std::string dir = internal::L3Dir(cache_dir, generation_);
+    std::error_code ec;
+    if (!std::filesystem::exists(dir + "/CURRENT", ec)) return;  // nothing written yet: stays kNotOpenYet
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::OpenForReadOnly(L3Options(), dir, &db);
+    if (!s.ok()) {
+      // Damaged (or being created): the first write wipes it; until then this process reads
+      // nothing from it and does not try again.
+      l3_unreadable_ = true;
+      l3_error_ = dir + ": cannot read the L3 cache: " + s.ToString();
+      return;
+    }
+    l3_.reset(db);
+    l3_mode_ = L3Mode::kReadOnly;
+    return;
+  }
+  if (l3_mode_ == L3Mode::kReadOnly && !l3_error_.empty()) return;  // already found locked
+  Status st = internal::EnsureDir(cache_dir);
+  if (!st.ok()) return FailL3(st.ToString());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    st = internal::RemoveGenerationsBefore(cache_dir, generation_);
+    if (!st.ok()) return FailL3(st.ToString());
+    std::string dir = internal::L3Dir(cache_dir, generation_);
+    rocksdb::Options ro = L3Options();
+    ro.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(ro, dir, &db);
+    if (IsLockError(s)) {
+      l3_error_ = dir + ": in use by another process; this process does not write L3";
+      if (l3_mode_ == L3Mode::kNotOpenYet) {
+        l3_mode_ = L3Mode::kReadOnly;  // stays read-only even if the read-only open fails below
+        rocksdb::DB* rdb = nullptr;
+        if (rocksdb::DB::OpenForReadOnly(L3Options(), dir, &rdb).ok()) l3_.reset(rdb);
+      }
+      return;
+    }
+    if (!s.ok() && attempt == 0) {  // damaged (corrupt, a file missing): only a cache, start again
+      l3_.reset();
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      continue;
+    }
+    if (!s.ok()) return FailL3(dir + ": cannot open the L3 cache: " + s.ToString());
+    // DropAll may have run between reading the generation and the open: never write an old one.
+    uint64_t now = internal::ReadGeneration(cache_dir);
+    if (now != generation_) {
+      delete db;
+      l3_.reset();
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      generation_ = now;
+      l1_->Clear();
+      {
+        std::lock_guard<std::mutex> lock(l2_mu_);
+        l2_->Clear();
+      }
+      continue;
+    }
+    l3_.reset(db);
+    l3_mode_ = L3Mode::kReadWrite;
+    l3_unreadable_ = false;
+    l3_error_.clear();
+    return;
+  }
+  FailL3(cache_dir + ": cannot open the L3 cache (it keeps changing)");
+}
+
+bool Hierarchy::Refresh() {
+  if (options_.l3_path.empty()) return false;
+  uint64_t g = internal::ReadGeneration(options_.l3_path);
+  if (g == generation_) return false;
+  generation_ = g;
+  l1_->Clear();
+  {
+    std::lock_guard<std::mutex> lock(l2_mu_);
+    l2_->Clear();
+  }
+  l3_.reset();
+  l3_mode_ = L3Mode::kNotOpenYet;
+  l3_unreadable_ = false;
+  l3_error_.clear();
+  return true;
+}
+
+Status Hierarchy::SaveStats() {
+  if (options_.l3_path.empty()) return Status::OK();
+  std::vector<LevelReport> deltas;
+  CacheStats now[3];
+  auto levels = Report();
+  for (size_t i = 0; i < levels.size() && i < 3; ++i) {
+    now[i] = levels[i].stats;
+    LevelReport d = levels[i];
+    d.stats = Minus(now[i], saved_[i]);
+    if (!IsZero(d.stats)) deltas.push_back(d);
+  }
+  if (deltas.empty()) return Status::OK();
+  MEMORY_RETURN_IF_ERROR(internal::AppendStats(options_.l3_path, options_.name, deltas));
+  for (int i = 0; i < 3; ++i) saved_[i] = now[i];
+  return Status::OK();
+}
+
+Status Hierarchy::ReadSavedStats(const std::string& cache_dir, const std::string& name, UseReport* out) {
+  return internal::ReadStats(cache_dir, name, out);
+}
+
+Status Hierarchy::ReadAllSavedStats(const std::string& cache_dir, std::vector<UseReport>* out) {
+  out->clear();
+  for (const std::string& name : internal::StatsNames(cache_dir)) {
+    UseReport r;
+    Status s = internal::ReadStats(cache_dir, name, &r);
+    if (s.IsNotFound()) continue;  // deleted meanwhile
+    MEMORY_RETURN_IF_ERROR(s);
+    out->push_back(std::move(r));
+  }
+  return Status::OK();
+}
+
+Status Hierarchy::DropAll(const std::string& cache_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(cache_dir, ec)) return Status::OK();
+  uint64_t gen = 0;
+  MEMORY_RETURN_IF_ERROR(internal::BumpGeneration(cache_dir, &gen));
+  return internal::RemoveGenerationsBefore(cache_dir, gen);
 }
 
 void Hierarchy::MaybeResize() {
@@ -266,13 +384,18 @@ Status Hierarchy::Get(Key key, std::string* value) {
       return Status::OK();
     }
   }
-  if (!l3_) return Status::NotFound("key not cached");
-  rocksdb::Status s = l3_->Get(rocksdb::ReadOptions(), KeyBytes(key), value);
-  if (s.IsNotFound()) {
+  if (l3_mode_ == L3Mode::kNone) return Status::NotFound("key not cached");
+  OpenL3(false);
+  if (!l3_) {
     ++l3_stats_.misses;
     return Status::NotFound("key not cached");
   }
-  if (!s.ok()) return Status::IOError("L3 cache: " + s.ToString());
+  rocksdb::Status s = l3_->Get(rocksdb::ReadOptions(), L3Key(key), value);
+  if (!s.ok()) {
+    if (!s.IsNotFound()) FailL3("L3 cache: " + s.ToString());
+    ++l3_stats_.misses;
+    return Status::NotFound("key not cached");
+  }
   ++l3_stats_.hits;
   {
     std::lock_guard<std::mutex> lock(l2_mu_);
@@ -288,10 +411,10 @@ Status Hierarchy::Put(Key key, std::string_view value) {
     std::lock_guard<std::mutex> lock(l2_mu_);
     l2_->Put(key, value);
   }
-  if (l3_) {
-    rocksdb::Status s = l3_->Put(rocksdb::WriteOptions(), KeyBytes(key),
-                                 rocksdb::Slice(value.data(), value.size()));
-    if (!s.ok()) return Status::IOError("L3 cache: " + s.ToString());
+  OpenL3(true);
+  if (l3_mode_ == L3Mode::kReadWrite) {
+    rocksdb::Status s = l3_->Put(rocksdb::WriteOptions(), L3Key(key), rocksdb::Slice(value.data(), value.size()));
+    if (!s.ok()) FailL3("L3 cache: " + s.ToString());
   }
   return Status::OK();
 }
@@ -302,21 +425,82 @@ Status Hierarchy::Erase(Key key) {
     std::lock_guard<std::mutex> lock(l2_mu_);
     l2_->Erase(key);
   }
-  if (l3_) {
-    rocksdb::Status s = l3_->Delete(rocksdb::WriteOptions(), KeyBytes(key));
-    if (!s.ok()) return Status::IOError("L3 cache: " + s.ToString());
+  if (l3_mode_ == L3Mode::kNone) return Status::OK();
+  OpenL3(true);
+  if (l3_mode_ == L3Mode::kReadWrite) {
+    rocksdb::Status s = l3_->Delete(rocksdb::WriteOptions(), L3Key(key));
+    if (s.ok()) return Status::OK();
+    FailL3("L3 cache: " + s.ToString());
   }
+  if (l3_mode_ == L3Mode::kNotOpenYet) return Status::OK();  // no L3 written yet
+  if (l3_) {
+    std::string v;
+    if (l3_->Get(rocksdb::ReadOptions(), L3Key(key), &v).IsNotFound()) return Status::OK();
+  }
+  return Status::Busy("L3 cache: cannot delete a key: " + l3_error_);
+}
+
+Status Hierarchy::EraseAll() {
+  l1_->Clear();
+  {
+    std::lock_guard<std::mutex> lock(l2_mu_);
+    l2_->Clear();
+  }
+  if (l3_mode_ == L3Mode::kNone) return Status::OK();
+  std::error_code ec;
+  if (!std::filesystem::exists(internal::L3Dir(options_.l3_path, generation_) + "/CURRENT", ec)) return Status::OK();
+  OpenL3(true);
+  if (l3_mode_ == L3Mode::kReadWrite) {
+    std::string begin = options_.name, end = options_.name;
+    begin.push_back('\0');
+    end.push_back('\1');
+    rocksdb::Status s = l3_->DeleteRange(rocksdb::WriteOptions(), l3_->DefaultColumnFamily(), begin, end);
+    if (s.ok()) return Status::OK();
+    FailL3("L3 cache: " + s.ToString());
+  }
+  return Status::Busy("L3 cache: cannot delete entries: " + l3_error_);
+}
+
+namespace {
+std::string MetaKey(const std::string& name, std::string_view key) {
+  std::string k = name;
+  k.push_back('\1');
+  k.append(key);
+  return k;
+}
+}  // namespace
+
+Status Hierarchy::GetMeta(std::string_view key, std::string* value) {
+  if (l3_mode_ == L3Mode::kNone) return Status::NotFound("no L3");
+  OpenL3(false);
+  if (!l3_) return Status::NotFound("no L3");
+  rocksdb::Status s = l3_->Get(rocksdb::ReadOptions(), MetaKey(options_.name, key), value);
+  if (s.IsNotFound()) return Status::NotFound(std::string(key));
+  if (!s.ok()) {
+    FailL3("L3 cache: " + s.ToString());
+    return Status::NotFound("no L3");
+  }
+  return Status::OK();
+}
+
+Status Hierarchy::PutMeta(std::string_view key, std::string_view value) {
+  if (l3_mode_ == L3Mode::kNone) return Status::OK();
+  OpenL3(true);
+  if (l3_mode_ != L3Mode::kReadWrite) return Status::OK();
+  rocksdb::Status s = l3_->Put(rocksdb::WriteOptions(), MetaKey(options_.name, key),
+                               rocksdb::Slice(value.data(), value.size()));
+  if (!s.ok()) FailL3("L3 cache: " + s.ToString());
   return Status::OK();
 }
 
 std::vector<Hierarchy::LevelReport> Hierarchy::Report() const {
   std::vector<LevelReport> r;
-  r.push_back({"L1", l1_->policy().Name(), l1_->capacity(), l1_->size(), l1_->stats()});
+  r.push_back({"L1", l1_->policy().Name(), l1_->capacity(), l1_->size(), 0, l1_->stats()});
   {
     std::lock_guard<std::mutex> lock(l2_mu_);
-    r.push_back({"L2", l2_->policy().Name(), l2_->capacity(), l2_->size(), l2_->stats()});
+    r.push_back({"L2", l2_->policy().Name(), l2_->capacity(), l2_->size(), 0, l2_->stats()});
   }
-  if (l3_) r.push_back({"L3", "rocksdb", 0, 0, l3_stats_});
+  if (l3_mode_ != L3Mode::kNone) r.push_back({"L3", "rocksdb", 0, 0, 0, l3_stats_});
   return r;
 }
 

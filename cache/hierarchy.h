@@ -2,10 +2,41 @@
 // and shared by the process's users (locked), L3 persistent in RocksDB. A Get walks down the
 // levels and copies a value found below into the levels above (promotion); a Put writes through
 // every level. Keys are 64-bit (KeyOfString for text keys; two texts with the same 64-bit key
-// would share an entry). Each level's policy is any NewPolicy spec except "min".
+// would share an entry: store the full text in the value and compare it when that matters).
+// Each level's policy is any NewPolicy spec except "min".
 //
 // A Hierarchy has one owner (L1 and the L3 counters are not locked); L2 is locked so that the
 // level can later be shared between per-thread hierarchies.
+//
+// Uses and the cache directory. One data directory has one cache directory (CacheDir(db) =
+// <db>/cache), shared by every use of the cache ("search", "predict", ...). HierarchyOptions::name
+// names the use: L3 keys are prefixed by it (uses never see each other's entries) and the
+// statistics are saved per name. Layout of a cache directory (0700):
+//   GENERATION      decimal generation number (absent = 0); DropAll increments it
+//   l3-<gen>/       the RocksDB database of L3 for that generation
+//   stats/<name>.log  appended counters of every run of that use; <name>.lock serializes writers
+//
+// Many short processes. RocksDB admits ONE read-write process per directory. L3 is opened
+// lazily: read-only at the first Get (any number of processes may do that at once, and a
+// read-only open writes nothing), read-write at the first Put or Erase. When the read-write open
+// finds the directory locked by another process, the writes of this process stay in L1/L2 (L3 is
+// read-only for it); when L3 cannot be opened for another reason (corrupt, a file missing) the
+// writer wipes and recreates it (it is only a cache); when that fails too, or L3 fails later,
+// this process runs without L3. None of these fails a Get or a
+// Put: l3_mode() and l3_error() tell what happened. Only Erase reports Busy, when the key may
+// still be in an L3 this process cannot write.
+//
+// Statistics are never lost between processes: each SaveStats (and the destructor) appends the
+// counters gained since the previous save to stats/<name>.log under an exclusive flock of
+// stats/<name>.lock (one write per save; the file is folded into one block when it grows past
+// 64 KiB, via a renamed temporary). ReadSavedStats sums the blocks under a shared flock.
+//
+// Invalidation (forget, clean): DropAll(cache_dir) bumps the generation and deletes every older
+// L3 directory, so no cached value (which may hold forgotten text) survives on disk. A process
+// that had the old generation open loses its L3 (its file operations fail, it goes on without
+// L3); a long-lived process should call Refresh() before serving a request to also drop its L1/L2.
+// A process that opened an old generation just before the drop may recreate its directory; the
+// next Open of any process deletes directories older than the current generation.
 //
 // Auto-sizing (optional): each in-memory level records a sampled LRU hit-ratio curve at sizes
 // between its min and max capacity; every `resize_every` requests it moves to the smallest size
@@ -29,6 +60,9 @@ class DB;
 
 namespace memory::cache {
 
+// The cache directory of a data directory: <data_dir>/cache.
+std::string CacheDir(const std::string& data_dir);
+
 struct LevelOptions {
   std::string policy = "lru";
   size_t capacity = 1024;
@@ -38,9 +72,10 @@ struct LevelOptions {
 };
 
 struct HierarchyOptions {
+  std::string name = "default";  // the use: [a-z0-9_-], 1..32 characters
   LevelOptions l1{"lru", 1024, 0, 0};
   LevelOptions l2{"wtinylfu", 64 * 1024, 0, 0};
-  std::string l3_path;          // RocksDB directory for L3; empty = no L3
+  std::string l3_path;          // the cache directory (CacheDir(db)); empty = no L3, no saved stats
   size_t resize_every = 65536;  // requests between auto-sizing decisions
   double tolerance = 0.005;     // hit-ratio loss accepted to save capacity
 };
@@ -77,6 +112,8 @@ class MemoryLevel {
   // Stores the value unless the policy refuses the key (W-TinyLFU admission).
   void Put(Key key, std::string_view value);
   bool Erase(Key key);
+  // Drops every value (counters are kept).
+  void Clear();
   Status Resize(size_t capacity);
 
   size_t capacity() const { return policy_->capacity(); }
@@ -100,43 +137,79 @@ class MemoryLevel {
 
 class Hierarchy {
  public:
+  // InvalidArgument for bad level options or a bad name. Never fails because of L3 (see above).
   static Status Open(const HierarchyOptions& options, std::unique_ptr<Hierarchy>* out);
   ~Hierarchy();
 
-  // NotFound when no level holds the key; IOError when L3 fails.
+  // NotFound when no level holds the key.
   Status Get(Key key, std::string* value);
+  // Always OK; the value reaches L3 only when this process can write it (l3_mode()).
   Status Put(Key key, std::string_view value);
+  // Busy when L3 may hold the key and this process cannot delete it there.
   Status Erase(Key key);
+  // Drops every value of this use from every level (other uses keep theirs). Busy when L3 may
+  // hold some and this process cannot write it.
+  Status EraseAll();
+  // A small uncounted record of this use kept in L3 only, outside its entries (EraseAll keeps
+  // it), e.g. which store state the entries belong to. NotFound without one or without L3.
+  Status GetMeta(std::string_view key, std::string* value);
+  Status PutMeta(std::string_view key, std::string_view value);  // OK when L3 is not writable
+  // Re-reads the generation; when DropAll ran since, drops L1/L2 and moves to the new L3.
+  // Cheap (one small file read). True when the cache was dropped.
+  bool Refresh();
+
+  enum class L3Mode { kNone, kNotOpenYet, kReadOnly, kReadWrite, kFailed };
+  L3Mode l3_mode() const { return l3_mode_; }
+  const std::string& l3_error() const { return l3_error_; }  // why L3 is read-only or failed
 
   struct LevelReport {
     std::string name;   // "L1", "L2", "L3"
     std::string policy;
     size_t capacity = 0;  // 0 for L3 (bounded by disk)
     size_t size = 0;      // resident entries (L3: not counted)
+    uint64_t bytes = 0;   // L3 only (saved reports): bytes on disk of the current generation
     CacheStats stats;
   };
   std::vector<LevelReport> Report() const;
 
-  // Persists the counters (added to those saved by earlier runs) into L3 so another process,
-  // e.g. `memory status`, can show per-level hit ratios. Also done by the destructor. OK without
-  // L3 (nothing to save).
+  // Appends the counters gained since the last save to the saved statistics of this use (see
+  // above). Also done by the destructor. OK without L3 (nothing to save).
   Status SaveStats();
-  // The counters last saved in the L3 directory `l3_path`, opened read-only (works while another
-  // process holds the cache). NotFound when there is no L3 there or nothing was saved yet.
-  static Status ReadSavedStats(const std::string& l3_path, std::vector<LevelReport>* out);
+
+  struct UseReport {
+    std::string name;
+    std::vector<LevelReport> levels;  // L1, L2, L3 (those ever used); capacity/size of the last save
+  };
+  // The counters saved for the use `name` in the cache directory `cache_dir`. Reads two small
+  // files (never opens RocksDB) and works while other processes use the cache. NotFound when
+  // nothing was saved for that name.
+  static Status ReadSavedStats(const std::string& cache_dir, const std::string& name, UseReport* out);
+  // Every use with saved counters, by name. OK and empty when there is no cache directory.
+  static Status ReadAllSavedStats(const std::string& cache_dir, std::vector<UseReport>* out);
+
+  // Deletes every cached value of every use in `cache_dir` (see Invalidation above); keeps the
+  // statistics. OK when there is no cache directory.
+  static Status DropAll(const std::string& cache_dir);
 
   MemoryLevel& l1() { return *l1_; }
 
  private:
   Hierarchy() = default;
   void MaybeResize();
+  void OpenL3(bool write);
+  void FailL3(const std::string& why);
+  std::string L3Key(Key key) const;
   HierarchyOptions options_;
   std::unique_ptr<MemoryLevel> l1_;
   std::unique_ptr<MemoryLevel> l2_;
   mutable std::mutex l2_mu_;
   std::unique_ptr<rocksdb::DB> l3_;
+  L3Mode l3_mode_ = L3Mode::kNone;
+  std::string l3_error_;
+  bool l3_unreadable_ = false;  // a read-only open failed; the next write wipes and recreates
+  uint64_t generation_ = 0;
   CacheStats l3_stats_;
-  CacheStats saved_[3];  // counters loaded from L3 at open (earlier runs)
+  CacheStats saved_[3];  // counters already appended to the stats file by this instance
   uint64_t requests_ = 0;
 };
 

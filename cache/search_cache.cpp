@@ -1,0 +1,156 @@
+#include "cache/search_cache.h"
+
+#include <cstring>
+
+#include "store/event.h"
+
+namespace memory::cache {
+namespace {
+
+void PutU64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutStr(std::string* s, const std::string& v) {
+  PutU64(s, v.size());
+  s->append(v);
+}
+
+struct Reader {
+  const std::string& s;
+  size_t pos = 0;
+  bool U64(uint64_t* v) {
+    if (s.size() - pos < 8) return false;
+    *v = 0;
+    for (int i = 0; i < 8; ++i) *v |= static_cast<uint64_t>(static_cast<unsigned char>(s[pos + i])) << (8 * i);
+    pos += 8;
+    return true;
+  }
+  bool I64(int64_t* v) {
+    uint64_t u;
+    if (!U64(&u)) return false;
+    *v = static_cast<int64_t>(u);
+    return true;
+  }
+  bool Str(std::string* v) {
+    uint64_t n;
+    if (!U64(&n) || s.size() - pos < n) return false;
+    v->assign(s, pos, n);
+    pos += n;
+    return true;
+  }
+};
+
+constexpr char kMagic[] = "search-cache-v1";
+
+}  // namespace
+
+std::string SearchCache::KeyText(const SearchQuery& q, const std::string& token) {
+  std::string k;
+  PutStr(&k, kMagic);
+  PutU64(&k, static_cast<uint64_t>(q.match));
+  PutStr(&k, q.text);
+  PutStr(&k, q.cwd);
+  PutU64(&k, q.exit_code ? 1 : 0);
+  PutU64(&k, q.exit_code ? static_cast<uint64_t>(static_cast<int64_t>(*q.exit_code)) : 0);
+  PutU64(&k, q.failed_only ? 1 : 0);
+  PutU64(&k, static_cast<uint64_t>(q.since_us));
+  PutU64(&k, q.limit);
+  PutStr(&k, token);
+  return k;
+}
+
+std::string SearchCache::Encode(const std::string& key_text, int64_t computed_us, const std::vector<SearchHit>& hits) {
+  std::string v;
+  PutStr(&v, key_text);
+  PutU64(&v, static_cast<uint64_t>(computed_us));
+  PutU64(&v, hits.size());
+  for (const SearchHit& h : hits) {
+    PutStr(&v, h.command);
+    PutU64(&v, static_cast<uint64_t>(h.last_ts_us));
+    PutU64(&v, static_cast<uint64_t>(h.count));
+    PutU64(&v, h.last_exit ? 1 : 0);
+    PutU64(&v, h.last_exit ? static_cast<uint64_t>(static_cast<int64_t>(*h.last_exit)) : 0);
+    PutStr(&v, h.last_cwd);
+    uint64_t bits;
+    std::memcpy(&bits, &h.score, sizeof bits);
+    PutU64(&v, bits);
+  }
+  return v;
+}
+
+bool SearchCache::Decode(const std::string& value, std::string* key_text, int64_t* computed_us,
+                         std::vector<SearchHit>* hits) {
+  hits->clear();
+  Reader r{value};
+  uint64_t n;
+  if (!r.Str(key_text) || !r.I64(computed_us) || !r.U64(&n) || n > value.size()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    SearchHit h;
+    uint64_t has_exit, exit, bits;
+    if (!r.Str(&h.command) || !r.I64(&h.last_ts_us) || !r.I64(&h.count) || !r.U64(&has_exit) || !r.U64(&exit) ||
+        !r.Str(&h.last_cwd) || !r.U64(&bits))
+      return false;
+    if (has_exit) h.last_exit = static_cast<int32_t>(static_cast<int64_t>(exit));
+    std::memcpy(&h.score, &bits, sizeof bits);
+    hits->push_back(std::move(h));
+  }
+  return r.pos == value.size();
+}
+
+std::unique_ptr<SearchCache> SearchCache::Open(const std::string& data_dir) {
+  std::unique_ptr<SearchCache> c(new SearchCache());
+  c->data_dir_ = data_dir;
+  HierarchyOptions o;
+  o.name = "search";
+  o.l1 = {"lru", 64, 0, 0};  // one process asks a few queries: the upper levels stay small
+  o.l2 = {"lru", 256, 0, 0};
+  o.l3_path = CacheDir(data_dir);
+  Hierarchy::Open(o, &c->hierarchy_);  // cannot fail with these options
+  return c;
+}
+
+SearchCache::~SearchCache() = default;
+
+bool SearchCache::Lookup(const SearchQuery& q, std::vector<SearchHit>* hits) {
+  token_.clear();
+  looked_up_.clear();
+  if (!Cacheable(q)) return false;
+  std::string token;
+  if (!StoreContentToken(data_dir_, &token).ok()) return false;  // being written: no cache
+  std::string key_text = KeyText(q, token);
+  token_ = token;
+  looked_up_ = key_text;
+  std::string value, stored_key;
+  int64_t computed_us = 0;
+  if (!hierarchy_->Get(KeyOfString(key_text), &value).ok()) return false;
+  if (!Decode(value, &stored_key, &computed_us, hits) || stored_key != key_text) {
+    hits->clear();
+    return false;
+  }
+  if (q.match == SearchQuery::Match::kFuzzy) {
+    int64_t age = NowMicros() - computed_us;
+    if (age < 0 || age > kFuzzyTtlUs) {
+      hits->clear();
+      return false;
+    }
+  }
+  return true;
+}
+
+void SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits) {
+  if (token_.empty() || !Cacheable(q)) return;
+  std::string key_text = KeyText(q, token_);
+  if (key_text != looked_up_) return;  // not the query of the last Lookup
+  std::string now_token;
+  if (!StoreContentToken(data_dir_, &now_token).ok() || now_token != token_) return;  // changed meanwhile
+  // L3 keeps the results of one store state only: a new state drops the older results first
+  // (they can never be asked for again), so the cache does not grow with every recorded event.
+  std::string state;
+  if (!hierarchy_->GetMeta("state", &state).ok() || state != token_) {
+    if (!hierarchy_->EraseAll().ok()) return;
+    hierarchy_->PutMeta("state", token_);
+  }
+  hierarchy_->Put(KeyOfString(key_text), Encode(key_text, NowMicros(), hits));
+}
+
+}  // namespace memory::cache

@@ -1,0 +1,63 @@
+// Cached results of `memory search`: the "search" use of the cache hierarchy (hierarchy.h) in the
+// data directory's cache directory.
+//
+//   auto cache = SearchCache::Open(data_dir);
+//   if (!cache->Lookup(q, &hits)) { store->Search(q, &hits); cache->Save(q, hits); }
+//
+// Correctness: a result is stored under the full query (every SearchQuery field that changes the
+// answer) and the store's content token (StoreContentToken in store/store.h), which changes on
+// every commit (record folded, import, forget, clean, restore) and every spooled event. Lookup
+// reads the token before the search runs; Save stores the result only when the token is still
+// the same afterwards (the store did not change during the search) and never while the store is
+// being written (token Busy). The whole key text is kept in the value and compared on lookup, so
+// two queries whose 64-bit keys collide cannot see each other's results.
+// Not cached: queries with since_us (relative to the clock). Fuzzy results are ranked by recency
+// too (age in days), so they are served for at most kFuzzyTtlUs after they were computed: within
+// a minute a rank moves by at most 0.002 points (2·log2(1+age) per day at age 0).
+// L3 holds the results of the latest store state only (older ones are erased by the next Save).
+// Never fails the caller: without a usable cache Lookup misses and Save does nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/hierarchy.h"
+#include "store/store.h"
+
+namespace memory::cache {
+
+class SearchCache {
+ public:
+  static constexpr int64_t kFuzzyTtlUs = 60'000'000;
+
+  static std::unique_ptr<SearchCache> Open(const std::string& data_dir);
+  ~SearchCache();
+
+  static bool Cacheable(const SearchQuery& q) { return q.since_us == 0; }
+
+  // True (and *hits) when a result for `q` computed on the store's current content is cached.
+  bool Lookup(const SearchQuery& q, std::vector<SearchHit>* hits);
+  // Caches `hits` as the result of `q`, if the store did not change since Lookup(q, ...).
+  void Save(const SearchQuery& q, const std::vector<SearchHit>& hits);
+
+  // The counters of this process (L1, L2, L3), for tests.
+  std::vector<Hierarchy::LevelReport> Report() const { return hierarchy_->Report(); }
+
+  // The value layout, exposed for tests: key text, computation time, hits.
+  static std::string Encode(const std::string& key_text, int64_t computed_us, const std::vector<SearchHit>& hits);
+  static bool Decode(const std::string& value, std::string* key_text, int64_t* computed_us,
+                     std::vector<SearchHit>* hits);
+  // Every field of `q` that changes the answer, plus `token`, length-prefixed.
+  static std::string KeyText(const SearchQuery& q, const std::string& token);
+
+ private:
+  SearchCache() = default;
+  std::string data_dir_;
+  std::unique_ptr<Hierarchy> hierarchy_;
+  std::string token_;        // read by Lookup; empty = do not save
+  std::string looked_up_;    // key text of that Lookup
+};
+
+}  // namespace memory::cache
