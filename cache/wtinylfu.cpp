@@ -35,7 +35,8 @@ class WTinyLfu final : public Policy {
         opt_(o),
         map_(capacity),
         pool_(capacity),
-        sketch_(capacity, static_cast<size_t>(o.sample * double(capacity)), o.doorkeeper) {
+        own_sketch_(capacity, static_cast<size_t>(o.sample * double(capacity)), o.doorkeeper),
+        sketch_(&own_sketch_) {
     for (auto& l : list_) l = pool_.NewList();
     climb_period_ = std::max<size_t>(16, size_t(o.climb_sample * double(capacity)));
     SetMaxima(o.window);
@@ -88,7 +89,7 @@ class WTinyLfu final : public Policy {
  protected:
   AccessResult DoAccess(Key key) override {
     if (!shadows_.empty() && (MixKey(key) >> 32) < sample_below_) Simulate(key);
-    sketch_.Record(key);
+    if (sketch_ == &own_sketch_) sketch_->Record(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
     if (n != FlatMap::kAbsent && pool_[n].tag > kProtected) {  // a ghost: adapt, then a miss
@@ -134,7 +135,7 @@ class WTinyLfu final : public Policy {
       Move(cand, kProbation);
       if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
-        int fc = sketch_.Frequency(pool_[cand].key), fv = sketch_.Frequency(pool_[victim].key);
+        int fc = sketch_->Frequency(pool_[cand].key), fv = sketch_->Frequency(pool_[victim].key);
         bool admit = fc > fv;
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
@@ -202,9 +203,13 @@ class WTinyLfu final : public Policy {
     sample_below_ = rate >= 1.0 ? (uint64_t(1) << 32) : uint64_t(rate * 4294967296.0);
     WTinyLfuOptions o = opt_;
     o.adapt = WTinyLfuOptions::Adapt::kNone;
+    // The shadows see the same sampled keys, so they share one sketch, recorded once per key.
+    shadow_sketch_ = std::make_unique<FrequencySketch>(
+        cap, static_cast<size_t>(o.sample * double(cap)), o.doorkeeper);
     for (double w : kSimWindows) {
       o.window = w;
       shadows_.push_back(std::make_unique<WTinyLfu>(cap, o));
+      shadows_.back()->sketch_ = shadow_sketch_.get();
     }
     scores_.assign(shadows_.size(), 0.0);
     last_hits_.assign(shadows_.size(), 0);
@@ -219,6 +224,7 @@ class WTinyLfu final : public Policy {
   }
 
   void Simulate(Key key) {
+    shadow_sketch_->Record(key);
     for (auto& s : shadows_) s->Access(key);
     // A decision every 1/8 of the period, but every 16 sampled accesses at first (doubling),
     // so a cold cache does not run long on the initial window. Scores decay by sim_decay per
@@ -290,7 +296,8 @@ class WTinyLfu final : public Policy {
   WTinyLfuOptions opt_;
   FlatMap map_;
   NodePool pool_;
-  FrequencySketch sketch_;
+  FrequencySketch own_sketch_;
+  FrequencySketch* sketch_;  // own_sketch_, or the owner's shadow_sketch_ in a shadow
   uint32_t list_[5];
   size_t len_[5] = {0, 0, 0, 0, 0};
   size_t max_window_ = 1;
@@ -303,6 +310,7 @@ class WTinyLfu final : public Policy {
   size_t climb_period_ = 0;
   // Miniature-simulation state.
   std::vector<std::unique_ptr<WTinyLfu>> shadows_;
+  std::unique_ptr<FrequencySketch> shadow_sketch_;
   std::vector<double> scores_;
   std::vector<uint64_t> last_hits_;
   uint64_t sample_below_ = 0;
