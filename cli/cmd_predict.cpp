@@ -1,11 +1,13 @@
 // `memory predict --context current|-`: the K most likely next commands for this shell (or an
 // agent's context given as JSON on stdin), each with a probability.
 //
-// Fast path: the model is a memory-mapped snapshot (<db>/models/intent.snap, see
-// learner/intent_snapshot.h); the context is read from the spool when it holds the session's last
-// commands, else from the newest few hundred events of the store (never a whole scan). The snapshot is built on first use, and rebuilt in a detached background
-// `memory predict --rebuild` when many events arrived since it was built, so a call never waits
-// for training once a snapshot exists.
+// Fast path, no RocksDB open: the model is a memory-mapped snapshot (learner/intent_snapshot.h:
+// the registry's intent champion, kept current by the live snapshot <db>/models/intent.snap); the
+// context is this session's (else this directory's) newest commands from the store's
+// recent-events file and the spool (ReadRecentEvents). The database is opened only when that file
+// cannot answer. The live snapshot is built on first use and rebuilt by a detached background
+// `memory predict --rebuild` when many events arrived since, so a call never waits for training
+// once a snapshot exists.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -35,12 +37,9 @@ extern char** environ;
 namespace memory::cli {
 namespace {
 
-constexpr size_t kScanBudget = 256;       // newest events read per call
-constexpr size_t kHistory = 8;            // context commands used
+constexpr size_t kHistory = kRecentPerKey;  // context commands used
 constexpr size_t kStaleEvents = 64;       // rebuild in the background after this many new events...
 constexpr int64_t kStaleAgeUs = 600LL * 1000000;  // ...or any new event and a snapshot this old
-constexpr size_t kSpoolEnough = 3;        // session events in the spool that make a full context
-constexpr int64_t kSpoolReadLimit = 256 << 10;  // larger spools are left to the store
 
 struct PredictOptions {
   std::string context = "current";
@@ -51,7 +50,7 @@ struct PredictOptions {
 };
 
 std::string ModelsDir(const Globals& g) { return g.db + "/models"; }
-std::string SnapshotPath(const Globals& g) { return ModelsDir(g) + "/intent.snap"; }
+std::string SnapshotPath(const Globals& g) { return ModelsDir(g) + "/" + learner::kIntentSnapshotFile; }
 
 Status EnsureModelsDir(const Globals& g) {
   std::error_code ec;
@@ -61,9 +60,9 @@ Status EnsureModelsDir(const Globals& g) {
   return Status::OK();
 }
 
-Status Rebuild(const Globals& g, Store* store, int64_t* events) {
+Status Rebuild(const Globals& g, Store* store, const std::string& spec, int64_t* events) {
   MEMORY_RETURN_IF_ERROR(EnsureModelsDir(g));
-  return learner::RebuildIntentSnapshot(store, SnapshotPath(g), events);
+  return learner::RebuildIntentSnapshot(store, SnapshotPath(g), events, spec);
 }
 
 // Starts `memory --db DB -q predict --rebuild` detached, unless one is already running.
@@ -176,99 +175,99 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     return store ? Status::OK() : OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
   };
 
+  learner::ServingIntentModel served;
+  Status s = learner::OpenServingIntentModel(ModelsDir(g), &served);
+  if (!served.warning.empty() && !g.quiet) std::fprintf(stderr, "memory: %s\n", served.warning.c_str());
+
   if (o.rebuild) {
-    if (Status s = open_store(); !s.ok()) return Fail(s);
+    if (Status st = open_store(); !st.ok()) return Fail(st);
     int64_t events = 0;
-    if (Status s = Rebuild(g, store.get(), &events); !s.ok()) return Fail(s);
+    if (Status st = Rebuild(g, store.get(), served.spec, &events); !st.ok()) return Fail(st);
     if (o.json) std::printf("{\"rebuilt\":true,\"events\":%lld}\n", static_cast<long long>(events));
     else if (!g.quiet) std::printf("intent model rebuilt from %lld events\n", static_cast<long long>(events));
     return 0;
   }
 
-  std::unique_ptr<learner::IntentSnapshot> snap;
-  Status s = learner::IntentSnapshot::Open(SnapshotPath(g), &snap);
-  const int64_t watermark = s.ok() ? snap->watermark_us() : INT64_MAX;
-
-  // Newest events: context of this session (else this cwd) and how much is new since the snapshot.
-  std::vector<std::string> session_cmds, cwd_cmds;
-  size_t scanned = 0, newer = 0;
-  int session_exit = 0, cwd_exit = 0;
-  bool session_has_exit = false, cwd_has_exit = false;
-  auto visit = [&](const Event& e) {
-    ++scanned;
-    if (e.ts_us > watermark) ++newer;
-    if (!c.session.empty() && e.session == c.session && session_cmds.size() < kHistory) {
-      if (session_cmds.empty() && e.exit_code) session_exit = *e.exit_code, session_has_exit = true;
-      session_cmds.push_back(e.command);
-    }
-    if (!c.cwd.empty() && e.cwd == c.cwd && cwd_cmds.size() < kHistory) {
-      if (cwd_cmds.empty() && e.exit_code) cwd_exit = *e.exit_code, cwd_has_exit = true;
-      cwd_cmds.push_back(e.command);
-    }
-    if (c.recent.size() < kScanBudget) c.recent.push_back(e.command);
-    // Enough: both contexts are full (or cannot be) and we are past what the snapshot learned.
-    bool session_done = c.session.empty() || session_cmds.size() >= kHistory;
-    bool cwd_done = c.cwd.empty() || cwd_cmds.size() >= kHistory || !session_cmds.empty();
-    if (session_done && cwd_done && e.ts_us <= watermark) return false;
-    return scanned < kScanBudget;
-  };
-  // Fast path: a recording shell's newest events are usually still in the spool; when it holds
-  // enough of this session, RocksDB is not opened at all.
-  bool from_spool = false;
-  if (s.ok() && !c.session.empty() && PendingSpoolBytes(g.db) < kSpoolReadLimit) {
-    std::vector<Event> pending;
-    if (ReadPending(g.db, &pending).ok()) {
-      size_t mine = 0;
-      for (const Event& e : pending) mine += e.session == c.session;
-      if (mine >= kSpoolEnough) {
-        from_spool = true;
-        for (auto it = pending.rbegin(); it != pending.rend() && visit(*it);) ++it;
-      }
-    }
-  }
-  if (!from_spool) {
+  // The newest events of this session and of this directory (newest first): from the store's
+  // recent-events file and the spool, without opening RocksDB; else from the database's indexes.
+  std::vector<Event> session_events, cwd_events, newest_events;
+  int64_t store_events = -1;  // unknown
+  RecentEvents recent;
+  if (ReadRecentEvents(g.db, c.session, c.cwd, kHistory, &recent).ok()) {
+    session_events = std::move(recent.session);
+    cwd_events = std::move(recent.cwd);
+    newest_events = std::move(recent.newest);
+    store_events = recent.events;
+  } else {
     if (Status st = open_store(); !st.ok()) return Fail(st);
+    auto newest = [&](bool by_session, std::vector<Event>* out) -> Status {
+      ScanOptions so;
+      so.newest_first = true;
+      so.include_pending = true;
+      (by_session ? so.session : so.cwd) = by_session ? c.session : c.cwd;
+      return store->Scan(so, [&](const Event& e) { return out->push_back(e), out->size() < kHistory; });
+    };
+    if (!c.session.empty())
+      if (Status st = newest(true, &session_events); !st.ok()) return Fail(st);
+    if (!c.cwd.empty())
+      if (Status st = newest(false, &cwd_events); !st.ok()) return Fail(st);
     ScanOptions so;
     so.newest_first = true;
     so.include_pending = true;
-    if (Status scan = store->Scan(so, visit); !scan.ok()) return Fail(scan);
-    if (scanned == 0) return empty("the store is empty (nothing recorded yet)");
+    Status st = store->Scan(so, [&](const Event& e) {
+      return newest_events.push_back(e), newest_events.size() < kRecentNewest;
+    });
+    if (!st.ok()) return Fail(st);
   }
 
   if (!s.ok()) {
     if (!s.IsNotFound() && s.code() != Status::Code::kCorruption) return Fail(s);
     if (Status st = open_store(); !st.ok()) return Fail(st);
+    StoreStats stats;
+    if (Status st = store->Stats(&stats); !st.ok()) return Fail(st);
+    if (stats.events == 0) return empty("the store is empty (nothing recorded yet)");
     // First use (or a damaged snapshot): build it now.
     if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "building the intent model...\r");
-    if (Status r = Rebuild(g, store.get(), nullptr); !r.ok()) return Fail(r);
+    if (Status r = Rebuild(g, store.get(), served.spec, nullptr); !r.ok()) return Fail(r);
     if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "\033[K");
-    if (Status r = learner::IntentSnapshot::Open(SnapshotPath(g), &snap); !r.ok()) return Fail(r);
-  } else if (!o.no_refresh && newer > 0) {
+    if (Status r = learner::OpenServingIntentModel(ModelsDir(g), &served); !r.ok()) return Fail(r);
+  } else if (!o.no_refresh) {
+    // Keep the live snapshot current: rebuild in the background when many events arrived since
+    // it was built (or any, and it is old), or when it is not the one served (a new champion).
+    int64_t newer = store_events < 0 ? kStaleEvents : store_events - served.snapshot->events();
     struct stat st;
-    int64_t age_us = ::stat(SnapshotPath(g).c_str(), &st) == 0 ? NowMicros() - st.st_mtime * 1000000LL : 0;
-    if (newer >= kStaleEvents || age_us > kStaleAgeUs) RefreshInBackground(g);
+    int64_t age_us = ::stat(served.file.c_str(), &st) == 0 ? NowMicros() - st.st_mtime * 1000000LL : 0;
+    if (!served.live || newer >= static_cast<int64_t>(kStaleEvents) || newer < 0 || (newer > 0 && age_us > kStaleAgeUs))
+      RefreshInBackground(g);
   }
+  const learner::IntentSnapshot* snap = served.snapshot.get();
 
+  auto texts = [](const std::vector<Event>& events, std::vector<std::string>* out) {
+    for (auto it = events.rbegin(); it != events.rend(); ++it) out->push_back(it->command);  // oldest first
+  };
+  auto last_exit = [&](const std::vector<Event>& events) {
+    if (!events.empty() && events.front().exit_code) c.last_exit = *events.front().exit_code, c.has_last_exit = true;
+  };
   if (c.from != "stdin") {
-    if (!session_cmds.empty()) {
-      c.history.assign(session_cmds.rbegin(), session_cmds.rend());
+    if (!session_events.empty()) {
+      texts(session_events, &c.history);
       c.from = "session";
-      c.last_exit = session_exit, c.has_last_exit = session_has_exit;
-    } else if (!cwd_cmds.empty()) {
-      c.history.assign(cwd_cmds.rbegin(), cwd_cmds.rend());
+      last_exit(session_events);
+    } else if (!cwd_events.empty()) {
+      texts(cwd_events, &c.history);
       c.from = "cwd";
-      c.last_exit = cwd_exit, c.has_last_exit = cwd_has_exit;
+      last_exit(cwd_events);
     } else {
       c.from = "none";
     }
-    // Display prefers commands of this context, then anything recent.
-    std::vector<std::string> recent(c.history.rbegin(), c.history.rend());
-    recent.insert(recent.end(), c.recent.begin(), c.recent.end());
-    c.recent = std::move(recent);
-  } else if (c.history.empty() && !cwd_cmds.empty()) {
-    c.history.assign(cwd_cmds.rbegin(), cwd_cmds.rend());
+    // Display prefers commands of this context, newest first.
+    c.recent.assign(c.history.rbegin(), c.history.rend());
+  } else if (c.history.empty() && !cwd_events.empty()) {
+    texts(cwd_events, &c.history);
     c.from = "stdin+cwd";
   }
+  for (const Event& e : cwd_events) c.recent.push_back(e.command);
+  for (const Event& e : newest_events) c.recent.push_back(e.command);
 
   std::vector<learner::CommandId> ids;
   for (const std::string& h : c.history) ids.push_back(snap->Find(learner::CommandTemplate(h)));
@@ -298,7 +297,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     nlohmann::json arr = nlohmann::json::array();
     for (const Shown& p : shown)
       arr.push_back({{"command", p.command}, {"template", p.tmpl}, {"prob", p.prob}, {"source", p.source}});
-    nlohmann::json j = {{"predictions", arr}, {"model", snap->model()},
+    nlohmann::json j = {{"predictions", arr}, {"model", snap->model()}, {"version", served.version},
                         {"context", {{"from", c.from}, {"history", c.history.size()}}},
                         {"events", snap->events()}};
     if (shown.empty()) j["note"] = "the model has no commands yet";

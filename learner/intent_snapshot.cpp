@@ -13,6 +13,7 @@
 
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
+#include "learner/registry.h"
 #include "learner/template.h"
 #include "store/store.h"
 
@@ -76,8 +77,9 @@ std::string PredictModelSpec() {
   return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12,features=1)";
 }
 
-Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events) {
-  IntentTrainer trainer;
+Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events,
+                             const std::string& spec) {
+  IntentTrainer trainer(spec);
   MEMORY_RETURN_IF_ERROR(trainer.status());
   ScanOptions so;
   so.newest_first = false;
@@ -88,6 +90,37 @@ Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int6
   }));
   if (events) *events = trainer.events();
   return trainer.Write(path);
+}
+
+Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel* out) {
+  *out = ServingIntentModel();
+  out->spec = PredictModelSpec();
+  const std::string live_path = models_dir + "/" + kIntentSnapshotFile;
+  std::unique_ptr<IntentSnapshot> live;
+  Status live_status = IntentSnapshot::Open(live_path, &live);
+  ModelRegistry registry(models_dir);
+  std::string champion;
+  if (registry.Champion("intent", &champion).ok()) {
+    std::string path = registry.VersionDir("intent", champion) + "/" + kIntentSnapshotFile;
+    std::unique_ptr<IntentSnapshot> snap;
+    Status s = IntentSnapshot::Open(path, &snap);
+    if (s.ok()) {
+      out->version = champion;
+      out->spec = snap->model();
+      if (!live_status.ok() || live->model() != snap->model() || live->watermark_us() < snap->watermark_us()) {
+        out->snapshot = std::move(snap);
+        out->file = path;
+        return Status::OK();
+      }
+    } else {
+      out->warning = "the intent champion " + champion + " does not load (" + s.ToString() + "); serving the live model";
+    }
+  }
+  MEMORY_RETURN_IF_ERROR(live_status);
+  out->snapshot = std::move(live);
+  out->file = live_path;
+  out->live = true;
+  return Status::OK();
 }
 
 std::string SessionKeyOf(const Event& e) { return e.session.empty() ? "cwd:" + e.cwd : e.session; }

@@ -32,6 +32,29 @@ namespace memory::learner {
 // Spec of the model `memory predict` trains (a "ppm" spec).
 std::string PredictModelSpec();
 
+// File name of a snapshot: <models dir>/intent.snap (the live one, rebuilt in the background) and
+// <models dir>/intent/<version>/intent.snap (registry versions, see registry.h).
+inline constexpr const char* kIntentSnapshotFile = "intent.snap";
+
+class IntentSnapshot;
+// What `memory predict` serves from a models directory. The registry's intent champion decides
+// the model (its factory string); count models stay current without retraining, so when the live
+// snapshot (<models dir>/intent.snap, rebuilt in the background from the whole store) was trained
+// with the champion's spec and is at least as new, it is served; otherwise the champion's own file
+// is, and the live snapshot must be rebuilt with `spec`. Without a champion: the live snapshot
+// with PredictModelSpec(). A champion that does not open (corrupt, incompatible) is skipped with
+// the reason in `warning`.
+struct ServingIntentModel {
+  std::unique_ptr<IntentSnapshot> snapshot;
+  std::string version;      // the champion's version, "" without one
+  std::string file;         // the file served
+  std::string spec;         // the spec the live snapshot must be trained with
+  bool live = false;        // the live snapshot is served (it may be refreshed in the background)
+  std::string warning;
+};
+// NotFound when there is nothing to serve yet (the caller builds the live snapshot with `spec`).
+Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel* out);
+
 class IntentTrainer {
  public:
   explicit IntentTrainer(const std::string& spec = PredictModelSpec());
@@ -60,7 +83,8 @@ class IntentTrainer {
 
 // Trains on every event of `store` (oldest first, spooled ones included) and writes the snapshot
 // to `path`. `events` (may be null) gets the number learned.
-Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events);
+Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events,
+                             const std::string& spec = PredictModelSpec());
 
 // Key under which an event's session history is kept: the session id, else its cwd.
 std::string SessionKeyOf(const Event& e);

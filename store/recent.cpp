@@ -27,7 +27,8 @@ std::string RecentPath(const std::string& dir) { return dir + "/recent.bin"; }
 void RecentCollector::Offer(const Event& e) {
   int& s = per_session_[e.session];
   int& c = per_cwd_[e.cwd];
-  if (s >= static_cast<int>(kRecentPerKey) && c >= static_cast<int>(kRecentPerKey)) return;
+  if (s >= static_cast<int>(kRecentPerKey) && c >= static_cast<int>(kRecentPerKey) && kept_.size() >= kRecentNewest)
+    return;
   ++s, ++c;
   kept_.push_back(e);
 }
@@ -92,7 +93,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   }
   uint64_t m = 0;
   if (!r.GetVarint(&m) || m > data.size()) return damaged();
-  std::vector<Event> stored_session, stored_cwd;
+  std::vector<Event> stored_session, stored_cwd, stored_newest;
   for (uint64_t i = 0; i < m; ++i) {
     int64_t ts = 0, exit1 = 0;
     uint64_t si = 0, ci = 0;
@@ -102,7 +103,8 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
       return damaged();
     bool in_session = si == session_ix && stored_session.size() < limit;
     bool in_cwd = ci == cwd_ix && stored_cwd.size() < limit;
-    if (!in_session && !in_cwd) continue;
+    bool in_newest = stored_newest.size() < kRecentNewest;
+    if (!in_session && !in_cwd && !in_newest) continue;
     Event e;
     e.ts_us = ts;
     e.id = std::string(id);
@@ -111,6 +113,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     e.cwd = ci == cwd_ix ? cwd : std::string();
     e.command = std::string(command);
     if (in_session) stored_session.push_back(e);
+    if (in_newest) stored_newest.push_back(e);
     if (in_cwd) stored_cwd.push_back(std::move(e));
   }
   if (!r.done()) return damaged();
@@ -119,11 +122,12 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   std::vector<Event> pending;
   MEMORY_RETURN_IF_ERROR(ReadPending(dir, &pending));
   out->events = static_cast<int64_t>(db_events + pending.size());
-  auto merge = [&](std::vector<Event> stored, bool by_session, std::vector<Event>* result) {
-    const std::string& key = by_session ? session : cwd;
-    if (key.empty()) return;
+  // kind: 0 session, 1 cwd, 2 any.
+  auto merge = [&](std::vector<Event> stored, int kind, size_t limit, std::vector<Event>* result) {
+    const std::string& key = kind == 0 ? session : cwd;
+    if (kind < 2 && key.empty()) return;
     for (const Event& e : pending) {
-      if ((by_session ? e.session : e.cwd) != key) continue;
+      if (kind < 2 && (kind == 0 ? e.session : e.cwd) != key) continue;
       bool dup = std::any_of(stored.begin(), stored.end(), [&](const Event& s) { return s.id == e.id; });
       if (!dup) stored.push_back(e);
     }
@@ -133,8 +137,9 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     if (stored.size() > limit) stored.resize(limit);
     *result = std::move(stored);
   };
-  merge(std::move(stored_session), true, &out->session);
-  merge(std::move(stored_cwd), false, &out->cwd);
+  merge(std::move(stored_session), 0, limit, &out->session);
+  merge(std::move(stored_cwd), 1, limit, &out->cwd);
+  merge(std::move(stored_newest), 2, kRecentNewest, &out->newest);
   return Status::OK();
 }
 

@@ -9,8 +9,8 @@
 
 namespace memory::internal {
 
-// Collects the events to keep, offered newest first: an event is kept while its session or its
-// directory has fewer than kRecentPerKey kept.
+// Collects the events to keep, offered newest first: the first kRecentNewest, then an event while
+// its session or its directory has fewer than kRecentPerKey kept.
 class RecentCollector {
  public:
   static constexpr size_t kScanLimit = 4096;  // newest events offered per rewrite

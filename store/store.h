@@ -159,9 +159,11 @@ Status StoreContentToken(const std::string& data_dir, std::string* token);
 // newest few thousand, at most kRecentPerKey per session and per directory), and spooled events
 // are merged in. For `memory predict`, whose context is this shell's last commands.
 inline constexpr size_t kRecentPerKey = 8;
+inline constexpr size_t kRecentNewest = 64;
 struct RecentEvents {
   std::vector<Event> session;  // newest first, at most the limit asked for
   std::vector<Event> cwd;      // newest first
+  std::vector<Event> newest;   // the store's newest events whatever their context (up to kRecentNewest)
   int64_t events = 0;          // events in the store, spooled ones included
 };
 // NotFound when the file cannot answer (missing, being rewritten, damaged): use Store::Scan.
