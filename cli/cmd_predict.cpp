@@ -27,12 +27,11 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/predict_core.h"
 #include "learner/intent_snapshot.h"
 #include "learner/template.h"
 #include "store/recorder.h"
 #include "store/store.h"
-
-extern char** environ;
 
 namespace memory::cli {
 namespace {
@@ -47,101 +46,18 @@ struct PredictOptions {
   bool json = false;
   bool rebuild = false;
   bool no_refresh = false;
+  bool stream = false;
 };
-
-std::string ModelsDir(const Globals& g) { return g.db + "/models"; }
-std::string SnapshotPath(const Globals& g) { return ModelsDir(g) + "/" + learner::kIntentSnapshotFile; }
-
-Status EnsureModelsDir(const Globals& g) {
-  std::error_code ec;
-  std::filesystem::create_directories(ModelsDir(g), ec);
-  if (ec) return Status::IOError(ModelsDir(g) + ": " + ec.message());
-  ::chmod(ModelsDir(g).c_str(), 0700);
-  return Status::OK();
-}
-
-Status Rebuild(const Globals& g, Store* store, const std::string& spec, int64_t* events) {
-  MEMORY_RETURN_IF_ERROR(EnsureModelsDir(g));
-  return learner::RebuildIntentSnapshot(store, SnapshotPath(g), events, spec);
-}
-
-// Starts `memory --db DB -q predict --rebuild` detached, unless one is already running.
-void RefreshInBackground(const Globals& g) {
-  std::string lock = ModelsDir(g) + "/intent.rebuild.lock";
-  struct stat st;
-  if (::stat(lock.c_str(), &st) == 0) {
-    if (NowMicros() / 1000000 - st.st_mtime < 600) return;  // a rebuild is running
-    ::unlink(lock.c_str());                                  // stale lock
-  }
-  int fd = ::open(lock.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  ::close(fd);
-  char exe[4096];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) {
-    ::unlink(lock.c_str());
-    return;
-  }
-  exe[n] = 0;
-  std::vector<std::string> args = {exe, "--db", g.db, "-q", "predict", "--rebuild", "--unlock", lock};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  pid_t pid;
-  if (posix_spawn(&pid, exe, &fa, &attr, argv.data(), environ) != 0) ::unlink(lock.c_str());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-}
-
-// The context of the call: commands (oldest first) and where they came from.
-struct CallContext {
-  std::vector<std::string> history;  // concrete commands, oldest first
-  std::string cwd;
-  std::string session;
-  std::string from;                  // "session", "cwd", "stdin" or "none"
-  std::vector<std::string> recent;   // concrete commands seen, newest first (for display)
-  int last_exit = 0;
-  bool has_last_exit = false;
-};
-
-Status ParseStdinContext(CallContext* c) {
-  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::InvalidArgument("stdin: malformed context JSON (expected {\"cwd\":..., \"history\":[...], \"last_exit\":...})");
-  if (j.contains("cwd")) {
-    if (!j["cwd"].is_string()) return Status::InvalidArgument("stdin: context \"cwd\" must be a string");
-    c->cwd = j["cwd"].get<std::string>();
-  }
-  if (j.contains("history")) {
-    if (!j["history"].is_array()) return Status::InvalidArgument("stdin: context \"history\" must be an array of strings");
-    for (const auto& h : j["history"]) {
-      if (!h.is_string()) return Status::InvalidArgument("stdin: context \"history\" must be an array of strings");
-      c->history.push_back(h.get<std::string>());
-    }
-  }
-  if (j.contains("last_exit") && !j["last_exit"].is_null()) {
-    if (!j["last_exit"].is_number_integer()) return Status::InvalidArgument("stdin: context \"last_exit\" must be an integer");
-    c->last_exit = j["last_exit"].get<int>();
-    c->has_last_exit = true;
-  }
-  c->from = "stdin";
-  for (auto it = c->history.rbegin(); it != c->history.rend(); ++it) c->recent.push_back(*it);
-  return Status::OK();
-}
 
 int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unlock) {
   if (o.context != "current" && o.context != "-")
     return Fail(Status::InvalidArgument("--context must be 'current' or '-' (JSON on stdin), not '" + o.context + "'"));
   if (o.top < 1 || o.top > 100) return Fail(Status::InvalidArgument("--top must be between 1 and 100"));
+  if (o.stream) {
+    if (o.context != "-" || o.rebuild)
+      return Fail(Status::InvalidArgument("--stream reads JSON contexts from stdin: use it with --context - (and without --rebuild)"));
+    return RunPredictStream(g, o.top, o.no_refresh);
+  }
   struct Unlock {
     std::string path;
     ~Unlock() { if (!path.empty()) ::unlink(path.c_str()); }
@@ -149,7 +65,8 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
 
   CallContext c;
   if (o.context == "-") {
-    if (Status s = ParseStdinContext(&c); !s.ok()) return Fail(s);
+    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    if (Status s = ParseContextJson(text, "stdin", &c); !s.ok()) return Fail(s);
   } else {
     if (const char* s = std::getenv("MEMORY_SESSION"); s && *s) c.session = s;
     char buf[4096];
@@ -182,7 +99,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   if (o.rebuild) {
     if (Status st = open_store(); !st.ok()) return Fail(st);
     int64_t events = 0;
-    if (Status st = Rebuild(g, store.get(), served.spec, &events); !st.ok()) return Fail(st);
+    if (Status st = RebuildLiveSnapshot(g, store.get(), served.spec, &events); !st.ok()) return Fail(st);
     if (o.json) std::printf("{\"rebuilt\":true,\"events\":%lld}\n", static_cast<long long>(events));
     else if (!g.quiet) std::printf("intent model rebuilt from %lld events\n", static_cast<long long>(events));
     return 0;
@@ -221,16 +138,10 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   }
 
   if (!s.ok()) {
-    if (!s.IsNotFound() && s.code() != Status::Code::kCorruption) return Fail(s);
-    if (Status st = open_store(); !st.ok()) return Fail(st);
-    StoreStats stats;
-    if (Status st = store->Stats(&stats); !st.ok()) return Fail(st);
-    if (stats.events == 0) return empty("the store is empty (nothing recorded yet)");
-    // First use (or a damaged snapshot): build it now.
-    if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "building the intent model...\r");
-    if (Status r = Rebuild(g, store.get(), served.spec, nullptr); !r.ok()) return Fail(r);
-    if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "\033[K");
-    if (Status r = learner::OpenServingIntentModel(ModelsDir(g), &served); !r.ok()) return Fail(r);
+    if (Status st = OpenOrBuildServedModel(g, &served); !st.ok()) {
+      if (st.IsNotFound()) return empty("the store is empty (nothing recorded yet)");
+      return Fail(st);
+    }
   } else if (!o.no_refresh) {
     // Keep the live snapshot current: rebuild in the background when many events arrived since
     // it was built (or any, and it is old), or when it is not the one served (a new champion).
@@ -269,45 +180,15 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   for (const Event& e : cwd_events) c.recent.push_back(e.command);
   for (const Event& e : newest_events) c.recent.push_back(e.command);
 
-  std::vector<learner::CommandId> ids;
-  for (const std::string& h : c.history) ids.push_back(snap->Find(learner::CommandTemplate(h)));
-  learner::Context ctx;
-  ctx.history = ids;
-  ctx.cwd = snap->FindCwd(c.cwd);
-  ctx.has_last_exit = c.has_last_exit;
-  ctx.last_exit = c.last_exit;
-  std::vector<learner::Prediction> preds;
-  std::vector<int> orders;
-  snap->Predict(ctx, o.top, &preds, &orders);
-
-  struct Shown { std::string command, tmpl, source; double prob; };
-  std::vector<Shown> shown;
-  for (size_t i = 0; i < preds.size(); ++i) {
-    std::string tmpl(snap->TemplateText(preds[i].command));
-    std::string command(snap->DisplayText(preds[i].command));
-    for (const std::string& r : c.recent)
-      if (learner::CommandTemplate(r) == tmpl) { command = r; break; }
-    std::string source = orders[i] > 0    ? "sequence(order=" + std::to_string(orders[i]) + ")"
-                         : orders[i] < 0 ? "directory"
-                                         : "frequency";
-    shown.push_back({command, tmpl, source, preds[i].prob});
-  }
-
+  std::vector<RankedCommand> ranked = RankNextCommands(*snap, c, o.top);
   if (o.json) {
-    nlohmann::json arr = nlohmann::json::array();
-    for (const Shown& p : shown)
-      arr.push_back({{"command", p.command}, {"template", p.tmpl}, {"prob", p.prob}, {"source", p.source}});
-    nlohmann::json j = {{"predictions", arr}, {"model", snap->model()}, {"version", served.version},
-                        {"context", {{"from", c.from}, {"history", c.history.size()}}},
-                        {"events", snap->events()}};
-    if (shown.empty()) j["note"] = "the model has no commands yet";
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", PredictionsJson(ranked, *snap, served.version, c).dump().c_str());
     return 0;
   }
-  if (shown.empty()) return empty("the model has no commands yet");
-  for (size_t i = 0; i < shown.size(); ++i)
-    std::printf("%2zu. %-50s %5.1f%%  %s\n", i + 1, shown[i].command.c_str(), 100 * shown[i].prob,
-                shown[i].source.c_str());
+  if (ranked.empty()) return empty("the model has no commands yet");
+  for (size_t i = 0; i < ranked.size(); ++i)
+    std::printf("%2zu. %-50s %5.1f%%  %s\n", i + 1, ranked[i].command.c_str(), 100 * ranked[i].prob,
+                ranked[i].source.c_str());
   return 0;
 }
 
@@ -323,6 +204,9 @@ void SetupPredict(CLI::App& app, Globals& g, Action* action) {
   sub->add_flag("--json", o->json, "Print JSON");
   sub->add_flag("--rebuild", o->rebuild, "Retrain the intent model from the whole store now");
   sub->add_flag("--no-refresh", o->no_refresh, "Never start a background rebuild");
+  sub->add_flag("--stream", o->stream,
+                "With --context -: answer one JSON context per stdin line with one JSON line each, keeping the model "
+                "warm and caching answers (for agents)");
   sub->add_option("--unlock", *unlock, "(internal) lock file to remove when done")->group("");
   sub->callback([o, unlock, &g, action] { *action = [o, unlock, &g] { return RunPredict(*o, g, *unlock); }; });
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -130,6 +131,55 @@ TEST_F(PredictServingTest, ServesTheChampionAndPicksUpANewOneWithoutRestart) {
   EXPECT_EQ(j["version"], "");
   EXPECT_EQ(j["events"], 9);
   unsetenv("MEMORY_SESSION");
+}
+
+TEST_F(PredictServingTest, StreamAnswersPerLineFromTheCacheAndPicksUpANewChampion) {
+  RecordChains();
+  const std::string out_path = dir_ + "/stream.out";
+  std::string cmd = std::string(MEMORY_BIN) + " --db " + memory::testing::Quote(db_) +
+                    " predict --context - --stream --no-refresh --top 3 > " + memory::testing::Quote(out_path) + " 2>&1";
+  FILE* in = popen(cmd.c_str(), "w");
+  ASSERT_NE(in, nullptr);
+  auto lines = [&] {
+    std::vector<nlohmann::json> out;
+    std::istringstream ss(memory::testing::ReadAll(out_path));
+    for (std::string l; std::getline(ss, l);) out.push_back(nlohmann::json::parse(l, nullptr, false));
+    return out;
+  };
+  auto send = [&](const std::string& line, size_t expect_lines) {
+    std::fputs((line + "\n").c_str(), in);
+    std::fflush(in);
+    for (int i = 0; i < 500 && lines().size() < expect_lines; ++i) usleep(10000);
+    ASSERT_EQ(lines().size(), expect_lines) << memory::testing::ReadAll(out_path);
+  };
+  const std::string ctx = R"({"cwd":"/w","history":["vim src/a.cc"]})";
+  send(ctx, 1);
+  send(ctx, 2);
+  send("not json", 3);
+  send(R"({"cwd":"/w","history":["vim src/a.cc","make"]})", 4);  // "make" was the top prediction
+  std::string v = MakeChampion("ppm(order=1,decay=0.9,escape=8,base_decay=0.95,candidates=12,features=0)",
+                               {"ls", "pwd", "ls", "pwd"});
+  send(ctx, 5);
+  ASSERT_EQ(pclose(in), 0);
+  std::vector<nlohmann::json> out = lines();
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0]["cache"], "miss");
+  EXPECT_EQ(out[0]["predictions"][0]["command"], "make");
+  EXPECT_EQ(out[1]["cache"], "hit");
+  EXPECT_EQ(out[1]["predictions"], out[0]["predictions"]);
+  EXPECT_TRUE(out[2].contains("error"));
+  EXPECT_NE(out[2]["error"].get<std::string>().find("line 3"), std::string::npos);
+  EXPECT_EQ(out[3]["cache"], "prefetched");
+  EXPECT_EQ(out[3]["predictions"][0]["command"], "make test");
+  // The new champion answers the next line, not a cached answer of the old model.
+  EXPECT_EQ(out[4]["version"], v);
+  EXPECT_EQ(out[4]["cache"], "miss");
+  EXPECT_EQ(out[4]["events"], 4);
+  // The counters reach `memory status`.
+  int code = 0;
+  std::string status = Memory("status --json", &code);
+  ASSERT_EQ(code, 0) << status;
+  EXPECT_NE(status.find("predict"), std::string::npos) << status;
 }
 
 }  // namespace

@@ -1,0 +1,151 @@
+#include "cli/predict_core.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "learner/template.h"
+#include "store/store.h"
+
+extern char** environ;
+
+namespace memory::cli {
+
+Status ParseContextJson(std::string_view text, const std::string& where, CallContext* c) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Status::InvalidArgument(where + ": malformed context JSON (expected {\"cwd\":..., \"history\":[...], \"last_exit\":...})");
+  if (j.contains("cwd")) {
+    if (!j["cwd"].is_string()) return Status::InvalidArgument(where + ": context \"cwd\" must be a string");
+    c->cwd = j["cwd"].get<std::string>();
+  }
+  if (j.contains("history")) {
+    if (!j["history"].is_array()) return Status::InvalidArgument(where + ": context \"history\" must be an array of strings");
+    for (const auto& h : j["history"]) {
+      if (!h.is_string()) return Status::InvalidArgument(where + ": context \"history\" must be an array of strings");
+      c->history.push_back(h.get<std::string>());
+    }
+  }
+  if (j.contains("last_exit") && !j["last_exit"].is_null()) {
+    if (!j["last_exit"].is_number_integer()) return Status::InvalidArgument(where + ": context \"last_exit\" must be an integer");
+    c->last_exit = j["last_exit"].get<int>();
+    c->has_last_exit = true;
+  }
+  c->from = "stdin";
+  for (auto it = c->history.rbegin(); it != c->history.rend(); ++it) c->recent.push_back(*it);
+  return Status::OK();
+}
+
+std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap, const CallContext& c, size_t top) {
+  std::vector<learner::CommandId> ids;
+  for (const std::string& h : c.history) ids.push_back(snap.Find(learner::CommandTemplate(h)));
+  learner::Context ctx;
+  ctx.history = ids;
+  ctx.cwd = snap.FindCwd(c.cwd);
+  ctx.has_last_exit = c.has_last_exit;
+  ctx.last_exit = c.last_exit;
+  std::vector<learner::Prediction> preds;
+  std::vector<int> orders;
+  snap.Predict(ctx, top, &preds, &orders);
+  std::vector<RankedCommand> ranked;
+  for (size_t i = 0; i < preds.size(); ++i) {
+    RankedCommand r;
+    r.tmpl = std::string(snap.TemplateText(preds[i].command));
+    r.command = std::string(snap.DisplayText(preds[i].command));
+    for (const std::string& seen : c.recent)
+      if (learner::CommandTemplate(seen) == r.tmpl) { r.command = seen; break; }
+    r.source = orders[i] > 0 ? "sequence(order=" + std::to_string(orders[i]) + ")"
+               : orders[i] < 0 ? "directory"
+                               : "frequency";
+    r.prob = preds[i].prob;
+    ranked.push_back(std::move(r));
+  }
+  return ranked;
+}
+
+nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const learner::IntentSnapshot& snap,
+                               const std::string& version, const CallContext& c) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const RankedCommand& p : ranked)
+    arr.push_back({{"command", p.command}, {"template", p.tmpl}, {"prob", p.prob}, {"source", p.source}});
+  nlohmann::json j = {{"predictions", arr}, {"model", snap.model()}, {"version", version},
+                      {"context", {{"from", c.from}, {"history", c.history.size()}}},
+                      {"events", snap.events()}};
+  if (ranked.empty()) j["note"] = "the model has no commands yet";
+  return j;
+}
+
+std::string ModelsDir(const Globals& g) { return g.db + "/models"; }
+
+namespace {
+
+Status EnsureModelsDir(const Globals& g) {
+  std::error_code ec;
+  std::filesystem::create_directories(ModelsDir(g), ec);
+  if (ec) return Status::IOError(ModelsDir(g) + ": " + ec.message());
+  ::chmod(ModelsDir(g).c_str(), 0700);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RebuildLiveSnapshot(const Globals& g, Store* store, const std::string& spec, int64_t* events) {
+  MEMORY_RETURN_IF_ERROR(EnsureModelsDir(g));
+  return learner::RebuildIntentSnapshot(store, ModelsDir(g) + "/" + learner::kIntentSnapshotFile, events, spec);
+}
+
+Status OpenOrBuildServedModel(const Globals& g, learner::ServingIntentModel* served) {
+  Status s = learner::OpenServingIntentModel(ModelsDir(g), served);
+  if (s.ok() || (!s.IsNotFound() && s.code() != Status::Code::kCorruption)) return s;
+  std::unique_ptr<Store> store;
+  MEMORY_RETURN_IF_ERROR(OpenStore(g, StoreOptions::Mode::kReadOnly, &store));
+  StoreStats stats;
+  MEMORY_RETURN_IF_ERROR(store->Stats(&stats));
+  if (stats.events == 0) return Status::NotFound("the store is empty (nothing recorded yet)");
+  // First use (or a damaged snapshot): build it now.
+  if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "building the intent model...\r");
+  MEMORY_RETURN_IF_ERROR(RebuildLiveSnapshot(g, store.get(), served->spec, nullptr));
+  if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "\033[K");
+  return learner::OpenServingIntentModel(ModelsDir(g), served);
+}
+
+void RefreshInBackground(const Globals& g) {
+  std::string lock = ModelsDir(g) + "/intent.rebuild.lock";
+  struct stat st;
+  if (::stat(lock.c_str(), &st) == 0) {
+    if (NowMicros() / 1000000 - st.st_mtime < 600) return;  // a rebuild is running
+    ::unlink(lock.c_str());                                  // stale lock
+  }
+  int fd = ::open(lock.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  ::close(fd);
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    ::unlink(lock.c_str());
+    return;
+  }
+  exe[n] = 0;
+  std::vector<std::string> args = {exe, "--db", g.db, "-q", "predict", "--rebuild", "--unlock", lock};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid;
+  if (posix_spawn(&pid, exe, &fa, &attr, argv.data(), environ) != 0) ::unlink(lock.c_str());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+}
+
+}  // namespace memory::cli

@@ -1,0 +1,62 @@
+// Shared by `memory predict` (one answer per process) and `memory predict --stream` (one answer
+// per input line, model kept warm, answers cached): the context of a call, ranking with the
+// served intent snapshot, and the JSON answer.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/common.h"
+#include "learner/intent_snapshot.h"
+#include "store/status.h"
+
+namespace memory {
+class Store;
+}
+
+namespace memory::cli {
+
+// The context of a call: commands (oldest first) and where they came from.
+struct CallContext {
+  std::vector<std::string> history;  // concrete commands, oldest first
+  std::string cwd;
+  std::string session;
+  std::string from;                  // "session", "cwd", "stdin", "stdin+cwd" or "none"
+  std::vector<std::string> recent;   // concrete commands seen, newest first (for display)
+  int last_exit = 0;
+  bool has_last_exit = false;
+};
+
+// Parses an agent's context {"cwd":..., "history":[...], "last_exit":...}; `where` names the
+// input in errors ("stdin", "stdin line 3").
+Status ParseContextJson(std::string_view text, const std::string& where, CallContext* c);
+
+struct RankedCommand {
+  std::string command;  // the most recent concrete command of the template in this context
+  std::string tmpl;
+  std::string source;   // "sequence(order=N)", "directory" or "frequency"
+  double prob = 0;
+};
+std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap, const CallContext& c, size_t top);
+
+// {"predictions":[...], "model", "version", "context":{"from","history"}, "events"[, "note"]}
+nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const learner::IntentSnapshot& snap,
+                               const std::string& version, const CallContext& c);
+
+// <db>/models and the live snapshot's rebuild, shared by both modes.
+std::string ModelsDir(const Globals& g);
+// Starts `memory --db DB -q predict --rebuild` detached, unless one is already running.
+void RefreshInBackground(const Globals& g);
+// Rebuilds the live snapshot (<db>/models/intent.snap) from the whole store with `spec`.
+Status RebuildLiveSnapshot(const Globals& g, Store* store, const std::string& spec, int64_t* events);
+// Opens what predict serves; builds the live snapshot first when there is none (or it is
+// damaged). NotFound when the store is empty.
+Status OpenOrBuildServedModel(const Globals& g, learner::ServingIntentModel* served);
+
+// `memory predict --stream` (predict_stream.cpp): JSON contexts in, JSON answers out, per line.
+int RunPredictStream(const Globals& g, size_t top, bool no_refresh);
+
+}  // namespace memory::cli

@@ -1,0 +1,168 @@
+// `memory predict --stream`: for agents that ask at every step. Reads one JSON context per line
+// on stdin and writes one JSON answer per line on stdout (flushed), with the model kept warm:
+// no process start per step. Answers are cached per context in the "predict" use of the cache
+// hierarchy (L1 in-process LRU, L2 W-TinyLFU, L3 <db>/cache; cache/hierarchy.h), and after each
+// answer the likely next contexts (this one followed by each of its top predictions) are
+// computed ahead (prefetched), so the agent's next question is usually answered from the cache.
+// Each answer says how it was served: "cache": "miss" | "hit" | "prefetched".
+//
+// A new champion or a refreshed live snapshot is picked up at the next line (no restart): the
+// served files are stat'ed before every answer, and cached answers of an older model are dropped.
+// A malformed line gets {"error": ...} and the stream goes on. Counters are saved for
+// `memory status` at the end.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "cache/hierarchy.h"
+#include "cli/predict_core.h"
+#include "store/store.h"
+
+namespace memory::cli {
+namespace {
+
+constexpr size_t kPrefetch = 3;          // next contexts computed ahead per answer
+constexpr size_t kStreamHistory = 8;     // context commands used (as `predict --context current`)
+constexpr uint64_t kStaleCheckEvery = 256;  // answers between checks for a stale live snapshot
+constexpr int64_t kStaleEvents = 64;
+
+// Changes when the champion pointer or the live snapshot is replaced.
+std::string ServingStamp(const std::string& models_dir) {
+  std::string stamp;
+  for (const std::string& f : {models_dir + "/intent/CHAMPION", models_dir + "/" + learner::kIntentSnapshotFile}) {
+    struct stat st;
+    if (::stat(f.c_str(), &st) != 0) {
+      stamp += "-;";
+      continue;
+    }
+    stamp += std::to_string(st.st_ino) + "." + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec) + "." + std::to_string(st.st_size) + ";";
+  }
+  return stamp;
+}
+
+std::string ContextKeyText(const std::string& model, const CallContext& c, size_t top) {
+  std::string k = model;
+  k += '\0' + c.cwd + '\0' + (c.has_last_exit ? std::to_string(c.last_exit) : "-") + '\0' + std::to_string(top);
+  for (const std::string& h : c.history) k += '\0' + h;
+  return k;
+}
+
+void Emit(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
+  const std::string models_dir = ModelsDir(g);
+  learner::ServingIntentModel served;
+  std::string stamp, model_id;
+  bool have_model = false;
+  auto open_model = [&]() -> Status {
+    Status s = OpenOrBuildServedModel(g, &served);
+    have_model = s.ok();
+    if (!served.warning.empty() && !g.quiet) std::fprintf(stderr, "memory: %s\n", served.warning.c_str());
+    stamp = ServingStamp(models_dir);
+    model_id = have_model ? served.file + "@" + stamp : "";
+    return s.IsNotFound() ? Status::OK() : s;
+  };
+  if (Status s = open_model(); !s.ok()) return Fail(s);
+
+  std::unique_ptr<cache::Hierarchy> cache;
+  cache::HierarchyOptions ho;
+  ho.name = "predict";
+  ho.l1 = {"lru", 256, 0, 0};
+  ho.l2 = {"wtinylfu", 4096, 0, 0};
+  ho.l3_path = cache::CacheDir(g.db);
+  if (Status s = cache::Hierarchy::Open(ho, &cache); !s.ok() && !g.quiet)
+    std::fprintf(stderr, "memory: predict cache unavailable (%s); answering without it\n", s.ToString().c_str());
+  std::unordered_set<cache::Key> prefetched;  // computed ahead, not asked for yet
+  // L3 keeps the answers of one model only: those of an older model are dropped.
+  auto adopt_model = [&] {
+    prefetched.clear();
+    if (!cache || !have_model) return;
+    std::string current;
+    if (!cache->GetMeta("model", &current).ok() || current != model_id) {
+      (void)cache->EraseAll();
+      (void)cache->PutMeta("model", model_id);
+    }
+  };
+  adopt_model();
+
+  auto answer = [&](const CallContext& c) {
+    return PredictionsJson(RankNextCommands(*served.snapshot, c, top), *served.snapshot, served.version, c).dump();
+  };
+
+  std::string line;
+  uint64_t lineno = 0, answered = 0;
+  while (std::getline(std::cin, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (cache && cache->Refresh()) prefetched.clear();  // `forget` / `clean` dropped the cache
+    if (ServingStamp(models_dir) != stamp) {
+      if (Status s = open_model(); !s.ok() && !g.quiet)
+        std::fprintf(stderr, "memory: %s\n", s.ToString().c_str());
+      adopt_model();
+    }
+    CallContext c;
+    if (Status s = ParseContextJson(line, "stdin line " + std::to_string(lineno), &c); !s.ok()) {
+      Emit(nlohmann::json{{"error", s.message()}, {"line", lineno}}.dump());
+      continue;
+    }
+    if (!have_model) {
+      Emit(nlohmann::json{{"predictions", nlohmann::json::array()}, {"note", "the store is empty (nothing recorded yet)"}}
+               .dump());
+      continue;
+    }
+    if (c.history.size() > kStreamHistory) {
+      c.history.erase(c.history.begin(), c.history.end() - kStreamHistory);
+      c.recent.resize(kStreamHistory);
+    }
+    const cache::Key key = cache::KeyOfString(ContextKeyText(model_id, c, top));
+    std::string value;
+    const char* how = "miss";
+    if (cache && cache->Get(key, &value).ok()) {
+      how = prefetched.erase(key) ? "prefetched" : "hit";
+    } else {
+      value = answer(c);
+      if (cache) cache->Put(key, value);
+    }
+    Emit(std::string("{\"cache\":\"") + how + "\"," + value.substr(1));
+    ++answered;
+
+    // Prefetch: the agent's next context is most likely this one followed by a predicted command.
+    if (cache) {
+      nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+      const auto& preds = j.is_object() ? j["predictions"] : nlohmann::json();
+      for (size_t i = 0; i < preds.size() && i < kPrefetch; ++i) {
+        CallContext next = c;
+        next.history.push_back(preds[i]["command"].get<std::string>());
+        if (next.history.size() > kStreamHistory) next.history.erase(next.history.begin());
+        next.recent.assign(next.history.rbegin(), next.history.rend());
+        next.last_exit = 0;
+        const cache::Key k = cache::KeyOfString(ContextKeyText(model_id, next, top));
+        if (prefetched.count(k)) continue;
+        cache->Put(k, answer(next));
+        prefetched.insert(k);
+      }
+    }
+    // Keep the live snapshot current, as one-shot calls do.
+    if (!no_refresh && answered % kStaleCheckEvery == 1) {
+      RecentEvents r;
+      if (!served.live ||
+          (ReadRecentEvents(g.db, "", "", 0, &r).ok() && r.events - served.snapshot->events() >= kStaleEvents))
+        RefreshInBackground(g);
+    }
+  }
+  if (cache) (void)cache->SaveStats();
+  return 0;
+}
+
+}  // namespace memory::cli
