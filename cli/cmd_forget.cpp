@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/hierarchy.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "learner/registry.h"
@@ -25,6 +26,7 @@ struct DeleteOptions {
 // left. `removed_until_us`: events up to this time were removed (INT64_MAX for forget).
 Status DropDerivedModels(const Globals& g, int64_t removed_until_us) {
   namespace fs = std::filesystem;
+  MEMORY_RETURN_IF_ERROR(cache::Hierarchy::DropAll(cache::CacheDir(g.db)));  // cached results hold command texts
   std::string models = g.db + "/models";
   std::error_code ec;
   if (!fs::exists(models, ec)) return Status::OK();

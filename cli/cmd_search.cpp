@@ -1,10 +1,12 @@
 // memory search: find commands by substring, prefix, regex or fuzzy match; newest first, or by
-// fuzzy score and frecency.
+// fuzzy score and frecency. Results are cached per store state (cache/search_cache.h): asking
+// the same question again before anything is recorded skips the search.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
+#include "cache/search_cache.h"
 #include "cli/command.h"
 #include "cli/common.h"
 
@@ -13,7 +15,7 @@ namespace {
 
 struct SearchOptions {
   std::string text, cwd, since;
-  bool prefix = false, regex = false, fuzzy = false, failed = false, json = false;
+  bool prefix = false, regex = false, fuzzy = false, failed = false, json = false, no_cache = false;
   std::optional<int> exit_code;
   size_t limit = 20;
 };
@@ -38,11 +40,16 @@ int RunSearch(const SearchOptions& o, const Globals& g) {
   }
   std::vector<SearchHit> hits;
   if (DataDirExists(g)) {
-    std::unique_ptr<Store> store;
-    Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
-    if (!s.ok()) return Fail(s);
-    s = store->Search(q, &hits);
-    if (!s.ok()) return Fail(s);
+    std::unique_ptr<cache::SearchCache> cache;
+    if (!o.no_cache) cache = cache::SearchCache::Open(g.db);
+    if (!cache || !cache->Lookup(q, &hits)) {
+      std::unique_ptr<Store> store;
+      Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
+      if (!s.ok()) return Fail(s);
+      s = store->Search(q, &hits);
+      if (!s.ok()) return Fail(s);
+      if (cache) cache->Save(q, hits);
+    }
   } else if (q.match == SearchQuery::Match::kRegex) {
     RE2 re(q.text, RE2::Quiet);  // still report a bad expression
     if (!re.ok()) return Fail(Status::InvalidArgument("bad regular expression '" + q.text + "': " + re.error()));
@@ -83,6 +90,7 @@ void SetupSearch(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--exit", o->exit_code, "Only runs with this exit status");
   sub->add_option("--since", o->since, "Only the last 7d, 12h, 30m ...");
   sub->add_option("--limit", o->limit, "At most N commands (default 20)")->check(CLI::Range(1, 1000000));
+  sub->add_flag("--no-cache", o->no_cache, "Search the store even when the same search was answered since the last change");
   sub->add_flag("--json", o->json, "Print JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunSearch(*o, g); }; });
 }
