@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "learner/intent_snapshot.h"
+#include "policies/suggest_train.h"
 #include "learner/registry.h"
 
 namespace memory::cli {
@@ -24,18 +25,23 @@ struct ModelOptions {
 };
 
 Status ValidateVersion(const std::string& kind, const std::string& dir) {
+  if (kind == policies::kBanditKind) return policies::ValidateBanditVersion(dir);
   if (kind != "intent") return Status::OK();
   std::unique_ptr<learner::IntentSnapshot> snap;
   return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
 }
 
 Status CheckKind(const std::string& kind) {
-  if (kind != "intent") return Status::InvalidArgument("--kind must be intent, not '" + kind + "'");
+  if (kind != "intent" && kind != policies::kBanditKind)
+    return Status::InvalidArgument("--kind must be intent or bandit, not '" + kind + "'");
   return Status::OK();
 }
 
-std::string Top1(const std::map<std::string, double>& m) {
-  auto it = m.find("top1");
+// The headline metric of a kind: top-1 for intent, the SNIPS value for bandit.
+const char* MetricOf(const std::string& kind) { return kind == policies::kBanditKind ? "value_snips" : "top1"; }
+
+std::string Top1(const std::map<std::string, double>& m, const char* key = "top1") {
+  auto it = m.find(key);
   if (it == m.end()) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", it->second);
@@ -60,13 +66,13 @@ int RunList(const ModelOptions& o, const Globals& g) {
     std::printf("no %s models yet (run `memory train`)\n", o.kind.c_str());
     return 0;
   }
-  std::printf("%-20s %-9s %-12s %8s %9s %9s  %s\n", "version", "status", "decision", "events", "top1", "champion",
+  std::printf("%-20s %-9s %-12s %8s %9s %9s  %s\n", "version", "status", "decision", "events", o.kind == policies::kBanditKind ? "value" : "top1", "champion",
               "trained");
   for (const auto& m : all) {
     std::string when = m.created_us ? FormatLocalTime(m.created_us) : "-";
     std::printf("%-20s %-9s %-12s %8lld %9s %9s  %s%s\n", m.version.c_str(), m.status.c_str(),
-                m.decision.substr(0, 12).c_str(), static_cast<long long>(m.events), Top1(m.metrics).c_str(),
-                Top1(m.champion_metrics).c_str(), when.c_str(), m.stale ? "  (stale: data removed)" : "");
+                m.decision.substr(0, 12).c_str(), static_cast<long long>(m.events), Top1(m.metrics, MetricOf(o.kind)).c_str(),
+                Top1(m.champion_metrics, MetricOf(o.kind)).c_str(), when.c_str(), m.stale ? "  (stale: data removed)" : "");
     if (m.status == "corrupt") std::printf("    %s\n", m.reason.c_str());
   }
   return 0;
@@ -86,8 +92,9 @@ int RunShow(const ModelOptions& o, const Globals& g) {
   std::printf("trained    %s on %lld events from %s to %s%s\n", FormatLocalTime(m.created_us).c_str(),
               static_cast<long long>(m.events), FormatLocalTime(m.data_from_us).c_str(),
               FormatLocalTime(m.data_to_us).c_str(), m.stale ? " (stale: some of that data was removed)" : "");
-  std::printf("evaluated  on %lld events from %s: top1 %s (champion then: %s)\n", static_cast<long long>(m.eval_events),
-              FormatLocalTime(m.eval_from_us).c_str(), Top1(m.metrics).c_str(), Top1(m.champion_metrics).c_str());
+  std::printf("evaluated  on %lld events from %s: %s %s (champion then: %s)\n", static_cast<long long>(m.eval_events),
+              FormatLocalTime(m.eval_from_us).c_str(), MetricOf(m.kind), Top1(m.metrics, MetricOf(m.kind)).c_str(),
+              Top1(m.champion_metrics, MetricOf(m.kind)).c_str());
   std::printf("decision   %s: %s\n", m.decision.c_str(), m.reason.c_str());
   return 0;
 }
@@ -127,7 +134,7 @@ void SetupModel(CLI::App& app, Globals& g, Action* action) {
   auto add = [&](const char* name, const char* help, bool needs_version, int (*run)(const ModelOptions&, const Globals&)) {
     auto* sub = group->add_subcommand(name, help);
     auto o = std::make_shared<ModelOptions>();
-    sub->add_option("--kind", o->kind, "Model kind (intent)")->capture_default_str();
+    sub->add_option("--kind", o->kind, "Model kind (intent | bandit)")->capture_default_str();
     if (needs_version) sub->add_option("version", o->version, "Version, as `memory model list` shows it")->required();
     sub->add_flag("--json", o->json, "Print JSON");
     sub->callback([o, &g, action, run] { *action = [o, &g, run] { return run(*o, g); }; });

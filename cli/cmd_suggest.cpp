@@ -2,6 +2,9 @@
 // the current directory, from a contextual bandit rebuilt from the store's log. The suggestion
 // is logged as a decision (id printed with --json) so it learns from what is run next or from
 // `memory reward --decision ID --value X`.
+// When `memory train` has registered a bandit champion (<db>/models/bandit/CHAMPION, read on
+// every call), the policy is loaded from it and learns only the events newer than it; a model
+// that does not load is reported on stderr and the policy is rebuilt from the store as before.
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +19,9 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "cli/context.h"
+#include "learner/registry.h"
 #include "policies/suggest.h"
+#include "policies/suggest_train.h"
 #include "store/recorder.h"
 
 namespace memory::cli {
@@ -30,16 +35,41 @@ struct SuggestCliOptions {
   bool json = false;
 };
 
+// Loads the bandit champion, if there is one; a broken one is reported and skipped.
+std::unique_ptr<policies::SuggestModel> LoadChampion(const Globals& g, const policies::SuggestOptions& so,
+                                                     std::string* version) {
+  learner::ModelRegistry reg(g.db + "/models");
+  if (!reg.Champion(policies::kBanditKind, version).ok()) return nullptr;
+  std::unique_ptr<policies::SuggestModel> model;
+  Status s = policies::SuggestModel::Load(reg.VersionDir(policies::kBanditKind, *version), so, &model);
+  if (!s.ok()) {
+    std::fprintf(stderr, "memory: suggest: bandit model %s cannot be used (%s); rebuilding from the store\n",
+                 version->c_str(), s.ToString().c_str());
+    version->clear();
+    return nullptr;
+  }
+  return model;
+}
+
 int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
   if (o.top < 1) return Fail(Status::InvalidArgument("suggest: --top must be at least 1"));
+  policies::SuggestOptions so;
+  so.policy = o.policy;
+  so.top = static_cast<size_t>(o.top);
+  so.now_us = NowMicros();
+  std::string version;
+  std::unique_ptr<policies::SuggestModel> model;
+  const bool have_db = ::access(g.db.c_str(), F_OK) == 0;
+  if (have_db && o.policy.empty()) model = LoadChampion(g, so, &version);
   std::vector<Event> events;
-  if (::access(g.db.c_str(), F_OK) == 0) {
+  if (have_db) {
     std::unique_ptr<Store> store;
     Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
     if (!s.ok()) return Fail(s);
-    ScanOptions so;
-    so.newest_first = true;
-    s = store->Scan(so, [&](const Event& e) {
+    ScanOptions scan;
+    scan.newest_first = true;
+    if (model) scan.since_us = std::max<int64_t>(0, model->suggestions_to_us() + 1);
+    s = store->Scan(scan, [&](const Event& e) {
       events.push_back(e);
       return events.size() < o.history;
     });
@@ -48,13 +78,19 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
   }
   char buf[PATH_MAX];
   std::string cwd = getcwd(buf, sizeof buf) ? buf : "";
-  policies::SuggestOptions so;
-  so.policy = o.policy;
-  so.top = static_cast<size_t>(o.top);
-  so.seed = events.size() + 1;
-  so.now_us = NowMicros();
   policies::SuggestResult r;
-  Status s = policies::Suggest(events, o.task, cwd, so, &r);
+  Status s;
+  if (model) {
+    so.seed = model->learned_commands() + model->learned_suggestions() + events.size() + 1;
+    model->Reseed(so.seed);
+    for (const Event& e : events) model->Count(e);
+    for (const Event& e : events) model->Learn(e);
+    model->Finish(so.now_us, /*eager=*/true);
+    s = model->Answer(o.task, cwd, &r);
+  } else {
+    so.seed = events.size() + 1;
+    s = policies::Suggest(events, o.task, cwd, so, &r);
+  }
   if (!s.ok()) return Fail(s);
 
   Config config;
@@ -72,7 +108,8 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
   Decision d;
   d.decision_id = e.id;
   d.policy = r.policy;
-  d.model_version = "replay:" + std::to_string(r.learned_commands) + "+" + std::to_string(r.learned_suggestions);
+  d.model_version = version.empty() ? "replay:" + std::to_string(r.learned_commands) + "+" + std::to_string(r.learned_suggestions)
+                                    : "bandit:" + version + "+" + std::to_string(events.size());
   d.action_set = r.action_set;
   d.action = r.chosen;
   d.probability = r.probability;
@@ -89,7 +126,8 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& it : r.items) items.push_back({{"tool", it.tool}, {"example", it.example}, {"cost", it.cost}});
     nlohmann::json j = {{"decision", e.id}, {"task", o.task}, {"policy", r.policy}, {"probability", r.probability},
-                        {"suggestions", items}};
+                        {"suggestions", items}, {"model", version}, {"replayed_events", events.size()},
+                        {"learned_commands", r.learned_commands}, {"learned_suggestions", r.learned_suggestions}};
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }

@@ -32,12 +32,14 @@
 #include "learner/registry.h"
 #include "learner/template.h"
 #include "learner/train_gate.h"
+#include "policies/suggest_train.h"
 
 namespace memory::cli {
 namespace {
 
 struct TrainOptions {
   std::string model = "intent";
+  int64_t min_decisions = 30;
   std::string since = "90d";
   double holdout = 0.1;
   int64_t min_eval = 200;
@@ -100,15 +102,11 @@ Status ValidateIntentVersion(const std::string& dir) {
   return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
 }
 
-struct TrainReport {
-  std::string decision, reason, version, previous;
-  learner::ModelVersionInfo info;
-  double diff = 0, lo = 0, hi = 0, seconds = 0;
-  int64_t sessions = 0;  // clusters the gate resampled
-};
+using TrainReport = learner::TrainOutcome;
 
 Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log, TrainReport* rep) {
   const auto t0 = std::chrono::steady_clock::now();
+  rep->kind = "intent";
   int64_t since_us = 0;
   if (!o.since.empty() && o.since != "all") {
     int64_t dur = 0;
@@ -237,7 +235,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   rep->diff = gate.diff;
   rep->lo = gate.lo;
   rep->hi = gate.hi;
-  rep->sessions = gate.clusters;
+  rep->clusters = gate.clusters;
   char why[256];
   std::snprintf(why, sizeof why, "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events in %lld sessions "
                 "(bootstrap over sessions)",
@@ -276,13 +274,81 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   return Status::OK();
 }
 
+Status SinceMicros(const std::string& since, int64_t* since_us) {
+  *since_us = 0;
+  if (since.empty() || since == "all") return Status::OK();
+  int64_t dur = 0;
+  if (Status s = ParseDuration(since, &dur); !s.ok())
+    return Status::InvalidArgument("--since: " + s.message() + " (e.g. 90d, 12h, or all)");
+  *since_us = NowUs() - dur;
+  return Status::OK();
+}
+
+Status TrainBanditKind(const TrainOptions& o, const Globals& g, TrainReport* rep) {
+  policies::BanditTrainOptions bo;
+  MEMORY_RETURN_IF_ERROR(SinceMicros(o.since, &bo.since_us));
+  bo.holdout = o.holdout;
+  bo.min_decisions = o.min_decisions;
+  bo.force = o.force;
+  bo.code_version = MEMORY_VERSION;
+  std::unique_ptr<Store> store;
+  MEMORY_RETURN_IF_ERROR(OpenStore(g, StoreOptions::Mode::kReadOnly, &store));
+  learner::ModelRegistry reg(g.db + "/models");
+  std::unique_ptr<Progress> progress;
+  std::string stage;
+  auto on_progress = [&](const char* what, size_t done) {
+    if (stage != what) {
+      progress.reset();
+      progress = std::make_unique<Progress>(g, std::string("bandit: ") + what);
+      stage = what;
+    }
+    progress->Update(done);
+  };
+  return policies::TrainBandit(*store, reg, bo, on_progress, rep);
+}
+
+nlohmann::json OutcomeJson(const TrainReport& rep) {
+  nlohmann::json j = {{"model", rep.kind}, {"decision", rep.decision}, {"reason", rep.reason},
+                      {"version", rep.version}, {"previous_champion", rep.previous}};
+  if (!rep.version.empty()) {
+    j["status"] = rep.info.status;
+    j["events"] = rep.info.events;
+    j["eval_events"] = rep.info.eval_events;
+    j["challenger"] = rep.info.metrics;
+    j["champion"] = rep.info.champion_metrics;
+    j[rep.kind == "intent" ? "top1_difference" : "value_difference"] = rep.diff;
+    j["ci95"] = {rep.lo, rep.hi};
+    j["eval_sessions"] = rep.clusters;
+    j["seconds"] = rep.seconds;
+  }
+  return j;
+}
+
+void PrintOutcome(const TrainReport& rep) {
+  const char* k = rep.kind.c_str();
+  if (rep.version.empty()) {
+    std::printf("%s: nothing trained (%s): %s\n", k, rep.decision.c_str(), rep.reason.c_str());
+    return;
+  }
+  std::printf("%s: trained %s on %lld events (%.2f s)\n", k, rep.version.c_str(), static_cast<long long>(rep.info.events),
+              rep.seconds);
+  if (rep.decision == "forced")
+    std::fprintf(stderr, "memory: --force: promoting %s %s although the gate did not pass: %s\n", k,
+                 rep.version.c_str(), rep.reason.c_str());
+  std::printf("%s: %s %s: %s\n", k, rep.decision.c_str(),
+              rep.info.status == "champion" ? "-> champion" : "(kept as rejected)", rep.reason.c_str());
+}
+
 int RunTrain(const TrainOptions& o, const Globals& g) {
-  if (o.model == "bandit" || o.model == "prefetch")
-    return Fail(Status::Unsupported("--model " + o.model + ": not trained by `memory train` yet (only intent)"));
-  if (o.model != "intent" && o.model != "all")
-    return Fail(Status::InvalidArgument("--model must be intent or all, not '" + o.model + "'"));
+  if (o.model == "prefetch")
+    return Fail(Status::Unsupported("--model prefetch: not trained by `memory train` yet (intent, bandit, all)"));
+  if (o.model != "intent" && o.model != "bandit" && o.model != "all")
+    return Fail(Status::InvalidArgument("--model must be intent, bandit or all, not '" + o.model + "'"));
   if (!(o.holdout > 0 && o.holdout < 0.9)) return Fail(Status::InvalidArgument("--holdout must lie in (0, 0.9)"));
   if (o.min_eval < 1) return Fail(Status::InvalidArgument("--min-eval must be at least 1"));
+  if (o.min_decisions < 1) return Fail(Status::InvalidArgument("--min-decisions must be at least 1"));
+  int64_t since_us;
+  if (Status s = SinceMicros(o.since, &since_us); !s.ok()) return Fail(s);
   const std::string models = g.db + "/models";
   std::error_code ec;
   std::filesystem::create_directories(models, ec);
@@ -297,42 +363,45 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
   }
   log->flush_on(spdlog::level::info);
   log->info("train --model {} --since {}{} (pid {})", o.model, o.since, o.force ? " --force" : "", ::getpid());
-  TrainReport rep;
-  Status s = TrainIntent(o, g, *log, &rep);
-  if (!s.ok()) {
-    log->error("failed: {}", s.ToString());
-    return Fail(s);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> kinds;
+  if (o.model == "all") kinds = {"intent", "bandit"};
+  else kinds = {o.model};
+  std::vector<TrainReport> reports;
+  std::vector<Status> errors;
+  int worst = 0;
+  for (const std::string& kind : kinds) {
+    TrainReport rep;
+    rep.kind = kind;
+    Status s = kind == "intent" ? TrainIntent(o, g, *log, &rep) : TrainBanditKind(o, g, &rep);
+    if (!s.ok()) {
+      log->error("{}: failed: {}", kind, s.ToString());
+      std::fprintf(stderr, "memory: train %s: %s\n", kind.c_str(), s.ToString().c_str());
+      const int code = s.ExitCode();
+      worst = std::max(worst, code == 2 || code == 3 ? code : 1);  // 1 failure, 2 bad input, 3 busy
+      rep.decision = "failed";
+      rep.reason = s.ToString();
+    } else {
+      log->info("{}: {} {}: {}", kind, rep.decision, rep.version, rep.reason);
+    }
+    reports.push_back(std::move(rep));
   }
-  log->info("intent: {} {}: {}", rep.decision, rep.version, rep.reason);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.json) {
-    nlohmann::json j = {{"model", "intent"}, {"decision", rep.decision}, {"reason", rep.reason},
-                        {"version", rep.version}, {"previous_champion", rep.previous}};
-    if (!rep.version.empty()) {
-      j["status"] = rep.info.status;
-      j["events"] = rep.info.events;
-      j["eval_events"] = rep.info.eval_events;
-      j["challenger"] = rep.info.metrics;
-      j["champion"] = rep.info.champion_metrics;
-      j["top1_difference"] = rep.diff;
-      j["ci95"] = {rep.lo, rep.hi};
-      j["eval_sessions"] = rep.sessions;
-      j["seconds"] = rep.seconds;
+    nlohmann::json j;
+    if (reports.size() == 1) {
+      j = OutcomeJson(reports[0]);
+    } else {
+      j = {{"models", nlohmann::json::array()}, {"seconds", seconds}, {"exit_code", worst}};
+      for (const auto& r : reports) j["models"].push_back(OutcomeJson(r));
     }
     std::printf("%s\n", j.dump().c_str());
-    return 0;
+    return worst;
   }
-  if (rep.version.empty()) {
-    std::printf("intent: nothing trained: %s\n", rep.reason.c_str());
-    return 0;
-  }
-  std::printf("intent: trained %s on %lld events (%.2f s)\n", rep.version.c_str(),
-              static_cast<long long>(rep.info.events), rep.seconds);
-  if (rep.decision == "forced")
-    std::fprintf(stderr, "memory: --force: promoting %s although the gate did not pass: %s\n", rep.version.c_str(),
-                 rep.reason.c_str());
-  std::printf("intent: %s %s: %s\n", rep.decision.c_str(), rep.info.status == "champion" ? "-> champion" : "(kept as rejected)",
-              rep.reason.c_str());
-  return 0;
+  for (const auto& r : reports)
+    if (r.decision != "failed") PrintOutcome(r);
+  if (reports.size() > 1) std::printf("all: %.2f s\n", seconds);
+  return worst;
 }
 
 void SetupTrain(CLI::App& app, Globals& g, Action* action) {
@@ -341,12 +410,15 @@ void SetupTrain(CLI::App& app, Globals& g, Action* action) {
       "Retrain models on the recorded experience; promote the new one only if it beats the champion on recent "
       "held-out history (exit 0 promoted or kept, 1 failure, 3 another training is running)");
   auto o = std::make_shared<TrainOptions>();
-  sub->add_option("--model", o->model, "intent | all (bandit and prefetch are not trained here yet)")->capture_default_str();
+  sub->add_option("--model", o->model, "intent | bandit | all (prefetch is not trained here yet)")->capture_default_str();
   sub->add_option("--since", o->since, "Train on this much recent history (e.g. 90d, 12h; 'all' = everything)")
       ->capture_default_str();
   sub->add_option("--holdout", o->holdout, "Share of the newest events held out for the champion/challenger gate")
       ->capture_default_str();
-  sub->add_option("--min-eval", o->min_eval, "Fewest held-out events that make a comparison")->capture_default_str();
+  sub->add_option("--min-eval", o->min_eval, "Fewest held-out events that make an intent comparison")->capture_default_str();
+  sub->add_option("--min-decisions", o->min_decisions,
+                  "Fewest fresh logged suggestion decisions that make a bandit comparison (off-policy, SNIPS)")
+      ->capture_default_str();
   sub->add_flag("--force", o->force, "Promote the new model even when it does not beat the champion (logged)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunTrain(*o, g); }; });

@@ -9,6 +9,9 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+
+#include "learner/registry.h"
 
 namespace memory::learner {
 
@@ -29,5 +32,36 @@ struct GateInterval {
 // with n == 0 only) gives all zeros, which does not pass.
 GateInterval ClusterBootstrap(std::span<const PairedCluster> clusters, int resamples = 2000, double confidence = 0.95,
                               uint64_t seed = 20261124);
+
+// Off-policy gate for bandits: per cluster of logged decisions, the SNIPS sums of two target
+// policies (w = π(a|x) / p, r = reward). The difference of their self-normalised values
+// Σ w_b r / Σ w_b − Σ w_a r / Σ w_a (b = challenger, a = champion) is bootstrapped over clusters.
+struct SnipsCluster {
+  int64_t n = 0;
+  double w_a = 0, wr_a = 0;  // champion
+  double w_b = 0, wr_b = 0;  // challenger
+};
+
+struct SnipsGate {
+  double value_a = 0, value_b = 0;  // SNIPS estimates of the mean reward
+  GateInterval difference;          // of value_b - value_a
+};
+
+// Same resampling as ClusterBootstrap. A resample in which a policy puts no weight on the logged
+// actions has no estimate and is skipped.
+SnipsGate SnipsBootstrap(std::span<const SnipsCluster> clusters, int resamples = 2000, double confidence = 0.95,
+                         uint64_t seed = 20261124);
+
+// What one `memory train` run did for one model kind (the JSON report's entry).
+struct TrainOutcome {
+  std::string kind;
+  std::string decision;   // first | promoted | rejected | forced | kept | skipped | replaced ...
+  std::string reason;
+  std::string version;    // the new version ("" when nothing was trained)
+  std::string previous;   // the champion before this run
+  ModelVersionInfo info;
+  double diff = 0, lo = 0, hi = 0, seconds = 0;
+  int64_t clusters = 0;   // sessions the gate resampled
+};
 
 }  // namespace memory::learner

@@ -125,6 +125,8 @@ class Policy {
   // Learns from the outcome of a choice (made by this policy or logged from another one).
   // An action out of range or a probability <= 0 is ignored.
   void Learn(const Example& ex, int action, double cost, double probability);
+  // Restarts the random choices from `seed` (e.g. a loaded policy serving many calls).
+  void Reseed(uint64_t seed) { rng_ = Rng(seed); }
   // The learner's predicted cost of every action (to rank them, e.g. for a top-K list).
   void PredictCosts(const Example& ex, std::vector<double>* costs);
   // Canonical factory string: "<explorer>/<learner>", every parameter spelled out.

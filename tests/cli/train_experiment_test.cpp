@@ -104,7 +104,7 @@ TEST_F(TrainCli, CorruptModelIsNeverPromotedAndBadInputFailsClearly) {
   EXPECT_EQ(Mem("model show nope", &out, &err), 2);
   EXPECT_NE(err.find("no intent model version 'nope'"), std::string::npos) << err;
   EXPECT_EQ(Mem("train --model nonsense", &out, &err), 2);
-  EXPECT_NE(err.find("--model must be intent or all"), std::string::npos) << err;
+  EXPECT_NE(err.find("--model must be intent, bandit or all"), std::string::npos) << err;
   EXPECT_EQ(Mem("train --since yesterday", &out, &err), 2);
   EXPECT_NE(err.find("--since"), std::string::npos) << err;
 }
@@ -222,4 +222,69 @@ TEST_F(TrainCli, StaleChampionIsReplacedByTheNextTraining) {
   EXPECT_EQ(Champion(), r["version"].get<std::string>());
   EXPECT_NE(r["version"], first);
 }
+}  // namespace
+
+namespace {
+
+// `memory train --model bandit`, `memory suggest` serving the champion, `--model all`.
+TEST_F(TrainCli, BanditChampionServesSuggestAndCorruptModelFallsBack) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 2000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model bandit --json", &out, &err), 0) << err;
+  json r = json::parse(out);
+  ASSERT_EQ(r["decision"], "first") << out;
+  const std::string v = r["version"];
+  const int learned = r["challenger"]["learned_commands"].get<int>();
+  EXPECT_GT(learned, 1000);
+
+  // suggest loads the champion and replays only the newest events (those after its cutoffs).
+  ASSERT_EQ(Mem("suggest --task 'show the git status' --json", &out, &err), 0) << err;
+  json s = json::parse(out);
+  EXPECT_EQ(s["model"], v);
+  EXPECT_LT(s["replayed_events"].get<int>(), 2000);
+  EXPECT_GE(s["learned_commands"].get<int>(), learned);
+  EXPECT_EQ(s["suggestions"].size(), 5u);
+
+  // Too few logged suggestions since: the champion is kept, and the output says why.
+  ASSERT_EQ(Mem("train --model bandit", &out, &err), 0) << err;
+  EXPECT_NE(out.find("too few logged suggestion decisions"), std::string::npos) << out;
+
+  ASSERT_EQ(Mem("model list --kind bandit --json", &out, &err), 0) << err;
+  json list = json::parse(out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["status"], "champion");
+
+  // A damaged champion: suggest says so on stderr and rebuilds from the store; promote refuses.
+  std::ofstream(db_ + "/models/bandit/" + v + "/policy.bin", std::ios::binary | std::ios::trunc) << "garbage";
+  ASSERT_EQ(Mem("suggest --task 'show the git status' --json", &out, &err), 0) << err;
+  EXPECT_NE(err.find("cannot be used"), std::string::npos) << err;
+  EXPECT_NE(err.find("policy.bin"), std::string::npos) << err;
+  EXPECT_EQ(json::parse(out)["model"], "");
+  EXPECT_NE(Mem("model promote " + v + " --kind bandit", &out, &err), 0);
+
+  // The next training replaces the unloadable champion.
+  ASSERT_EQ(Mem("train --model bandit --json", &out, &err), 0) << err;
+  r = json::parse(out);
+  EXPECT_EQ(r["decision"], "replaced unloadable champion") << out;
+  ASSERT_EQ(Mem("suggest --task 'show the git status' --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["model"], r["version"]);
+}
+
+TEST_F(TrainCli, AllModelsInOneRunWithOneReport) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model all --json", &out, &err), 0) << err;
+  json r = json::parse(out);
+  ASSERT_EQ(r["models"].size(), 2u) << out;
+  EXPECT_EQ(r["models"][0]["model"], "intent");
+  EXPECT_EQ(r["models"][1]["model"], "bandit");
+  EXPECT_EQ(r["models"][0]["decision"], "first");
+  EXPECT_EQ(r["models"][1]["decision"], "first");
+  EXPECT_EQ(r["exit_code"], 0);
+  EXPECT_TRUE(fs::exists(db_ + "/models/intent/CHAMPION"));
+  EXPECT_TRUE(fs::exists(db_ + "/models/bandit/CHAMPION"));
+  EXPECT_EQ(Mem("train --model prefetch", &out, &err), 2);
+  EXPECT_NE(err.find("prefetch"), std::string::npos) << err;
+}
+
 }  // namespace
