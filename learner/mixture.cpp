@@ -23,7 +23,7 @@ class MixtureModel final : public NextCommandModel {
         global_acc_(members_.size() + 1, 0.0), lists_(members_.size()) {}
 
   MixtureModel(const MixtureModel& other)
-      : o_(other.o_), global_(other.global_), global_acc_(other.global_acc_), ctx_index_(other.ctx_index_),
+      : o_(other.o_), global_(other.global_), global_acc_(other.global_acc_), ctx_slot_(other.ctx_slot_),
         ctx_weights_(other.ctx_weights_), ctx_acc_(other.ctx_acc_), ctx_seen_(other.ctx_seen_),
         lists_(other.members_.size()) {
     for (const auto& m : other.members_) members_.push_back(m->Clone());
@@ -74,10 +74,15 @@ class MixtureModel final : public NextCommandModel {
     for (size_t m = 0; m < members_.size(); ++m)
       for (const Prediction& p : lists_[m])
         if (p.command == actual) { probs_[m] = std::max(kFloor, p.prob); break; }
+    if (!o_.eg)
+      for (size_t m = 0; m < members_.size(); ++m) probs_[m] = std::pow(probs_[m], o_.rate);
     Update(global_.data());
     if (o_.per_context && ctx.prev() != kNoCommand) {
-      uint32_t& r = ctx_index_.At(ctx.prev(), static_cast<uint32_t>(ctx_seen_.size()));
-      if (r == ctx_seen_.size()) {
+      CommandId prev = ctx.prev();
+      if (prev >= ctx_slot_.size()) ctx_slot_.resize(std::max<size_t>(prev + 1, ctx_slot_.size() * 2), FlatMap64::kMissing);
+      uint32_t& r = ctx_slot_[prev];
+      if (r == FlatMap64::kMissing) {
+        r = static_cast<uint32_t>(ctx_seen_.size());
         ctx_seen_.push_back(0);
         ctx_weights_.insert(ctx_weights_.end(), global_.begin(), global_.end());
       }
@@ -119,21 +124,28 @@ class MixtureModel final : public NextCommandModel {
         Slot& s = slot_[p.command];
         if (s.stamp != stamp_) {
           s = {stamp_, static_cast<uint32_t>(items_.size())};
-          items_.push_back({{p.command, 0}, s.index});
+          items_.push_back({p.command, 0});
         }
-        items_[s.index].p.prob += w[m] * p.prob;
+        items_[s.index].prob += w[m] * p.prob;
       }
     }
-    size_t n = std::min(keep, items_.size());
-    std::partial_sort(items_.begin(), items_.begin() + n, items_.end(), [](const Item& a, const Item& b) {
-      return a.p.prob != b.p.prob ? a.p.prob > b.p.prob : a.first < b.first;
-    });
-    scored_.resize(n);
-    for (size_t i = 0; i < n; ++i) scored_[i] = items_[i].p;
+    // Best `keep` by insertion in listing order: a later item passes only strictly smaller ones.
+    scored_.clear();
+    if (keep == 0) return;
+    for (const Prediction& it : items_) {
+      if (scored_.size() == keep && !(it.prob > scored_.back().prob)) continue;
+      size_t i = scored_.size() < keep ? scored_.size() : keep - 1;
+      if (scored_.size() < keep) scored_.push_back(it);
+      while (i > 0 && scored_[i - 1].prob < it.prob) {
+        scored_[i] = scored_[i - 1];
+        --i;
+      }
+      scored_[i] = it;
+    }
   }
   const double* Accuracy(const Context& ctx) const {
     if (o_.per_context && ctx.prev() != kNoCommand) {
-      uint32_t r = ctx_index_.Get(ctx.prev());
+      uint32_t r = SlotOf(ctx.prev());
       if (r != FlatMap64::kMissing && ctx_seen_[r] >= kContextWarmup &&
           ctx_acc_.size() >= (r + 1) * (members_.size() + 1))
         return &ctx_acc_[r * (members_.size() + 1)];
@@ -146,13 +158,15 @@ class MixtureModel final : public NextCommandModel {
   void MemberPredictions(const Context& ctx) {
     for (size_t m = 0; m < members_.size(); ++m) members_[m]->Predict(ctx, kMemberList, &lists_[m]);
   }
+  uint32_t SlotOf(CommandId prev) const { return prev < ctx_slot_.size() ? ctx_slot_[prev] : FlatMap64::kMissing; }
   const double* Weights(const Context& ctx) const {
     if (o_.per_context && ctx.prev() != kNoCommand) {
-      uint32_t r = ctx_index_.Get(ctx.prev());
+      uint32_t r = SlotOf(ctx.prev());
       if (r != FlatMap64::kMissing && ctx_seen_[r] >= kContextWarmup) return &ctx_weights_[r * members_.size()];
     }
     return global_.data();
   }
+  // probs_: each member's probability of the true command (eg), or that to the power `rate` (Bayes).
   void Update(double* w) {
     double sum = 0;
     if (o_.eg) {  // exponentiated gradient on the mixture's log loss
@@ -164,7 +178,7 @@ class MixtureModel final : public NextCommandModel {
       }
     } else {  // Bayesian update with a learning rate
       for (size_t m = 0; m < members_.size(); ++m) {
-        w[m] *= std::pow(probs_[m], o_.rate);
+        w[m] *= probs_[m];
         sum += w[m];
       }
     }
@@ -176,21 +190,17 @@ class MixtureModel final : public NextCommandModel {
   std::vector<std::unique_ptr<NextCommandModel>> members_;
   std::vector<double> global_;
   std::vector<double> global_acc_;   // decayed top-1 hits of each member and (last) the combination
-  FlatMap64 ctx_index_;              // previous command -> slot
+  std::vector<uint32_t> ctx_slot_;   // previous command id -> slot (ids are dense)
   std::vector<double> ctx_weights_;  // slot * members
   std::vector<double> ctx_acc_;      // slot * (members + 1)
   std::vector<int> ctx_seen_;
   std::vector<std::vector<Prediction>> lists_;
   std::vector<Prediction> scored_;   // the combination, best first (its head only)
-  struct Item {
-    Prediction p;
-    uint32_t first;  // order of first listing
-  };
   struct Slot {
     uint32_t stamp;  // the Combine call that listed this command
     uint32_t index;  // its position in items_
   };
-  std::vector<Item> items_;
+  std::vector<Prediction> items_;   // the combination, in order of first listing
   std::vector<Slot> slot_;           // per command id
   uint32_t stamp_ = 0;
   std::vector<double> probs_;

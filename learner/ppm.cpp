@@ -15,6 +15,7 @@ namespace memory::learner {
 
 class PpmModel final : public NextCommandModel {
  public:
+  static constexpr int kMaxOrder = 8;  // the factory's limit
   // Slot of the skip context (the command two back, alone) after the orders 0..order.
   // Slots order+2 and order+3: the context features (working directory; previous command and
   // whether it failed).
@@ -27,12 +28,17 @@ class PpmModel final : public NextCommandModel {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
     // Rows of this context, shortest first, with their blend weights.
     active_.clear();
-    if (o_.features && ctx.cwd != 0) AddActive(CwdSlot(), CwdKey(ctx));
+    // Keys first, with their hash slots prefetched, so the lookups' cache misses overlap.
+    uint64_t keys[kMaxOrder + 1];
     uint64_t key = kContextKeySeed;
     for (int j = 1; j <= n; ++j) {
+      key = keys[j] = NextContextKey(key, ctx.prev(j));
+      index_[j].Prefetch(key);
+    }
+    if (o_.features && ctx.cwd != 0) AddActive(CwdSlot(), CwdKey(ctx));
+    for (int j = 1; j <= n; ++j) {
       if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
-      key = NextContextKey(key, ctx.prev(j));
-      AddActive(j, key);
+      AddActive(j, keys[j]);
       if (j == 1 && o_.features && ctx.has_last_exit) AddActive(ExitSlot(), ExitKey(ctx));
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));

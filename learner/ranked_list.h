@@ -11,6 +11,10 @@
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <span>
 #include <vector>
 
 #include "learner/model.h"
@@ -30,6 +34,10 @@ class FlatMap64 {
       if (slots_[i].key == key) return slots_[i].value;
       if (slots_[i].key == kEmpty) return kMissing;
     }
+  }
+  // Hints the cache to load the slot where a lookup of `key` starts.
+  void Prefetch(uint64_t key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Mix(key) & (slots_.size() - 1)]);
   }
   // Reference to the value of `key`, inserting `init` when missing.
   uint32_t& At(uint64_t key, uint32_t init) {
@@ -73,81 +81,123 @@ class RankedList {
  public:
   struct Entry { CommandId id; double val; };
 
+  RankedList() = default;
+  RankedList(const RankedList& other) { *this = other; }
+  RankedList(RankedList&& other) noexcept { *this = std::move(other); }
+  RankedList& operator=(const RankedList& other) {
+    if (this == &other) return *this;
+    Reserve(other.size_);
+    size_ = other.size_;
+    if (size_) std::memcpy(data(), other.data(), size_ * sizeof(Entry));
+    pos_ = other.pos_ ? std::make_unique<Positions>(*other.pos_) : nullptr;
+    return *this;
+  }
+  RankedList& operator=(RankedList&& other) noexcept {
+    if (this == &other) return *this;
+    std::free(heap_);
+    heap_ = other.heap_, inline_ = other.inline_, size_ = other.size_, cap_ = other.cap_;
+    pos_ = std::move(other.pos_);
+    other.heap_ = nullptr, other.size_ = 0, other.cap_ = 1;
+    return *this;
+  }
+  ~RankedList() { std::free(heap_); }
+
   // Sets the score of `id` and moves it up past every item whose score is <= the new one.
   void Bump(CommandId id, double new_val) {
     uint32_t i = Find(id);
     if (i == kAbsent) {
-      i = static_cast<uint32_t>(entries_.size());
-      entries_.push_back({id, new_val});
-      if (entries_.size() == kLinear + 1) {
-        for (uint32_t j = 0; j < entries_.size(); ++j) SetPos(entries_[j].id, j);
-      } else if (entries_.size() > kLinear) {
+      i = size_;
+      if (size_ == cap_) Reserve(cap_ * 2);
+      data()[size_++] = {id, new_val};
+      if (size_ == kLinear + 1) {
+        pos_ = std::make_unique<Positions>();
+        for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
+      } else if (size_ > kLinear) {
         SetPos(id, i);
       }
     }
+    Entry* e = data();
     uint32_t j = i;
-    while (j > 0 && entries_[j - 1].val <= new_val) --j;
-    if (j < i) std::memmove(&entries_[j + 1], &entries_[j], (i - j) * sizeof(Entry));
-    entries_[j] = {id, new_val};
-    if (entries_.size() <= kLinear) return;
-    if (!use_hash_) {  // ids of moved entries are already inside dense_
-      for (uint32_t x = j; x <= i; ++x) dense_[entries_[x].id] = x;
+    while (j > 0 && e[j - 1].val <= new_val) --j;
+    if (j < i) std::memmove(&e[j + 1], &e[j], (i - j) * sizeof(Entry));
+    e[j] = {id, new_val};
+    if (size_ <= kLinear) return;
+    if (!pos_->use_hash) {  // ids of moved entries are already inside dense
+      for (uint32_t x = j; x <= i; ++x) pos_->dense[e[x].id] = x;
     } else {
-      for (uint32_t x = j; x <= i; ++x) hashed_.At(entries_[x].id, x) = x;
+      for (uint32_t x = j; x <= i; ++x) pos_->hashed.At(e[x].id, x) = x;
     }
   }
   // Score of `id` (0 when absent).
   double Value(CommandId id) const {
     uint32_t i = Find(id);
-    return i == kAbsent ? 0.0 : entries_[i].val;
+    return i == kAbsent ? 0.0 : data()[i].val;
   }
-  const std::vector<Entry>& entries() const { return entries_; }
-  std::vector<Entry>& mutable_entries() { return entries_; }
-  size_t size() const { return entries_.size(); }
+  // Entries, best first.
+  std::span<const Entry> entries() const { return {data(), size_}; }
+  std::span<Entry> mutable_entries() { return {data(), size_}; }
+  size_t size() const { return size_; }
   void CopyFrom(const RankedList& other, double scale) {
-    entries_ = other.entries_;
-    for (Entry& e : entries_) e.val *= scale;
-    dense_ = other.dense_;
-    hashed_ = other.hashed_;
-    use_hash_ = other.use_hash_;
+    *this = other;
+    for (Entry& e : mutable_entries()) e.val *= scale;
   }
 
  private:
   static constexpr uint32_t kAbsent = UINT32_MAX;
   static constexpr size_t kLinear = 12;  // small lists are searched linearly
+  // Positions of the entries of a long list: a dense array indexed by id while ids stay within a
+  // few times the list's size (the usual case: ids are interned densely), else a hash map.
+  struct Positions {
+    std::vector<uint32_t> dense;  // id -> index (kAbsent when not listed)
+    FlatMap64 hashed;             // id -> index, when ids are sparse
+    bool use_hash = false;
+  };
+  // A list of one entry (most contexts seen once) lives inline; longer ones on the heap.
+  Entry* data() { return cap_ == 1 ? &inline_ : heap_; }
+  const Entry* data() const { return cap_ == 1 ? &inline_ : heap_; }
+  void Reserve(uint32_t cap) {
+    if (cap <= cap_) return;
+    Entry* grown = static_cast<Entry*>(std::malloc(cap * sizeof(Entry)));
+    if (grown == nullptr) throw std::bad_alloc();
+    if (size_) std::memcpy(grown, data(), size_ * sizeof(Entry));
+    std::free(heap_);
+    heap_ = grown;
+    cap_ = cap;
+  }
   uint32_t Find(CommandId id) const {
-    if (entries_.size() <= kLinear) {
-      for (uint32_t i = 0; i < entries_.size(); ++i)
-        if (entries_[i].id == id) return i;
+    if (size_ <= kLinear) {
+      const Entry* e = data();
+      for (uint32_t i = 0; i < size_; ++i)
+        if (e[i].id == id) return i;
       return kAbsent;
     }
-    if (use_hash_) return hashed_.Get(id);
-    return id < dense_.size() ? dense_[id] : kAbsent;
+    if (pos_->use_hash) return pos_->hashed.Get(id);
+    return id < pos_->dense.size() ? pos_->dense[id] : kAbsent;
   }
-  // Positions live in a dense array indexed by id while ids stay within a few times the list's
-  // size (the usual case: ids are interned densely), else in a hash map.
   void SetPos(CommandId id, uint32_t i) {
-    if (!use_hash_ && id >= dense_.size()) {
-      if (id < 16 * entries_.size() + 4096) {  // at most ~16 KiB beyond 16 slots per entry
-        dense_.resize(std::max<size_t>(id + 1, dense_.size() * 2), kAbsent);
+    Positions& p = *pos_;
+    if (!p.use_hash && id >= p.dense.size()) {
+      if (id < 16 * size_ + 4096) {  // at most ~16 KiB beyond 16 slots per entry
+        p.dense.resize(std::max<size_t>(id + 1, p.dense.size() * 2), kAbsent);
       } else {
-        use_hash_ = true;
-        for (uint32_t j = 0; j < dense_.size(); ++j)
-          if (dense_[j] != kAbsent) hashed_.At(j, dense_[j]) = dense_[j];
-        dense_.clear();
-        dense_.shrink_to_fit();
+        p.use_hash = true;
+        for (uint32_t j = 0; j < p.dense.size(); ++j)
+          if (p.dense[j] != kAbsent) p.hashed.At(j, p.dense[j]) = p.dense[j];
+        p.dense.clear();
+        p.dense.shrink_to_fit();
       }
     }
-    if (use_hash_) {
-      hashed_.At(id, i) = i;
+    if (p.use_hash) {
+      p.hashed.At(id, i) = i;
     } else {
-      dense_[id] = i;
+      p.dense[id] = i;
     }
   }
-  std::vector<Entry> entries_;
-  std::vector<uint32_t> dense_;  // id -> index (kAbsent when not listed)
-  FlatMap64 hashed_;             // id -> index, when ids are sparse
-  bool use_hash_ = false;
+  Entry* heap_ = nullptr;  // entries when cap_ > 1
+  Entry inline_{kNoCommand, 0};
+  uint32_t size_ = 0;
+  uint32_t cap_ = 1;
+  std::unique_ptr<Positions> pos_;  // only when size_ > kLinear
 };
 
 class DecayRow {

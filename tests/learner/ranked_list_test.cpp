@@ -1,0 +1,105 @@
+// RankedList / DecayRow against a plain-vector reference of the same rule (an updated item moves
+// up past every item whose score is <= its new one), through the inline, linear, dense-position
+// and hashed-position regimes, and across copies and moves.
+#include <gtest/gtest.h>
+
+#include <utility>
+#include <vector>
+
+#include "learner/ranked_list.h"
+
+namespace memory::learner {
+namespace {
+
+struct Reference {
+  std::vector<RankedList::Entry> e;
+  void Bump(CommandId id, double v) {
+    size_t i = 0;
+    while (i < e.size() && e[i].id != id) ++i;
+    if (i == e.size()) e.push_back({id, v});
+    size_t j = i;
+    while (j > 0 && e[j - 1].val <= v) --j;
+    e.erase(e.begin() + i);
+    e.insert(e.begin() + j, {id, v});
+  }
+  double Value(CommandId id) const {
+    for (const auto& x : e)
+      if (x.id == id) return x.val;
+    return 0;
+  }
+};
+
+void ExpectSame(const RankedList& l, const Reference& r) {
+  ASSERT_EQ(l.size(), r.e.size());
+  auto got = l.entries();
+  for (size_t i = 0; i < r.e.size(); ++i) {
+    ASSERT_EQ(got[i].id, r.e[i].id) << "at " << i;
+    ASSERT_EQ(got[i].val, r.e[i].val) << "at " << i;
+  }
+}
+
+void RunRandom(uint64_t id_stride, uint32_t distinct) {
+  RankedList list;
+  Reference ref;
+  uint64_t x = 99 + id_stride;
+  auto next = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+  for (int step = 0; step < 3000; ++step) {
+    CommandId id = static_cast<CommandId>((next() % distinct) * id_stride);
+    double v = list.Value(id) + static_cast<double>(next() % 4);  // ties happen often
+    ASSERT_EQ(list.Value(id), ref.Value(id));
+    list.Bump(id, v);
+    ref.Bump(id, v);
+    if (step % 97 == 0) ExpectSame(list, ref);
+    if (step == 1500) {  // a copy and a moved-from original both continue correctly
+      RankedList copy = list;
+      ExpectSame(copy, ref);
+      RankedList moved = std::move(copy);
+      ExpectSame(moved, ref);
+      list = moved;
+    }
+  }
+  ExpectSame(list, ref);
+  for (uint32_t d = 0; d < distinct; ++d) EXPECT_EQ(list.Value(static_cast<CommandId>(d * id_stride)), ref.Value(static_cast<CommandId>(d * id_stride)));
+  EXPECT_EQ(list.Value(static_cast<CommandId>(distinct * id_stride + 1)), 0.0);
+}
+
+TEST(RankedListTest, MatchesReferenceShortList) { RunRandom(1, 5); }
+TEST(RankedListTest, MatchesReferenceDenseIds) { RunRandom(1, 200); }
+TEST(RankedListTest, MatchesReferenceSparseIds) { RunRandom(1000003, 200); }
+
+TEST(RankedListTest, SingleEntryCopiesAndMoves) {
+  RankedList a;
+  a.Bump(7, 1.5);
+  RankedList b = a;
+  b.Bump(8, 2.0);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a.entries()[0].id, 7u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b.entries()[0].id, 8u);
+  RankedList c = std::move(b);
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_EQ(c.Value(7), 1.5);
+  a = c;  // inline <- heap
+  EXPECT_EQ(a.size(), 2u);
+  c = RankedList();
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(a.Value(8), 2.0);
+}
+
+TEST(DecayRowTest, DecaysAndCopies) {
+  DecayRow row;
+  row.DecayAndAdd(1, 0.5);  // {1: .5}
+  row.DecayAndAdd(2, 0.5);  // {1: .25, 2: .5}
+  EXPECT_DOUBLE_EQ(row.Score(1), 0.25);
+  EXPECT_DOUBLE_EQ(row.Score(2), 0.5);
+  EXPECT_DOUBLE_EQ(row.Sum(), 0.75);
+  EXPECT_EQ(row.ranked().entries()[0].id, 2u);
+  DecayRow copy;
+  copy.CopyFrom(row);
+  EXPECT_DOUBLE_EQ(copy.scale(), 1.0);
+  EXPECT_DOUBLE_EQ(copy.Score(1), 0.25);
+  EXPECT_DOUBLE_EQ(copy.Sum(), 0.75);
+}
+
+}  // namespace
+}  // namespace memory::learner
