@@ -5,7 +5,8 @@
 set -euo pipefail
 BIN=${1:-./build/memory}
 DIR=${2:-../shared/cache-traces}
-COLUMNS=("lru|none" "arc|none" "min|none" "wtinylfu|none" "wtinylfu(adapt=climb)|none"
+COLUMNS=("lru|none" "arc|none" "min|none" "wtinylfu|none" "wtinylfu(adapt=ghost,window=0.01)|none"
+         "wtinylfu(adapt=climb,window=0.01)|none"
          "lru|successor" "wtinylfu|successor" "wtinylfu|markov")
 TRACES=(
   "gli lirs/gli.trace.gz 250,1000,2000" "cpp lirs/cpp.trace.gz 100,300,600"
