@@ -1,12 +1,17 @@
-// `memory train`: the nightly job. Trains a challenger intent model on the recorded experience,
-// replays the most recent slice of history (which the challenger did not train on, nor the
-// champion when it is older) through both, and promotes the challenger only when it is better
-// beyond noise: the 95 % paired-bootstrap interval of the top-1 difference, resampling whole
-// sessions of the slice (learner/train_gate.h), lies above 0.
+// `memory train`: the nightly job. For each model kind (--model intent | bandit | all):
+//   intent  trains a challenger intent model on the recorded experience, replays the most recent
+//           slice of history (which the challenger did not train on, nor the champion when it is
+//           older) through both, and promotes the challenger only when it is better beyond noise:
+//           the 95 % paired-bootstrap interval of the top-1 difference, resampling whole sessions
+//           of the slice (learner/train_gate.h), lies above 0.
+//   bandit  trains the `memory suggest` policy and compares it with the champion off-policy on the
+//           newest logged suggestion decisions (policies/suggest_train.h); too few decisions keep
+//           the champion.
 // Otherwise the challenger is kept as "rejected" with the reason. --force promotes anyway.
 //
-// Unattended use: flock on <db>/models/train.lock (exit 3 when another training runs), a log in
-// <db>/models/train.log, exit 0 when a model was promoted or kept, 1 on failure.
+// Unattended use: one flock on <db>/models/train.lock for all kinds (exit 3 when another
+// training runs), a log in <db>/models/train.log, one JSON report (one entry per kind with
+// --model all), exit code the worst of the kinds: 0 promoted or kept, 1 failure, 2 bad input.
 #define SPDLOG_FMT_EXTERNAL
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>

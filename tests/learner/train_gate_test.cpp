@@ -83,3 +83,51 @@ TEST(ClusterBootstrap, EmptyAndDeterministic) {
 
 }  // namespace
 }  // namespace memory::learner
+
+namespace memory::learner {
+namespace {
+
+// Logged decisions of a uniform logging policy over 4 actions (p = 1/4): the challenger puts
+// 0.9 on the rewarded action, the champion spreads evenly (its value is the logged mean).
+std::vector<SnipsCluster> Logged(double chal_on_good, double champ_on_good, int sessions, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> act(0, 3);
+  std::vector<SnipsCluster> out(static_cast<size_t>(sessions));
+  for (int i = 0; i < sessions * 10; ++i) {
+    SnipsCluster& c = out[static_cast<size_t>(i % sessions)];
+    const bool good = act(rng) == 0;  // action 0 is the rewarded one
+    const double r = good ? 1 : 0;
+    const double pb = good ? chal_on_good : (1 - chal_on_good) / 3, pa = good ? champ_on_good : (1 - champ_on_good) / 3;
+    ++c.n;
+    c.w_b += pb / 0.25, c.wr_b += pb / 0.25 * r;
+    c.w_a += pa / 0.25, c.wr_a += pa / 0.25 * r;
+  }
+  return out;
+}
+
+TEST(SnipsBootstrap, BetterTargetPolicyPassesEqualOnesDoNot) {
+  SnipsGate better = SnipsBootstrap(Logged(0.9, 0.25, 40, 1));
+  EXPECT_NEAR(better.value_b, 0.9, 0.05);
+  EXPECT_NEAR(better.value_a, 0.25, 0.05);
+  EXPECT_TRUE(better.difference.Passes());
+  EXPECT_EQ(better.difference.units, 400);
+  EXPECT_EQ(better.difference.clusters, 40);
+
+  SnipsGate same = SnipsBootstrap(Logged(0.6, 0.6, 40, 2));
+  EXPECT_DOUBLE_EQ(same.difference.diff, 0);
+  EXPECT_FALSE(same.difference.Passes());
+
+  SnipsGate worse = SnipsBootstrap(Logged(0.1, 0.6, 40, 3));
+  EXPECT_LT(worse.difference.hi, 0);
+  EXPECT_FALSE(worse.difference.Passes());
+
+  // A challenger that never picks a logged action has no estimate: it does not pass.
+  std::vector<SnipsCluster> none(5, SnipsCluster{4, 4.0, 2.0, 0.0, 0.0});
+  SnipsGate g = SnipsBootstrap(none);
+  EXPECT_FALSE(g.difference.Passes());
+  EXPECT_EQ(g.difference.lo, 0);
+  EXPECT_FALSE(SnipsBootstrap({}).difference.Passes());
+}
+
+}  // namespace
+}  // namespace memory::learner
