@@ -9,7 +9,14 @@
 #include "cache/hierarchy.h"
 #include "store/status.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace memory::cache::internal {
+
+// The default Env with every file and directory sync a no-op (no_sync_env.cpp): L3 is a cache.
+rocksdb::Env* NoSyncEnv();
 
 // The current generation (0 when GENERATION is absent or unreadable).
 uint64_t ReadGeneration(const std::string& cache_dir);

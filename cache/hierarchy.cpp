@@ -193,6 +193,12 @@ rocksdb::Options L3Options() {
   o.info_log = std::make_shared<NullLogger>();  // no LOG files from a cache opened by every process
   o.write_buffer_size = 4 << 20;
   o.keep_log_file_num = 1;
+  o.env = internal::NoSyncEnv();  // no fsync: a damaged L3 is wiped and rebuilt
+  // Every short process opens L3: keep the open cheap (no table-property reads, one
+  // file-opening thread).
+  o.skip_stats_update_on_db_open = true;
+  o.skip_checking_sst_file_sizes_on_db_open = true;
+  o.max_file_opening_threads = 1;
   return o;
 }
 

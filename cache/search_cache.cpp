@@ -1,5 +1,7 @@
 #include "cache/search_cache.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "store/event.h"
@@ -97,9 +99,10 @@ bool SearchCache::Decode(const std::string& value, std::string* key_text, int64_
   return r.pos == value.size();
 }
 
-std::unique_ptr<SearchCache> SearchCache::Open(const std::string& data_dir) {
+std::unique_ptr<SearchCache> SearchCache::Open(const std::string& data_dir, SaveRule rule) {
   std::unique_ptr<SearchCache> c(new SearchCache());
   c->data_dir_ = data_dir;
+  c->rule_ = rule;
   HierarchyOptions o;
   o.name = "search";
   o.l1 = {"lru", 64, 0, 0};  // one process asks a few queries: the upper levels stay small
@@ -137,20 +140,30 @@ bool SearchCache::Lookup(const SearchQuery& q, std::vector<SearchHit>* hits) {
   return true;
 }
 
-void SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits) {
-  if (token_.empty() || !Cacheable(q)) return;
+bool SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits, int64_t search_us) {
+  if (token_.empty() || !Cacheable(q)) return false;
   std::string key_text = KeyText(q, token_);
-  if (key_text != looked_up_) return;  // not the query of the last Lookup
+  if (key_text != looked_up_) return false;  // not the query of the last Lookup
   std::string now_token;
-  if (!StoreContentToken(data_dir_, &now_token).ok() || now_token != token_) return;  // changed meanwhile
+  if (!StoreContentToken(data_dir_, &now_token).ok() || now_token != token_) return false;  // changed meanwhile
+  int64_t write_us = -1;
+  std::string meta;
+  if (hierarchy_->GetMeta("write_us", &meta).ok()) write_us = std::strtoll(meta.c_str(), nullptr, 10);
+  if (rule_ == SaveRule::kAuto && search_us >= 0 && write_us > 0 && search_us < write_us) return false;
+  const int64_t start = NowMicros();
   // L3 keeps the results of one store state only: a new state drops the older results first
   // (they can never be asked for again), so the cache does not grow with every recorded event.
   std::string state;
   if (!hierarchy_->GetMeta("state", &state).ok() || state != token_) {
-    if (!hierarchy_->EraseAll().ok()) return;
+    if (!hierarchy_->EraseAll().ok()) return false;
     hierarchy_->PutMeta("state", token_);
   }
   hierarchy_->Put(KeyOfString(key_text), Encode(key_text, NowMicros(), hits));
+  if (hierarchy_->l3_mode() != Hierarchy::L3Mode::kReadWrite) return false;
+  const int64_t took = std::max<int64_t>(1, NowMicros() - start);
+  const int64_t ewma = write_us > 0 ? (3 * write_us + took) / 4 : took;
+  hierarchy_->PutMeta("write_us", std::to_string(ewma));
+  return true;
 }
 
 }  // namespace memory::cache

@@ -15,6 +15,10 @@
 // too (age in days), so they are served for at most kFuzzyTtlUs after they were computed: within
 // a minute a rank moves by at most 0.002 points (2·log2(1+age) per day at age 0).
 // L3 holds the results of the latest store state only (older ones are erased by the next Save).
+// Cost rule (kAuto): writing L3 means a read-write RocksDB open in this short process (measured
+// 10-30 ms on a 2-core VM), more than a small store's search costs. Save therefore skips results
+// whose search took less time than the last measured write (an EWMA kept in L3 as metadata);
+// kAlways saves every result.
 // Never fails the caller: without a usable cache Lookup misses and Save does nothing.
 #pragma once
 
@@ -32,15 +36,18 @@ class SearchCache {
  public:
   static constexpr int64_t kFuzzyTtlUs = 60'000'000;
 
-  static std::unique_ptr<SearchCache> Open(const std::string& data_dir);
+  enum class SaveRule { kAuto, kAlways };
+  static std::unique_ptr<SearchCache> Open(const std::string& data_dir, SaveRule rule = SaveRule::kAuto);
   ~SearchCache();
 
   static bool Cacheable(const SearchQuery& q) { return q.since_us == 0; }
 
   // True (and *hits) when a result for `q` computed on the store's current content is cached.
   bool Lookup(const SearchQuery& q, std::vector<SearchHit>* hits);
-  // Caches `hits` as the result of `q`, if the store did not change since Lookup(q, ...).
-  void Save(const SearchQuery& q, const std::vector<SearchHit>& hits);
+  // Caches `hits` as the result of `q`, if the store did not change since Lookup(q, ...) and (kAuto)
+  // the search took `search_us` >= the measured cost of a write (-1: unknown, save). True when
+  // the result was written.
+  bool Save(const SearchQuery& q, const std::vector<SearchHit>& hits, int64_t search_us = -1);
 
   // The counters of this process (L1, L2, L3), for tests.
   std::vector<Hierarchy::LevelReport> Report() const { return hierarchy_->Report(); }
@@ -55,6 +62,7 @@ class SearchCache {
  private:
   SearchCache() = default;
   std::string data_dir_;
+  SaveRule rule_ = SaveRule::kAuto;
   std::unique_ptr<Hierarchy> hierarchy_;
   std::string token_;        // read by Lookup; empty = do not save
   std::string looked_up_;    // key text of that Lookup

@@ -2,6 +2,7 @@
 // fuzzy score and frecency. Results are cached per store state (cache/search_cache.h): asking
 // the same question again before anything is recorded skips the search.
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
@@ -40,15 +41,23 @@ int RunSearch(const SearchOptions& o, const Globals& g) {
   }
   std::vector<SearchHit> hits;
   if (DataDirExists(g)) {
+    // $MEMORY_SEARCH_CACHE: "off" = --no-cache; "always" saves even results cheaper to
+    // recompute than to cache (tests, benchmarks); otherwise the cost rule of search_cache.h.
+    const char* env = std::getenv("MEMORY_SEARCH_CACHE");
+    const std::string mode = env ? env : "";
     std::unique_ptr<cache::SearchCache> cache;
-    if (!o.no_cache) cache = cache::SearchCache::Open(g.db);
+    if (!o.no_cache && mode != "off")
+      cache = cache::SearchCache::Open(g.db, mode == "always" ? cache::SearchCache::SaveRule::kAlways
+                                                              : cache::SearchCache::SaveRule::kAuto);
     if (!cache || !cache->Lookup(q, &hits)) {
+      const int64_t start = NowMicros();
       std::unique_ptr<Store> store;
       Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
       if (!s.ok()) return Fail(s);
       s = store->Search(q, &hits);
       if (!s.ok()) return Fail(s);
-      if (cache) cache->Save(q, hits);
+      store.reset();
+      if (cache) cache->Save(q, hits, NowMicros() - start);
     }
   } else if (q.match == SearchQuery::Match::kRegex) {
     RE2 re(q.text, RE2::Quiet);  // still report a bad expression
@@ -90,7 +99,7 @@ void SetupSearch(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--exit", o->exit_code, "Only runs with this exit status");
   sub->add_option("--since", o->since, "Only the last 7d, 12h, 30m ...");
   sub->add_option("--limit", o->limit, "At most N commands (default 20)")->check(CLI::Range(1, 1000000));
-  sub->add_flag("--no-cache", o->no_cache, "Search the store even when the same search was answered since the last change");
+  sub->add_flag("--no-cache", o->no_cache, "Do not use the results cache (also: MEMORY_SEARCH_CACHE=off)");
   sub->add_flag("--json", o->json, "Print JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunSearch(*o, g); }; });
 }

@@ -285,5 +285,25 @@ TEST_F(SearchCacheTest, OnlyTheLatestStoreStateIsKeptAndDropAllRemovesTheText) {
   EXPECT_FALSE(SearchCache::Open(db_)->Lookup(s, &none));
 }
 
+TEST_F(SearchCacheTest, AutoRuleSkipsResultsCheaperThanAWrite) {
+  SearchQuery q;
+  q.text = "git";
+  auto cache = SearchCache::Open(db_, SearchCache::SaveRule::kAuto);
+  std::vector<SearchHit> hits;
+  ASSERT_FALSE(cache->Lookup(q, &hits));
+  EXPECT_TRUE(cache->Save(q, Search(q), 0));  // no write measured yet: saved, and measured
+  cache.reset();
+  q.text = "make";
+  cache = SearchCache::Open(db_, SearchCache::SaveRule::kAuto);
+  ASSERT_FALSE(cache->Lookup(q, &hits));
+  EXPECT_FALSE(cache->Save(q, Search(q), 0));  // a search cheaper than the last write
+  EXPECT_TRUE(cache->Save(q, Search(q), 3600 * 1000000LL));  // one dearer than a write
+  cache.reset();
+  cache = SearchCache::Open(db_, SearchCache::SaveRule::kAlways);
+  q.text = "status";
+  ASSERT_FALSE(cache->Lookup(q, &hits));
+  EXPECT_TRUE(cache->Save(q, Search(q), 0));
+}
+
 }  // namespace
 }  // namespace memory::cache
