@@ -106,15 +106,19 @@ class Policy {
 //   wtinylfu: window   initial share of capacity for the admission window, in (0, 1) (0.05)
 //             protected share of the main area kept for proven keys, in (0, 1)     (0.8)
 //             doorkeeper 0|1: a Bloom filter absorbs first accesses                 (0)
+//             readmit 0|1: a candidate that admission rejected and that is requested
+//                     again while remembered (ghosts of `capacity` keys) is admitted on its
+//                     next try; adapt=sim switches it on and off                    (0)
 //             adapt   how the window size moves: none; climb (Caffeine's hill climber on
 //                     sampled hit ratios); ghost (ARC's rule: a returning key that the
 //                     window rejected grows the window, one the main area evicted shrinks it);
 //                     sim (miniature simulation: shadow caches with window shares from 1 % to
-//                     99 % over a hash-sampled share of the keys; the cache takes the window
-//                     of the shadow with the most recent hits)                       (sim)
+//                     99 %, with and without readmit, over a hash-sampled share of the keys;
+//                     the cache takes the settings of the shadow with the most recent hits)
+//                                                                                   (sim)
 //             sample  sketch aging period, in multiples of capacity                (10)
 //             climb_sample  hill-climber sample period, multiples of capacity      (10)
-//             sim_size  largest shadow capacity; above it the shadows sample keys  (1000)
+//             sim_size  largest shadow capacity; above it the shadows sample keys  (500)
 //             sim_period  scoring period, multiples of the shadow capacity         (1)
 //             sim_decay  decay of the shadows' hit scores per period, in [0, 1)    (0.99)
 //             sim_margin  relative score lead a shadow needs to move the window    (0.005)

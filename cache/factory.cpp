@@ -111,6 +111,8 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
         MEMORY_RETURN_IF_ERROR(OpenShare(spec, k, o.protected_share));
       } else if (k == "doorkeeper") {
         MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.doorkeeper));
+      } else if (k == "readmit") {
+        MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.readmit));
       } else if (k == "adapt") {
         using A = WTinyLfuOptions::Adapt;
         if (v == "none") o.adapt = A::kNone;

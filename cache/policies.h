@@ -11,15 +11,16 @@ struct WTinyLfuOptions {
   double window = 0.05;
   double protected_share = 0.8;
   bool doorkeeper = false;
+  bool readmit = false;        // admit a rejected candidate that comes back (adapt=sim chooses)
   enum class Adapt { kNone, kClimb, kGhost, kSim } adapt = Adapt::kSim;
   double sample = 10.0;        // sketch aging period, multiples of capacity
   double climb_sample = 10.0;  // hill-climber sample period, multiples of capacity
   // Miniature simulation (adapt=sim): shadow caches of at most `sim_size` entries over a
-  // hash-sampled share of the keys, one per window share in kSimWindows (wtinylfu.cpp); hits
+  // hash-sampled share of the keys, one per (window share, readmit) in kSim (wtinylfu.cpp); hits
   // are scored with a decay of `sim_decay` per `sim_period` × (shadow capacity) sampled
-  // accesses, and the real window moves to the best shadow's when its score beats the current
-  // shadow's by more than the relative `sim_margin`.
-  double sim_size = 1000;
+  // accesses, and the cache takes the best shadow's window and readmit setting when its score
+  // beats the current shadow's by more than the relative `sim_margin`.
+  double sim_size = 500;
   double sim_period = 1.0;
   double sim_decay = 0.99;
   double sim_margin = 0.005;

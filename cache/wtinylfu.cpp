@@ -1,8 +1,10 @@
 // W-TinyLFU as in Caffeine: new keys enter a small LRU window; the window's LRU key (the
 // candidate) moves to the main area, a segmented LRU (probation + protected), when the window
 // is full, and then competes with the probation LRU key (the victim): the one with the lower
-// TinyLFU frequency estimate is evicted. Optionally a hill climber (Caffeine's) moves capacity
-// between window and main from the hit ratio of successive samples.
+// TinyLFU frequency estimate is evicted. The window size adapts: by miniature simulation
+// (default), by ARC's ghost rule, or by Caffeine's hill climber. With `readmit`, a candidate that
+// admission rejected and that is requested again while still remembered (a ghost list of
+// `capacity` keys) is admitted without comparison on its next try.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -20,9 +22,15 @@ namespace {
 
 enum : uint8_t { kWindow, kProbation, kProtected, kGhostWindow, kGhostMain };
 
-// Window shares of the miniature-simulation shadows: from frequency-admitted SLRU (1 %) to
-// almost plain LRU (99 %).
-constexpr double kSimWindows[] = {0.01, 0.05, 0.2, 0.4, 0.6, 0.8, 0.99};
+// The miniature-simulation shadows: window shares from frequency-admitted SLRU (1 %) to almost
+// plain LRU (99 %), and the small windows again with readmission of rejected candidates.
+struct SimConfig {
+  double window;
+  bool readmit;
+};
+constexpr SimConfig kSim[] = {{0.01, false}, {0.05, false}, {0.2, false}, {0.4, false},
+                              {0.6, false},  {0.8, false},  {0.99, false}, {0.01, true},
+                              {0.05, true},  {0.2, true},   {0.6, true}};
 
 constexpr double kStepPercent = 0.0625;   // climber step, share of capacity
 constexpr double kStepDecay = 0.98;
@@ -40,6 +48,7 @@ class WTinyLfu final : public Policy {
     for (auto& l : list_) l = pool_.NewList();
     climb_period_ = std::max<size_t>(16, size_t(o.climb_sample * double(capacity)));
     SetMaxima(o.window);
+    readmit_ = keep_ghosts_ = o.readmit;
     step_ = -kStepPercent * double(capacity_);
     if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
   }
@@ -48,9 +57,9 @@ class WTinyLfu final : public Policy {
     static const char* kAdapt[] = {"none", "climb", "ghost", "sim"};
     char buf[300];
     std::snprintf(buf, sizeof buf,
-                  "wtinylfu(window=%g,protected=%g,doorkeeper=%d,adapt=%s,sample=%g,climb_sample=%g,"
-                  "sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g)",
-                  opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0,
+                  "wtinylfu(window=%g,protected=%g,doorkeeper=%d,readmit=%d,adapt=%s,sample=%g,"
+                  "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g)",
+                  opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.readmit ? 1 : 0,
                   kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
                   opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin);
     return buf;
@@ -92,8 +101,10 @@ class WTinyLfu final : public Policy {
     if (sketch_ == &own_sketch_) sketch_->Record(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
+    bool rejected_before = false;
     if (n != FlatMap::kAbsent && pool_[n].tag > kProtected) {  // a ghost: adapt, then a miss
-      GhostHit(pool_[n].tag);
+      rejected_before = pool_[n].tag == kGhostWindow;
+      if (opt_.adapt == WTinyLfuOptions::Adapt::kGhost) GhostHit(pool_[n].tag);
       Drop(n);
       n = FlatMap::kAbsent;
     }
@@ -110,6 +121,7 @@ class WTinyLfu final : public Policy {
       }
     } else {
       n = pool_.Alloc(key, kWindow);
+      pool_[n].flag = rejected_before;  // admitted without comparison while readmit_ is on
       pool_.PushBack(list_[kWindow], n);
       ++len_[kWindow];
       map_.Put(key, n);
@@ -136,7 +148,7 @@ class WTinyLfu final : public Policy {
       if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
         int fc = sketch_->Frequency(pool_[cand].key), fv = sketch_->Frequency(pool_[victim].key);
-        bool admit = fc > fv;
+        bool admit = fc > fv || (readmit_ && pool_[cand].flag);
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
     }
@@ -151,7 +163,8 @@ class WTinyLfu final : public Policy {
   }
 
   // Removes resident node n; with ghost adaptation its key is remembered in `ghost` (the window
-  // ghost for rejected candidates, the main ghost for keys the main area pushed out).
+  // ghost for rejected candidates, the main ghost for keys the main area pushed out); for
+  // readmission only rejected candidates are remembered.
   void Evict(uint32_t n, uint8_t ghost, AccessResult* r) {
     if (r && !r->evicted) {  // the first eviction of an access is reported (and counted) by Access
       r->evicted = true;
@@ -159,7 +172,7 @@ class WTinyLfu final : public Policy {
     } else {
       ++stats_.evictions;
     }
-    if (opt_.adapt != WTinyLfuOptions::Adapt::kGhost) {
+    if (opt_.adapt != WTinyLfuOptions::Adapt::kGhost && !(keep_ghosts_ && ghost == kGhostWindow)) {
       Drop(n);
       return;
     }
@@ -206,11 +219,13 @@ class WTinyLfu final : public Policy {
     // The shadows see the same sampled keys, so they share one sketch, recorded once per key.
     shadow_sketch_ = std::make_unique<FrequencySketch>(
         cap, static_cast<size_t>(o.sample * double(cap)), o.doorkeeper);
-    for (double w : kSimWindows) {
-      o.window = w;
+    for (const SimConfig& c : kSim) {
+      o.window = c.window;
+      o.readmit = c.readmit;
       shadows_.push_back(std::make_unique<WTinyLfu>(cap, o));
       shadows_.back()->sketch_ = shadow_sketch_.get();
     }
+    keep_ghosts_ = true;  // so that switching to a readmitting shadow finds its ghosts
     scores_.assign(shadows_.size(), 0.0);
     last_hits_.assign(shadows_.size(), 0);
     sim_period_ = std::max<size_t>(16, size_t(opt_.sim_period * double(cap)));
@@ -220,7 +235,10 @@ class WTinyLfu final : public Policy {
     double share = double(max_window_) / double(capacity_);
     current_ = 0;
     for (size_t i = 1; i < shadows_.size(); ++i)
-      if (std::abs(kSimWindows[i] - share) < std::abs(kSimWindows[current_] - share)) current_ = int(i);
+      if (kSim[i].readmit == readmit_ &&
+          (kSim[current_].readmit != readmit_ ||
+           std::abs(kSim[i].window - share) < std::abs(kSim[current_].window - share)))
+        current_ = int(i);
   }
 
   void Simulate(Key key) {
@@ -245,7 +263,8 @@ class WTinyLfu final : public Policy {
     if (scores_[best] <= scores_[current_] * (1.0 + opt_.sim_margin)) best = current_;
     if (best == current_) return;
     current_ = best;
-    SetMaxima(kSimWindows[best]);
+    readmit_ = kSim[best].readmit;
+    SetMaxima(kSim[best].window);
     while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
@@ -318,6 +337,9 @@ class WTinyLfu final : public Policy {
   size_t sim_count_ = 0;
   size_t decide_every_ = 0;
   int current_ = 0;  // the shadow whose window the cache uses
+  // Readmission of rejected candidates (fixed by the option, or chosen by the simulation).
+  bool readmit_ = false;
+  bool keep_ghosts_ = false;
 };
 
 }  // namespace

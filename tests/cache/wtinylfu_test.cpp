@@ -79,6 +79,25 @@ TEST(WTinyLfuAdaptive, SampledShadowsStillAdapt) {
   EXPECT_GE(HitPercent("wtinylfu(sim_size=1500)", 6000, t), lru - 1.0);
 }
 
+TEST(WTinyLfuReadmit, ARejectedCandidateThatReturnsIsAdmitted) {
+  for (bool readmit : {false, true}) {
+    std::unique_ptr<Policy> p;
+    ASSERT_TRUE(NewPolicy(std::string("wtinylfu(adapt=none,window=0.1,readmit=") +
+                              (readmit ? "1)" : "0)"),
+                          10, &p)
+                    .ok());
+    for (int r = 0; r < 5; ++r)
+      for (Key k = 1; k <= 9; ++k) p->Access(k);  // a main area of frequent keys
+    p->Access(100);
+    p->Access(101);  // 100 leaves the window and loses against a frequent victim
+    EXPECT_FALSE(p->Contains(100));
+    p->Access(100);  // comes back (still less frequent than any main key)
+    p->Access(102);  // and leaves the window again
+    EXPECT_EQ(p->Contains(100), readmit) << "readmit=" << readmit;
+    EXPECT_LE(p->size(), 10u);
+  }
+}
+
 TEST(WTinyLfuAdaptive, ResizeRebuildsTheShadows) {
   std::unique_ptr<Policy> p;
   ASSERT_TRUE(NewPolicy("wtinylfu", 2000, &p).ok());
