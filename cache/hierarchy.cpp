@@ -446,6 +446,15 @@ Status Hierarchy::Erase(Key key) {
   return Status::Busy("L3 cache: cannot delete a key: " + l3_error_);
 }
 
+void Hierarchy::CountMiss() {
+  l1_->CountMiss();
+  {
+    std::lock_guard<std::mutex> lock(l2_mu_);
+    l2_->CountMiss();
+  }
+  if (l3_mode_ != L3Mode::kNone) ++l3_stats_.misses;
+}
+
 Status Hierarchy::EraseAll() {
   l1_->Clear();
   {

@@ -23,7 +23,9 @@
 // read-only for it); when L3 cannot be opened for another reason (corrupt, a file missing) the
 // writer wipes and recreates it (it is only a cache); when that fails too, or L3 fails later,
 // this process runs without L3. None of these fails a Get or a
-// Put: l3_mode() and l3_error() tell what happened. Only Erase reports Busy, when the key may
+// Put: l3_mode() and l3_error() tell what happened. L3 is written without any fsync
+// (no_sync_env.cpp; the syncs of a read-write open cost tens of ms): a crash may damage it, and
+// a damaged L3 is wiped as above. Only Erase reports Busy, when the key may
 // still be in an L3 this process cannot write.
 //
 // Statistics are never lost between processes: each SaveStats (and the destructor) appends the
@@ -114,6 +116,7 @@ class MemoryLevel {
   bool Erase(Key key);
   // Drops every value (counters are kept).
   void Clear();
+  void CountMiss() { ++stats_.misses; }
   Status Resize(size_t capacity);
 
   size_t capacity() const { return policy_->capacity(); }
@@ -147,6 +150,8 @@ class Hierarchy {
   Status Put(Key key, std::string_view value);
   // Busy when L3 may hold the key and this process cannot delete it there.
   Status Erase(Key key);
+  // Counts a miss at every level without looking (the caller knows no level can hold the key).
+  void CountMiss();
   // Drops every value of this use from every level (other uses keep theirs). Busy when L3 may
   // hold some and this process cannot write it.
   Status EraseAll();

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 
 #include "store/event.h"
 
@@ -43,6 +47,24 @@ struct Reader {
 };
 
 constexpr char kMagic[] = "search-cache-v1";
+
+// Small hint files next to L3 (plain files: read without opening RocksDB).
+std::string ReadSmall(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return s;
+}
+void WriteSmall(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
 
 }  // namespace
 
@@ -112,7 +134,13 @@ std::unique_ptr<SearchCache> SearchCache::Open(const std::string& data_dir, Save
   return c;
 }
 
-SearchCache::~SearchCache() = default;
+SearchCache::~SearchCache() {
+  if (save_started_us_ == 0) return;
+  hierarchy_.reset();  // closing a read-write L3 is part of the cost of a save (flush, compaction)
+  const int64_t took = std::max<int64_t>(1, NowMicros() - save_started_us_);
+  const int64_t ewma = write_us_ > 0 ? (3 * write_us_ + took) / 4 : took;
+  WriteSmall(CacheDir(data_dir_) + "/search.write_us", std::to_string(ewma) + "\n");
+}
 
 bool SearchCache::Lookup(const SearchQuery& q, std::vector<SearchHit>* hits) {
   token_.clear();
@@ -123,6 +151,11 @@ bool SearchCache::Lookup(const SearchQuery& q, std::vector<SearchHit>* hits) {
   std::string key_text = KeyText(q, token);
   token_ = token;
   looked_up_ = key_text;
+  // L3 holds the results of one store state: of another one (the hint says), nothing to read.
+  if (ReadSmall(CacheDir(data_dir_) + "/search.state") != token) {
+    hierarchy_->CountMiss();
+    return false;
+  }
   std::string value, stored_key;
   int64_t computed_us = 0;
   if (!hierarchy_->Get(KeyOfString(key_text), &value).ok()) return false;
@@ -146,11 +179,10 @@ bool SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits,
   if (key_text != looked_up_) return false;  // not the query of the last Lookup
   std::string now_token;
   if (!StoreContentToken(data_dir_, &now_token).ok() || now_token != token_) return false;  // changed meanwhile
-  int64_t write_us = -1;
-  std::string meta;
-  if (hierarchy_->GetMeta("write_us", &meta).ok()) write_us = std::strtoll(meta.c_str(), nullptr, 10);
-  if (rule_ == SaveRule::kAuto && search_us >= 0 && write_us > 0 && search_us < write_us) return false;
-  const int64_t start = NowMicros();
+  const std::string write_file = CacheDir(data_dir_) + "/search.write_us";
+  write_us_ = std::strtoll(ReadSmall(write_file).c_str(), nullptr, 10);
+  if (rule_ == SaveRule::kAuto && search_us >= 0 && write_us_ > 0 && search_us < write_us_) return false;
+  save_started_us_ = NowMicros();
   // L3 keeps the results of one store state only: a new state drops the older results first
   // (they can never be asked for again), so the cache does not grow with every recorded event.
   std::string state;
@@ -160,9 +192,7 @@ bool SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits,
   }
   hierarchy_->Put(KeyOfString(key_text), Encode(key_text, NowMicros(), hits));
   if (hierarchy_->l3_mode() != Hierarchy::L3Mode::kReadWrite) return false;
-  const int64_t took = std::max<int64_t>(1, NowMicros() - start);
-  const int64_t ewma = write_us > 0 ? (3 * write_us + took) / 4 : took;
-  hierarchy_->PutMeta("write_us", std::to_string(ewma));
+  WriteSmall(CacheDir(data_dir_) + "/search.state", token_);
   return true;
 }
 

@@ -15,10 +15,12 @@
 // too (age in days), so they are served for at most kFuzzyTtlUs after they were computed: within
 // a minute a rank moves by at most 0.002 points (2·log2(1+age) per day at age 0).
 // L3 holds the results of the latest store state only (older ones are erased by the next Save).
-// Cost rule (kAuto): writing L3 means a read-write RocksDB open in this short process (measured
-// 10-30 ms on a 2-core VM), more than a small store's search costs. Save therefore skips results
-// whose search took less time than the last measured write (an EWMA kept in L3 as metadata);
-// kAlways saves every result.
+// Costs. Writing L3 means a read-write RocksDB open (and close) in this short process: measured
+// 10-40 ms on a 2-core VM, more than a small store's search. Two small plain files next to L3
+// keep the common paths off RocksDB: search.state names the store state whose results L3 holds
+// (a Lookup in another state misses without opening L3), search.write_us the measured cost of a
+// save including the close (an EWMA). Rule kAuto skips saving results whose search took less
+// than that; kAlways saves every result.
 // Never fails the caller: without a usable cache Lookup misses and Save does nothing.
 #pragma once
 
@@ -64,6 +66,8 @@ class SearchCache {
   std::string data_dir_;
   SaveRule rule_ = SaveRule::kAuto;
   std::unique_ptr<Hierarchy> hierarchy_;
+  int64_t write_us_ = 0;          // measured cost of a save (0 = unknown)
+  int64_t save_started_us_ = 0;   // when this instance started writing L3 (0 = it did not)
   std::string token_;        // read by Lookup; empty = do not save
   std::string looked_up_;    // key text of that Lookup
 };

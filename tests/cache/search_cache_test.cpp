@@ -217,12 +217,15 @@ TEST_F(SearchCacheTest, OldFuzzyResultsExpire) {
   o.l3_path = CacheDir(db_);
   std::vector<SearchHit> fake(1);
   fake[0].command = "stale ranking";
+  fs::create_directories(CacheDir(db_));
+  { std::ofstream(CacheDir(db_) + "/search.state") << token; }  // L3 holds this state (the hint)
   {
     std::unique_ptr<Hierarchy> h;
     ASSERT_TRUE(Hierarchy::Open(o, &h).ok());
     ASSERT_TRUE(h->Put(KeyOfString(key_text),
                        SearchCache::Encode(key_text, NowMicros() - SearchCache::kFuzzyTtlUs - 1, fake)).ok());
   }
+  ASSERT_TRUE(fs::is_directory(CacheDir(db_)));
   std::vector<SearchHit> hits;
   EXPECT_FALSE(SearchCache::Open(db_)->Lookup(q, &hits));
   {
