@@ -36,9 +36,12 @@ Status DropDerivedModels(const Globals& g, int64_t removed_until_us) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::vector<fs::path> snaps;
   for (auto it = fs::recursive_directory_iterator(models, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file() && it->path().extension() == ".snap") snaps.push_back(it->path());
+    if (it->is_regular_file() && (it->path().extension() == ".snap" || it->path().filename() == "policy.bin" ||
+                                  it->path().filename() == "suggest.json"))  // bandit versions (tool lines)
+      snaps.push_back(it->path());
   for (const auto& p : snaps) fs::remove(p, ec);
   MEMORY_RETURN_IF_ERROR(learner::ModelRegistry(models).MarkStale("intent", removed_until_us));
+  MEMORY_RETURN_IF_ERROR(learner::ModelRegistry(models).MarkStale("bandit", removed_until_us));
   return internal::WriteFileAtomic(models + "/STALE", "events were deleted by forget/clean; retrain\n");
 }
 

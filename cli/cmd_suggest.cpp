@@ -40,6 +40,11 @@ std::unique_ptr<policies::SuggestModel> LoadChampion(const Globals& g, const pol
                                                      std::string* version) {
   learner::ModelRegistry reg(g.db + "/models");
   if (!reg.Champion(policies::kBanditKind, version).ok()) return nullptr;
+  learner::ModelVersionInfo info;
+  if (reg.Get(policies::kBanditKind, *version, &info).ok() && info.stale) {
+    version->clear();  // trained on events since removed (forget / clean): never served
+    return nullptr;
+  }
   std::unique_ptr<policies::SuggestModel> model;
   Status s = policies::SuggestModel::Load(reg.VersionDir(policies::kBanditKind, *version), so, &model);
   if (!s.ok()) {

@@ -54,12 +54,11 @@ Status TrainBandit(Store& store, learner::ModelRegistry& reg, const BanditTrainO
   ScanOptions so;
   so.newest_first = false;
   so.since_us = o.since_us;
-  int64_t end_us = -1, first_us = -1;
+  int64_t end_us = -1;
   size_t n_events = 0;
   std::vector<EvalDecision> logged;
   std::map<std::string, double> explicit_reward;
   MEMORY_RETURN_IF_ERROR(store.Scan(so, [&](const Event& e) {
-    if (first_us < 0) first_us = e.ts_us;
     end_us = std::max(end_us, e.ts_us);
     if (e.decision && HasTag(e, kRewardTag) && e.decision->reward)
       explicit_reward[e.decision->decision_id] = *e.decision->reward;
@@ -97,7 +96,8 @@ Status TrainBandit(Store& store, learner::ModelRegistry& reg, const BanditTrainO
     Status s = reg.Get(kBanditKind, champion, &champ_info);
     if (s.ok()) s = SuggestModel::Load(reg.VersionDir(kBanditKind, champion), o.suggest, &champ);
     if (!s.ok()) {
-      rep->reason = "champion " + champion + " cannot be loaded (" + s.ToString() + "); ";
+      rep->reason = champ_info.stale ? "champion " + champion + " was trained on removed data; "
+                                     : "champion " + champion + " cannot be loaded (" + s.ToString() + "); ";
       champ.reset();
     }
   }
@@ -225,7 +225,9 @@ Status TrainBandit(Store& store, learner::ModelRegistry& reg, const BanditTrainO
   bool promote;
   if (!champ) {
     promote = true;
-    rep->decision = rep->previous.empty() ? "first" : "replaced unloadable champion";
+    rep->decision = rep->previous.empty() ? "first"
+                    : champ_info.stale    ? "replaced stale champion"
+                                          : "replaced unloadable champion";
     rep->reason += "no champion to compare with; " + why;
   } else if (champ_info.stale) {
     promote = true;

@@ -166,7 +166,9 @@ TEST_F(TrainCli, ExperimentRunsAGridAndWritesResults) {
   j = json::parse(out);
   ASSERT_EQ(j["rows"].size(), 4u);
   for (const auto& row : j["rows"])
-    if (row["capacity"] == 97) EXPECT_NEAR(row["hit_ratio"].get<double>(), 1.0 - 97.0 / 2000, 1e-9);  // only cold misses
+    if (row["capacity"] == 97) {
+      EXPECT_NEAR(row["hit_ratio"].get<double>(), 1.0 - 97.0 / 2000, 1e-9);  // only cold misses
+    }
   std::string csv_out = ReadAll(dir_ + "/o3/results.csv");
   EXPECT_EQ(csv_out.substr(0, csv_out.find('\n')), "environment,model,seed,capacity,hit_ratio");
 }
@@ -268,6 +270,26 @@ TEST_F(TrainCli, BanditChampionServesSuggestAndCorruptModelFallsBack) {
   EXPECT_EQ(r["decision"], "replaced unloadable champion") << out;
   ASSERT_EQ(Mem("suggest --task 'show the git status' --json", &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["model"], r["version"]);
+}
+
+TEST_F(TrainCli, ForgetRemovesTheBanditModelAndSuggestRebuildsQuietly) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 2000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model bandit --json", &out, &err), 0) << err;
+  const std::string v = json::parse(out)["version"];
+  const std::string dir = db_ + "/models/bandit/" + v;
+  ASSERT_TRUE(fs::exists(dir + "/suggest.json"));
+  ASSERT_EQ(Mem("forget --pattern 'git*' --yes", &out, &err), 0) << err;
+  // The tool table holds command lines: it goes with the events, the version is marked stale.
+  EXPECT_FALSE(fs::exists(dir + "/suggest.json"));
+  EXPECT_FALSE(fs::exists(dir + "/policy.bin"));
+  ASSERT_EQ(Mem("model show " + v + " --kind bandit --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["stale"], true);
+  ASSERT_EQ(Mem("suggest --task 'show the status' --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["model"], "");
+  EXPECT_EQ(err.find("cannot be used"), std::string::npos) << err;
+  ASSERT_EQ(Mem("train --model bandit --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["decision"], "replaced stale champion") << out;
 }
 
 TEST_F(TrainCli, AllModelsInOneRunWithOneReport) {
