@@ -59,6 +59,8 @@ TEST(CliEvalIntentTest, BadInputGivesAClearErrorAndExit2) {
       {"eval intent --format purdue --top 0 " + good, "--top"},
       {"eval intent --format purdue --pretrain " + empty + " " + good, "intent_empty"},
       {"eval intent --format purdue --by user " + good, "--by"},
+      {"eval intent --format purdue --jobs 0 " + good, "--jobs"},
+      {"eval intent --format purdue --jobs x " + good, "--jobs"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args);
@@ -128,7 +130,7 @@ TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
   if (users.empty()) GTEST_SKIP();
   EvalResult lib;
   ASSERT_TRUE(EvaluateOnline("ipam(alpha=0.8)", users, {}, 5, &lib).ok());
-  RunResult r = RunMemory("eval intent --format purdue --model 'ipam(alpha=0.8)' --json " + dir);
+  RunResult r = RunMemory("eval intent --format purdue --model 'ipam(alpha=0.8)' --jobs 3 --json " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["users"], 4);  // README.md is skipped
@@ -137,6 +139,7 @@ TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
   EXPECT_DOUBLE_EQ(j["top5"].get<double>(), lib.total.Rate(2));
   EXPECT_DOUBLE_EQ(j["macro"]["top1"].get<double>(), lib.Macro(0));
   EXPECT_EQ(j["per_user"].size(), 4u);
+  EXPECT_EQ(j["jobs"], 3);
 }
 
 TEST(CliPredictTest, EmptyStoreSaysSoAndExits0) {
