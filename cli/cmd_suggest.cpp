@@ -143,12 +143,14 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
 }
 
 void SetupSuggest(CLI::App& app, Globals& g, Action* action) {
-  auto* sub = app.add_subcommand("suggest", "Suggest tools/commands for a task description (learns from what you run)");
+  auto* sub = app.add_subcommand("suggest", "Suggest tools/commands for a task description (learns from what you run; "
+                                          "serves the bandit champion of `memory train` when there is one)");
   auto o = std::make_shared<SuggestCliOptions>();
   sub->add_option("--task", o->task, "What you want to do, in words")->required();
   sub->add_option("--top", o->top, "Number of suggestions")->capture_default_str();
   sub->add_option("--policy", o->policy,
-                  "Bandit policy string (default " + std::string(policies::SuggestOptions::DefaultSpec()) + ")");
+                  "Bandit policy string (default " + std::string(policies::SuggestOptions::DefaultSpec()) +
+                      "); given, the policy is rebuilt from the store instead of loading the champion");
   sub->add_flag("--json", o->json, "Print JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunSuggest(*o, g); }; });
 }

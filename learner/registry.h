@@ -2,7 +2,7 @@
 //
 //   <root>/<kind>/<version>/            e.g. <db>/models/intent/20261124T231500Z/
 //       metadata.json                   what, when, on which data, metrics, decision, status
-//       <model files>                   e.g. intent.snap
+//       <model files>                   intent: intent.snap; bandit: policy.bin + suggest.json
 //   <root>/<kind>/CHAMPION              the serving version's name (replaced atomically)
 //
 // Atomicity: a version is built in a staging directory (<root>/<kind>/.staging-*), its files and
@@ -28,7 +28,7 @@ namespace memory::learner {
 inline constexpr int kRegistryFormat = 1;
 
 struct ModelVersionInfo {
-  std::string kind;                  // "intent", ...
+  std::string kind;                  // "intent", "bandit"
   std::string version;               // assigned at commit: UTC time "20261124T231500Z" (+ "-N")
   std::string status;                // champion | rejected | retired
   int64_t created_us = 0;
