@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/transaction_log.h>
 
 #include <cstdio>
 
@@ -187,6 +188,8 @@ bool IsZero(const CacheStats& s) {
   return s.hits == 0 && s.misses == 0 && s.evictions == 0 && s.prefetches_issued == 0 && s.prefetches_used == 0;
 }
 
+constexpr size_t kMaxWalFiles = 8;
+
 rocksdb::Options L3Options() {
   rocksdb::Options o;
   o.max_open_files = 64;
@@ -199,6 +202,10 @@ rocksdb::Options L3Options() {
   o.skip_stats_update_on_db_open = true;
   o.skip_checking_sst_file_sizes_on_db_open = true;
   o.max_file_opening_threads = 1;
+  // A read-write open keeps the WALs it recovers instead of writing each into a new table file
+  // (one per process, and compactions the closing process waits for); OpenL3 flushes them all
+  // at once when there are more than kMaxWalFiles.
+  o.avoid_flush_during_recovery = true;
   return o;
 }
 
@@ -302,6 +309,8 @@ void Hierarchy::OpenL3(bool write) {
       }
       continue;
     }
+    rocksdb::VectorLogPtr wals;
+    if (db->GetSortedWalFiles(wals).ok() && wals.size() > kMaxWalFiles) db->Flush(rocksdb::FlushOptions());
     l3_.reset(db);
     l3_mode_ = L3Mode::kReadWrite;
     l3_unreadable_ = false;

@@ -224,6 +224,24 @@ TEST_F(HierarchyTest, OpenDeletesAnOldGenerationRecreatedByALateWriter) {
   EXPECT_TRUE(fs::exists(fs::path(o.l3_path) / "l3-1" / "CURRENT"));
 }
 
+TEST_F(HierarchyTest, ManyShortWritersKeepFewWalFilesAndLoseNothing) {
+  for (Key k = 0; k < 30; ++k) {  // one short process each: open, write, close
+    std::unique_ptr<Hierarchy> h;
+    ASSERT_TRUE(Hierarchy::Open(Small(), &h).ok());
+    ASSERT_TRUE(h->Put(k, "v" + std::to_string(k)).ok());
+  }
+  size_t wals = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "l3" / "l3-0")) wals += e.path().extension() == ".log";
+  EXPECT_LE(wals, 9u);  // flushed together past 8
+  std::unique_ptr<Hierarchy> h;
+  ASSERT_TRUE(Hierarchy::Open(Small(), &h).ok());
+  std::string v;
+  for (Key k = 0; k < 30; ++k) {
+    ASSERT_TRUE(h->Get(k, &v).ok()) << k;
+    EXPECT_EQ(v, "v" + std::to_string(k));
+  }
+}
+
 TEST_F(HierarchyTest, RejectsBadLevels) {
   std::unique_ptr<Hierarchy> h;
   HierarchyOptions o = Small();
