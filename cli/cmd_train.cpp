@@ -217,6 +217,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   // correlated, so a per-event bootstrap would be too sure of itself).
   std::unordered_map<std::string, size_t> cluster_of;
   std::vector<learner::PairedCluster> clusters;
+  std::vector<learner::PairedCluster> singles;  // one per event, when there are too few sessions
   for (const Event& e : slice) {
     const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
     int rc = chal.Score(e, templ);
@@ -229,6 +230,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
       learner::PairedCluster& c = clusters[it->second];
       ++c.n;
       c.diff_sum += (rc == 0) - (rp == 0);
+      singles.push_back({1, static_cast<double>((rc == 0) - (rp == 0))});
     }
   }
   info.eval_events = static_cast<int64_t>(slice.size());
@@ -236,16 +238,19 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   info.metrics = hc.Metrics();
   if (champ) info.champion_metrics = hp.Metrics();
   const int64_t m = static_cast<int64_t>(slice.size());
-  const learner::GateInterval gate = learner::ClusterBootstrap(clusters);
+  const bool by_session = static_cast<int64_t>(clusters.size()) >= learner::kMinGateClusters;
+  const learner::GateInterval gate = learner::ClusterBootstrap(by_session ? clusters : singles);
   rep->diff = gate.diff;
   rep->lo = gate.lo;
   rep->hi = gate.hi;
-  rep->clusters = gate.clusters;
-  char why[256];
-  std::snprintf(why, sizeof why, "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events in %lld sessions "
-                "(bootstrap over sessions)",
+  rep->clusters = static_cast<int64_t>(clusters.size());
+  char why[320];
+  std::snprintf(why, sizeof why, by_session ? "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events in "
+                           "%lld sessions (bootstrap over sessions)"
+                         : "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events "
+                           "(bootstrap over events: only %lld sessions)",
                 hc.Metrics()["top1"], hp.Metrics()["top1"], rep->diff, rep->lo, rep->hi, static_cast<long long>(m),
-                static_cast<long long>(gate.clusters));
+                static_cast<long long>(clusters.size()));
 
   bool promote;
   if (!champ) {

@@ -15,6 +15,10 @@
 
 namespace memory::learner {
 
+// Fewer clusters than this and a cluster bootstrap says little (one session resamples to
+// itself: a zero-width interval); callers then resample single units instead and say so.
+inline constexpr int64_t kMinGateClusters = 10;
+
 struct PairedCluster {
   int64_t n = 0;          // evaluation units (events, decisions) in the cluster
   double diff_sum = 0;    // Σ over them of challenger − champion (e.g. hit@1 difference)

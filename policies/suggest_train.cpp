@@ -170,7 +170,7 @@ Status TrainBandit(Store& store, learner::ModelRegistry& reg, const BanditTrainO
 
   // Off-policy comparison on the slice.
   std::unordered_map<std::string, size_t> cluster_of;
-  std::vector<learner::SnipsCluster> clusters;
+  std::vector<learner::SnipsCluster> clusters, singles;  // by session; one per decision
   std::vector<double> pb, pa;
   int64_t used = 0, unknown = 0;
   double logged_reward = 0;
@@ -186,23 +186,28 @@ Status TrainBandit(Store& store, learner::ModelRegistry& reg, const BanditTrainO
     }
     const size_t a = std::find(d.actions.begin(), d.actions.end(), d.action) - d.actions.begin();
     chal->Distribution(d.task, d.cwd, d.actions, &pb);
+    learner::SnipsCluster one;
+    one.n = 1;
+    one.w_b = pb[a] / d.probability;
+    one.wr_b = one.w_b * reward;
+    if (champ) {
+      champ->Distribution(d.task, d.cwd, d.actions, &pa);
+      one.w_a = pa[a] / d.probability;
+      one.wr_a = one.w_a * reward;
+    } else {
+      one.w_a = 1, one.wr_a = reward;  // no champion: compare with the logging policy
+    }
+    singles.push_back(one);
     auto [ci, is_new] = cluster_of.try_emplace(d.session, clusters.size());
     if (is_new) clusters.emplace_back();
     learner::SnipsCluster& c = clusters[ci->second];
-    ++c.n;
-    c.w_b += pb[a] / d.probability;
-    c.wr_b += pb[a] / d.probability * reward;
-    if (champ) {
-      champ->Distribution(d.task, d.cwd, d.actions, &pa);
-      c.w_a += pa[a] / d.probability;
-      c.wr_a += pa[a] / d.probability * reward;
-    } else {
-      c.w_a += 1, c.wr_a += reward;  // no champion: compare with the logging policy
-    }
+    c.n += 1, c.w_a += one.w_a, c.wr_a += one.wr_a, c.w_b += one.w_b, c.wr_b += one.wr_b;
     logged_reward += reward;
     ++used;
   }
-  const learner::SnipsGate gate = learner::SnipsBootstrap(clusters);
+  // Whole sessions are resampled when there are enough of them; else single decisions.
+  const bool by_session = static_cast<int64_t>(clusters.size()) >= learner::kMinGateClusters;
+  const learner::SnipsGate gate = learner::SnipsBootstrap(by_session ? clusters : singles);
   info.eval_events = used;
   info.metrics = {{"decisions", static_cast<double>(used)},
                   {"value_snips", gate.value_b},
@@ -214,13 +219,15 @@ Status TrainBandit(Store& store, learner::ModelRegistry& reg, const BanditTrainO
   rep->diff = gate.difference.diff;
   rep->lo = gate.difference.lo;
   rep->hi = gate.difference.hi;
-  rep->clusters = gate.difference.clusters;
+  rep->clusters = static_cast<int64_t>(clusters.size());
   const std::string why =
       used == 0 ? "no logged suggestion decisions with a known reward to evaluate on"
-                : Fmt("SNIPS value %.4f vs %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld decisions in %lld "
-                      "sessions (bootstrap over sessions)",
+                : Fmt(by_session ? "SNIPS value %.4f vs %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld "
+                                   "decisions in %lld sessions (bootstrap over sessions)"
+                                 : "SNIPS value %.4f vs %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld "
+                                   "decisions (bootstrap over decisions: only %lld sessions)",
                       gate.value_b, gate.value_a, gate.difference.diff, gate.difference.lo, gate.difference.hi,
-                      static_cast<long long>(used), static_cast<long long>(gate.difference.clusters)) +
+                      static_cast<long long>(used), static_cast<long long>(clusters.size())) +
                     (champ ? "" : " against the logging policy");
   bool promote;
   if (!champ) {

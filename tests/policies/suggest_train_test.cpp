@@ -70,7 +70,7 @@ class BanditTrain : public ::testing::Test {
       e.tags = {kSuggestTag};
       e.params_json = std::string("{\"task\":\"") + kTasks[task] + "\"}";
       e.cwd = "/w";
-      e.session = "s" + std::to_string(i % 25);
+      e.session = "s" + std::to_string(i % sessions_);
       e.ts_us = t_ += 30'000'000;  // 30 s apart: most reward windows (10 min) close within the data
       e.exit_code = 0;
       Decision d;
@@ -114,6 +114,7 @@ class BanditTrain : public ::testing::Test {
   }
   std::string dir_;
   int64_t t_;
+  int sessions_ = 25;
 };
 
 TEST_F(BanditTrain, FirstModelThenGatedPromotionThenRejection) {
@@ -155,6 +156,21 @@ TEST_F(BanditTrain, FirstModelThenGatedPromotionThenRejection) {
   learner::ModelVersionInfo info;
   ASSERT_TRUE(learner::ModelRegistry(dir_ + "/db/models").Get(kBanditKind, noise.version, &info).ok());
   EXPECT_EQ(info.status, "rejected");
+}
+
+// All suggestions from one terminal: one session cannot be resampled (its bootstrap interval
+// would have zero width), so the gate resamples single decisions and says so.
+TEST_F(BanditTrain, OneSessionFallsBackToDecisions) {
+  sessions_ = 1;
+  Commands();
+  ASSERT_EQ(Train().decision, "first");
+  Decisions(600, false, 5);
+  learner::TrainOutcome r = Train();
+  EXPECT_EQ(r.decision, "promoted") << r.reason;
+  EXPECT_NE(r.reason.find("bootstrap over decisions: only 1 sessions"), std::string::npos) << r.reason;
+  EXPECT_LT(r.lo, r.diff - 0.02) << r.reason;  // a real interval, not a point
+  EXPECT_GT(r.hi, r.diff + 0.02) << r.reason;
+  EXPECT_EQ(r.clusters, 1);
 }
 
 TEST_F(BanditTrain, LoadedChampionSuggestsWhatItLearned) {
