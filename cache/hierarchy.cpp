@@ -320,6 +320,14 @@ void Hierarchy::OpenL3(bool write) {
   FailL3(cache_dir + ": cannot open the L3 cache (it keeps changing)");
 }
 
+void Hierarchy::CloseL3() {
+  if (l3_mode_ == L3Mode::kNone) return;
+  l3_.reset();
+  l3_mode_ = L3Mode::kNotOpenYet;
+  l3_unreadable_ = false;
+  l3_error_.clear();
+}
+
 bool Hierarchy::Refresh() {
   if (options_.l3_path.empty()) return false;
   uint64_t g = internal::ReadGeneration(options_.l3_path);

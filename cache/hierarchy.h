@@ -159,6 +159,10 @@ class Hierarchy {
   // it), e.g. which store state the entries belong to. NotFound without one or without L3.
   Status GetMeta(std::string_view key, std::string* value);
   Status PutMeta(std::string_view key, std::string_view value);  // OK when L3 is not writable
+  // Closes L3 (the next access reopens it). RocksDB admits one writer per directory and every use
+  // of a data directory shares it: a long-lived process should call this when idle so that
+  // short processes (e.g. `memory search`) can write their results meanwhile.
+  void CloseL3();
   // Re-reads the generation; when DropAll ran since, drops L1/L2 and moves to the new L3.
   // Cheap (one small file read). True when the cache was dropped.
   bool Refresh();

@@ -104,6 +104,17 @@ TEST_F(HierarchyTest, SecondProcessReadsWhileTheFirstWritesAndNeverFails) {
   EXPECT_TRUE(other->Erase(1).IsBusy());  // still in an L3 it cannot write
   EXPECT_TRUE(other->Erase(3).ok());      // not there: nothing to delete
   EXPECT_TRUE(writer->Get(2, &v).IsNotFound());
+  // An idle long-lived writer lets go of L3: the other one can write it now.
+  writer->CloseL3();
+  std::unique_ptr<Hierarchy> third;
+  ASSERT_TRUE(Hierarchy::Open(Small(), &third).ok());
+  ASSERT_TRUE(third->Put(4, "four").ok());
+  EXPECT_EQ(third->l3_mode(), Hierarchy::L3Mode::kReadWrite) << third->l3_error();
+  third.reset();
+  ASSERT_TRUE(writer->Get(4, &v).ok());  // reopened on demand, sees the new value
+  EXPECT_EQ(v, "four");
+  ASSERT_TRUE(writer->Put(5, "five").ok());
+  EXPECT_EQ(writer->l3_mode(), Hierarchy::L3Mode::kReadWrite);
 }
 
 TEST_F(HierarchyTest, UsesDoNotSeeEachOthersKeys) {
