@@ -182,17 +182,20 @@ bool SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits,
   const std::string write_file = CacheDir(data_dir_) + "/search.write_us";
   write_us_ = std::strtoll(ReadSmall(write_file).c_str(), nullptr, 10);
   if (rule_ == SaveRule::kAuto && search_us >= 0 && write_us_ > 0 && search_us < write_us_) return false;
-  save_started_us_ = NowMicros();
+  const int64_t start = NowMicros();
   // L3 keeps the results of one store state only: a new state drops the older results first
   // (they can never be asked for again), so the cache does not grow with every recorded event.
+  // The hint file answers "another state" without opening L3 read-only first.
+  const std::string state_file = CacheDir(data_dir_) + "/search.state";
   std::string state;
-  if (!hierarchy_->GetMeta("state", &state).ok() || state != token_) {
-    if (!hierarchy_->EraseAll().ok()) return false;
+  if (ReadSmall(state_file) != token_ || !hierarchy_->GetMeta("state", &state).ok() || state != token_) {
+    if (!hierarchy_->EraseAll().ok()) return false;  // another process writes L3 now
     hierarchy_->PutMeta("state", token_);
   }
   hierarchy_->Put(KeyOfString(key_text), Encode(key_text, NowMicros(), hits));
   if (hierarchy_->l3_mode() != Hierarchy::L3Mode::kReadWrite) return false;
-  WriteSmall(CacheDir(data_dir_) + "/search.state", token_);
+  WriteSmall(state_file, token_);
+  save_started_us_ = start;  // only a save that wrote is measured (with the close, see above)
   return true;
 }
 
