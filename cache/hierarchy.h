@@ -22,11 +22,14 @@
 // finds the directory locked by another process, the writes of this process stay in L1/L2 (L3 is
 // read-only for it); when L3 cannot be opened for another reason (corrupt, a file missing) the
 // writer wipes and recreates it (it is only a cache); when that fails too, or L3 fails later,
-// this process runs without L3. None of these fails a Get or a
-// Put: l3_mode() and l3_error() tell what happened. L3 is written without any fsync
-// (no_sync_env.cpp; the syncs of a read-write open cost tens of ms): a crash may damage it, and
-// a damaged L3 is wiped as above. Only Erase reports Busy, when the key may
-// still be in an L3 this process cannot write.
+// this process runs without L3. None of these fails a Get or a Put: l3_mode() and l3_error()
+// tell what happened. Only Erase reports Busy, when the key may still be in an L3 this process
+// cannot write. A long-lived process holding L3 read-write blocks every other writer of the
+// directory: it should CloseL3() when idle.
+// Cheap opens: L3 is written without any fsync (no_sync_env.cpp; the syncs of a read-write open
+// cost tens of ms, and a crash that damages L3 only gets it wiped as above), opens read no table
+// properties, and a read-write open keeps the WALs it recovers, flushing them together once
+// there are more than 8 (no table file, and no compaction to wait for, per short process).
 //
 // Statistics are never lost between processes: each SaveStats (and the destructor) appends the
 // counters gained since the previous save to stats/<name>.log under an exclusive flock of
@@ -38,7 +41,7 @@
 // that had the old generation open loses its L3 (its file operations fail, it goes on without
 // L3); a long-lived process should call Refresh() before serving a request to also drop its L1/L2.
 // A process that opened an old generation just before the drop may recreate its directory; the
-// next Open of any process deletes directories older than the current generation.
+// next read-write open of L3 by any process deletes directories older than the current one.
 //
 // Auto-sizing (optional): each in-memory level records a sampled LRU hit-ratio curve at sizes
 // between its min and max capacity; every `resize_every` requests it moves to the smallest size
