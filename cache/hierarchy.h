@@ -15,6 +15,7 @@
 //   GENERATION      decimal generation number (absent = 0); DropAll increments it
 //   l3-<gen>/       the RocksDB database of L3 for that generation
 //   stats/<name>.log  appended counters of every run of that use; <name>.lock serializes writers
+//   <name>.*        small hint files a use may keep (search_cache.h); no command text in them
 //
 // Many short processes. RocksDB admits ONE read-write process per directory. L3 is opened
 // lazily: read-only at the first Get (any number of processes may do that at once, and a
