@@ -34,14 +34,22 @@ Status DropDerivedModels(const Globals& g, int64_t removed_until_us) {
   // let it finish writing, then delete what it wrote.
   for (int i = 0; i < 600 && fs::exists(models + "/intent.rebuild.lock", ec); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::vector<fs::path> snaps;
-  for (auto it = fs::recursive_directory_iterator(models, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file() && (it->path().extension() == ".snap" || it->path().filename() == "policy.bin" ||
-                                  it->path().filename() == "suggest.json"))  // bandit versions (tool lines)
-      snaps.push_back(it->path());
-  for (const auto& p : snaps) fs::remove(p, ec);
-  MEMORY_RETURN_IF_ERROR(learner::ModelRegistry(models).MarkStale("intent", removed_until_us));
-  MEMORY_RETURN_IF_ERROR(learner::ModelRegistry(models).MarkStale("bandit", removed_until_us));
+  // Every model file goes (snapshots, GRU weights, bandit policies and their tool lines, and
+  // whatever a future kind writes); only the registry's bookkeeping stays.
+  auto bookkeeping = [](const fs::path& p) {
+    std::string name = p.filename().string(), ext = p.extension().string();
+    return name == "metadata.json" || name == "CHAMPION" || name == "STALE" || ext == ".lock" || ext == ".log";
+  };
+  std::vector<fs::path> files, kinds;
+  for (auto it = fs::recursive_directory_iterator(models, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && !bookkeeping(it->path())) files.push_back(it->path());
+    if (it.depth() == 0 && it->is_directory()) kinds.push_back(it->path().filename());
+  }
+  if (ec) return Status::IOError(models + ": " + ec.message());
+  for (const auto& p : files)
+    if (!fs::remove(p, ec) && ec) return Status::IOError(p.string() + ": " + ec.message());
+  for (const auto& kind : kinds)
+    MEMORY_RETURN_IF_ERROR(learner::ModelRegistry(models).MarkStale(kind.string(), removed_until_us));
   return internal::WriteFileAtomic(models + "/STALE", "events were deleted by forget/clean; retrain\n");
 }
 
