@@ -1,6 +1,8 @@
 // The classic baselines, ranked exactly as shared/reference/next_command_baselines.py ranks them:
 // most frequent (mfu), most recent (mru), Markov-1 with frequency fill, IPAM.
 #include <algorithm>
+#include <memory>
+#include <mutex>
 
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
@@ -112,18 +114,25 @@ class MarkovModel final : public NextCommandModel {
 
 // IPAM (Davison & Hirsh 1998): per previous command a row of decayed scores; a default row gets
 // every update; a new row starts as a copy of the default row; lists are filled from it.
+//
+// Clone() is cheap (a population model is cloned for every user or session): the rows learned so
+// far are frozen into a block shared, read-only, by the model and its clones; each then keeps its
+// own copies of the rows it updates afterwards (copy on write), so a clone costs the default row.
 class IpamModel final : public NextCommandModel {
  public:
   explicit IpamModel(double alpha) : alpha_(alpha) {}
+  IpamModel(const IpamModel& other)
+      : alpha_(other.alpha_), base_(other.base_), row_of_(other.row_of_), rows_(other.rows_),
+        default_(other.default_) {}
+
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
-    CommandId prev = ctx.prev();
-    uint32_t r = prev < row_of_.size() ? row_of_[prev] : FlatMap64::kMissing;
-    if (r == FlatMap64::kMissing) {
+    const DecayRow* row = Row(ctx.prev());
+    if (row == nullptr) {
       AppendRow(default_, k, 1.0, out);
       return;
     }
-    AppendRow(rows_[r], k, 1.0, out);
+    AppendRow(*row, k, 1.0, out);
     double rest = 0;  // fill entries share what the listed ones leave
     for (const Prediction& p : *out) rest += p.prob;
     AppendRow(default_, k, std::max(0.0, 1.0 - rest), out);
@@ -135,20 +144,67 @@ class IpamModel final : public NextCommandModel {
       uint32_t& r = row_of_[prev];
       if (r == FlatMap64::kMissing) {
         r = static_cast<uint32_t>(rows_.size());
-        rows_.emplace_back();
-        rows_.back().CopyFrom(default_);
+        const DecayRow* shared = base_ ? base_->Find(prev) : nullptr;
+        if (shared != nullptr) {
+          rows_.push_back(*shared);  // exact copy (scale included)
+        } else {
+          rows_.emplace_back();
+          rows_.back().CopyFrom(default_);
+        }
       }
       rows_[r].DecayAndAdd(actual, alpha_);
     }
     default_.DecayAndAdd(actual, alpha_);
   }
   std::string Name() const override { return "ipam(alpha=" + FormatNumber(alpha_) + ")"; }
-  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<IpamModel>(*this); }
+  std::unique_ptr<NextCommandModel> Clone() const override {
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    Freeze();
+    return std::make_unique<IpamModel>(*this);
+  }
 
  private:
+  struct Frozen {
+    std::vector<uint32_t> row_of;
+    std::vector<DecayRow> rows;
+    const DecayRow* Find(CommandId prev) const {
+      uint32_t r = prev < row_of.size() ? row_of[prev] : FlatMap64::kMissing;
+      return r == FlatMap64::kMissing ? nullptr : &rows[r];
+    }
+  };
+  const DecayRow* Row(CommandId prev) const {
+    uint32_t r = prev < row_of_.size() ? row_of_[prev] : FlatMap64::kMissing;
+    if (r != FlatMap64::kMissing) return &rows_[r];
+    return base_ && prev != kNoCommand ? base_->Find(prev) : nullptr;
+  }
+  // Moves the own rows into a new shared block (merged with the current one, if any). Changes
+  // the representation only, not what the model predicts.
+  void Freeze() const {
+    if (rows_.empty()) return;
+    auto frozen = std::make_shared<Frozen>();
+    if (base_) *frozen = *base_;
+    if (frozen->row_of.size() < row_of_.size()) frozen->row_of.resize(row_of_.size(), FlatMap64::kMissing);
+    for (CommandId prev = 0; prev < row_of_.size(); ++prev) {
+      uint32_t r = row_of_[prev];
+      if (r == FlatMap64::kMissing) continue;
+      uint32_t& dst = frozen->row_of[prev];
+      if (dst == FlatMap64::kMissing) {
+        dst = static_cast<uint32_t>(frozen->rows.size());
+        frozen->rows.push_back(std::move(rows_[r]));
+      } else {
+        frozen->rows[dst] = std::move(rows_[r]);
+      }
+    }
+    base_ = std::move(frozen);
+    rows_.clear();
+    row_of_.clear();
+  }
+
   double alpha_;
-  std::vector<uint32_t> row_of_;  // previous command id -> row (ids are dense)
-  std::vector<DecayRow> rows_;
+  mutable std::mutex freeze_mu_;          // Clone() may run on several threads at once
+  mutable std::shared_ptr<const Frozen> base_;  // rows shared with clones (read-only)
+  mutable std::vector<uint32_t> row_of_;  // previous command id -> own row (ids are dense)
+  mutable std::vector<DecayRow> rows_;    // own rows: override base_'s
   DecayRow default_;
 };
 

@@ -7,6 +7,8 @@
 //   lambda_j = n_j / (n_j + escape * d_j).
 #include <algorithm>
 #include <functional>
+#include <memory>
+#include <mutex>
 
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
@@ -21,6 +23,9 @@ class PpmModel final : public NextCommandModel {
   // whether it failed).
   explicit PpmModel(const PpmOptions& o)
       : o_(o), index_(o.order + 4), rows_(o.order + 4), last_(o.order + 4, Lookup{FlatMap64::kEmpty, 0}) {}
+  PpmModel(const PpmModel& other)
+      : o_(other.o_), shared_(other.shared_), index_(other.index_), rows_(other.rows_),
+        base_(other.base_), last_(other.last_) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
@@ -110,15 +115,27 @@ class PpmModel final : public NextCommandModel {
            ",escape=" + FormatNumber(o_.escape) + ",base_decay=" + FormatNumber(o_.base_decay) +
            ",candidates=" + std::to_string(o_.candidates) + ",skip=" + std::to_string(o_.skip) + ",features=" + std::to_string(o_.features) + ")";
   }
-  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<PpmModel>(*this); }
+  // Cheap: the rows learned so far are frozen into a block shared read-only with the clone; each
+  // model then copies a shared row into its own rows before changing it (copy on write).
+  std::unique_ptr<NextCommandModel> Clone() const override {
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    Freeze();
+    return std::make_unique<PpmModel>(*this);
+  }
 
   const PpmOptions& options() const { return o_; }
   void ForEachRow(const std::function<void(const PpmRowView&)>& fn) const {
     fn({0, 0, &base_, 0});
-    for (int slot = 1; slot < static_cast<int>(rows_.size()); ++slot)
+    for (int slot = 1; slot < static_cast<int>(rows_.size()); ++slot) {
       index_[slot].ForEach([&](uint64_t key, uint32_t r) {
         fn({slot, key, &rows_[slot][r].scores, rows_[slot][r].n});
       });
+      if (shared_)  // shared rows this model has not overridden
+        shared_->index[slot].ForEach([&](uint64_t key, uint32_t r) {
+          if (index_[slot].Get(key) != FlatMap64::kMissing) return;
+          fn({slot, key, &shared_->rows[slot][r].scores, shared_->rows[slot][r].n});
+        });
+    }
   }
 
  private:
@@ -129,8 +146,9 @@ class PpmModel final : public NextCommandModel {
   void AddActive(int slot, uint64_t key) {
     uint32_t r = index_[slot].Get(key);
     last_[slot] = {key, r};
-    if (r == FlatMap64::kMissing) return;
-    const Row& row = rows_[slot][r];
+    const Row* found = r != FlatMap64::kMissing ? &rows_[slot][r] : SharedRow(slot, key);
+    if (found == nullptr) return;
+    const Row& row = *found;
     double lambda = row.n / (row.n + o_.escape * static_cast<double>(row.scores.size()));
     active_.push_back({&row.scores, lambda, 1.0 / row.scores.Sum()});
   }
@@ -140,7 +158,14 @@ class PpmModel final : public NextCommandModel {
     uint32_t r = last_[slot].row;
     if (last_[slot].key != key || r == FlatMap64::kMissing) {
       uint32_t& at = index_[slot].At(key, static_cast<uint32_t>(rows_[slot].size()));
-      if (at == rows_[slot].size()) rows_[slot].emplace_back();
+      if (at == rows_[slot].size()) {
+        const Row* shared = SharedRow(slot, key);
+        if (shared != nullptr) {
+          rows_[slot].push_back(*shared);  // copy on write (exact: scale included)
+        } else {
+          rows_[slot].emplace_back();
+        }
+      }
       r = at;
       last_[slot] = {key, r};
     }
@@ -158,14 +183,54 @@ class PpmModel final : public NextCommandModel {
     double inv_sum;
   };
   PpmOptions o_;
-  std::vector<FlatMap64> index_;       // per order: context key -> row
-  std::vector<std::vector<Row>> rows_;  // per order
+  struct Frozen {
+    std::vector<FlatMap64> index;
+    std::vector<std::vector<Row>> rows;
+  };
+  const Row* SharedRow(int slot, uint64_t key) const {
+    if (!shared_) return nullptr;
+    uint32_t r = shared_->index[slot].Get(key);
+    return r == FlatMap64::kMissing ? nullptr : &shared_->rows[slot][r];
+  }
+  // Moves the own rows into a new shared block (merged with the current one, if any). Changes the
+  // representation only, not what the model predicts.
+  void Freeze() const {
+    bool any = false;
+    for (const auto& rows : rows_) any |= !rows.empty();
+    if (!any) return;
+    auto frozen = std::make_shared<Frozen>();
+    if (shared_) {
+      *frozen = *shared_;
+    } else {
+      frozen->index.resize(rows_.size());
+      frozen->rows.resize(rows_.size());
+    }
+    for (size_t slot = 0; slot < rows_.size(); ++slot) {
+      index_[slot].ForEach([&](uint64_t key, uint32_t r) {
+        uint32_t& dst = frozen->index[slot].At(key, static_cast<uint32_t>(frozen->rows[slot].size()));
+        if (dst == frozen->rows[slot].size()) {
+          frozen->rows[slot].push_back(std::move(rows_[slot][r]));
+        } else {
+          frozen->rows[slot][dst] = std::move(rows_[slot][r]);
+        }
+      });
+      index_[slot] = FlatMap64();
+      rows_[slot].clear();
+    }
+    std::fill(last_.begin(), last_.end(), Lookup{FlatMap64::kEmpty, 0});
+    shared_ = std::move(frozen);
+  }
+
+  mutable std::mutex freeze_mu_;                 // Clone() may run on several threads at once
+  mutable std::shared_ptr<const Frozen> shared_;  // rows shared with clones (read-only)
+  mutable std::vector<FlatMap64> index_;          // per order: context key -> own row
+  mutable std::vector<std::vector<Row>> rows_;    // per order: own rows (override shared_'s)
   DecayRow base_;
   struct Lookup {
     uint64_t key;
     uint32_t row;  // FlatMap64::kMissing when the key had no row
   };
-  std::vector<Lookup> last_;  // per slot: the last key looked up and its row
+  mutable std::vector<Lookup> last_;  // per slot: the last key looked up and its own row
   // Scratch buffers reused by Predict (no allocation once warm).
   struct Seen {
     uint32_t stamp;  // the Predict call that listed this command as a candidate

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+
+#include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
 
 #include "learner/model.h"
 #include "test_util.h"
@@ -184,6 +188,65 @@ TEST(ModelTest, CloneKeepsWhatWasLearnedAndIsIndependent) {
     ASSERT_TRUE(NewModel(spec, &fresh).ok());
     Trace(fresh.get(), stream);
     ExpectSameTrace(Trace(fresh.get(), tail), Trace(c2.get(), tail));
+  }
+}
+
+// Clones share what was learned before them (copy on write): clones of clones, and a model that
+// learns after being cloned and is cloned again, still behave exactly like a model trained on the
+// same commands from scratch.
+TEST(ModelTest, ClonesOfClonesEqualFreshModels) {
+  auto a = SyntheticStream(1500, 30, 21), b = SyntheticStream(700, 30, 22), c = SyntheticStream(700, 30, 23);
+  auto tail = SyntheticStream(400, 30, 24);
+  for (const char* spec : {"ipam", "ppm(order=4,skip=1)", "best"}) {
+    SCOPED_TRACE(spec);
+    std::unique_ptr<NextCommandModel> pop;
+    ASSERT_TRUE(NewModel(spec, &pop).ok());
+    Trace(pop.get(), a);
+    auto c1 = pop->Clone();
+    Trace(c1.get(), b);  // c1's history restarts: as a fresh model trained on a, then b
+    auto c2 = c1->Clone();
+    Trace(pop.get(), c);
+    auto c3 = pop->Clone();
+    std::unique_ptr<NextCommandModel> ab, ac;
+    ASSERT_TRUE(NewModel(spec, &ab).ok());
+    ASSERT_TRUE(NewModel(spec, &ac).ok());
+    Trace(ab.get(), a), Trace(ab.get(), b);
+    Trace(ac.get(), a), Trace(ac.get(), c);
+    auto ab2 = ab->Clone();
+    ExpectSameTrace(Trace(ab.get(), tail), Trace(c2.get(), tail));
+    ExpectSameTrace(Trace(ab2.get(), tail), Trace(c1.get(), tail));
+    ExpectSameTrace(Trace(ac.get(), tail), Trace(c3.get(), tail));
+  }
+}
+
+// ForEachPpmRow sees the same rows whether they are shared with clones or a model's own.
+TEST(ModelTest, PpmRowsOfACloneEqualAFreshModels) {
+  auto a = SyntheticStream(1200, 30, 31), b = SyntheticStream(500, 30, 32);
+  std::unique_ptr<NextCommandModel> pop, fresh;
+  ASSERT_TRUE(NewModel("ppm(order=3,skip=1)", &pop).ok());
+  ASSERT_TRUE(NewModel("ppm(order=3,skip=1)", &fresh).ok());
+  Trace(pop.get(), a);
+  auto clone = pop->Clone();
+  Trace(clone.get(), b);
+  Trace(fresh.get(), a), Trace(fresh.get(), b);
+  using RowKey = std::pair<int, uint64_t>;
+  auto collect = [](const NextCommandModel& m) {
+    std::map<RowKey, std::vector<double>> rows;
+    EXPECT_TRUE(ForEachPpmRow(m, [&](const PpmRowView& v) {
+      std::vector<double>& r = rows[{v.slot, v.key}];
+      EXPECT_TRUE(r.empty()) << "row visited twice";
+      r = {v.n, v.scores->Sum(), static_cast<double>(v.scores->size())};
+      for (const auto& e : v.scores->ranked().entries()) r.push_back(e.id), r.push_back(e.val * v.scores->scale());
+    }, nullptr));
+    return rows;
+  };
+  auto want = collect(*fresh), got = collect(*clone);
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [key, row] : want) {
+    auto it = got.find(key);
+    ASSERT_NE(it, got.end());
+    ASSERT_EQ(it->second.size(), row.size());
+    for (size_t i = 0; i < row.size(); ++i) EXPECT_DOUBLE_EQ(it->second[i], row[i]);
   }
 }
 
