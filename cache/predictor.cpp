@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include "cache/flat_map.h"
 #include "cache/prefetch.h"
@@ -119,10 +121,43 @@ Status Number(std::string_view spec, const std::string& k, const std::string& v,
   return Status::OK();
 }
 
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, PredictorFactory, std::less<>> factories;
+};
+Registry& Factories() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+// The model name of a spec: the text before '(' without surrounding blanks.
+std::string_view SpecName(std::string_view spec) {
+  std::string_view n = spec.substr(0, spec.find('('));
+  while (!n.empty() && (n.front() == ' ' || n.front() == '\t')) n.remove_prefix(1);
+  while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.remove_suffix(1);
+  return n;
+}
+
 }  // namespace
+
+void RegisterPredictorFactory(const std::string& name, PredictorFactory factory) {
+  Registry& r = Factories();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.factories[name] = std::move(factory);
+}
 
 Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out) {
   out->reset();
+  {
+    PredictorFactory factory;
+    {
+      Registry& r = Factories();
+      std::lock_guard<std::mutex> lock(r.mu);
+      auto it = r.factories.find(SpecName(spec));
+      if (it != r.factories.end()) factory = it->second;
+    }
+    if (factory) return factory(spec, out);
+  }
   Spec p;
   MEMORY_RETURN_IF_ERROR(ParseSpec(spec, &p));
   if (p.name == "none") {
@@ -131,11 +166,11 @@ Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out) {
   }
   if (p.name == "neural")
     return Status::Unsupported(
-        "prefetch model 'neural' is not available in the memory binary (it would link LibTorch); "
-        "use successor or markov");
+        "prefetch model 'neural' is not registered in this program (the memory binary registers "
+        "neural(path=FILE) and intent(MODEL), see cli/intent_prefetch.h); use successor or markov");
   if (p.name != "successor" && p.name != "markov")
     return Status::InvalidArgument("unknown prefetch model '" + p.name +
-                                   "' (expected none, successor, markov or neural)");
+                                   "' (expected none, successor, markov, neural(path=FILE) or intent(MODEL))");
   double threshold = 0.25, degree = 1, order = p.name == "markov" ? 3 : 1, contexts = 1 << 22;
   for (auto& [k, v] : p.params) {
     if (k == "threshold") {

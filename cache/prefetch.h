@@ -13,11 +13,15 @@
 //   0.25 = any successor seen at least once), degree=D (guesses per access, default 1) and
 //   contexts=N (memory bound: past N learned contexts the model forgets all and relearns;
 //   default 4,194,304, about 100 MB).
-// "none" builds no predictor (out is null). "neural" is Unsupported here: the neural next-access
-// model lives in memory-train (LibTorch), which the `memory` binary must not link.
+// "none" builds no predictor (out is null). Models built outside cache/ plug in through
+// RegisterPredictorFactory: the `memory` binary registers "neural(path=FILE)" (the GRU that
+// memory-train trains, served with Eigen) and "intent(MODEL_SPEC)" (any learner next-command
+// model), see cli/intent_prefetch.h; cache/ itself cannot depend on learner/. Without such a
+// registration "neural" is Unsupported.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +55,13 @@ class Predictor {
 };
 
 Status NewPredictor(std::string_view spec, std::unique_ptr<Predictor>* out);
+
+// Makes NewPredictor hand every spec named `name` (the text before '(' or the whole spec) to
+// `factory`, which gets the whole spec. A registered name takes precedence over the built-in
+// models; registering a name again replaces its factory. Thread-safe.
+using PredictorFactory =
+    std::function<Status(std::string_view spec, std::unique_ptr<Predictor>* out)>;
+void RegisterPredictorFactory(const std::string& name, PredictorFactory factory);
 
 // Main policy + prefetch area + predictor. capacity = main + area entries.
 class PrefetchingCache {

@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/prefetch.h"
 #include "cache/simulator.h"
 #include "cli/command.h"
+#include "cli/intent_prefetch.h"
 #include "env/cache_trace.h"
 
 namespace memory::cli {
@@ -58,10 +60,14 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
   if (!s.ok()) return Fail(s);
   if (!(o.area > 0 && o.area < 1))
     return Fail(Status::InvalidArgument("--area must lie in (0, 1)"));
-  // Validate the specs before reading a possibly large trace.
+  // Validate the specs (and load model files) before reading a possibly large trace.
+  RegisterIntentPredictors();
   {
     std::unique_ptr<cache::Policy> p;
     s = cache::NewPolicy(o.policy, capacity, &p);
+    if (!s.ok()) return Fail(s);
+    std::unique_ptr<cache::Predictor> m;
+    s = cache::NewPredictor(o.prefetch, &m);
     if (!s.ok()) return Fail(s);
   }
   bool progress = !g.quiet && StderrIsTerminal();
@@ -81,6 +87,11 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
   if (progress) std::fprintf(stderr, "\033[K");
   if (!s.ok()) return Fail(s);
   size_t unique = cache::CountUnique(keys);
+  // A neural model only predicts keys it has a token for: say how many of the trace's it lacks.
+  bool network = false;
+  size_t unknown_keys = 0, network_vocab = 0;
+  s = CountUnknownKeys(o.prefetch, keys, &network, &unknown_keys, &network_vocab);
+  if (!s.ok()) return Fail(s);
 
   const cache::CacheStats& t = r.total;
   if (o.json) {
@@ -102,6 +113,10 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
         {"seconds", r.seconds},
         {"accesses_per_s", r.accesses_per_s},
     };
+    if (network) {
+      j["unknown_keys"] = unknown_keys;  // distinct trace keys the network never predicts
+      j["network_vocab"] = network_vocab;
+    }
     j["levels"] = nlohmann::json::array({StatsJson("main", r.main_capacity, r.main)});
     if (r.area_capacity) j["levels"].push_back(StatsJson("prefetch_area", r.area_capacity, r.area));
     std::printf("%s\n", j.dump(2).c_str());
@@ -122,6 +137,9 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
                 (unsigned long long)t.prefetches_used, 100.0 * t.prefetch_accuracy(),
                 100.0 * r.coverage);
   }
+  if (network)
+    std::printf("network    %zu keys known; %zu of the trace's %zu unique keys unknown (never "
+                "predicted)\n", network_vocab, unknown_keys, unique);
   std::printf("speed      %.1f M accesses/s (%.3f s)\n", r.accesses_per_s / 1e6, r.seconds);
   return 0;
 }
@@ -139,8 +157,10 @@ void SetupEvalCache(CLI::App& app, Globals& g, Action* action) {
                   "lru | arc | wtinylfu | min, optionally with parameters, e.g. "
                   "'wtinylfu(window=0.01,adapt=climb)' (default lru)");
   sub->add_option("--prefetch", opts->prefetch,
-                  "none | successor | markov | neural, optionally with parameters, e.g. "
-                  "'markov(order=3,threshold=0.5)' (default none)");
+                  "none | successor | markov | neural(path=FILE) | intent(MODEL), optionally "
+                  "with parameters, e.g. 'markov(order=3,threshold=0.5)', "
+                  "'neural(path=gru.bin,threshold=0.3)' (GRU weights of memory-train, keys as "
+                  "decimal text), 'intent(ppm(order=3))' (any next-command model; default none)");
   sub->add_option("--area", opts->area,
                   "Share of the capacity kept for prefetched entries (default 0.01)");
   sub->add_flag("--json", opts->json, "Print JSON");
