@@ -75,17 +75,20 @@ class MruModel final : public NextCommandModel {
 
 // Markov of order n: counts of the next command given the last j commands for j = n..1; the list
 // comes from the longest context that has a row, filled from shorter ones and finally from mfu.
+// Clone() shares the rows learned so far and copies a row when the clone changes it (as IPAM).
 class MarkovModel final : public NextCommandModel {
  public:
   explicit MarkovModel(int order) : order_(order) {}
+  MarkovModel(const MarkovModel& other)
+      : order_(other.order_), shared_(other.shared_), index_(other.index_), rows_(other.rows_), mfu_(other.mfu_) {}
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
     double mass = 1.0;
     int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
     for (int j = n; j >= 1 && out->size() < k; --j) {
-      uint32_t r = index_.Get(ContextKey(ctx, j));
-      if (r == FlatMap64::kMissing) continue;
-      const DecayRow& row = rows_[r];
+      const DecayRow* found = Row(ContextKey(ctx, j));
+      if (found == nullptr) continue;
+      const DecayRow& row = *found;
       double seen = row.Sum();
       double here = mass * seen / (seen + 1.0);  // leave some mass for what the row has not seen
       AppendRow(row, k, here, out);
@@ -96,19 +99,64 @@ class MarkovModel final : public NextCommandModel {
   void Learn(const Context& ctx, CommandId actual) override {
     int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
     for (int j = 1; j <= n; ++j) {
-      uint32_t& r = index_.At(ContextKey(ctx, j), static_cast<uint32_t>(rows_.size()));
-      if (r == rows_.size()) rows_.emplace_back();
+      uint64_t key = ContextKey(ctx, j);
+      uint32_t& r = index_.At(key, static_cast<uint32_t>(rows_.size()));
+      if (r == rows_.size()) {
+        const DecayRow* shared = SharedRow(key);
+        if (shared != nullptr) {
+          rows_.push_back(*shared);
+        } else {
+          rows_.emplace_back();
+        }
+      }
       rows_[r].DecayAndAdd(actual, 1.0);
     }
     mfu_.DecayAndAdd(actual, 1.0);
   }
   std::string Name() const override { return "markov(order=" + std::to_string(order_) + ")"; }
-  std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<MarkovModel>(*this); }
+  std::unique_ptr<NextCommandModel> Clone() const override {
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    Freeze();
+    return std::make_unique<MarkovModel>(*this);
+  }
 
  private:
+  struct Frozen {
+    FlatMap64 index;
+    std::vector<DecayRow> rows;
+  };
+  const DecayRow* SharedRow(uint64_t key) const {
+    if (!shared_) return nullptr;
+    uint32_t r = shared_->index.Get(key);
+    return r == FlatMap64::kMissing ? nullptr : &shared_->rows[r];
+  }
+  const DecayRow* Row(uint64_t key) const {
+    uint32_t r = index_.Get(key);
+    return r != FlatMap64::kMissing ? &rows_[r] : SharedRow(key);
+  }
+  // Moves the own rows into a new shared block (merged with the current one, if any).
+  void Freeze() const {
+    if (rows_.empty()) return;
+    auto frozen = std::make_shared<Frozen>();
+    if (shared_) *frozen = *shared_;
+    index_.ForEach([&](uint64_t key, uint32_t r) {
+      uint32_t& dst = frozen->index.At(key, static_cast<uint32_t>(frozen->rows.size()));
+      if (dst == frozen->rows.size()) {
+        frozen->rows.push_back(std::move(rows_[r]));
+      } else {
+        frozen->rows[dst] = std::move(rows_[r]);
+      }
+    });
+    index_ = FlatMap64();
+    rows_.clear();
+    shared_ = std::move(frozen);
+  }
+
   int order_;
-  FlatMap64 index_;
-  std::vector<DecayRow> rows_;
+  mutable std::mutex freeze_mu_;                  // Clone() may run on several threads at once
+  mutable std::shared_ptr<const Frozen> shared_;  // rows shared with clones (read-only)
+  mutable FlatMap64 index_;                       // context key -> own row
+  mutable std::vector<DecayRow> rows_;            // own rows (override shared_'s)
   DecayRow mfu_;
 };
 

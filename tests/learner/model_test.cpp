@@ -197,7 +197,7 @@ TEST(ModelTest, CloneKeepsWhatWasLearnedAndIsIndependent) {
 TEST(ModelTest, ClonesOfClonesEqualFreshModels) {
   auto a = SyntheticStream(1500, 30, 21), b = SyntheticStream(700, 30, 22), c = SyntheticStream(700, 30, 23);
   auto tail = SyntheticStream(400, 30, 24);
-  for (const char* spec : {"ipam", "ppm(order=4,skip=1)", "best"}) {
+  for (const char* spec : {"ipam", "markov(order=2)", "ppm(order=4,skip=1)", "best"}) {
     SCOPED_TRACE(spec);
     std::unique_ptr<NextCommandModel> pop;
     ASSERT_TRUE(NewModel(spec, &pop).ok());
