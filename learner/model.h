@@ -21,7 +21,7 @@
 //                                 state follows the stream (see gru_model.cpp)
 //   "best"                        the project's best model (expands to its full spec)
 //
-// Thread-safety: none; one model per thread.
+// Thread-safety: none, except concurrent Clone() calls; one model per thread.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +70,10 @@ class NextCommandModel {
   virtual void Learn(const Context& ctx, CommandId actual) = 0;
   // Canonical factory string; NewModel(Name()) builds the same (untrained) model.
   virtual std::string Name() const = 0;
-  // A deep copy including everything learned (used to start each user from a population model).
+  // A copy including everything learned (used to start each user or session from a population
+  // model); it behaves exactly like a deep copy. Count models share what was learned before the
+  // call (frozen, read-only) and copy a row when either side changes it, so a clone is cheap.
+  // Several threads may call Clone() on the same model at once (nothing else may run on it then).
   virtual std::unique_ptr<NextCommandModel> Clone() const = 0;
   // Tells the model how ids map to command texts (models with their own token table, such as
   // "gru", need it; count models ignore it). `vocab` must outlive the model.
