@@ -1,10 +1,13 @@
 #include "cache/search_cache.h"
 
+#include "cache/cache_dir.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <unistd.h>
 
@@ -173,6 +176,25 @@ bool SearchCache::Lookup(const SearchQuery& q, std::vector<SearchHit>* hits) {
   return true;
 }
 
+// The doorkeeper: true when `query` is among the last kSeenQueries queries; otherwise remembers
+// it (the oldest is forgotten). Concurrent searches may lose an entry: it only delays a save.
+bool SearchCache::SeenBefore(const std::string& query) const {
+  const std::string path = CacheDir(data_dir_) + "/search.seen";
+  const std::string hash = std::to_string(KeyOfString(query));
+  std::istringstream in(ReadSmall(path));
+  std::vector<std::string> seen;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) seen.push_back(line);
+  if (std::find(seen.begin(), seen.end(), hash) != seen.end()) return true;
+  seen.push_back(hash);
+  if (!internal::EnsureDir(CacheDir(data_dir_)).ok()) return false;
+  if (seen.size() > kSeenQueries) seen.erase(seen.begin(), seen.end() - kSeenQueries);
+  std::string out;
+  for (const std::string& h : seen) out += h + "\n";
+  WriteSmall(path, out);
+  return false;
+}
+
 bool SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits, int64_t search_us) {
   if (token_.empty() || !Cacheable(q)) return false;
   std::string key_text = KeyText(q, token_);
@@ -181,7 +203,10 @@ bool SearchCache::Save(const SearchQuery& q, const std::vector<SearchHit>& hits,
   if (!StoreContentToken(data_dir_, &now_token).ok() || now_token != token_) return false;  // changed meanwhile
   const std::string write_file = CacheDir(data_dir_) + "/search.write_us";
   write_us_ = std::strtoll(ReadSmall(write_file).c_str(), nullptr, 10);
-  if (rule_ == SaveRule::kAuto && search_us >= 0 && write_us_ > 0 && search_us < write_us_) return false;
+  if (rule_ == SaveRule::kAuto) {
+    if (search_us >= 0 && write_us_ > 0 && search_us < write_us_) return false;
+    if (!SeenBefore(KeyText(q, ""))) return false;
+  }
   const int64_t start = NowMicros();
   // L3 keeps the results of one store state only: a new state drops the older results first
   // (they can never be asked for again), so the cache does not grow with every recorded event.

@@ -19,8 +19,11 @@
 // 10-40 ms on a 2-core VM, more than a small store's search. Two small plain files next to L3
 // keep the common paths off RocksDB: search.state names the store state whose results L3 holds
 // (a Lookup in another state misses without opening L3), search.write_us the measured cost of a
-// save including the close (an EWMA). Rule kAuto skips saving results whose search took less
-// than that; kAlways saves every result.
+// save including the close (an EWMA). Rule kAuto saves a result only when it can pay back: its
+// query was asked before (search.seen keeps the hashes of the last kSeenQueries queries, whatever
+// the store state: a doorkeeper, as in TinyLFU, so one-off searches — the common case when
+// commands are recorded between searches — never pay for a save) and its search took longer
+// than a save; kAlways saves every result.
 // Never fails the caller: without a usable cache Lookup misses and Save does nothing.
 #pragma once
 
@@ -37,6 +40,7 @@ namespace memory::cache {
 class SearchCache {
  public:
   static constexpr int64_t kFuzzyTtlUs = 60'000'000;
+  static constexpr size_t kSeenQueries = 64;
 
   enum class SaveRule { kAuto, kAlways };
   static std::unique_ptr<SearchCache> Open(const std::string& data_dir, SaveRule rule = SaveRule::kAuto);
@@ -63,6 +67,7 @@ class SearchCache {
 
  private:
   SearchCache() = default;
+  bool SeenBefore(const std::string& query) const;
   std::string data_dir_;
   SaveRule rule_ = SaveRule::kAuto;
   std::unique_ptr<Hierarchy> hierarchy_;

@@ -58,9 +58,10 @@ class SearchCacheTest : public ::testing::Test {
     EXPECT_TRUE(s->Search(q, &hits).ok());
     return hits;
   }
-  // What `memory search` does: the cache, else the store (and then fill the cache).
+  // What `memory search` does: the cache, else the store (and then fill the cache). Every result
+  // is saved here (kAlways): these tests are about correctness, AutoRule about when to save.
   std::vector<SearchHit> CachedSearch(const SearchQuery& q, bool* hit) {
-    auto cache = SearchCache::Open(db_);
+    auto cache = SearchCache::Open(db_, SearchCache::SaveRule::kAlways);
     std::vector<SearchHit> hits;
     *hit = cache->Lookup(q, &hits);
     if (!*hit) {
@@ -184,7 +185,7 @@ TEST_F(SearchCacheTest, EveryStoreChangeIsSeenByTheNextSearch) {
 TEST_F(SearchCacheTest, NoSaveWhenTheStoreChangedDuringTheSearch) {
   SearchQuery q;
   q.text = "git";
-  auto cache = SearchCache::Open(db_);
+  auto cache = SearchCache::Open(db_, SearchCache::SaveRule::kAlways);
   std::vector<SearchHit> hits;
   ASSERT_FALSE(cache->Lookup(q, &hits));
   hits = Search(q);
@@ -294,13 +295,21 @@ TEST_F(SearchCacheTest, AutoRuleSkipsResultsCheaperThanAWrite) {
   auto cache = SearchCache::Open(db_, SearchCache::SaveRule::kAuto);
   std::vector<SearchHit> hits;
   ASSERT_FALSE(cache->Lookup(q, &hits));
-  EXPECT_TRUE(cache->Save(q, Search(q), 0));  // no write measured yet: saved, and measured
+  EXPECT_FALSE(cache->Save(q, Search(q), 0));  // never asked before: not saved (the doorkeeper)
+  cache.reset();
+  cache = SearchCache::Open(db_, SearchCache::SaveRule::kAuto);
+  ASSERT_FALSE(cache->Lookup(q, &hits));
+  EXPECT_TRUE(cache->Save(q, Search(q), 0));  // asked again, no write measured yet: saved, and measured
   cache.reset();
   q.text = "make";
   cache = SearchCache::Open(db_, SearchCache::SaveRule::kAuto);
   ASSERT_FALSE(cache->Lookup(q, &hits));
   EXPECT_FALSE(cache->Save(q, Search(q), 0));  // a search cheaper than the last write
-  EXPECT_TRUE(cache->Save(q, Search(q), 3600 * 1000000LL));  // one dearer than a write
+  EXPECT_FALSE(cache->Save(q, Search(q), 3600 * 1000000LL));  // dearer, but asked for the first time
+  cache.reset();
+  cache = SearchCache::Open(db_, SearchCache::SaveRule::kAuto);
+  ASSERT_FALSE(cache->Lookup(q, &hits));
+  EXPECT_TRUE(cache->Save(q, Search(q), 3600 * 1000000LL));  // dearer than a write, and asked before
   cache.reset();
   cache = SearchCache::Open(db_, SearchCache::SaveRule::kAlways);
   q.text = "status";
