@@ -103,30 +103,11 @@ class RankedList {
   ~RankedList() { std::free(heap_); }
 
   // Sets the score of `id` and moves it up past every item whose score is <= the new one.
-  void Bump(CommandId id, double new_val) {
+  void Bump(CommandId id, double new_val) { BumpAt(Find(id), id, new_val); }
+  // Bump(id, Value(id) + add) with one search.
+  void Add(CommandId id, double add) {
     uint32_t i = Find(id);
-    if (i == kAbsent) {
-      i = size_;
-      if (size_ == cap_) Reserve(cap_ * 2);
-      data()[size_++] = {id, new_val};
-      if (size_ == kLinear + 1) {
-        pos_ = std::make_unique<Positions>();
-        for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
-      } else if (size_ > kLinear) {
-        SetPos(id, i);
-      }
-    }
-    Entry* e = data();
-    uint32_t j = i;
-    while (j > 0 && e[j - 1].val <= new_val) --j;
-    if (j < i) std::memmove(&e[j + 1], &e[j], (i - j) * sizeof(Entry));
-    e[j] = {id, new_val};
-    if (size_ <= kLinear) return;
-    if (!pos_->use_hash) {  // ids of moved entries are already inside dense
-      for (uint32_t x = j; x <= i; ++x) pos_->dense[e[x].id] = x;
-    } else {
-      for (uint32_t x = j; x <= i; ++x) pos_->hashed.At(e[x].id, x) = x;
-    }
+    BumpAt(i, id, (i == kAbsent ? 0.0 : data()[i].val) + add);
   }
   // Score of `id` (0 when absent).
   double Value(CommandId id) const {
@@ -164,6 +145,32 @@ class RankedList {
     heap_ = grown;
     cap_ = cap;
   }
+  // Bump of `id`, listed at index i (kAbsent: not listed).
+  void BumpAt(uint32_t i, CommandId id, double new_val) {
+    if (i == kAbsent) {
+      i = size_;
+      if (size_ == cap_) Reserve(cap_ * 2);
+      data()[size_++] = {id, new_val};
+      if (size_ == kLinear + 1) {
+        pos_ = std::make_unique<Positions>();
+        for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
+      } else if (size_ > kLinear) {
+        SetPos(id, i);
+      }
+    }
+    Entry* e = data();
+    uint32_t j = i;
+    while (j > 0 && e[j - 1].val <= new_val) --j;
+    if (j < i) std::memmove(&e[j + 1], &e[j], (i - j) * sizeof(Entry));
+    e[j] = {id, new_val};
+    if (size_ <= kLinear) return;
+    if (!pos_->use_hash) {  // ids of moved entries are already inside dense
+      for (uint32_t x = j; x <= i; ++x) pos_->dense[e[x].id] = x;
+    } else {
+      for (uint32_t x = j; x <= i; ++x) pos_->hashed.At(e[x].id, x) = x;
+    }
+  }
+
   uint32_t Find(CommandId id) const {
     if (size_ <= kLinear) {
       const Entry* e = data();
@@ -217,7 +224,7 @@ class DecayRow {
       add = (1.0 - alpha) / scale_;
     }
     raw_sum_ += add;
-    ranked_.Bump(id, ranked_.Value(id) + add);
+    ranked_.Add(id, add);
   }
   // Starts as a copy of `other` with scale 1 (IPAM's new rows).
   void CopyFrom(const DecayRow& other) {

@@ -45,9 +45,14 @@ void RunRandom(uint64_t id_stride, uint32_t distinct) {
   auto next = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
   for (int step = 0; step < 3000; ++step) {
     CommandId id = static_cast<CommandId>((next() % distinct) * id_stride);
-    double v = list.Value(id) + static_cast<double>(next() % 4);  // ties happen often
+    double add = static_cast<double>(next() % 4);  // ties happen often
+    double v = list.Value(id) + add;
     ASSERT_EQ(list.Value(id), ref.Value(id));
-    list.Bump(id, v);
+    if (step % 2) {
+      list.Add(id, add);  // the same as Bump(id, Value(id) + add)
+    } else {
+      list.Bump(id, v);
+    }
     ref.Bump(id, v);
     if (step % 97 == 0) ExpectSame(list, ref);
     if (step == 1500) {  // a copy and a moved-from original both continue correctly
