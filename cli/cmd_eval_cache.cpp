@@ -140,7 +140,7 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
   if (network)
     std::printf("network    %zu keys known; %zu of the trace's %zu unique keys unknown (never "
                 "predicted)\n", network_vocab, unknown_keys, unique);
-  std::printf("speed      %.1f M accesses/s (%.3f s)\n", r.accesses_per_s / 1e6, r.seconds);
+  std::printf("speed      %.3g M accesses/s (%.3f s)\n", r.accesses_per_s / 1e6, r.seconds);
   return 0;
 }
 

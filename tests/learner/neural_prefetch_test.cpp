@@ -42,20 +42,24 @@ CliRun EvalCache(const std::string& args) {
 constexpr int kLoop = 60;    // keys 1..60 accessed in a cycle
 constexpr int kRounds = 20;
 
-// A loop trace in the LIRS text format (one decimal key per line), with one stray key 999 first.
-std::string LoopTrace() {
-  std::string path = ::testing::TempDir() + "/neural_prefetch_loop.trace";
+// The text of loop key k: its decimal value, or with a prefix a command line ("git add 7").
+std::string KeyText(const std::string& prefix, int k) { return prefix + std::to_string(k); }
+
+// A loop trace, one key per line (LIRS text format when prefix is empty, else a `lines` trace
+// of commands), with one stray key 999 first.
+std::string LoopTrace(const std::string& prefix = "") {
+  std::string path = ::testing::TempDir() + "/neural_prefetch_loop" + std::to_string(prefix.size()) + ".trace";
   std::ofstream f(path);
-  f << "999\n";
+  f << KeyText(prefix, 999) << "\n";
   for (int r = 0; r < kRounds; ++r)
-    for (int k = 1; k <= kLoop; ++k) f << k << "\n";
+    for (int k = 1; k <= kLoop; ++k) f << KeyText(prefix, k) << "\n";
   return path;
 }
 
 // A GRU built by hand that predicts the loop: one-hot embeddings, update gate shut (b_z = -20,
 // so h' = n), n = tanh(3 x), and the output row of key k+1 reads the hidden unit of key k.
 // Tokens 1..60 are the texts "1".."60"; key 999 is not in the network.
-std::string LoopGru() {
+std::string LoopGru(const std::string& prefix = "") {
   const uint32_t V = kLoop + 1, H = V;
   GruWeights w;
   w.vocab = V, w.embed = V, w.hidden = H;
@@ -71,8 +75,8 @@ std::string LoopGru() {
   for (uint32_t t = 1; t < V; ++t) w.out_w[(t % kLoop + 1) * H + t] = 10.0f;
   w.out_b.assign(V, 0.0f);
   w.texts.push_back("<unk>");
-  for (uint32_t t = 1; t < V; ++t) w.texts.push_back(std::to_string(t));
-  std::string path = ::testing::TempDir() + "/neural_prefetch_loop.gru";
+  for (uint32_t t = 1; t < V; ++t) w.texts.push_back(KeyText(prefix, int(t)));
+  std::string path = ::testing::TempDir() + "/neural_prefetch_loop" + std::to_string(prefix.size()) + ".gru";
   EXPECT_TRUE(w.Save(path).ok());
   return path;
 }
@@ -117,6 +121,19 @@ TEST(NeuralPrefetch, GruWeightsFilePrefetchesFromTheFirstAccess) {
   // Same network through the generic adapter.
   auto generic = Json(EvalCache(base + " --prefetch 'intent(gru(path=" + gru + "),threshold=0.5)'"));
   EXPECT_EQ(generic["hits"], j["hits"]);
+}
+
+// A network trained on command texts serves the same commands replayed as a `lines` trace.
+TEST(NeuralPrefetch, CommandTextTokensMatchALinesTrace) {
+  std::string trace = LoopTrace("git add "), gru = LoopGru("git add ");
+  std::string base = "--trace " + trace + " --format lines --capacity 30 --policy lru --area 0.1 --json";
+  auto j = Json(EvalCache(base + " --prefetch 'neural(path=" + gru + ",threshold=0.5)'"));
+  EXPECT_EQ(j["misses"], 2);
+  EXPECT_EQ(j["unknown_keys"], 1);
+  // Read as decimal keys, a network of decimal texts knows none of these commands.
+  auto other = Json(EvalCache(base + " --prefetch 'neural(path=" + LoopGru() + ",threshold=0.5)'"));
+  EXPECT_EQ(other["unknown_keys"], kLoop + 1);
+  EXPECT_EQ(other["hits"], 0);
 }
 
 TEST(NeuralPrefetch, BadWeightsAndSpecsExitTwoNamingTheProblem) {
