@@ -27,8 +27,7 @@ struct ModelOptions {
 Status ValidateVersion(const std::string& kind, const std::string& dir) {
   if (kind == policies::kBanditKind) return policies::ValidateBanditVersion(dir);
   if (kind != "intent") return Status::OK();
-  std::unique_ptr<learner::IntentSnapshot> snap;
-  return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
+  return learner::ValidateIntentVersion(dir);  // intent.snap, or gru.bin for a GRU version
 }
 
 Status CheckKind(const std::string& kind) {

@@ -151,7 +151,6 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     if (!served.live || newer >= static_cast<int64_t>(kStaleEvents) || newer < 0 || (newer > 0 && age_us > kStaleAgeUs))
       RefreshInBackground(g);
   }
-  const learner::IntentSnapshot* snap = served.snapshot.get();
 
   auto texts = [](const std::vector<Event>& events, std::vector<std::string>* out) {
     for (auto it = events.rbegin(); it != events.rend(); ++it) out->push_back(it->command);  // oldest first
@@ -180,9 +179,9 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   for (const Event& e : cwd_events) c.recent.push_back(e.command);
   for (const Event& e : newest_events) c.recent.push_back(e.command);
 
-  std::vector<RankedCommand> ranked = RankNextCommands(*snap, c, o.top);
+  std::vector<RankedCommand> ranked = RankNextCommands(served, c, o.top);
   if (o.json) {
-    std::printf("%s\n", PredictionsJson(ranked, *snap, served.version, c).dump().c_str());
+    std::printf("%s\n", PredictionsJson(ranked, served, c).dump().c_str());
     return 0;
   }
   if (ranked.empty()) return empty("the model has no commands yet");

@@ -3,7 +3,14 @@
 //           slice of history (which the challenger did not train on, nor the champion when it is
 //           older) through both, and promotes the challenger only when it is better beyond noise:
 //           the 95 % paired-bootstrap interval of the top-1 difference, resampling whole sessions
-//           of the slice (learner/train_gate.h), lies above 0.
+//           of the slice (learner/train_gate.h), lies above 0. Two challengers when the LibTorch
+//           trainer `memory-train` sits beside `memory` (or $MEMORY_TRAIN; --no-neural skips it):
+//           the count model ("ppm" snapshot) and a GRU, trained by memory-train on the newest
+//           training events exported as command templates per session (a temporary jsonl file in
+//           the staging directory). Each is gated against the champion on the same slice; the
+//           best one that passes is promoted, and every candidate is its own registry version
+//           (the others "rejected" with the reason). A GRU version holds gru.bin (config
+//           "gru(path=gru.bin)"), served by `memory predict` with Eigen.
 //   bandit  trains the `memory suggest` policy and compares it with the champion off-policy on the
 //           newest logged suggestion decisions (policies/suggest_train.h); too few decisions keep
 //           the champion.
@@ -16,7 +23,14 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <algorithm>
 #include <map>
@@ -39,6 +53,8 @@
 #include "learner/train_gate.h"
 #include "policies/suggest_train.h"
 
+extern char** environ;
+
 namespace memory::cli {
 namespace {
 
@@ -50,6 +66,11 @@ struct TrainOptions {
   int64_t min_eval = 200;
   bool force = false;
   bool json = false;
+  bool no_neural = false;        // skip the GRU challenger
+  int neural_epochs = 2;         // memory-train passes (nightly budget: see bench/results/train.md)
+  int64_t neural_max_events = 200000;  // newest training events the GRU learns from
+  int neural_hidden = 64;
+  int neural_embed = 32;
 };
 
 int64_t NowUs() {
@@ -57,13 +78,19 @@ int64_t NowUs() {
       .count();
 }
 
-// Replays events through a static snapshot (what `memory predict` serves): per session history of
-// template ids, hit@1/3/5 per event.
-class SnapshotScorer {
+// Replays the evaluation slice through one model: per session, the rank of the true template
+// (5 = not in the top 5), then the model sees it.
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  virtual int Score(const Event& e, const std::string& templ) = 0;
+};
+
+// A static count snapshot (what `memory predict` serves).
+class SnapshotScorer final : public Scorer {
  public:
   explicit SnapshotScorer(const learner::IntentSnapshot* snap) : snap_(snap) {}
-  // Returns the rank of the true command (5 = not in the top 5).
-  int Score(const Event& e, const std::string& templ) {
+  int Score(const Event& e, const std::string& templ) override {
     auto& st = sessions_[learner::SessionKeyOf(e)];
     learner::Context ctx;
     ctx.history = st.history;
@@ -93,21 +120,165 @@ class SnapshotScorer {
   std::vector<learner::Prediction> preds_;
 };
 
+// A GRU (what `memory predict` serves for a GRU champion): each session's hidden state starts
+// from zero at its first event of the slice, as the snapshot's history does.
+class GruScorer final : public Scorer {
+ public:
+  explicit GruScorer(std::shared_ptr<const learner::GruNet> net) : net_(std::move(net)) {}
+  int Score(const Event& e, const std::string& templ) override {
+    auto it = sessions_.try_emplace(learner::SessionKeyOf(e), net_.get()).first;
+    it->second.Top(5, &top_);
+    int rank = 5;
+    for (size_t r = 0; r < top_.size(); ++r)
+      if (it->second.Text(top_[r].first) == templ) { rank = static_cast<int>(r); break; }
+    it->second.Observe(templ);
+    return rank;
+  }
+
+ private:
+  std::shared_ptr<const learner::GruNet> net_;
+  std::unordered_map<std::string, learner::GruSession> sessions_;
+  std::vector<std::pair<int32_t, double>> top_;
+};
+
 struct Hits {
   int64_t n = 0, h1 = 0, h3 = 0, h5 = 0;
   void Add(int rank) { ++n, h1 += rank < 1, h3 += rank < 3, h5 += rank < 5; }
+  double Top1() const { return n ? static_cast<double>(h1) / n : 0.0; }
   std::map<std::string, double> Metrics() const {
     auto r = [&](int64_t h) { return n ? static_cast<double>(h) / n : 0.0; };
     return {{"top1", r(h1)}, {"top3", r(h3)}, {"top5", r(h5)}, {"events", static_cast<double>(n)}};
   }
 };
 
-Status ValidateIntentVersion(const std::string& dir) {
-  std::unique_ptr<learner::IntentSnapshot> snap;
-  return learner::IntentSnapshot::Open(dir + "/intent.snap", &snap);
+bool IsGruVersion(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(dir + "/" + learner::kGruFile, ec);
 }
 
 using TrainReport = learner::TrainOutcome;
+
+// memory-train beside the running binary (or $MEMORY_TRAIN). False with the reason otherwise.
+bool FindTrainer(std::string* path, std::string* why) {
+  if (const char* env = std::getenv("MEMORY_TRAIN"); env && *env) {
+    *path = env;
+    if (::access(env, X_OK) == 0) return true;
+    *why = std::string("$MEMORY_TRAIN=") + env + " is not an executable file";
+    return false;
+  }
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    *why = "cannot locate the running executable to find memory-train beside it (set $MEMORY_TRAIN)";
+    return false;
+  }
+  exe[n] = 0;
+  *path = std::filesystem::path(exe).parent_path().string() + "/memory-train";
+  if (::access(path->c_str(), X_OK) == 0) return true;
+  *why = "memory-train not found beside " + std::string(exe) + " (build it, or set $MEMORY_TRAIN)";
+  return false;
+}
+
+std::string LastLine(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return "";
+  std::string last, line;
+  char buf[1024];
+  while (std::fgets(buf, sizeof buf, f)) {
+    line += buf;
+    if (!line.empty() && line.back() == '\n') {
+      line.pop_back();
+      if (!line.empty()) last = line;
+      line.clear();
+    }
+  }
+  if (!line.empty()) last = line;
+  std::fclose(f);
+  return last;
+}
+
+// Runs memory-train and waits. Its output (epochs, loss) goes to the terminal when `forward`,
+// else to `log_path`, whose last line names a failure.
+Status RunTrainer(const std::string& exe, const std::vector<std::string>& args, bool forward, const std::string& log_path) {
+  std::vector<std::string> all = {exe};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (forward) {
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);  // keep our stdout (the report) clean
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
+  pid_t pid;
+  int err = posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (err != 0) return Status::IOError(exe + ": cannot start: " + std::strerror(err));
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return Status::IOError(exe + ": waitpid: " + std::strerror(errno));
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return Status::OK();
+  std::string what = WIFEXITED(st) ? "exit " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st));
+  std::string last = forward ? "see its output above" : LastLine(log_path);
+  return Status::IOError("memory-train failed (" + what + "): " + last);
+}
+
+// The training events' templates per session, for memory-train (one jsonl stream; sessions are
+// written one after the other, each in time order).
+class GruExport {
+ public:
+  void Add(const Event& e, const std::string& templ) {
+    auto [it, fresh] = session_index_.try_emplace(learner::SessionKeyOf(e), sessions_.size());
+    if (fresh) sessions_.emplace_back(it->first, std::vector<uint32_t>());
+    auto [t, new_text] = template_index_.try_emplace(templ, static_cast<uint32_t>(texts_.size()));
+    if (new_text) texts_.push_back(templ);
+    sessions_[it->second].second.push_back(t->second);
+    ++events_;
+  }
+  int64_t events() const { return events_; }
+  Status Write(const std::string& path) const {
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) return Status::IOError(path + ": cannot create: " + std::strerror(errno));
+    std::vector<std::string> lines(texts_.size());
+    for (const auto& [session, ids] : sessions_) {
+      const std::string s = nlohmann::json(session).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      for (uint32_t id : ids) {
+        std::string& text = lines[id];
+        if (text.empty())
+          text = nlohmann::json(texts_[id]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        std::fprintf(f, "{\"session\":%s,\"command\":%s}\n", s.c_str(), text.c_str());
+      }
+    }
+    const bool ok = std::fflush(f) == 0 && !std::ferror(f);
+    std::fclose(f);
+    return ok ? Status::OK() : Status::IOError(path + ": write failed (disk full?)");
+  }
+
+ private:
+  std::unordered_map<std::string, size_t> session_index_;
+  std::vector<std::pair<std::string, std::vector<uint32_t>>> sessions_;
+  std::unordered_map<std::string, uint32_t> template_index_;
+  std::vector<std::string> texts_;
+  int64_t events_ = 0;
+};
+
+// One challenger of an intent training: its staged files, its scores on the slice against the
+// champion's, and its outcome.
+struct Candidate {
+  std::string name;  // "ppm" | "gru"
+  std::string staging;
+  std::unique_ptr<Scorer> scorer;
+  TrainReport rep;
+  Hits hits;
+  std::unordered_map<std::string, size_t> cluster_of;
+  std::vector<learner::PairedCluster> clusters;  // one per session: the gate resamples sessions
+  std::vector<learner::PairedCluster> singles;   // one per event, when there are too few sessions
+  std::string why;
+};
 
 Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log, TrainReport* rep) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -151,14 +322,23 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
 
   std::string champion;
   learner::ModelVersionInfo champ_info;
+  std::unique_ptr<Scorer> champ;
   std::unique_ptr<learner::IntentSnapshot> champ_snap;
   if (reg.Champion("intent", &champion).ok()) {
     rep->previous = champion;
+    const std::string dir = reg.VersionDir("intent", champion);
     Status s = reg.Get("intent", champion, &champ_info);
-    if (s.ok()) s = learner::IntentSnapshot::Open(reg.VersionDir("intent", champion) + "/intent.snap", &champ_snap);
+    if (s.ok() && IsGruVersion(dir)) {
+      std::shared_ptr<const learner::GruNet> net;
+      s = learner::OpenGruNet(dir + "/" + learner::kGruFile, &net);
+      if (s.ok()) champ = std::make_unique<GruScorer>(std::move(net));
+    } else if (s.ok()) {
+      s = learner::IntentSnapshot::Open(dir + "/intent.snap", &champ_snap);
+      if (s.ok()) champ = std::make_unique<SnapshotScorer>(champ_snap.get());
+    }
     if (!s.ok()) {
       log.warn("champion {} cannot be loaded, a valid challenger will replace it: {}", champion, s.ToString());
-      champ_snap.reset();
+      champ.reset();
     } else if (!o.force && !champ_info.stale && ts.back() <= champ_info.eval_to_us) {
       rep->decision = "kept";
       rep->reason = "no events newer than what champion " + champion + " was trained and evaluated on";
@@ -177,16 +357,32 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     }
   }
 
-  // Pass 2: train the challenger on [since, eval_from), then replay [eval_from, end] through both.
-  std::string staging;
-  MEMORY_RETURN_IF_ERROR(reg.Stage("intent", &staging));
+  // The GRU challenger needs memory-train; it learns from the newest `neural_max_events`
+  // training events (the nightly time budget).
+  std::string trainer_exe, no_trainer;
+  bool neural = !o.no_neural && FindTrainer(&trainer_exe, &no_trainer);
+  if (o.no_neural) rep->notes.push_back("GRU challenger skipped: --no-neural");
+  else if (!neural) rep->notes.push_back("GRU challenger skipped: " + no_trainer);
+  const int64_t train_n = std::lower_bound(ts.begin(), ts.end(), eval_from) - ts.begin();
+  const int64_t gru_from = ts[static_cast<size_t>(std::max<int64_t>(0, train_n - o.neural_max_events))];
+
+  // Pass 2: train the challengers on [since, eval_from), then replay [eval_from, end] through
+  // each and the champion.
+  std::vector<std::unique_ptr<Candidate>> cands;
+  cands.push_back(std::make_unique<Candidate>());
+  Candidate& ppm = *cands.back();
+  ppm.name = "ppm";
+  MEMORY_RETURN_IF_ERROR(reg.Stage("intent", &ppm.staging));
   learner::IntentTrainer trainer;
   MEMORY_RETURN_IF_ERROR(trainer.status());
-  learner::ModelVersionInfo& info = rep->info;
+  learner::ModelVersionInfo& info = ppm.rep.info;
   info.kind = "intent";
   info.config = learner::PredictModelSpec();
   info.code_version = MEMORY_VERSION;
   info.eval_from_us = eval_from;
+  GruExport gru_data;
+  learner::ModelVersionInfo gru_info = info;
+  gru_info.config = learner::kGruVersionConfig;
   std::vector<Event> slice;
   {
     Progress p(g, "training", static_cast<size_t>(n));
@@ -198,6 +394,11 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
         info.data_to_us = std::max(info.data_to_us, e.ts_us);
         trainer.Add(e);
         ++info.events;
+        if (neural && e.ts_us >= gru_from) {
+          if (gru_data.events() == 0) gru_info.data_from_us = e.ts_us;
+          gru_info.data_to_us = std::max(gru_info.data_to_us, e.ts_us);
+          gru_data.Add(e, e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command));
+        }
       } else {
         slice.push_back(e);
       }
@@ -206,81 +407,169 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     }));
   }
   log.info("trained challenger on {} events, evaluating on {}", info.events, slice.size());
-  MEMORY_RETURN_IF_ERROR(trainer.Write(staging + "/intent.snap"));
+  MEMORY_RETURN_IF_ERROR(trainer.Write(ppm.staging + "/intent.snap"));
   std::unique_ptr<learner::IntentSnapshot> chal_snap;
-  MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(staging + "/intent.snap", &chal_snap));
+  MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(ppm.staging + "/intent.snap", &chal_snap));
+  ppm.scorer = std::make_unique<SnapshotScorer>(chal_snap.get());
 
-  SnapshotScorer chal(chal_snap.get());
-  std::unique_ptr<SnapshotScorer> champ = champ_snap ? std::make_unique<SnapshotScorer>(champ_snap.get()) : nullptr;
-  Hits hc, hp;
-  // One cluster per session: the gate resamples whole sessions (events in a session are
-  // correlated, so a per-event bootstrap would be too sure of itself).
-  std::unordered_map<std::string, size_t> cluster_of;
-  std::vector<learner::PairedCluster> clusters;
-  std::vector<learner::PairedCluster> singles;  // one per event, when there are too few sessions
-  for (const Event& e : slice) {
-    const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
-    int rc = chal.Score(e, templ);
-    hc.Add(rc);
-    if (champ) {
-      int rp = champ->Score(e, templ);
-      hp.Add(rp);
-      auto [it, fresh] = cluster_of.try_emplace(learner::SessionKeyOf(e), clusters.size());
-      if (fresh) clusters.emplace_back();
-      learner::PairedCluster& c = clusters[it->second];
-      ++c.n;
-      c.diff_sum += (rc == 0) - (rp == 0);
-      singles.push_back({1, static_cast<double>((rc == 0) - (rp == 0))});
+  if (neural && gru_data.events() >= 2) {
+    auto gru = std::make_unique<Candidate>();
+    gru->name = "gru";
+    gru->rep.info = gru_info;
+    gru->rep.info.events = gru_data.events();
+    MEMORY_RETURN_IF_ERROR(reg.Stage("intent", &gru->staging));
+    const std::string data = gru->staging + "/train.jsonl";
+    Status s = gru_data.Write(data);
+    const bool forward = !g.quiet && StderrIsTerminal();
+    if (s.ok()) {
+      log.info("GRU challenger: memory-train on {} events, {} epochs", gru_data.events(), o.neural_epochs);
+      if (forward) std::fprintf(stderr, "training the GRU challenger on %lld events (memory-train)\n",
+                                static_cast<long long>(gru_data.events()));
+      s = RunTrainer(trainer_exe,
+                     {"--format", "jsonl", "--out", gru->staging + "/" + learner::kGruFile, "--epochs",
+                      std::to_string(o.neural_epochs), "--hidden", std::to_string(o.neural_hidden), "--embed",
+                      std::to_string(o.neural_embed), "--seed", "1", data},
+                     forward, gru->staging + "/memory-train.log");
+    }
+    std::error_code ec;
+    std::filesystem::remove(data, ec);  // the version keeps the weights, not the commands
+    std::shared_ptr<const learner::GruNet> net;
+    if (s.ok()) s = learner::OpenGruNet(gru->staging + "/" + learner::kGruFile, &net);
+    if (s.ok()) {
+      gru->scorer = std::make_unique<GruScorer>(std::move(net));
+      cands.push_back(std::move(gru));
+    } else {
+      // The count challenger still runs: a failed GRU is reported, not fatal.
+      log.warn("GRU challenger failed: {}", s.ToString());
+      rep->notes.push_back("GRU challenger failed: " + s.ToString());
+      std::filesystem::remove_all(gru->staging, ec);
+    }
+  } else if (neural) {
+    rep->notes.push_back("GRU challenger skipped: no training events");
+  }
+
+  Hits champ_hits;
+  {
+    Progress p(g, "evaluating", slice.size());
+    size_t seen = 0;
+    for (const Event& e : slice) {
+      const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
+      const int rp = champ ? champ->Score(e, templ) : 5;
+      if (champ) champ_hits.Add(rp);
+      const std::string key = learner::SessionKeyOf(e);
+      for (auto& c : cands) {
+        const int rc = c->scorer->Score(e, templ);
+        c->hits.Add(rc);
+        if (!champ) continue;
+        auto [it, fresh] = c->cluster_of.try_emplace(key, c->clusters.size());
+        if (fresh) c->clusters.emplace_back();
+        learner::PairedCluster& cl = c->clusters[it->second];
+        ++cl.n;
+        cl.diff_sum += (rc == 0) - (rp == 0);
+        c->singles.push_back({1, static_cast<double>((rc == 0) - (rp == 0))});
+      }
+      if (++seen % 4096 == 0) p.Update(seen);
     }
   }
-  info.eval_events = static_cast<int64_t>(slice.size());
-  info.eval_to_us = ts.back();
-  info.metrics = hc.Metrics();
-  if (champ) info.champion_metrics = hp.Metrics();
   const int64_t m = static_cast<int64_t>(slice.size());
-  const bool by_session = static_cast<int64_t>(clusters.size()) >= learner::kMinGateClusters;
-  const learner::GateInterval gate = learner::ClusterBootstrap(by_session ? clusters : singles);
-  rep->diff = gate.diff;
-  rep->lo = gate.lo;
-  rep->hi = gate.hi;
-  rep->clusters = static_cast<int64_t>(clusters.size());
-  char why[320];
-  std::snprintf(why, sizeof why, by_session ? "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events in "
-                           "%lld sessions (bootstrap over sessions)"
-                         : "top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events "
-                           "(bootstrap over events: only %lld sessions)",
-                hc.Metrics()["top1"], hp.Metrics()["top1"], rep->diff, rep->lo, rep->hi, static_cast<long long>(m),
-                static_cast<long long>(clusters.size()));
-
-  bool promote;
-  if (!champ) {
-    promote = true;
-    rep->decision = rep->previous.empty() ? "first" : "replaced unloadable champion";
-    char first[128];
-    std::snprintf(first, sizeof first, "top-1 %.4f on %lld held-out events", hc.Metrics()["top1"], static_cast<long long>(m));
-    rep->reason = first;
-  } else if (champ_info.stale) {
-    // The champion learned from events since removed (forget / clean): never keep serving it.
-    promote = true;
-    rep->decision = "replaced stale champion";
-    rep->reason = std::string(why) + " (champion " + rep->previous + " was trained on removed data)";
-  } else if (rep->lo > 0) {
-    promote = true;
-    rep->decision = "promoted";
-    rep->reason = why;
-  } else {
-    promote = o.force;
-    rep->decision = o.force ? "forced" : "rejected";
-    rep->reason = std::string(why) + (rep->hi < 0 ? " (worse)" : " (not better beyond noise)");
+  for (auto& c : cands) {
+    TrainReport& r = c->rep;
+    r.kind = "intent";
+    r.previous = rep->previous;
+    r.info.eval_events = m;
+    r.info.eval_to_us = ts.back();
+    r.info.metrics = c->hits.Metrics();
+    if (champ) r.info.champion_metrics = champ_hits.Metrics();
+    const bool by_session = static_cast<int64_t>(c->clusters.size()) >= learner::kMinGateClusters;
+    const learner::GateInterval gate = learner::ClusterBootstrap(by_session ? c->clusters : c->singles);
+    r.diff = gate.diff;
+    r.lo = gate.lo;
+    r.hi = gate.hi;
+    r.clusters = static_cast<int64_t>(c->clusters.size());
+    char why[360];
+    std::snprintf(why, sizeof why,
+                  by_session ? "%s: top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events "
+                               "in %lld sessions (bootstrap over sessions)"
+                             : "%s: top-1 %.4f vs champion %.4f: difference %+.4f, 95%% CI [%+.4f, %+.4f] on %lld events "
+                               "(bootstrap over events: only %lld sessions)",
+                  c->name.c_str(), c->hits.Top1(), champ_hits.Top1(), r.diff, r.lo, r.hi, static_cast<long long>(m),
+                  static_cast<long long>(c->clusters.size()));
+    c->why = why;
   }
-  info.status = "rejected";
-  info.decision = rep->decision;
-  info.reason = rep->reason;
-  MEMORY_RETURN_IF_ERROR(reg.Commit(staging, &info));
-  rep->version = info.version;
-  if (promote) MEMORY_RETURN_IF_ERROR(reg.Promote("intent", info.version, rep->decision, rep->reason, ValidateIntentVersion));
-  if (promote) info.status = "champion";
-  rep->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Decision: the best candidate that passes the gate is promoted (the highest top-1 without a
+  // usable champion); every other one is kept as rejected with the reason.
+  Candidate* best = nullptr;
+  auto better = [&](Candidate* a, Candidate* b) {  // by top-1 difference (= by top-1: same champion)
+    return b == nullptr || a->hits.Top1() > b->hits.Top1();
+  };
+  std::string best_decision;
+  if (!champ || champ_info.stale) {
+    for (auto& c : cands)
+      if (better(c.get(), best)) best = c.get();
+    best_decision = !champ ? (rep->previous.empty() ? "first" : "replaced unloadable champion") : "replaced stale champion";
+  } else {
+    for (auto& c : cands)
+      if (c->rep.lo > 0 && better(c.get(), best)) best = c.get();
+    best_decision = "promoted";
+    if (best == nullptr && o.force) {
+      for (auto& c : cands)
+        if (better(c.get(), best)) best = c.get();
+      best_decision = "forced";
+    }
+  }
+  for (auto& c : cands) {
+    TrainReport& r = c->rep;
+    if (c.get() == best) {
+      r.decision = best_decision;
+      if (!champ) {
+        char first[160];
+        std::snprintf(first, sizeof first, "%s: top-1 %.4f on %lld held-out events", c->name.c_str(), c->hits.Top1(),
+                      static_cast<long long>(m));
+        r.reason = first;
+      } else if (champ_info.stale) {
+        r.reason = c->why + " (champion " + rep->previous + " was trained on removed data)";
+      } else {
+        r.reason = c->why + (best_decision == "forced" ? (r.hi < 0 ? " (worse)" : " (not better beyond noise)") : "");
+      }
+    } else {
+      r.decision = "rejected";
+      if (!champ || champ_info.stale || c->rep.lo > 0) {
+        char lower[200];
+        std::snprintf(lower, sizeof lower, " (top-1 below the %s challenger's %.4f)", best->name.c_str(), best->hits.Top1());
+        char own[160];
+        std::snprintf(own, sizeof own, "%s: top-1 %.4f on %lld held-out events", c->name.c_str(), c->hits.Top1(),
+                      static_cast<long long>(m));
+        r.reason = (champ ? c->why : std::string(own)) + lower;
+      } else {
+        r.reason = c->why + (r.hi < 0 ? " (worse)" : " (not better beyond noise)");
+      }
+    }
+    r.info.status = "rejected";
+    r.info.decision = r.decision;
+    r.info.reason = r.reason;
+  }
+  // The winner first, so the report leads with it; then one version per other candidate.
+  std::stable_sort(cands.begin(), cands.end(), [&](const auto& a, const auto& b) { return a.get() == best && b.get() != best; });
+  for (auto& c : cands) {
+    TrainReport& r = c->rep;
+    MEMORY_RETURN_IF_ERROR(reg.Commit(c->staging, &r.info));
+    r.version = r.info.version;
+    if (c.get() == best) {
+      MEMORY_RETURN_IF_ERROR(reg.Promote("intent", r.version, r.decision, r.reason, learner::ValidateIntentVersion));
+      r.info.status = "champion";
+    }
+    log.info("intent {} ({}): {}: {}", r.version, c->name, r.decision, r.reason);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<std::string> notes = std::move(rep->notes);
+  *rep = std::move(cands[0]->rep);
+  rep->seconds = seconds;
+  rep->notes = std::move(notes);
+  for (size_t i = 1; i < cands.size(); ++i) {
+    cands[i]->rep.seconds = seconds;
+    rep->others.push_back(std::move(cands[i]->rep));
+  }
   return Status::OK();
 }
 
@@ -317,7 +606,7 @@ Status TrainBanditKind(const TrainOptions& o, const Globals& g, TrainReport* rep
   return policies::TrainBandit(*store, reg, bo, on_progress, rep);
 }
 
-nlohmann::json OutcomeJson(const TrainReport& rep) {
+nlohmann::json OutcomeJson(const TrainReport& rep, bool nested = false) {
   nlohmann::json j = {{"model", rep.kind}, {"decision", rep.decision}, {"reason", rep.reason},
                       {"version", rep.version}, {"previous_champion", rep.previous}};
   if (!rep.version.empty()) {
@@ -330,7 +619,16 @@ nlohmann::json OutcomeJson(const TrainReport& rep) {
     j["ci95"] = {rep.lo, rep.hi};
     j["eval_sessions"] = rep.clusters;
     j["seconds"] = rep.seconds;
+    j["config"] = rep.info.config;
   }
+  if (!nested && rep.kind == "intent") {
+    // Every candidate of the run (the winner or main one first), each its own version.
+    nlohmann::json all = nlohmann::json::array();
+    if (!rep.version.empty()) all.push_back(OutcomeJson(rep, true));
+    for (const TrainReport& r : rep.others) all.push_back(OutcomeJson(r, true));
+    if (!all.empty()) j["candidates"] = all;
+  }
+  if (!nested && !rep.notes.empty()) j["notes"] = rep.notes;
   return j;
 }
 
@@ -347,6 +645,13 @@ void PrintOutcome(const TrainReport& rep) {
                  rep.version.c_str(), rep.reason.c_str());
   std::printf("%s: %s %s: %s\n", k, rep.decision.c_str(),
               rep.info.status == "champion" ? "-> champion" : "(kept as rejected)", rep.reason.c_str());
+  for (const TrainReport& r : rep.others) {
+    std::printf("%s: also trained %s (%s) on %lld events\n", k, r.version.c_str(), r.info.config.c_str(),
+                static_cast<long long>(r.info.events));
+    std::printf("%s: %s %s: %s\n", k, r.decision.c_str(),
+                r.info.status == "champion" ? "-> champion" : "(kept as rejected)", r.reason.c_str());
+  }
+  for (const std::string& note : rep.notes) std::printf("%s: note: %s\n", k, note.c_str());
 }
 
 int RunTrain(const TrainOptions& o, const Globals& g) {
@@ -429,6 +734,16 @@ void SetupTrain(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--min-decisions", o->min_decisions,
                   "Fewest fresh logged suggestion decisions that make a bandit comparison (off-policy, SNIPS)")
       ->capture_default_str();
+  sub->add_flag("--no-neural", o->no_neural,
+                "intent: train only the count model, not the GRU challenger (which needs memory-train beside memory, "
+                "or $MEMORY_TRAIN)");
+  sub->add_option("--neural-epochs", o->neural_epochs, "intent: memory-train epochs for the GRU challenger")
+      ->capture_default_str()->check(CLI::Range(1, 100));
+  sub->add_option("--neural-max-events", o->neural_max_events,
+                  "intent: the GRU challenger learns from at most this many of the newest training events")
+      ->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{1} << 40));
+  sub->add_option("--neural-hidden", o->neural_hidden, "intent: GRU hidden size")->capture_default_str()->check(CLI::Range(1, 4096));
+  sub->add_option("--neural-embed", o->neural_embed, "intent: GRU embedding size")->capture_default_str()->check(CLI::Range(1, 4096));
   sub->add_flag("--force", o->force, "Promote the new model even when it does not beat the champion (logged)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunTrain(*o, g); }; });

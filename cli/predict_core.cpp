@@ -67,12 +67,36 @@ std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap,
   return ranked;
 }
 
-nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const learner::IntentSnapshot& snap,
-                               const std::string& version, const CallContext& c) {
+std::vector<RankedCommand> RankNextCommands(const learner::ServingIntentModel& served, const CallContext& c, size_t top) {
+  if (!served.gru) return RankNextCommands(*served.snapshot, c, top);
+  const learner::IntentSnapshot& snap = *served.snapshot;
+  learner::GruSession session(served.gru.get());
+  for (const std::string& h : c.history) session.Observe(learner::CommandTemplate(h));
+  std::vector<std::pair<int32_t, double>> tokens;
+  session.Top(top, &tokens);
+  std::vector<RankedCommand> ranked;
+  for (const auto& [token, prob] : tokens) {
+    RankedCommand r;
+    r.tmpl = std::string(session.Text(token));
+    r.command = r.tmpl;
+    if (learner::CommandId id = snap.Find(r.tmpl); id != learner::kNoCommand) r.command = std::string(snap.DisplayText(id));
+    for (const std::string& seen : c.recent)
+      if (learner::CommandTemplate(seen) == r.tmpl) { r.command = seen; break; }
+    r.source = "gru";
+    r.prob = prob;
+    ranked.push_back(std::move(r));
+  }
+  return ranked;
+}
+
+nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const learner::ServingIntentModel& served,
+                               const CallContext& c) {
+  const learner::IntentSnapshot& snap = *served.snapshot;
+  const std::string& version = served.version;
   nlohmann::json arr = nlohmann::json::array();
   for (const RankedCommand& p : ranked)
     arr.push_back({{"command", p.command}, {"template", p.tmpl}, {"prob", p.prob}, {"source", p.source}});
-  nlohmann::json j = {{"predictions", arr}, {"model", snap.model()}, {"version", version},
+  nlohmann::json j = {{"predictions", arr}, {"model", served.model.empty() ? snap.model() : served.model}, {"version", version},
                       {"context", {{"from", c.from}, {"history", c.history.size()}}},
                       {"events", snap.events()}};
   if (ranked.empty()) j["note"] = "the model has no commands yet";

@@ -40,11 +40,15 @@ struct RankedCommand {
   std::string source;   // "sequence(order=N)", "directory" or "frequency"
   double prob = 0;
 };
+// Ranks with what is served: a GRU champion (source "gru"; its top templates are shown as the most
+// recent concrete command of the template in this context, else the snapshot's display text) or
+// the snapshot.
+std::vector<RankedCommand> RankNextCommands(const learner::ServingIntentModel& served, const CallContext& c, size_t top);
 std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap, const CallContext& c, size_t top);
 
 // {"predictions":[...], "model", "version", "context":{"from","history"}, "events"[, "note"]}
-nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const learner::IntentSnapshot& snap,
-                               const std::string& version, const CallContext& c);
+nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const learner::ServingIntentModel& served,
+                               const CallContext& c);
 
 // <db>/models and the live snapshot's rebuild, shared by both modes.
 std::string ModelsDir(const Globals& g);

@@ -97,7 +97,7 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
   adopt_model();
 
   auto answer = [&](const CallContext& c) {
-    return PredictionsJson(RankNextCommands(*served.snapshot, c, top), *served.snapshot, served.version, c).dump();
+    return PredictionsJson(RankNextCommands(served, c, top), served, c).dump();
   };
 
   std::string line;

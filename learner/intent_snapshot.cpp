@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <string_view>
@@ -92,6 +94,46 @@ Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int6
   return trainer.Write(path);
 }
 
+Status OpenGruNet(const std::string& path, std::shared_ptr<const GruNet>* out) {
+  GruWeights w;
+  MEMORY_RETURN_IF_ERROR(GruWeights::Load(path, &w));
+  if (w.vocab < 2 || w.texts.size() != w.vocab)
+    return Status::Corruption(path + ": GRU weight file has no commands");
+  *out = std::make_shared<const GruNet>(std::move(w));
+  return Status::OK();
+}
+
+Status ValidateIntentVersion(const std::string& version_dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(version_dir + "/" + kGruFile, ec)) {
+    std::shared_ptr<const GruNet> net;
+    return OpenGruNet(version_dir + "/" + kGruFile, &net);
+  }
+  std::unique_ptr<IntentSnapshot> snap;
+  return IntentSnapshot::Open(version_dir + "/" + kIntentSnapshotFile, &snap);
+}
+
+void GruSession::Observe(std::string_view template_text) {
+  net_->Step(net_->Token(std::string(template_text)), &h_);
+}
+
+void GruSession::Top(size_t k, std::vector<std::pair<int32_t, double>>* out) {
+  out->clear();
+  Eigen::VectorXf logits_;  // scratch (sessions are many; the vocabulary may be large)
+  std::vector<int32_t> order_;
+  net_->Logits(h_, &logits_);
+  const float mx = logits_.maxCoeff();
+  double z = 0;
+  for (Eigen::Index i = 0; i < logits_.size(); ++i) z += std::exp(static_cast<double>(logits_[i] - mx));
+  order_.clear();
+  for (int32_t t = 1; t < static_cast<int32_t>(logits_.size()); ++t) order_.push_back(t);
+  const size_t want = std::min(order_.size(), k);
+  std::partial_sort(order_.begin(), order_.begin() + want, order_.end(),
+                    [&](int32_t a, int32_t b) { return logits_[a] > logits_[b] || (logits_[a] == logits_[b] && a < b); });
+  for (size_t i = 0; i < want; ++i)
+    out->push_back({order_[i], std::exp(static_cast<double>(logits_[order_[i]] - mx)) / z});
+}
+
 Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel* out) {
   *out = ServingIntentModel();
   out->spec = PredictModelSpec();
@@ -101,22 +143,41 @@ Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel*
   ModelRegistry registry(models_dir);
   std::string champion;
   if (registry.Champion("intent", &champion).ok()) {
-    std::string path = registry.VersionDir("intent", champion) + "/" + kIntentSnapshotFile;
-    std::unique_ptr<IntentSnapshot> snap;
-    Status s = IntentSnapshot::Open(path, &snap);
-    if (s.ok()) {
-      out->version = champion;
-      out->spec = snap->model();
-      if (!live_status.ok() || live->model() != snap->model() || live->watermark_us() < snap->watermark_us()) {
-        out->snapshot = std::move(snap);
-        out->file = path;
-        return Status::OK();
+    const std::string dir = registry.VersionDir("intent", champion);
+    std::error_code ec;
+    if (std::filesystem::exists(dir + "/" + kGruFile, ec)) {
+      // A GRU champion ranks; the live count snapshot names the commands.
+      std::shared_ptr<const GruNet> net;
+      Status s = OpenGruNet(dir + "/" + kGruFile, &net);
+      if (s.ok()) {
+        out->gru = std::move(net);
+        out->version = champion;
+        ModelVersionInfo info;
+        out->model = registry.Get("intent", champion, &info).ok() && !info.config.empty() ? info.config
+                                                                                          : kGruVersionConfig;
+      } else {
+        out->warning = "the intent champion " + champion + " does not load (" + s.ToString() + "); serving the live model";
       }
     } else {
-      out->warning = "the intent champion " + champion + " does not load (" + s.ToString() + "); serving the live model";
+      std::string path = dir + "/" + kIntentSnapshotFile;
+      std::unique_ptr<IntentSnapshot> snap;
+      Status s = IntentSnapshot::Open(path, &snap);
+      if (s.ok()) {
+        out->version = champion;
+        out->spec = snap->model();
+        if (!live_status.ok() || live->model() != snap->model() || live->watermark_us() < snap->watermark_us()) {
+          out->model = snap->model();
+          out->snapshot = std::move(snap);
+          out->file = path;
+          return Status::OK();
+        }
+      } else {
+        out->warning = "the intent champion " + champion + " does not load (" + s.ToString() + "); serving the live model";
+      }
     }
   }
   MEMORY_RETURN_IF_ERROR(live_status);
+  if (!out->gru) out->model = live->model();
   out->snapshot = std::move(live);
   out->file = live_path;
   out->live = true;

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "learner/gru.h"
 #include "learner/model.h"
 #include "learner/vocabulary.h"
 #include "store/event.h"
@@ -44,13 +45,43 @@ class IntentSnapshot;
 // is, and the live snapshot must be rebuilt with `spec`. Without a champion: the live snapshot
 // with PredictModelSpec(). A champion that does not open (corrupt, incompatible) is skipped with
 // the reason in `warning`.
+//
+// A GRU champion (a version directory holding gru.bin, trained by memory-train) ranks with
+// `gru`; the live snapshot is still opened (`snapshot`, `file`, `live`): it names the commands
+// (DisplayText) and keeps being refreshed, and it serves alone when the weights do not load.
 struct ServingIntentModel {
   std::unique_ptr<IntentSnapshot> snapshot;
+  std::shared_ptr<const GruNet> gru;  // set when a GRU champion ranks
+  std::string model;        // what ranks: the snapshot's spec or the GRU version's config
   std::string version;      // the champion's version, "" without one
   std::string file;         // the file served
   std::string spec;         // the spec the live snapshot must be trained with
   bool live = false;        // the live snapshot is served (it may be refreshed in the background)
   std::string warning;
+};
+
+// File of a GRU registry version (<models dir>/intent/<version>/gru.bin) and its config string.
+inline constexpr const char* kGruFile = "gru.bin";
+inline constexpr const char* kGruVersionConfig = "gru(path=gru.bin)";
+// A registry version directory of kind "intent" loads: its gru.bin when it has one (a GRU
+// version), else its intent.snap. What promote / rollback check before switching champions.
+Status ValidateIntentVersion(const std::string& version_dir);
+// Loads a GRU weight file (NotFound when missing, Corruption when malformed or inconsistent).
+Status OpenGruNet(const std::string& path, std::shared_ptr<const GruNet>* out);
+
+// One session's hidden state in a GRU over command templates (serving and the train gate):
+// starts from zero; Observe() steps it with a command template (unknown ones are <unk>).
+class GruSession {
+ public:
+  explicit GruSession(const GruNet* net) : net_(net), h_(net->Zero()) {}
+  void Observe(std::string_view template_text);
+  // Up to k (token, probability) pairs, best first, never <unk> (token 0).
+  void Top(size_t k, std::vector<std::pair<int32_t, double>>* out);
+  std::string_view Text(int32_t token) const { return net_->weights().texts[token]; }
+
+ private:
+  const GruNet* net_;
+  Eigen::VectorXf h_;
 };
 // NotFound when there is nothing to serve yet (the caller builds the live snapshot with `spec`).
 Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel* out);

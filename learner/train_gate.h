@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "learner/registry.h"
 
@@ -66,6 +67,10 @@ struct TrainOutcome {
   ModelVersionInfo info;
   double diff = 0, lo = 0, hi = 0, seconds = 0;
   int64_t clusters = 0;   // sessions the gate resampled
+  // intent: the other candidates of the same run (each its own registry version, e.g. the GRU
+  // challenger beside the count model), and notes such as "GRU challenger skipped: ...".
+  std::vector<TrainOutcome> others;
+  std::vector<std::string> notes;
 };
 
 }  // namespace memory::learner

@@ -40,7 +40,7 @@ class TrainCli : public memory::testing::CliTest {
 TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
   std::string out, err;
   ASSERT_EQ(Mem("simulate --events 5000 --recent --to-store", &out, &err), 0) << err;
-  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --no-neural --json", &out, &err), 0) << err;
   json r = json::parse(out);
   EXPECT_EQ(r["decision"], "first");
   EXPECT_EQ(r["status"], "champion");
@@ -51,13 +51,13 @@ TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
   EXPECT_NE(ReadAll(db_ + "/models/train.log").find("first"), std::string::npos);
 
   // No new data: nothing is trained, the champion stays.
-  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --no-neural --json", &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["decision"], "kept");
   EXPECT_EQ(List().size(), 1u);
 
   // New users the champion never saw: the challenger wins clearly (CI above 0) and is promoted.
   ASSERT_EQ(Mem("simulate --seed 2 --events 3000 --recent --to-store", &out, &err), 0) << err;
-  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --no-neural --json", &out, &err), 0) << err;
   r = json::parse(out);
   ASSERT_EQ(r["decision"], "promoted") << out;
   EXPECT_GT(r["ci95"][0].get<double>(), 0.0);
@@ -87,9 +87,9 @@ TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
 TEST_F(TrainCli, CorruptModelIsNeverPromotedAndBadInputFailsClearly) {
   std::string out, err;
   ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
-  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --no-neural --json", &out, &err), 0) << err;
   const std::string first = json::parse(out)["version"];
-  ASSERT_EQ(Mem("train --force --json", &out, &err), 0) << err;  // forced although not better
+  ASSERT_EQ(Mem("train --no-neural --force --json", &out, &err), 0) << err;  // forced although not better
   json r = json::parse(out);
   EXPECT_EQ(r["decision"], "forced");
   EXPECT_LE(r["ci95"][0].get<double>(), 0.0);  // same data: the gate alone would have rejected it
@@ -124,7 +124,7 @@ TEST_F(TrainCli, SecondTrainingWhileOneRunsIsBusy) {
 TEST_F(TrainCli, TooFewEventsTrainsNothing) {
   std::string out, err;
   ASSERT_EQ(Mem("simulate --events 100 --recent --to-store", &out, &err), 0) << err;
-  ASSERT_EQ(Mem("train", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --no-neural", &out, &err), 0) << err;
   EXPECT_NE(out.find("not enough events"), std::string::npos) << out;
   EXPECT_EQ(List().size(), 0u);
 }
@@ -211,14 +211,14 @@ namespace {
 TEST_F(TrainCli, StaleChampionIsReplacedByTheNextTraining) {
   std::string out, err;
   ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
-  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --no-neural --json", &out, &err), 0) << err;
   const std::string first = json::parse(out)["version"];
   // What forget / clean do through ModelRegistry::MarkStale: flag the metadata.
   const std::string meta = db_ + "/models/intent/" + first + "/metadata.json";
   json m = json::parse(ReadAll(meta));
   m["stale"] = true;
   std::ofstream(meta) << m.dump();
-  ASSERT_EQ(Mem("train --json", &out, &err), 0) << err;  // no new events, yet it retrains
+  ASSERT_EQ(Mem("train --no-neural --json", &out, &err), 0) << err;  // no new events, yet it retrains
   json r = json::parse(out);
   EXPECT_EQ(r["decision"], "replaced stale champion") << out;
   EXPECT_EQ(Champion(), r["version"].get<std::string>());
@@ -295,7 +295,7 @@ TEST_F(TrainCli, ForgetRemovesTheBanditModelAndSuggestRebuildsQuietly) {
 TEST_F(TrainCli, AllModelsInOneRunWithOneReport) {
   std::string out, err;
   ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
-  ASSERT_EQ(Mem("train --model all --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model all --no-neural --json", &out, &err), 0) << err;
   json r = json::parse(out);
   ASSERT_EQ(r["models"].size(), 2u) << out;
   EXPECT_EQ(r["models"][0]["model"], "intent");
