@@ -67,8 +67,8 @@ struct TrainOptions {
   bool force = false;
   bool json = false;
   bool no_neural = false;        // skip the GRU challenger
-  int neural_epochs = 2;         // memory-train passes (nightly budget: see bench/results/train.md)
-  int64_t neural_max_events = 200000;  // newest training events the GRU learns from
+  int neural_epochs = 3;         // memory-train passes (nightly budget: see bench/results/train.md)
+  int64_t neural_max_events = 1000000;  // newest training events the GRU learns from (time cap)
   int neural_hidden = 64;
   int neural_embed = 32;
 };

@@ -141,6 +141,18 @@ TEST_F(GruServingTest, MissingTrainerIsANoteNotAnError) {
   ASSERT_EQ(r["candidates"].size(), 1u);
   ASSERT_EQ(r["notes"].size(), 1u);
   EXPECT_NE(r["notes"][0].get<std::string>().find("MEMORY_TRAIN"), std::string::npos);
+
+  // A trainer that fails: reported, the count model is still trained and gated.
+  ASSERT_EQ(Sh("MEMORY_TRAIN=/bin/false " + std::string(MEMORY_BIN) + " --db " + Quote(db_) + " train --force --json",
+               &out_, &err),
+            0)
+      << err;
+  r = json::parse(out_);
+  EXPECT_EQ(r["candidates"].size(), 1u);
+  ASSERT_EQ(r["notes"].size(), 1u);
+  EXPECT_NE(r["notes"][0].get<std::string>().find("memory-train failed (exit 1)"), std::string::npos) << out_;
+  for (const auto& d : fs::directory_iterator(db_ + "/models/intent"))
+    EXPECT_NE(d.path().filename().string().rfind(".staging", 0), 0u) << "leftover " << d.path();
 }
 
 TEST_F(GruServingTest, TrainAddsAGruChallengerAndPromotesTheBetterOne) {
