@@ -2,7 +2,9 @@
 //
 //   <root>/<kind>/<version>/            e.g. <db>/models/intent/20261124T231500Z/
 //       metadata.json                   what, when, on which data, metrics, decision, status
-//       <model files>                   intent: intent.snap; bandit: policy.bin + suggest.json
+//       <model files>                   intent: intent.snap (count model) or gru.bin (GRU, config
+//                                       "gru(path=gru.bin)", + memory-train.log); bandit: policy.bin
+//                                       + suggest.json
 //   <root>/<kind>/CHAMPION              the serving version's name (replaced atomically)
 //
 // Atomicity: a version is built in a staging directory (<root>/<kind>/.staging-*), its files and
