@@ -1,6 +1,7 @@
 // Constructors of the built-in models (internal to learner/; use NewModel() from model.h).
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,7 +24,8 @@ struct PpmOptions {
   int candidates = 12;    // entries taken from each row as candidates
   int skip = 0;           // 1: also blend the context "command two back" alone (before order 2)
   int features = 0;       // 1: also blend rows keyed by the working directory (before order 1) and
-                          // by the previous command with its success or failure (after order 1)
+                          // by the previous command with its success or failure (after order 1);
+                          // 2: also the session row (SessionKey: session starts, agents' steps)
 };
 std::unique_ptr<NextCommandModel> NewPpmModel(const PpmOptions& o);
 
@@ -62,6 +64,18 @@ std::string FormatNumber(double v);
 inline uint64_t CwdKey(const Context& ctx) { return (ctx.cwd + 1ULL) * 0xC2B2AE3D27D4EB4FULL + 11; }
 inline uint64_t ExitKey(const Context& ctx) {
   return (ctx.prev(1) * 2ULL + (ctx.last_exit != 0)) * 0x165667B19E3779F9ULL + 13;
+}
+
+// Key of the session row of "ppm" (features=2), 0 when it does not apply: at the start of a
+// session (its first command, or the first after a pause of kSessionPauseUs) the row of
+// (actor, working directory) — what this kind of user runs first here; for an agent's later steps
+// the row of its step number (1..15, then 16+) — agent runs resemble each other step by step.
+inline constexpr int64_t kSessionPauseUs = 30LL * 60 * 1000000;
+inline bool IsSessionStart(const Context& ctx) { return ctx.position == 0 || ctx.gap_us > kSessionPauseUs; }
+inline uint64_t SessionKey(const Context& ctx) {
+  if (IsSessionStart(ctx)) return ((ctx.cwd + 1ULL) * 4 + 2 * ctx.agent + 1) * 0x9FB21C651E98DF25ULL + 17;
+  if (ctx.agent) return (std::min<uint32_t>(ctx.position, 16) + 1ULL) * 0xD6E8FEB86659FD93ULL + 19;
+  return 0;
 }
 
 // Context key of the last `n` commands of `ctx` (n <= history size); never FlatMap64::kEmpty.

@@ -22,7 +22,7 @@ std::string FormatNumber(double v) {
 // Tuned on the population (all users of a data set pooled, micro top-1), checked on the other
 // data set: see bench/results/intent.md.
 std::string BestModelSpec() {
-  return "mixture(ppm(order=8,decay=0.9,escape=8,base_decay=0.9,candidates=12,features=1),ipam(alpha=0.8),"
+  return "mixture(ppm(order=8,decay=0.9,escape=8,base_decay=0.9,candidates=12,features=2),ipam(alpha=0.8),"
          "markov(order=1),rate=0.1,share=0.01,per_context=1,select=0.99,margin=3)";
 }
 
@@ -173,7 +173,7 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
       } else if (k == "skip") {
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &o.skip));
       } else if (k == "features") {
-        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &o.features));
+        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 2, &o.features));
       } else {
         return UnknownKey(n, k, "order, decay, escape, base_decay, candidates, skip, features");
       }

@@ -21,8 +21,9 @@ class PpmModel final : public NextCommandModel {
   // Slot of the skip context (the command two back, alone) after the orders 0..order.
   // Slots order+2 and order+3: the context features (working directory; previous command and
   // whether it failed).
+  // Slot order+4 (features=2): how sessions start and agents proceed (see SessionKey).
   explicit PpmModel(const PpmOptions& o)
-      : o_(o), index_(o.order + 4), rows_(o.order + 4), last_(o.order + 4, Lookup{FlatMap64::kEmpty, 0}) {}
+      : o_(o), index_(o.order + 5), rows_(o.order + 5), last_(o.order + 5, Lookup{FlatMap64::kEmpty, 0}) {}
   PpmModel(const PpmModel& other)
       : o_(other.o_), shared_(other.shared_), index_(other.index_), rows_(other.rows_),
         base_(other.base_), last_(other.last_) {}
@@ -40,6 +41,10 @@ class PpmModel final : public NextCommandModel {
       key = keys[j] = NextContextKey(key, ctx.prev(j));
       index_[j].Prefetch(key);
     }
+    // The session row: an agent's step first (broad), a session start last (most specific then).
+    const uint64_t session_key = o_.features >= 2 ? SessionKey(ctx) : 0;
+    const bool session_first = session_key != 0 && !IsSessionStart(ctx);
+    if (session_first) AddActive(SessionSlot(), session_key);
     if (o_.features && ctx.cwd != 0) AddActive(CwdSlot(), CwdKey(ctx));
     for (int j = 1; j <= n; ++j) {
       if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
@@ -47,6 +52,7 @@ class PpmModel final : public NextCommandModel {
       if (j == 1 && o_.features && ctx.has_last_exit) AddActive(ExitSlot(), ExitKey(ctx));
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
+    if (session_key != 0 && !session_first) AddActive(SessionSlot(), session_key);
     // Candidates: the best `candidates` entries of each row, longest context first.
     cands_.clear();
     if (++stamp_ == 0) {  // wrapped: forget old stamps
@@ -107,6 +113,8 @@ class PpmModel final : public NextCommandModel {
     if (o_.skip && ctx.history.size() >= 2) LearnRow(SkipSlot(), SkipKey(ctx), actual);
     if (o_.features && ctx.cwd != 0) LearnRow(CwdSlot(), CwdKey(ctx), actual);
     if (o_.features && ctx.has_last_exit && n >= 1) LearnRow(ExitSlot(), ExitKey(ctx), actual);
+    if (o_.features >= 2)
+      if (uint64_t sk = SessionKey(ctx)) LearnRow(SessionSlot(), sk, actual);
     base_.DecayAndAdd(actual, o_.base_decay);
   }
 
@@ -142,6 +150,7 @@ class PpmModel final : public NextCommandModel {
   int SkipSlot() const { return o_.order + 1; }
   int CwdSlot() const { return o_.order + 2; }
   int ExitSlot() const { return o_.order + 3; }
+  int SessionSlot() const { return o_.order + 4; }
   static uint64_t SkipKey(const Context& ctx) { return ctx.prev(2) * 0x9E3779B97F4A7C15ULL + 7; }
   void AddActive(int slot, uint64_t key) {
     uint32_t r = index_[slot].Get(key);

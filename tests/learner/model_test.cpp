@@ -250,5 +250,54 @@ TEST(ModelTest, PpmRowsOfACloneEqualAFreshModels) {
   }
 }
 
+// features=2: the session row predicts what the previous commands cannot: the first command of a
+// person's session (after a pause), and an agent's step that repeats across runs.
+TEST(PpmSessionFeatures, SessionStartsAndAgentStepsArePredicted) {
+  // 4 of 5 sessions are a person's, in one directory: "login" (0), then random commands 10..12
+  // (each more frequent than login). The others are an agent's, each run in its own task
+  // directory with its own commands (never seen before: no sequence row knows them), except
+  // step 4, always 104. The agent's step row is blended first (it is broad: it only fills in
+  // where no longer context is known), the session-start row last.
+  auto run = [](const std::string& spec, double* starts, double* steps) {
+    std::unique_ptr<NextCommandModel> m;
+    ASSERT_TRUE(NewModel(spec, &m).ok());
+    uint64_t x = 12345;
+    auto rnd = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+    std::vector<CommandId> history;
+    int start_hits = 0, start_n = 0, step_hits = 0, step_n = 0;
+    std::vector<Prediction> preds;
+    for (int session = 0; session < 1000; ++session) {
+      const bool agent = session % 5 == 4;
+      for (uint32_t pos = 0; pos < 6; ++pos) {
+        CommandId actual = agent ? (pos == 4 ? 104 : 5000 + 10 * session + pos) : pos == 0 ? 0 : 10 + rnd() % 3;
+        Context ctx;
+        ctx.history = history;
+        ctx.position = pos;
+        ctx.gap_us = pos == 0 ? 2 * kSessionPauseUs : 1000000;
+        ctx.agent = agent;
+        ctx.cwd = agent ? 1000 + session : 1;
+        const bool start = !agent && pos == 0, step = agent && pos == 4;
+        if (session >= 200 && (start || step)) {
+          m->Predict(ctx, 1, &preds);
+          const bool hit = !preds.empty() && preds[0].command == actual;
+          (start ? start_hits : step_hits) += hit;
+          ++(start ? start_n : step_n);
+        }
+        m->Learn(ctx, actual);
+        history.push_back(actual);
+      }
+    }
+    *starts = double(start_hits) / start_n;
+    *steps = double(step_hits) / step_n;
+  };
+  double starts_with, steps_with, starts_without, steps_without;
+  run("ppm(order=3,features=2)", &starts_with, &steps_with);
+  run("ppm(order=3,features=1)", &starts_without, &steps_without);
+  EXPECT_GT(starts_with, 0.9);
+  EXPECT_GT(steps_with, 0.9);
+  EXPECT_LT(starts_without, 0.5);
+  EXPECT_LT(steps_without, 0.5);
+}
+
 }  // namespace
 }  // namespace memory::learner
