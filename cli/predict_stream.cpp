@@ -10,10 +10,13 @@
 // served files are stat'ed before every answer, and cached answers of an older model are dropped.
 // A malformed line gets {"error": ...} and the stream goes on. Counters are saved for
 // `memory status` at the end.
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -51,6 +54,48 @@ std::string ContextKeyText(const std::string& model, const CallContext& c, size_
   for (const std::string& h : c.history) k += '\0' + h;
   return k;
 }
+
+constexpr int kIdleMs = 2000;  // no input for this long: release L3
+
+// Reads lines from stdin; calls on_idle once when no input arrived for idle_ms, then waits on.
+class LineReader {
+ public:
+  template <typename F>
+  bool Next(int idle_ms, F&& on_idle, std::string* line) {
+    bool idle_called = false;
+    for (;;) {
+      size_t nl = buf_.find('\n');
+      if (nl != std::string::npos) {
+        line->assign(buf_, 0, nl);
+        buf_.erase(0, nl + 1);
+        return true;
+      }
+      if (eof_) {
+        if (buf_.empty()) return false;
+        line->swap(buf_);
+        buf_.clear();
+        return true;
+      }
+      struct pollfd p = {0, POLLIN, 0};
+      int r = ::poll(&p, 1, idle_called ? -1 : idle_ms);
+      if (r == 0) {
+        on_idle();
+        idle_called = true;
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      char chunk[65536];
+      ssize_t n = ::read(0, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) eof_ = true;
+      else buf_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  std::string buf_;
+  bool eof_ = false;
+};
 
 void Emit(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -100,9 +145,15 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
     return PredictionsJson(RankNextCommands(served, c, top), served, c).dump();
   };
 
+  // Lines are read with read(2) so that an idle stream can release L3 (RocksDB admits one
+  // writer per directory: `memory search` could not save its results meanwhile).
+  LineReader reader;
+  auto idle = [&] {
+    if (cache) cache->CloseL3();
+  };
   std::string line;
   uint64_t lineno = 0, answered = 0;
-  while (std::getline(std::cin, line)) {
+  while (reader.Next(kIdleMs, idle, &line)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (cache && cache->Refresh()) prefetched.clear();  // `forget` / `clean` dropped the cache

@@ -1,6 +1,8 @@
 // What `memory predict` serves: the registry's champion (kept current by the live snapshot), and
 // its context read without opening the database.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -160,6 +162,25 @@ TEST_F(PredictServingTest, StreamAnswersPerLineFromTheCacheAndPicksUpANewChampio
   std::string v = MakeChampion("ppm(order=1,decay=0.9,escape=8,base_decay=0.95,candidates=12,features=0)",
                                {"ls", "pwd", "ls", "pwd"});
   send(ctx, 5);
+  // While answering, the stream holds L3 (RocksDB's LOCK); idle for 2 s, it lets it go, so that
+  // other processes (`memory search`) can write the cache.
+  auto l3_locked = [&] {
+    for (const auto& d : std::filesystem::directory_iterator(db_ + "/cache")) {
+      if (d.path().filename().string().rfind("l3-", 0) != 0) continue;
+      int fd = ::open((d.path() / "LOCK").c_str(), O_RDWR);
+      if (fd < 0) continue;
+      struct flock fl = {};
+      fl.l_type = F_WRLCK;
+      fl.l_whence = SEEK_SET;
+      bool held = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+      ::close(fd);
+      if (held) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(l3_locked());
+  usleep(2600000);
+  EXPECT_FALSE(l3_locked());
   ASSERT_EQ(pclose(in), 0);
   std::vector<nlohmann::json> out = lines();
   ASSERT_EQ(out.size(), 5u);
