@@ -14,6 +14,7 @@
 #include "learner/intent_snapshot.h"
 #include "policies/suggest_train.h"
 #include "learner/registry.h"
+#include "cli/train_prefetch.h"
 
 namespace memory::cli {
 namespace {
@@ -26,18 +27,21 @@ struct ModelOptions {
 
 Status ValidateVersion(const std::string& kind, const std::string& dir) {
   if (kind == policies::kBanditKind) return policies::ValidateBanditVersion(dir);
+  if (kind == kPrefetchKind) return ValidatePrefetchVersion(dir);  // prefetch.json parses, its spec builds
   if (kind != "intent") return Status::OK();
   return learner::ValidateIntentVersion(dir);  // intent.snap, or gru.bin for a GRU version
 }
 
 Status CheckKind(const std::string& kind) {
-  if (kind != "intent" && kind != policies::kBanditKind)
-    return Status::InvalidArgument("--kind must be intent or bandit, not '" + kind + "'");
+  if (kind != "intent" && kind != policies::kBanditKind && kind != kPrefetchKind)
+    return Status::InvalidArgument("--kind must be intent, bandit or prefetch, not '" + kind + "'");
   return Status::OK();
 }
 
-// The headline metric of a kind: top-1 for intent, the SNIPS value for bandit.
-const char* MetricOf(const std::string& kind) { return kind == policies::kBanditKind ? "value_snips" : "top1"; }
+// The headline metric of a kind: top-1 for intent, the SNIPS value for bandit, the hit ratio for prefetch.
+const char* MetricOf(const std::string& kind) {
+  return kind == policies::kBanditKind ? "value_snips" : kind == kPrefetchKind ? "hit_ratio" : "top1";
+}
 
 std::string Top1(const std::map<std::string, double>& m, const char* key = "top1") {
   auto it = m.find(key);
@@ -65,7 +69,7 @@ int RunList(const ModelOptions& o, const Globals& g) {
     std::printf("no %s models yet (run `memory train`)\n", o.kind.c_str());
     return 0;
   }
-  std::printf("%-20s %-9s %-12s %8s %9s %9s  %s\n", "version", "status", "decision", "events", o.kind == policies::kBanditKind ? "value" : "top1", "champion",
+  std::printf("%-20s %-9s %-12s %8s %9s %9s  %s\n", "version", "status", "decision", "events", o.kind == policies::kBanditKind ? "value" : o.kind == kPrefetchKind ? "hit_ratio" : "top1", "champion",
               "trained");
   for (const auto& m : all) {
     std::string when = m.created_us ? FormatLocalTime(m.created_us) : "-";
@@ -133,7 +137,7 @@ void SetupModel(CLI::App& app, Globals& g, Action* action) {
   auto add = [&](const char* name, const char* help, bool needs_version, int (*run)(const ModelOptions&, const Globals&)) {
     auto* sub = group->add_subcommand(name, help);
     auto o = std::make_shared<ModelOptions>();
-    sub->add_option("--kind", o->kind, "Model kind (intent | bandit)")->capture_default_str();
+    sub->add_option("--kind", o->kind, "Model kind (intent | bandit | prefetch)")->capture_default_str();
     if (needs_version) sub->add_option("version", o->version, "Version, as `memory model list` shows it")->required();
     sub->add_flag("--json", o->json, "Print JSON");
     sub->callback([o, &g, action, run] { *action = [o, &g, run] { return run(*o, g); }; });

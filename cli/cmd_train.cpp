@@ -14,6 +14,8 @@
 //   bandit  trains the `memory suggest` policy and compares it with the champion off-policy on the
 //           newest logged suggestion decisions (policies/suggest_train.h); too few decisions keep
 //           the champion.
+//   prefetch chooses the cache prefetcher's configuration on the store's own command-template
+//           access stream and gates it on hit ratio (cli/train_prefetch.h).
 // Otherwise the challenger is kept as "rejected" with the reason. --force promotes anyway.
 //
 // Unattended use: one flock on <db>/models/train.lock for all kinds (exit 3 when another
@@ -51,6 +53,7 @@
 #include "learner/registry.h"
 #include "learner/template.h"
 #include "learner/train_gate.h"
+#include "cli/train_prefetch.h"
 #include "policies/suggest_train.h"
 
 extern char** environ;
@@ -71,6 +74,7 @@ struct TrainOptions {
   int64_t neural_max_events = 1000000;  // newest training events the GRU learns from (time cap)
   int neural_hidden = 64;
   int neural_embed = 32;
+  int64_t prefetch_capacity = static_cast<int64_t>(kPrefetchCapacity);
 };
 
 int64_t NowUs() {
@@ -615,7 +619,8 @@ nlohmann::json OutcomeJson(const TrainReport& rep, bool nested = false) {
     j["eval_events"] = rep.info.eval_events;
     j["challenger"] = rep.info.metrics;
     j["champion"] = rep.info.champion_metrics;
-    j[rep.kind == "intent" ? "top1_difference" : "value_difference"] = rep.diff;
+    j[rep.kind == "intent" ? "top1_difference" : rep.kind == kPrefetchKind ? "hit_ratio_difference" : "value_difference"] =
+        rep.diff;
     j["ci95"] = {rep.lo, rep.hi};
     j["eval_sessions"] = rep.clusters;
     j["seconds"] = rep.seconds;
@@ -655,10 +660,8 @@ void PrintOutcome(const TrainReport& rep) {
 }
 
 int RunTrain(const TrainOptions& o, const Globals& g) {
-  if (o.model == "prefetch")
-    return Fail(Status::Unsupported("--model prefetch: not trained by `memory train` yet (intent, bandit, all)"));
-  if (o.model != "intent" && o.model != "bandit" && o.model != "all")
-    return Fail(Status::InvalidArgument("--model must be intent, bandit or all, not '" + o.model + "'"));
+  if (o.model != "intent" && o.model != "bandit" && o.model != "prefetch" && o.model != "all")
+    return Fail(Status::InvalidArgument("--model must be intent, bandit, prefetch or all, not '" + o.model + "'"));
   if (!(o.holdout > 0 && o.holdout < 0.9)) return Fail(Status::InvalidArgument("--holdout must lie in (0, 0.9)"));
   if (o.min_eval < 1) return Fail(Status::InvalidArgument("--min-eval must be at least 1"));
   if (o.min_decisions < 1) return Fail(Status::InvalidArgument("--min-decisions must be at least 1"));
@@ -680,7 +683,7 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
   log->info("train --model {} --since {}{} (pid {})", o.model, o.since, o.force ? " --force" : "", ::getpid());
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> kinds;
-  if (o.model == "all") kinds = {"intent", "bandit"};
+  if (o.model == "all") kinds = {"intent", "bandit", kPrefetchKind};
   else kinds = {o.model};
   std::vector<TrainReport> reports;
   std::vector<Status> errors;
@@ -688,7 +691,20 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
   for (const std::string& kind : kinds) {
     TrainReport rep;
     rep.kind = kind;
-    Status s = kind == "intent" ? TrainIntent(o, g, *log, &rep) : TrainBanditKind(o, g, &rep);
+    Status s;
+    if (kind == "intent") {
+      s = TrainIntent(o, g, *log, &rep);
+    } else if (kind == kPrefetchKind) {
+      PrefetchTrainOptions po;
+      po.since_us = since_us;
+      po.holdout = o.holdout;
+      po.min_eval = o.min_eval;
+      po.force = o.force;
+      po.capacity = static_cast<size_t>(o.prefetch_capacity);
+      s = TrainPrefetch(po, g, *log, &rep);
+    } else {
+      s = TrainBanditKind(o, g, &rep);
+    }
     if (!s.ok()) {
       log->error("{}: failed: {}", kind, s.ToString());
       std::fprintf(stderr, "memory: train %s: %s\n", kind.c_str(), s.ToString().c_str());
@@ -725,7 +741,7 @@ void SetupTrain(CLI::App& app, Globals& g, Action* action) {
       "Retrain models on the recorded experience; promote the new one only if it beats the champion on recent "
       "held-out history (exit 0 promoted or kept, 1 failure, 3 another training is running)");
   auto o = std::make_shared<TrainOptions>();
-  sub->add_option("--model", o->model, "intent | bandit | all (prefetch is not trained here yet)")->capture_default_str();
+  sub->add_option("--model", o->model, "intent | bandit | prefetch | all")->capture_default_str();
   sub->add_option("--since", o->since, "Train on this much recent history (e.g. 90d, 12h; 'all' = everything)")
       ->capture_default_str();
   sub->add_option("--holdout", o->holdout, "Share of the newest events held out for the champion/challenger gate")
@@ -744,6 +760,9 @@ void SetupTrain(CLI::App& app, Globals& g, Action* action) {
       ->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{1} << 40));
   sub->add_option("--neural-hidden", o->neural_hidden, "intent: GRU hidden size")->capture_default_str()->check(CLI::Range(1, 4096));
   sub->add_option("--neural-embed", o->neural_embed, "intent: GRU embedding size")->capture_default_str()->check(CLI::Range(1, 4096));
+  sub->add_option("--prefetch-capacity", o->prefetch_capacity,
+                  "prefetch: keys of the simulated command cache (wtinylfu, 1/8 of it the prefetch area)")
+      ->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{1} << 30));
   sub->add_flag("--force", o->force, "Promote the new model even when it does not beat the champion (logged)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunTrain(*o, g); }; });

@@ -104,7 +104,7 @@ TEST_F(TrainCli, CorruptModelIsNeverPromotedAndBadInputFailsClearly) {
   EXPECT_EQ(Mem("model show nope", &out, &err), 2);
   EXPECT_NE(err.find("no intent model version 'nope'"), std::string::npos) << err;
   EXPECT_EQ(Mem("train --model nonsense", &out, &err), 2);
-  EXPECT_NE(err.find("--model must be intent, bandit or all"), std::string::npos) << err;
+  EXPECT_NE(err.find("--model must be intent, bandit, prefetch or all"), std::string::npos) << err;
   EXPECT_EQ(Mem("train --since yesterday", &out, &err), 2);
   EXPECT_NE(err.find("--since"), std::string::npos) << err;
 }
@@ -297,16 +297,89 @@ TEST_F(TrainCli, AllModelsInOneRunWithOneReport) {
   ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
   ASSERT_EQ(Mem("train --model all --no-neural --json", &out, &err), 0) << err;
   json r = json::parse(out);
-  ASSERT_EQ(r["models"].size(), 2u) << out;
+  ASSERT_EQ(r["models"].size(), 3u) << out;
   EXPECT_EQ(r["models"][0]["model"], "intent");
   EXPECT_EQ(r["models"][1]["model"], "bandit");
+  EXPECT_EQ(r["models"][2]["model"], "prefetch");
   EXPECT_EQ(r["models"][0]["decision"], "first");
   EXPECT_EQ(r["models"][1]["decision"], "first");
+  EXPECT_EQ(r["models"][2]["decision"], "first");
   EXPECT_EQ(r["exit_code"], 0);
   EXPECT_TRUE(fs::exists(db_ + "/models/intent/CHAMPION"));
   EXPECT_TRUE(fs::exists(db_ + "/models/bandit/CHAMPION"));
-  EXPECT_EQ(Mem("train --model prefetch", &out, &err), 2);
-  EXPECT_NE(err.find("prefetch"), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(db_ + "/models/prefetch/CHAMPION"));
+}
+
+// The prefetch kind: the first training registers a spec with hit-ratio metrics; a second one
+// on more data of the same kind is gated; a corrupt prefetch.json is never promoted.
+TEST_F(TrainCli, PrefetchIsChosenGatedAndValidated) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model prefetch --json", &out, &err), 0) << err;
+  json r = json::parse(out);
+  EXPECT_EQ(r["model"], "prefetch");
+  EXPECT_EQ(r["decision"], "first") << out;
+  EXPECT_EQ(r["status"], "champion");
+  const std::string first = r["version"];
+  const double hit = r["challenger"]["hit_ratio"].get<double>();
+  EXPECT_GT(hit, 0.0);
+  EXPECT_LE(hit, 1.0);
+  EXPECT_GT(r["challenger"]["train_hit_ratio"].get<double>(), 0.0);
+  EXPECT_GE(r["eval_events"].get<int64_t>(), 200);
+  json cfg = json::parse(ReadAll(db_ + "/models/prefetch/" + first + "/prefetch.json"));
+  EXPECT_TRUE(cfg["spec"].is_string());
+  EXPECT_EQ(cfg["capacity"], 64);
+  // Nothing new: kept without training.
+  ASSERT_EQ(Mem("train --model prefetch --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["decision"], "kept") << out;
+  // More data of the same kind: the challenger cannot beat the champion beyond noise.
+  ASSERT_EQ(Mem("simulate --seed 2 --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model prefetch --json", &out, &err), 0) << err;
+  r = json::parse(out);
+  EXPECT_TRUE(r["champion"].contains("hit_ratio")) << out;
+  const std::string second = r["version"];
+  ASSERT_FALSE(second.empty());
+  if (r["decision"] == "rejected") {
+    EXPECT_LE(r["ci95"][0].get<double>(), 0.0) << out;
+    EXPECT_NE(r["reason"].get<std::string>().find("95% CI"), std::string::npos) << out;
+  } else {
+    EXPECT_EQ(r["decision"], "promoted") << out;
+    EXPECT_GT(r["ci95"][0].get<double>(), 0.0) << out;
+  }
+  ASSERT_EQ(Mem("model list --kind prefetch --json", &out, &err), 0) << err;
+  json list = json::parse(out);
+  ASSERT_EQ(list.size(), 2u) << out;
+  EXPECT_TRUE(list[0]["metrics"].contains("hit_ratio")) << out;
+  ASSERT_EQ(Mem("model show --kind prefetch " + first, &out, &err), 0) << err;
+  EXPECT_NE(out.find("hit_ratio"), std::string::npos) << out;
+  // Corrupt the non-champion version's prefetch.json: promote refuses, naming the file.
+  std::string champ_now, other;
+  for (const auto& v : list) (v["status"] == "champion" ? champ_now : other) = v["version"];
+  ASSERT_FALSE(other.empty()) << out;
+  Write("junk", "{\"format\":1,\"spec\":\"markov(order=banana)\"}");
+  fs::copy_file(dir_ + "/junk", db_ + "/models/prefetch/" + other + "/prefetch.json", fs::copy_options::overwrite_existing);
+  EXPECT_NE(Mem("model promote --kind prefetch " + other, &out, &err), 0);
+  EXPECT_NE(err.find("prefetch.json"), std::string::npos) << err;
+  ASSERT_EQ(Mem("model list --kind prefetch --json", &out, &err), 0) << err;
+  for (const auto& v : json::parse(out))
+    if (v["status"] == "champion") EXPECT_EQ(v["version"], champ_now);
+  EXPECT_EQ(Mem("model list --kind nonsense", &out, &err), 2);
+  EXPECT_NE(err.find("intent, bandit or prefetch"), std::string::npos) << err;
+}
+
+// --force on a second training with a champion whose spec the challenger repeats: the gate's
+// interval is [0, 0] (identical replays), so only --force promotes, visibly.
+TEST_F(TrainCli, PrefetchForcedWhenNotBetter) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 3000 --recent --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model prefetch --json", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model prefetch --force --json", &out, &err), 0) << err;
+  json r = json::parse(out);
+  EXPECT_EQ(r["decision"], "forced") << out;
+  EXPECT_DOUBLE_EQ(r["ci95"][0].get<double>(), 0.0) << out;
+  EXPECT_DOUBLE_EQ(r["ci95"][1].get<double>(), 0.0) << out;
+  EXPECT_NE(r["reason"].get<std::string>().find("not better beyond noise"), std::string::npos) << out;
+  EXPECT_EQ(r["status"], "champion");
 }
 
 }  // namespace
