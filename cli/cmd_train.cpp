@@ -1,4 +1,4 @@
-// `memory train`: the nightly job. For each model kind (--model intent | bandit | all):
+// `memory train`: the nightly job. For each model kind (--model intent | bandit | prefetch | all):
 //   intent  trains a challenger intent model on the recorded experience, replays the most recent
 //           slice of history (which the challenger did not train on, nor the champion when it is
 //           older) through both, and promotes the challenger only when it is better beyond noise:

@@ -380,6 +380,15 @@ TEST_F(TrainCli, PrefetchForcedWhenNotBetter) {
   EXPECT_DOUBLE_EQ(r["ci95"][1].get<double>(), 0.0) << out;
   EXPECT_NE(r["reason"].get<std::string>().find("not better beyond noise"), std::string::npos) << out;
   EXPECT_EQ(r["status"], "champion");
+  // A champion whose prefetch.json is corrupt is replaced by the next valid challenger.
+  const std::string forced = r["version"];
+  Write("junk", "not json at all");
+  fs::copy_file(dir_ + "/junk", db_ + "/models/prefetch/" + forced + "/prefetch.json", fs::copy_options::overwrite_existing);
+  ASSERT_EQ(Mem("train --model prefetch --json", &out, &err), 0) << err;
+  r = json::parse(out);
+  EXPECT_EQ(r["decision"], "replaced unloadable champion") << out;
+  EXPECT_EQ(r["status"], "champion");
+  EXPECT_NE(r["version"], forced);
 }
 
 }  // namespace
