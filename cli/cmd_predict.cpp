@@ -30,7 +30,6 @@
 #include "cli/predict_core.h"
 #include "learner/intent_snapshot.h"
 #include "learner/template.h"
-#include "store/recorder.h"
 #include "store/store.h"
 
 namespace memory::cli {

@@ -102,10 +102,7 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
     }
     keep.push_back(std::move(e));
   }
-  RecorderOptions ro;
-  ro.dir = g.db;
-  ro.sync = config.sync;
-  s = RecordEvents(ro, keep);
+  s = RecordToSpool(g, config, keep);
   if (!s.ok()) return Fail(s);
   if (o.print_json) {
     std::string out = "{\"recorded\":" + std::to_string(keep.size()) + ",\"ids\":[";

@@ -78,10 +78,7 @@ int RunReward(const RewardOptions& o, const Globals& g) {
   e.decision = d;
   FillContext(&e);
   std::vector<Event> events{e};
-  RecorderOptions ro;
-  ro.dir = g.db;
-  ro.sync = config.sync;
-  s = RecordEvents(ro, events);
+  s = RecordToSpool(g, config, events);
   if (!s.ok()) return Fail(s);
   if (o.json) {
     nlohmann::json j = {{"decision", o.decision}, {"reward", v}, {"action", d.action}, {"event", events[0].id}};

@@ -108,10 +108,7 @@ void Record(const Globals& g, RecordSetup& r, Event e) {
   }
   std::vector<Event> events;
   events.push_back(std::move(e));
-  RecorderOptions ro;
-  ro.dir = g.db;
-  ro.sync = r.config.sync;
-  Status s = RecordEvents(ro, events);
+  Status s = RecordToSpool(g, r.config, events);
   if (!s.ok()) std::fprintf(stderr, "memory run: not recorded: %s\n", s.ToString().c_str());
 }
 

@@ -22,7 +22,6 @@
 #include "learner/registry.h"
 #include "policies/suggest.h"
 #include "policies/suggest_train.h"
-#include "store/recorder.h"
 
 namespace memory::cli {
 namespace {
@@ -121,10 +120,7 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
   e.decision = d;
   FillContext(&e);
   std::vector<Event> batch{e};
-  RecorderOptions ro;
-  ro.dir = g.db;
-  ro.sync = config.sync;
-  s = RecordEvents(ro, batch);
+  s = RecordToSpool(g, config, batch);
   if (!s.ok()) return Fail(s);
 
   if (o.json) {

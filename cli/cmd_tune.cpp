@@ -31,7 +31,6 @@
 #include "cli/context.h"
 #include "policies/decision_log.h"
 #include "policies/tune.h"
-#include "store/recorder.h"
 
 namespace memory::cli {
 namespace {
@@ -249,10 +248,7 @@ int RunTune(const TuneOptions& o, const Globals& g) {
     e.decision = d;
     FillContext(&e);
     std::vector<Event> events{e};
-    RecorderOptions ro;
-    ro.dir = g.db;
-    ro.sync = config.sync;
-    s = RecordEvents(ro, events);
+    s = RecordToSpool(g, config, events);
     if (!s.ok()) return Fail(s);
     if (!g.quiet && !o.json)
       std::fprintf(stderr, "memory tune: %s took %.3f s, exit %d%s\n", grid.names[c.action].c_str(), out.duration_us / 1e6,

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "store/recorder.h"
+
 namespace memory::cli {
 
 Status LoadUserConfig(const Globals& g, Config* config) { return LoadConfig(g.config, config); }
@@ -14,6 +16,13 @@ Status LoadUserConfig(const Globals& g, Config* config) { return LoadConfig(g.co
 Status LoadPrivacy(const Globals& g, Config* config, std::unique_ptr<PrivacyFilter>* privacy) {
   MEMORY_RETURN_IF_ERROR(LoadUserConfig(g, config));
   return PrivacyFilter::Create(*config, privacy);
+}
+
+Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>& events) {
+  RecorderOptions ro;
+  ro.dir = g.db;
+  ro.sync = config.sync;
+  return RecordEvents(ro, events);
 }
 
 Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store) {

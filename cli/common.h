@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "store/config.h"
@@ -16,6 +17,9 @@ namespace memory::cli {
 Status LoadUserConfig(const Globals& g, Config* config);
 // Loads the config and builds the privacy filter it describes (every path that writes events).
 Status LoadPrivacy(const Globals& g, Config* config, std::unique_ptr<PrivacyFilter>* privacy);
+
+// Spools `events` into --db with the config's durability (store/recorder.h; ids are assigned).
+Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>& events);
 
 // Opens the store of --db. kReadOnly readers never block writers; kReadWrite waits briefly for
 // the writer lock and folds the spool.
