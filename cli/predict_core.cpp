@@ -40,6 +40,28 @@ Status ParseContextJson(std::string_view text, const std::string& where, CallCon
   return Status::OK();
 }
 
+namespace {
+
+// The newest concrete command of a template among a context's recent commands (newest first),
+// each recent command's template computed at most once per call.
+class RecentByTemplate {
+ public:
+  explicit RecentByTemplate(const std::vector<std::string>& recent) : recent_(recent) {}
+  const std::string* Find(const std::string& tmpl) {
+    for (size_t i = 0; i < recent_.size(); ++i) {
+      if (i == templates_.size()) templates_.push_back(learner::CommandTemplate(recent_[i]));
+      if (templates_[i] == tmpl) return &recent_[i];
+    }
+    return nullptr;
+  }
+
+ private:
+  const std::vector<std::string>& recent_;
+  std::vector<std::string> templates_;
+};
+
+}  // namespace
+
 std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap, const CallContext& c, size_t top) {
   std::vector<learner::CommandId> ids;
   for (const std::string& h : c.history) ids.push_back(snap.Find(learner::CommandTemplate(h)));
@@ -51,13 +73,13 @@ std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap,
   std::vector<learner::Prediction> preds;
   std::vector<int> orders;
   snap.Predict(ctx, top, &preds, &orders);
+  RecentByTemplate recent(c.recent);
   std::vector<RankedCommand> ranked;
   for (size_t i = 0; i < preds.size(); ++i) {
     RankedCommand r;
     r.tmpl = std::string(snap.TemplateText(preds[i].command));
     r.command = std::string(snap.DisplayText(preds[i].command));
-    for (const std::string& seen : c.recent)
-      if (learner::CommandTemplate(seen) == r.tmpl) { r.command = seen; break; }
+    if (const std::string* seen = recent.Find(r.tmpl)) r.command = *seen;
     r.source = orders[i] > 0 ? "sequence(order=" + std::to_string(orders[i]) + ")"
                : orders[i] < 0 ? "directory"
                                : "frequency";
@@ -74,14 +96,14 @@ std::vector<RankedCommand> RankNextCommands(const learner::ServingIntentModel& s
   for (const std::string& h : c.history) session.Observe(learner::CommandTemplate(h));
   std::vector<std::pair<int32_t, double>> tokens;
   session.Top(top, &tokens);
+  RecentByTemplate recent(c.recent);
   std::vector<RankedCommand> ranked;
   for (const auto& [token, prob] : tokens) {
     RankedCommand r;
     r.tmpl = std::string(session.Text(token));
     r.command = r.tmpl;
     if (learner::CommandId id = snap.Find(r.tmpl); id != learner::kNoCommand) r.command = std::string(snap.DisplayText(id));
-    for (const std::string& seen : c.recent)
-      if (learner::CommandTemplate(seen) == r.tmpl) { r.command = seen; break; }
+    if (const std::string* seen = recent.Find(r.tmpl)) r.command = *seen;
     r.source = "gru";
     r.prob = prob;
     ranked.push_back(std::move(r));
