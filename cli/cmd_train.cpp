@@ -25,9 +25,6 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,14 +46,13 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/spawn.h"
 #include "learner/intent_snapshot.h"
 #include "learner/registry.h"
 #include "learner/template.h"
 #include "learner/train_gate.h"
 #include "cli/train_prefetch.h"
 #include "policies/suggest_train.h"
-
-extern char** environ;
 
 namespace memory::cli {
 namespace {
@@ -204,31 +200,21 @@ std::string LastLine(const std::string& path) {
 // Runs memory-train and waits. Its output (epochs, loss) goes to the terminal when `forward`,
 // else to `log_path`, whose last line names a failure.
 Status RunTrainer(const std::string& exe, const std::vector<std::string>& args, bool forward, const std::string& log_path) {
-  std::vector<std::string> all = {exe};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<std::string> argv = {exe};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SpawnOptions o;
   if (forward) {
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);  // keep our stdout (the report) clean
+    o.stdout_to_stderr = true;  // keep our stdout (the report) clean
   } else {
-    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    o.stdout_file = log_path;
+    o.stderr_to_stdout = true;
   }
   pid_t pid;
-  int err = posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (err != 0) return Status::IOError(exe + ": cannot start: " + std::strerror(err));
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) return Status::IOError(exe + ": waitpid: " + std::strerror(errno));
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return Status::OK();
-  std::string what = WIFEXITED(st) ? "exit " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st));
+  MEMORY_RETURN_IF_ERROR(Spawn(argv, o, &pid));
+  Status s = WaitChild(pid);
+  if (s.ok()) return s;
   std::string last = forward ? "see its output above" : LastLine(log_path);
-  return Status::IOError("memory-train failed (" + what + "): " + last);
+  return Status::IOError("memory-train failed (" + s.message() + "): " + last);
 }
 
 // The training events' templates per session, for memory-train (one jsonl stream; sessions are
