@@ -80,9 +80,10 @@ std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap,
     r.tmpl = std::string(snap.TemplateText(preds[i].command));
     r.command = std::string(snap.DisplayText(preds[i].command));
     if (const std::string* seen = recent.Find(r.tmpl)) r.command = *seen;
-    r.source = orders[i] > 0 ? "sequence(order=" + std::to_string(orders[i]) + ")"
-               : orders[i] < 0 ? "directory"
-                               : "frequency";
+    r.source = orders[i] > 0                       ? "sequence(order=" + std::to_string(orders[i]) + ")"
+               : orders[i] == learner::kSessionOrder ? "session"
+               : orders[i] < 0                       ? "directory"
+                                                     : "frequency";
     r.prob = preds[i].prob;
     ranked.push_back(std::move(r));
   }

@@ -37,7 +37,7 @@ Status ParseContextJson(std::string_view text, const std::string& where, CallCon
 struct RankedCommand {
   std::string command;  // the most recent concrete command of the template in this context
   std::string tmpl;
-  std::string source;   // "sequence(order=N)", "directory" or "frequency"
+  std::string source;   // "sequence(order=N)", "directory", "session" or "frequency"
   double prob = 0;
 };
 // Ranks with what is served: a GRU champion (source "gru"; its top templates are shown as the most

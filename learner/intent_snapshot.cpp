@@ -22,7 +22,10 @@
 namespace memory::learner {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '3'};
+// Version 04: session rows (features=2) are trained with gaps, positions and actors and served.
+// A file of an older version does not open (Corruption): predict rebuilds the live snapshot.
+constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '4'};
+constexpr char kMagicPrefix[6] = {'M', 'E', 'M', 'I', 'N', 'T'};
 constexpr uint32_t kEndianMark = 0x01020304;
 
 struct Header {
@@ -186,6 +189,29 @@ Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel*
 
 std::string SessionKeyOf(const Event& e) { return e.session.empty() ? "cwd:" + e.cwd : e.session; }
 
+bool IsAgentActor(std::string_view actor) { return !actor.empty() && actor != "human"; }
+
+void IntentSessionState::Fill(const Event& e, uint32_t cwd, Context* ctx) const {
+  ctx->history = history;
+  ctx->cwd = cwd;
+  ctx->has_last_exit = has_exit;
+  ctx->last_exit = exit;
+  // As the evaluation protocol (online_eval.cpp): time since the session's previous event, index
+  // within the session, an agent's session when the actor is set and not "human".
+  ctx->gap_us = events > 0 ? e.ts_us - last_ts_us : -1;
+  ctx->position = events;
+  ctx->agent = IsAgentActor(e.actor);
+}
+
+void IntentSessionState::Advance(const Event& e, CommandId id) {
+  history.push_back(id);
+  if (history.size() > 16) history.erase(history.begin(), history.begin() + 8);
+  has_exit = e.exit_code.has_value();
+  exit = e.exit_code.value_or(0);
+  last_ts_us = e.ts_us;
+  if (events < UINT32_MAX) ++events;
+}
+
 IntentTrainer::IntentTrainer(const std::string& spec) {
   cwds_.Intern("");  // id 0 = unknown
   status_ = NewModel(spec, &model_);
@@ -198,18 +224,11 @@ void IntentTrainer::Add(const Event& e) {
   CommandId id = templates_.Intern(e.kind == EventKind::kToolCall ? e.command : CommandTemplate(e.command));
   if (id >= display_.size()) display_.resize(id + 1);
   display_[id] = e.command;
-  SessionState& st = sessions_[SessionKeyOf(e)];
-  std::vector<CommandId>& h = st.history;
+  IntentSessionState& st = sessions_[SessionKeyOf(e)];
   Context ctx;
-  ctx.history = h;
-  ctx.cwd = cwds_.Intern(e.cwd);
-  ctx.has_last_exit = st.has_exit;
-  ctx.last_exit = st.exit;
+  st.Fill(e, cwds_.Intern(e.cwd), &ctx);
   model_->Learn(ctx, id);
-  h.push_back(id);
-  if (h.size() > 16) h.erase(h.begin(), h.begin() + 8);
-  st.has_exit = e.exit_code.has_value();
-  st.exit = e.exit_code.value_or(0);
+  st.Advance(e, id);
   ++events_;
   watermark_us_ = std::max(watermark_us_, e.ts_us);
 }
@@ -373,6 +392,8 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
   m.size = size;
   m.h = reinterpret_cast<const Header*>(m.base);
   const Header& h = *m.h;
+  if (std::memcmp(h.magic, kMagicPrefix, 6) == 0 && std::memcmp(h.magic, kMagic, 8) != 0)
+    return bad("intent snapshot of an older format (rebuilt by `memory predict --rebuild`)");
   if (std::memcmp(h.magic, kMagic, 8) != 0 || h.endian != kEndianMark) return bad("not an intent snapshot");
   if (h.file_size != size || h.num_rows < 1 || h.order > 8 || h.rows_off != sizeof(Header) ||
       h.entries_off != h.rows_off + h.num_rows * sizeof(RowRec) ||
@@ -453,7 +474,11 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
     if (r == nullptr || r->sum <= 0) return;
     active.push_back({r, r->n / (r->n + h.escape * r->distinct), order});
   };
-  // Same rows in the same order as the "ppm" model (features: cwd first, exit after order 1).
+  // Same rows in the same order as the "ppm" model (features: an agent's step first, then cwd,
+  // exit after order 1, a session start last).
+  const uint64_t session_key = h.features >= 2 ? SessionKey(ctx) : 0;
+  const bool session_first = session_key != 0 && !IsSessionStart(ctx);
+  if (session_first) add(session_key, kSessionOrder);
   if (h.features && ctx.cwd != 0) add(CwdKey(ctx), -1);
   uint64_t key = kContextKeySeed;
   for (int j = 1; j <= n; ++j) {
@@ -462,6 +487,7 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
     add(key, j);
     if (j == 1 && h.features && ctx.has_last_exit) add(ExitKey(ctx), 1);
   }
+  if (session_key != 0 && !session_first) add(session_key, kSessionOrder);
   std::vector<CommandId> cands;
   auto take = [&](const RowRec& r) {
     for (uint32_t i = 0; i < r.count && static_cast<int>(i) < h.candidates; ++i) {

@@ -8,7 +8,8 @@
 // of each, and an index sorted by template text.
 //
 // IntentTrainer learns from events in time order (sessions may interleave: each session keeps its
-// own history), then writes a snapshot.
+// own history, event count and time of its last event, for the session row of features=2), then
+// writes a snapshot.
 #pragma once
 
 #include <cstdint>
@@ -86,6 +87,23 @@ class GruSession {
 // NotFound when there is nothing to serve yet (the caller builds the live snapshot with `spec`).
 Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel* out);
 
+// What a session has done so far, from which the context of its next event is built, as in
+// training (IntentTrainer) and as the evaluation protocol feeds models (online_eval.cpp): the
+// session's newest commands, the previous exit status, the time since its previous event, the
+// number of its events and whether its actor is an agent. For replays of a snapshot (train gate).
+struct IntentSessionState {
+  std::vector<CommandId> history;  // newest 8..16 commands, oldest first
+  bool has_exit = false;
+  int32_t exit = 0;
+  int64_t last_ts_us = 0;          // time of the session's previous event
+  uint32_t events = 0;             // events of the session so far (Context::position)
+
+  // The context before `e` (cwd: its interned working directory); ctx->history points into this.
+  void Fill(const Event& e, uint32_t cwd, Context* ctx) const;
+  // Appends `e` (template id `id`).
+  void Advance(const Event& e, CommandId id);
+};
+
 class IntentTrainer {
  public:
   explicit IntentTrainer(const std::string& spec = PredictModelSpec());
@@ -99,15 +117,10 @@ class IntentTrainer {
  private:
   Status status_;
   std::unique_ptr<NextCommandModel> model_;
-  struct SessionState {
-    std::vector<CommandId> history;
-    bool has_exit = false;
-    int32_t exit = 0;
-  };
   Vocabulary templates_;
   Vocabulary cwds_;
   std::vector<std::string> display_;  // newest concrete command per template
-  std::unordered_map<std::string, SessionState> sessions_;
+  std::unordered_map<std::string, IntentSessionState> sessions_;
   int64_t events_ = 0;
   int64_t watermark_us_ = 0;
 };
@@ -119,6 +132,10 @@ Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int6
 
 // Key under which an event's session history is kept: the session id, else its cwd.
 std::string SessionKeyOf(const Event& e);
+// Context::agent of an event's actor: set and not "human" (as the evaluation protocol).
+bool IsAgentActor(std::string_view actor);
+
+inline constexpr int kSessionOrder = -2;
 
 class IntentSnapshot {
  public:
@@ -136,9 +153,10 @@ class IntentSnapshot {
   std::string_view TemplateText(CommandId id) const;
   std::string_view DisplayText(CommandId id) const;
 
-  // Same blend as the "ppm" model on the stored rows. *order_used (may be null) gets, per
-  // prediction, the longest context order whose row lists it (0 = overall frequency, -1 = what
-  // is run in this working directory).
+  // Same blend as the "ppm" model on the stored rows (with features=2 the session row too: set
+  // ctx.gap_us, position and agent). *order_used (may be null) gets, per prediction, the order of
+  // the last blended row that lists it (0 = overall frequency, -1 = what is run in this working
+  // directory, kSessionOrder = the session row: how sessions start here, an agent's step).
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out, std::vector<int>* order_used) const;
 
  private:
