@@ -1,8 +1,11 @@
-// `memory model list|show VERSION|promote VERSION|rollback`: the registry of trained models
+// `memory model list|show VERSION|promote VERSION|rollback|prune`: the registry of trained models
 // (learner/registry.h). promote and rollback validate the model files first, so a corrupt or
-// incompatible version never becomes champion; they take the training lock (exit 3 while a
-// training runs).
+// incompatible version never becomes champion; they and prune take the training lock (exit 3
+// while a training runs). prune keeps the champion, the previous champions rollback returns to
+// and the newest other versions (config models.keep / models.keep_rollback, or --keep /
+// --keep-rollback); `memory train` runs the same prune after registering (cli/model_prune.h).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "learner/intent_snapshot.h"
 #include "policies/suggest_train.h"
 #include "learner/registry.h"
+#include "cli/model_prune.h"
 #include "cli/train_prefetch.h"
 
 namespace memory::cli {
@@ -131,8 +135,59 @@ int RunRollback(const ModelOptions& o, const Globals& g) {
   return 0;
 }
 
+struct PruneCliOptions {
+  std::string kind = "all";
+  int64_t keep = -1, keep_rollback = -1;  // -1: from the config
+  bool dry_run = false, json = false;
+};
+
+int RunPrune(const PruneCliOptions& o, const Globals& g) {
+  if (o.kind != "all")
+    if (Status s = CheckKind(o.kind); !s.ok()) return Fail(Status::InvalidArgument("--kind must be intent, bandit, prefetch or all, not '" + o.kind + "'"));
+  Config config;
+  if (Status s = LoadUserConfig(g, &config); !s.ok()) return Fail(s);
+  learner::PruneOptions po = PruneOptionsFrom(config);
+  if (o.keep >= 0) po.keep = static_cast<size_t>(o.keep);
+  if (o.keep_rollback >= 0) po.keep_rollback = static_cast<size_t>(o.keep_rollback);
+  po.dry_run = o.dry_run;
+  learner::ModelRegistry reg(g.db + "/models");
+  std::vector<std::string> kinds = o.kind == "all" ? ModelKinds() : std::vector<std::string>{o.kind};
+  std::vector<learner::PruneResult> results;
+  {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(reg.root(), ec)) {
+      // Nothing trained yet (or a mistyped --db): report empty results, create nothing.
+      for (const auto& k : kinds) results.push_back(learner::PruneResult{k, {}, {}, 0});
+    } else {
+      std::unique_ptr<learner::RegistryLock> lock;
+      if (Status s = learner::RegistryLock::Acquire(reg.root() + "/train.lock", &lock); !s.ok()) return Fail(s);
+      for (const auto& k : kinds) {
+        learner::PruneResult r;
+        if (Status s = reg.Prune(k, po, &r); !s.ok()) return Fail(s);
+        results.push_back(std::move(r));
+      }
+    }
+  }
+  if (o.json) {
+    nlohmann::json j = {{"dry_run", o.dry_run}, {"keep", po.keep}, {"keep_rollback", po.keep_rollback},
+                        {"kinds", nlohmann::json::array()}};
+    for (const auto& r : results) j["kinds"].push_back(nlohmann::json::parse(learner::PruneResultJson(r)));
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  for (const auto& r : results) {
+    for (const auto& v : r.kept)
+      std::printf("%-8s %-20s %-9s kept (%s)\n", r.kind.c_str(), v.version.c_str(), v.status.c_str(), v.why.c_str());
+    for (const auto& v : r.removed)
+      std::printf("%-8s %-20s %-9s %s (%s)\n", r.kind.c_str(), v.version.c_str(), v.status.c_str(),
+                  o.dry_run ? "would remove" : "removed", FormatBytes(v.bytes).c_str());
+    std::printf("%s\n", PruneSummary(r, o.dry_run).c_str());
+  }
+  return 0;
+}
+
 void SetupModel(CLI::App& app, Globals& g, Action* action) {
-  auto* group = app.add_subcommand("model", "List, inspect, promote or roll back trained models (the registry)");
+  auto* group = app.add_subcommand("model", "List, inspect, promote, roll back or prune trained models (the registry)");
   group->require_subcommand(1);
   auto add = [&](const char* name, const char* help, bool needs_version, int (*run)(const ModelOptions&, const Globals&)) {
     auto* sub = group->add_subcommand(name, help);
@@ -146,6 +201,20 @@ void SetupModel(CLI::App& app, Globals& g, Action* action) {
   add("show", "One version's metadata: data range, config, metrics of champion and challenger, decision", true, RunShow);
   add("promote", "Make VERSION the champion (its files are validated first)", true, RunPromote);
   add("rollback", "Re-instate the previous champion", false, RunRollback);
+
+  auto* prune = group->add_subcommand(
+      "prune", "Delete old versions: keeps the champion, the previous champions rollback returns to, and the newest "
+               "--keep other versions (memory train does this after registering)");
+  auto p = std::make_shared<PruneCliOptions>();
+  prune->add_option("--kind", p->kind, "Model kind (intent | bandit | prefetch | all)")->capture_default_str();
+  prune->add_option("--keep", p->keep, "Newest other versions kept per kind (default: config models.keep, 5)")
+      ->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-rollback", p->keep_rollback,
+                    "Previous champions kept for `model rollback` (default: config models.keep_rollback, 5)")
+      ->check(CLI::NonNegativeNumber);
+  prune->add_flag("--dry-run", p->dry_run, "Show what would be deleted; delete nothing");
+  prune->add_flag("--json", p->json, "Print JSON");
+  prune->callback([p, &g, action] { *action = [p, &g] { return RunPrune(*p, g); }; });
 }
 
 }  // namespace

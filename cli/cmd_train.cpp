@@ -21,6 +21,8 @@
 // Unattended use: one flock on <db>/models/train.lock for all kinds (exit 3 when another
 // training runs), a log in <db>/models/train.log, one JSON report (one entry per kind with
 // --model all), exit code the worst of the kinds: 0 promoted or kept, 1 failure, 2 bad input.
+// After each kind, still under the lock, the registry is pruned as `memory model prune` does
+// (config models.keep / models.keep_rollback); the report and the log name what was removed.
 #define SPDLOG_FMT_EXTERNAL
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
@@ -46,6 +48,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/model_prune.h"
 #include "cli/spawn.h"
 #include "learner/intent_snapshot.h"
 #include "learner/registry.h"
@@ -596,7 +599,7 @@ Status TrainBanditKind(const TrainOptions& o, const Globals& g, TrainReport* rep
   return policies::TrainBandit(*store, reg, bo, on_progress, rep);
 }
 
-nlohmann::json OutcomeJson(const TrainReport& rep, bool nested = false) {
+nlohmann::json OutcomeJson(const TrainReport& rep, const learner::PruneResult* pruned = nullptr, bool nested = false) {
   nlohmann::json j = {{"model", rep.kind}, {"decision", rep.decision}, {"reason", rep.reason},
                       {"version", rep.version}, {"previous_champion", rep.previous}};
   if (!rep.version.empty()) {
@@ -615,11 +618,16 @@ nlohmann::json OutcomeJson(const TrainReport& rep, bool nested = false) {
   if (!nested && rep.kind == "intent") {
     // Every candidate of the run (the winner or main one first), each its own version.
     nlohmann::json all = nlohmann::json::array();
-    if (!rep.version.empty()) all.push_back(OutcomeJson(rep, true));
-    for (const TrainReport& r : rep.others) all.push_back(OutcomeJson(r, true));
+    if (!rep.version.empty()) all.push_back(OutcomeJson(rep, nullptr, true));
+    for (const TrainReport& r : rep.others) all.push_back(OutcomeJson(r, nullptr, true));
     if (!all.empty()) j["candidates"] = all;
   }
   if (!nested && !rep.notes.empty()) j["notes"] = rep.notes;
+  if (pruned) {
+    j["pruned"] = nlohmann::json::array();
+    for (const auto& v : pruned->removed) j["pruned"].push_back(v.version);
+    j["pruned_bytes"] = pruned->bytes_removed;
+  }
   return j;
 }
 
@@ -653,6 +661,8 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
   if (o.min_decisions < 1) return Fail(Status::InvalidArgument("--min-decisions must be at least 1"));
   int64_t since_us;
   if (Status s = SinceMicros(o.since, &since_us); !s.ok()) return Fail(s);
+  Config config;
+  if (Status s = LoadUserConfig(g, &config); !s.ok()) return Fail(s);
   const std::string models = g.db + "/models";
   std::error_code ec;
   std::filesystem::create_directories(models, ec);
@@ -672,6 +682,7 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
   if (o.model == "all") kinds = {"intent", "bandit", kPrefetchKind};
   else kinds = {o.model};
   std::vector<TrainReport> reports;
+  std::vector<learner::PruneResult> pruned;
   std::vector<Status> errors;
   int worst = 0;
   for (const std::string& kind : kinds) {
@@ -701,22 +712,39 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
     } else {
       log->info("{}: {} {}: {}", kind, rep.decision, rep.version, rep.reason);
     }
+    // Prune after registering (same lock), also after a failed run: the keep rule never
+    // touches the champion or what rollback returns to.
+    learner::PruneResult pr;
+    learner::ModelRegistry reg(models);
+    if (Status ps = reg.Prune(kind, PruneOptionsFrom(config), &pr); !ps.ok()) {
+      log->error("{}: prune failed: {}", kind, ps.ToString());
+      std::fprintf(stderr, "memory: train %s: prune failed: %s\n", kind.c_str(), ps.ToString().c_str());
+      rep.notes.push_back("prune failed: " + ps.ToString());
+      worst = std::max(worst, 1);
+    } else if (!pr.removed.empty()) {
+      std::string names;
+      for (const auto& v : pr.removed) names += (names.empty() ? "" : ", ") + v.version;
+      log->info("{}: pruned {} old versions ({} bytes): {}", kind, pr.removed.size(), pr.bytes_removed, names);
+    }
+    pruned.push_back(std::move(pr));
     reports.push_back(std::move(rep));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.json) {
     nlohmann::json j;
     if (reports.size() == 1) {
-      j = OutcomeJson(reports[0]);
+      j = OutcomeJson(reports[0], &pruned[0]);
     } else {
       j = {{"models", nlohmann::json::array()}, {"seconds", seconds}, {"exit_code", worst}};
-      for (const auto& r : reports) j["models"].push_back(OutcomeJson(r));
+      for (size_t i = 0; i < reports.size(); ++i) j["models"].push_back(OutcomeJson(reports[i], &pruned[i]));
     }
     std::printf("%s\n", j.dump().c_str());
     return worst;
   }
-  for (const auto& r : reports)
-    if (r.decision != "failed") PrintOutcome(r);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (reports[i].decision != "failed") PrintOutcome(reports[i]);
+    if (!pruned[i].removed.empty()) std::printf("%s\n", PruneSummary(pruned[i], false).c_str());
+  }
   if (reports.size() > 1) std::printf("all: %.2f s\n", seconds);
   return worst;
 }

@@ -135,6 +135,16 @@ std::string ModelVersionJson(const ModelVersionInfo& m, int indent) {
   return j.dump(indent);
 }
 
+std::string PruneResultJson(const PruneResult& r, int indent) {
+  auto list = [](const std::vector<PrunedVersion>& vs) {
+    json a = json::array();
+    for (const auto& v : vs) a.push_back({{"version", v.version}, {"status", v.status}, {"why", v.why}, {"bytes", v.bytes}});
+    return a;
+  };
+  json j = {{"kind", r.kind}, {"kept", list(r.kept)}, {"removed", list(r.removed)}, {"bytes_removed", r.bytes_removed}};
+  return j.dump(indent);
+}
+
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -225,7 +235,7 @@ Status ModelRegistry::Clean(const std::string& kind) {
   if (!fs::exists(KindDir(kind), ec)) return Status::OK();
   for (const auto& entry : fs::directory_iterator(KindDir(kind), ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(".staging-", 0) == 0) fs::remove_all(entry.path(), ec);
+    if (name.rfind(".staging-", 0) == 0 || name.rfind(".deleted-", 0) == 0) fs::remove_all(entry.path(), ec);
   }
   return ec ? Status::IOError(KindDir(kind) + ": " + ec.message()) : Status::OK();
 }
@@ -344,6 +354,76 @@ Status ModelRegistry::Rollback(const std::string& kind, const std::function<Stat
   cur.reason = "rolled back to " + target;
   MEMORY_RETURN_IF_ERROR(Update(cur));
   *restored = target;
+  return Status::OK();
+}
+
+namespace {
+
+int64_t DirectoryBytes(const std::string& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      const auto n = it->file_size(size_ec);
+      if (!size_ec) total += static_cast<int64_t>(n);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+Status ModelRegistry::Prune(const std::string& kind, const PruneOptions& o, PruneResult* out) {
+  *out = PruneResult();
+  out->kind = kind;
+  std::vector<ModelVersionInfo> all;
+  MEMORY_RETURN_IF_ERROR(List(kind, &all));  // newest first
+  std::string champion;
+  Status cs = Champion(kind, &champion);
+  if (!cs.ok() && !cs.IsNotFound()) return cs;  // an unreadable pointer: delete nothing
+  // Rollback's order: retired versions promoted at or before the champion, latest promotion first.
+  int64_t champion_promoted = 0;
+  for (const auto& m : all)
+    if (m.version == champion) champion_promoted = m.promoted_us;
+  std::vector<const ModelVersionInfo*> rollback;
+  for (const auto& m : all)
+    if (!champion.empty() && m.version != champion && m.status == "retired" && m.promoted_us > 0 &&
+        m.promoted_us <= champion_promoted)
+      rollback.push_back(&m);
+  std::stable_sort(rollback.begin(), rollback.end(),
+                   [](const ModelVersionInfo* a, const ModelVersionInfo* b) { return a->promoted_us > b->promoted_us; });
+  std::map<std::string, std::string> keep;  // version -> why
+  if (!champion.empty()) keep[champion] = "champion";
+  for (size_t i = 0; i < rollback.size() && i < o.keep_rollback; ++i)
+    keep[rollback[i]->version] = "rollback " + std::to_string(i + 1);
+  size_t newest = 0;
+  for (const auto& m : all)
+    if (!keep.count(m.version) && newest < o.keep) keep[m.version] = "newest " + std::to_string(++newest);
+  for (const auto& m : all) {
+    PrunedVersion p{m.version, m.status, "", DirectoryBytes(VersionDir(kind, m.version))};
+    auto it = keep.find(m.version);
+    if (it != keep.end()) {
+      p.why = it->second;
+      out->kept.push_back(std::move(p));
+    } else {
+      p.why = "older";
+      out->bytes_removed += p.bytes;
+      out->removed.push_back(std::move(p));
+    }
+  }
+  if (o.dry_run) return Status::OK();
+  for (const PrunedVersion& p : out->removed) {
+    // Rename first: the version leaves List/Get atomically; then delete the tombstone.
+    const std::string dir = VersionDir(kind, p.version);
+    const std::string tomb = KindDir(kind) + "/.deleted-" + p.version + "-" + std::to_string(::getpid());
+    if (::rename(dir.c_str(), tomb.c_str()) != 0) return Errno("rename " + dir + " -> " + tomb);
+    std::error_code ec;
+    fs::remove_all(tomb, ec);
+    if (ec) return Status::IOError(tomb + ": cannot delete: " + ec.message());
+  }
+  if (!out->removed.empty()) MEMORY_RETURN_IF_ERROR(FsyncPath(KindDir(kind), true));
   return Status::OK();
 }
 

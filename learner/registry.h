@@ -9,9 +9,14 @@
 //
 // Atomicity: a version is built in a staging directory (<root>/<kind>/.staging-*), its files and
 // metadata fsynced, then renamed into place, so a half-written version is never listed or
-// loaded; leftovers of a crash are staging directories that Clean removes. The champion pointer
+// loaded; leftovers of a crash are staging (and tombstone) directories that Clean removes. The champion pointer
 // is written to a temporary file, fsynced and renamed over CHAMPION. The pointer is the truth:
 // a version's status is "champion" iff CHAMPION names it (metadata may lag after a crash).
+//
+// Pruning (Prune) keeps the champion, the previous champions Rollback returns to and the newest
+// other versions; a pruned version is renamed to a tombstone (<root>/<kind>/.deleted-*) and
+// then deleted, so it disappears from List/Get at once and is never seen half-deleted. The
+// champion (and whatever CHAMPION names, even a corrupt version) is never pruned.
 //
 // Thread-safety: none; processes serialise writers with RegistryLock.
 #pragma once
@@ -48,6 +53,26 @@ struct ModelVersionInfo {
   bool stale = false;                // trained on data since removed (forget / clean)
 };
 
+// How many versions Prune keeps besides the champion (config models.keep / models.keep_rollback).
+struct PruneOptions {
+  size_t keep = 5;           // newest versions that are neither champion nor rollback targets
+  size_t keep_rollback = 5;  // previous champions, in the order Rollback returns to them
+  bool dry_run = false;      // decide and report, delete nothing
+};
+
+struct PrunedVersion {
+  std::string version;
+  std::string status;        // as List gives it
+  std::string why;           // kept: "champion" | "rollback N" | "newest N"; removed: "older"
+  int64_t bytes = 0;         // size of its files
+};
+
+struct PruneResult {
+  std::string kind;
+  std::vector<PrunedVersion> kept, removed;  // each newest first
+  int64_t bytes_removed = 0;                 // (would be) freed
+};
+
 // flock on a file: two trainings (or a training and a promote) never overlap.
 class RegistryLock {
  public:
@@ -74,7 +99,7 @@ class ModelRegistry {
   // fsyncs the staged files, writes metadata.json (info->version is assigned here), and renames
   // the directory into place. Does not change the champion.
   Status Commit(const std::string& staging_dir, ModelVersionInfo* info);
-  // Removes leftover staging directories (crashed trainings).
+  // Removes leftover staging and tombstone directories (crashed trainings and prunes).
   Status Clean(const std::string& kind);
 
   // Versions of `kind`, newest first. A version whose metadata does not parse is listed with
@@ -94,6 +119,10 @@ class ModelRegistry {
   // there is no earlier champion. `validate` as in Promote.
   Status Rollback(const std::string& kind, const std::function<Status(const std::string&)>& validate,
                   std::string* restored);
+  // Deletes the versions of `kind` that `options` does not keep (see the top comment); with
+  // dry_run only fills `out`. The caller holds the RegistryLock. Rollback still works afterwards
+  // for up to keep_rollback steps.
+  Status Prune(const std::string& kind, const PruneOptions& options, PruneResult* out);
   // Rewrites a version's metadata (atomically).
   Status Update(const ModelVersionInfo& info);
   // Marks stale every version trained on data from before `until_us` (data_from_us < until_us):
@@ -108,6 +137,10 @@ class ModelRegistry {
 
 // JSON text of one version's metadata (what metadata.json holds, and `model show --json`).
 std::string ModelVersionJson(const ModelVersionInfo& info, int indent = 2);
+
+// JSON object of a prune: {"kind", "kept": [{"version","status","why","bytes"}...], "removed": [...],
+// "bytes_removed"} (`model prune --json`, `train --json`).
+std::string PruneResultJson(const PruneResult& result, int indent = -1);
 
 // Writes `text` to `path` atomically: temporary file in the same folder, fsync, rename, fsync
 // of the folder.

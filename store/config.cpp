@@ -47,13 +47,14 @@ class Parser {
   Status Parse(const YAML::Node& root, Config* config) {
     if (root.IsNull()) return Status::OK();  // empty file (or only comments): the defaults
     if (!root.IsMap())
-      return Bad(root, std::string("expected a mapping with sections store, privacy, record; got ") +
+      return Bad(root, std::string("expected a mapping with sections store, privacy, record, models; got ") +
                            TypeName(root));
-    return ForEachKey(root, "store, privacy, record",
+    return ForEachKey(root, "store, privacy, record, models",
                       [&](const std::string& key, const YAML::Node& value) -> Status {
                         if (key == "store") return ParseStore(value, config);
                         if (key == "privacy") return ParsePrivacy(value, config);
                         if (key == "record") return ParseRecord(value, config);
+                        if (key == "models") return ParseModels(value, config);
                         return Unknown();
                       });
   }
@@ -98,8 +99,8 @@ class Parser {
     return Status::OK();
   }
 
-  Status PositiveInt(const YAML::Node& node, const std::string& name, size_t* out) const {
-    const std::string what = "'" + name + "' must be a positive integer";
+  Status PositiveInt(const YAML::Node& node, const std::string& name, size_t* out, bool allow_zero = false) const {
+    const std::string what = "'" + name + "' must be a " + (allow_zero ? "non-negative" : "positive") + " integer";
     if (!node.IsScalar()) return Bad(node, what);
     const std::string& s = node.Scalar();
     if (s.empty() || s.size() > 18) return Bad(node, what);
@@ -108,7 +109,7 @@ class Parser {
       if (c < '0' || c > '9') return Bad(node, what + ", got '" + s + "'");
       v = v * 10 + static_cast<size_t>(c - '0');
     }
-    if (v == 0) return Bad(node, what);
+    if (v == 0 && !allow_zero) return Bad(node, what);
     *out = v;
     return Status::OK();
   }
@@ -138,6 +139,16 @@ class Parser {
                           return PositiveInt(v, "record.max_command_bytes", &c->max_command_bytes);
                         return Unknown();
                       });
+  }
+
+  Status ParseModels(const YAML::Node& node, Config* c) const {
+    MEMORY_RETURN_IF_ERROR(Section(node, "models"));
+    if (node.IsNull()) return Status::OK();
+    return ForEachKey(node, "keep, keep_rollback", [&](const std::string& key, const YAML::Node& v) -> Status {
+      if (key == "keep") return PositiveInt(v, "models.keep", &c->models_keep, true);
+      if (key == "keep_rollback") return PositiveInt(v, "models.keep_rollback", &c->models_keep_rollback, true);
+      return Unknown();
+    });
   }
 
   Status ParsePrivacy(const YAML::Node& node, Config* c) const {

@@ -23,6 +23,9 @@ struct Config {
   std::vector<RedactionRule> redact;      // added to the built-in secret patterns
   // record:
   size_t max_command_bytes = 1 << 20;     // longer command texts are cut (and tagged "truncated")
+  // models: (`memory model prune` and the prune after `memory train`; learner/registry.h)
+  size_t models_keep = 5;                 // newest other versions kept per kind (0 = none)
+  size_t models_keep_rollback = 5;        // previous champions kept for `model rollback` (0 = none)
 };
 
 // "" path = the default location; a missing default file gives the defaults (OK).

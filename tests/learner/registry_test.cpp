@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "learner/experiment.h"
 
@@ -140,6 +141,138 @@ TEST_F(RegistryTest, StagingLeftoversAreNeverListedAndCleanRemovesThem) {
   EXPECT_TRUE(all.empty());
   ASSERT_TRUE(r.Clean("intent").ok());
   EXPECT_FALSE(fs::exists(dir));
+}
+
+// Ten versions; v0, v2, v4, v6 promoted in that order (v6 champion, rollback returns to v4, v2, v0).
+TEST_F(RegistryTest, PruneKeepsChampionRollbackTargetsAndNewestOthers) {
+  ModelRegistry r(root_);
+  std::vector<std::string> v;
+  for (int i = 0; i < 10; ++i) v.push_back(Add(r, 1764026100000000 + i * 1000000LL, "good"));
+  for (int i : {0, 2, 4, 6}) {
+    ASSERT_TRUE(r.Promote("intent", v[i], "promoted", "", LoadsOk).ok());
+    usleep(2000);
+  }
+  PruneOptions o;
+  o.keep = 2;
+  o.keep_rollback = 2;
+  o.dry_run = true;
+  PruneResult dry;
+  ASSERT_TRUE(r.Prune("intent", o, &dry).ok());
+  std::vector<ModelVersionInfo> all;
+  ASSERT_TRUE(r.List("intent", &all).ok());
+  EXPECT_EQ(all.size(), 10u) << "a dry run deletes nothing";
+  for (const auto& name : v) EXPECT_TRUE(fs::is_directory(r.VersionDir("intent", name))) << name;
+
+  o.dry_run = false;
+  PruneResult res;
+  ASSERT_TRUE(r.Prune("intent", o, &res).ok());
+  auto names = [](const std::vector<PrunedVersion>& ps) {
+    std::vector<std::string> out;
+    for (const auto& p : ps) out.push_back(p.version + "=" + p.why);
+    return out;
+  };
+  // Kept, newest first: v9, v8 (newest others), v6 champion, v4 and v2 (rollback 1, 2).
+  const std::vector<std::string> kept = {v[9] + "=newest 1", v[8] + "=newest 2", v[6] + "=champion",
+                                         v[4] + "=rollback 1", v[2] + "=rollback 2"};
+  const std::vector<std::string> removed = {v[7] + "=older", v[5] + "=older", v[3] + "=older", v[1] + "=older",
+                                            v[0] + "=older"};
+  EXPECT_EQ(names(res.kept), kept);
+  EXPECT_EQ(names(res.removed), removed);
+  EXPECT_EQ(names(dry.kept), kept) << "the dry run reports the same plan";
+  EXPECT_EQ(names(dry.removed), removed);
+  EXPECT_GT(res.bytes_removed, 0);
+  EXPECT_EQ(res.bytes_removed, dry.bytes_removed);
+  ASSERT_TRUE(r.List("intent", &all).ok());
+  ASSERT_EQ(all.size(), 5u);
+  for (int i : {0, 1, 3, 5, 7}) EXPECT_FALSE(fs::exists(r.VersionDir("intent", v[i]))) << v[i];
+  for (const auto& entry : fs::directory_iterator(r.KindDir("intent")))
+    EXPECT_NE(entry.path().filename().string().rfind(".deleted-", 0), 0u) << "no tombstone left behind";
+
+  // Rollback still walks back through what was kept, and stops where pruning cut the chain.
+  std::string restored, champion;
+  ASSERT_TRUE(r.Rollback("intent", LoadsOk, &restored).ok());
+  EXPECT_EQ(restored, v[4]);
+  ASSERT_TRUE(r.Rollback("intent", LoadsOk, &restored).ok());
+  EXPECT_EQ(restored, v[2]);
+  EXPECT_TRUE(r.Rollback("intent", LoadsOk, &restored).IsNotFound());
+  ASSERT_TRUE(r.Champion("intent", &champion).ok());
+  EXPECT_EQ(champion, v[2]);
+
+  // A second prune with nothing to spare: only the champion; rolled-back versions are not targets.
+  o.keep = 0;
+  o.keep_rollback = 1;
+  ASSERT_TRUE(r.Prune("intent", o, &res).ok());
+  EXPECT_EQ(names(res.kept), std::vector<std::string>{v[2] + "=champion"});
+  ASSERT_TRUE(r.List("intent", &all).ok());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].version, v[2]);
+}
+
+TEST_F(RegistryTest, PruneNeverDeletesWhatChampionNamesAndDeletesNothingWhenItIsUnreadable) {
+  ModelRegistry r(root_);
+  std::string a = Add(r, 1764026100000000, "good");
+  std::string b = Add(r, 1764026200000000, "good");
+  std::string c = Add(r, 1764026300000000, "good");
+  ASSERT_TRUE(r.Promote("intent", a, "first", "", LoadsOk).ok());
+  std::ofstream(r.VersionDir("intent", a) + "/metadata.json") << "{ not json";  // champion's metadata lost
+  PruneOptions o;
+  o.keep = 0;
+  o.keep_rollback = 0;
+  PruneResult res;
+  ASSERT_TRUE(r.Prune("intent", o, &res).ok());
+  ASSERT_EQ(res.kept.size(), 1u);
+  EXPECT_EQ(res.kept[0].version, a);
+  EXPECT_EQ(res.kept[0].status, "corrupt");
+  EXPECT_TRUE(fs::exists(r.VersionDir("intent", a) + "/model.bin"));
+  EXPECT_FALSE(fs::exists(r.VersionDir("intent", b)));
+  EXPECT_FALSE(fs::exists(r.VersionDir("intent", c)));
+
+  // An empty CHAMPION pointer: refuse to decide, delete nothing.
+  std::string d = Add(r, 1764026400000000, "good");
+  std::ofstream(r.KindDir("intent") + "/CHAMPION", std::ios::trunc) << "";
+  EXPECT_EQ(r.Prune("intent", o, &res).code(), Status::Code::kCorruption);
+  EXPECT_TRUE(fs::exists(r.VersionDir("intent", a)));
+  EXPECT_TRUE(fs::exists(r.VersionDir("intent", d)));
+
+  // No champion at all (nothing promoted yet): only the newest `keep` survive; an absent kind is empty.
+  ModelRegistry fresh(root_ + "/fresh");
+  std::string x = Add(fresh, 1764026100000000, "good");
+  std::string y = Add(fresh, 1764026200000000, "good");
+  o.keep = 1;
+  ASSERT_TRUE(fresh.Prune("intent", o, &res).ok());
+  ASSERT_EQ(res.kept.size(), 1u);
+  EXPECT_EQ(res.kept[0].version, y);
+  EXPECT_FALSE(fs::exists(fresh.VersionDir("intent", x)));
+  ASSERT_TRUE(fresh.Prune("bandit", o, &res).ok());
+  EXPECT_TRUE(res.kept.empty() && res.removed.empty());
+}
+
+TEST_F(RegistryTest, PruneResultJson) {
+  PruneResult r;
+  r.kind = "bandit";
+  r.kept.push_back({"20261124T231500Z", "champion", "champion", 10});
+  r.removed.push_back({"20261101T231500Z", "rejected", "older", 3500000});
+  r.bytes_removed = 3500000;
+  auto j = nlohmann::json::parse(PruneResultJson(r));
+  EXPECT_EQ(j["kind"], "bandit");
+  EXPECT_EQ(j["kept"][0]["why"], "champion");
+  EXPECT_EQ(j["removed"][0]["version"], "20261101T231500Z");
+  EXPECT_EQ(j["removed"][0]["bytes"], 3500000);
+  EXPECT_EQ(j["bytes_removed"], 3500000);
+}
+
+TEST_F(RegistryTest, TombstonesAreNeverListedAndCleanRemovesThem) {
+  ModelRegistry r(root_);
+  std::string v = Add(r, 1764026100000000, "good");
+  const std::string tomb = r.KindDir("intent") + "/.deleted-" + v + "-123";
+  fs::create_directories(tomb);
+  std::ofstream(tomb + "/model.bin") << "half deleted";
+  std::vector<ModelVersionInfo> all;
+  ASSERT_TRUE(r.List("intent", &all).ok());
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_TRUE(r.Clean("intent").ok());
+  EXPECT_FALSE(fs::exists(tomb));
+  EXPECT_TRUE(fs::exists(r.VersionDir("intent", v)));
 }
 
 TEST_F(RegistryTest, LockIsExclusiveAcrossOpenFileDescriptions) {
