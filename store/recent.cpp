@@ -2,10 +2,16 @@
 // directories, rewritten by every writer after it commits (see RocksStore::FinishWrite), so that
 // `memory predict` learns this shell's last commands without opening RocksDB.
 //
-//   "MEMREC01" varint(events in the database)
-//   varint(n) n × bytes                 strings: sessions and directories
+//   "MEMREC02" varint(events in the database) varint(1 when every event of the database was
+//                                       counted, else 0)
+//   varint(n) n × bytes                 strings: sessions, directories and actors
+//   varint(k) k × count:                varint(string) varint(events of that session)
+//                                       varint(events of that directory), each at most
+//                                       kRecentCountCap (for the sessions and directories kept)
 //   varint(m) m × event, newest first:  zigzag(ts) bytes(id) zigzag(exit + 1, 0 = none)
-//                                       varint(session string) varint(cwd string) bytes(command)
+//                                       varint(session string) varint(cwd string)
+//                                       varint(actor string) bytes(command)
+// An older file ("MEMREC01", no actors or counts) reads as NotFound (predict then scans).
 #include "store/recent.h"
 
 #include <algorithm>
@@ -20,11 +26,14 @@
 
 namespace memory::internal {
 namespace {
-constexpr char kMagic[8] = {'M', 'E', 'M', 'R', 'E', 'C', '0', '1'};
+constexpr char kMagic[8] = {'M', 'E', 'M', 'R', 'E', 'C', '0', '2'};
 std::string RecentPath(const std::string& dir) { return dir + "/recent.bin"; }
 }  // namespace
 
 void RecentCollector::Offer(const Event& e) {
+  ++offered_;
+  if (uint32_t& n = session_count_[e.session]; n < kRecentCountCap) ++n;
+  if (uint32_t& n = cwd_count_[e.cwd]; n < kRecentCountCap) ++n;
   int& s = per_session_[e.session];
   int& c = per_cwd_[e.cwd];
   if (s >= static_cast<int>(kRecentPerKey) && c >= static_cast<int>(kRecentPerKey) && kept_.size() >= kRecentNewest)
@@ -49,12 +58,28 @@ Status RecentCollector::Write(const std::string& dir, int64_t db_events) const {
     coding::PutZigzag(&body, e.exit_code ? *e.exit_code + 1LL : 0);
     coding::PutVarint(&body, intern(e.session));
     coding::PutVarint(&body, intern(e.cwd));
+    coding::PutVarint(&body, intern(e.actor));
     coding::PutBytes(&body, e.command);
+  }
+  // Counts of the kept sessions and directories (a string may be both).
+  std::string counts;
+  size_t k = 0;
+  for (size_t i = 0; i < strings.size(); ++i) {
+    auto s = session_count_.find(std::string(strings[i]));
+    auto c = cwd_count_.find(std::string(strings[i]));
+    if (s == session_count_.end() && c == cwd_count_.end()) continue;
+    coding::PutVarint(&counts, i);
+    coding::PutVarint(&counts, s == session_count_.end() ? 0 : s->second);
+    coding::PutVarint(&counts, c == cwd_count_.end() ? 0 : c->second);
+    ++k;
   }
   std::string out(kMagic, 8);
   coding::PutVarint(&out, static_cast<uint64_t>(std::max<int64_t>(0, db_events)));
+  coding::PutVarint(&out, offered_ >= db_events ? 1 : 0);
   coding::PutVarint(&out, strings.size());
   for (std::string_view s : strings) coding::PutBytes(&out, s);
+  coding::PutVarint(&out, k);
+  out += counts;
   out += body;
   return WriteFileAtomic(RecentPath(dir), out);
 }
@@ -73,33 +98,45 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     if (internal::FileExists(internal::DbDir(dir))) return Status::NotFound("no recent-events file");
     // No database yet: everything is in the spool.
     data.assign(internal::kMagic, 8);
-    data.append(3, '\0');
+    data.append({'\0', '\1', '\0', '\0', '\0'});  // 0 events (all counted), no strings, counts, events
   }
   // Written before the summary and its dirty marker's removal: if the marker appeared meanwhile,
   // the file may predate a commit.
   if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");
   auto damaged = [] { return Status::NotFound("recent-events file damaged"); };
+  if (data.size() >= 8 && std::memcmp(data.data(), internal::kMagic, 6) == 0 &&
+      std::memcmp(data.data(), internal::kMagic, 8) != 0)
+    return Status::NotFound("recent-events file of an older format");
   if (data.size() < 8 || std::memcmp(data.data(), internal::kMagic, 8) != 0) return damaged();
   coding::Reader r(std::string_view(data).substr(8));
-  uint64_t db_events = 0, n = 0;
-  if (!r.GetVarint(&db_events) || !r.GetVarint(&n) || n > data.size()) return damaged();
+  uint64_t db_events = 0, complete = 0, n = 0;
+  if (!r.GetVarint(&db_events) || !r.GetVarint(&complete) || !r.GetVarint(&n) || n > data.size()) return damaged();
   constexpr uint64_t kAbsent = UINT64_MAX;
   uint64_t session_ix = kAbsent, cwd_ix = kAbsent;
+  std::vector<std::string_view> strings(n);
   for (uint64_t i = 0; i < n; ++i) {
-    std::string_view s;
-    if (!r.GetView(&s)) return damaged();
-    if (!session.empty() && s == session) session_ix = i;
-    if (!cwd.empty() && s == cwd) cwd_ix = i;
+    if (!r.GetView(&strings[i])) return damaged();
+    if (!session.empty() && strings[i] == session) session_ix = i;
+    if (!cwd.empty() && strings[i] == cwd) cwd_ix = i;
+  }
+  uint64_t k = 0;
+  if (!r.GetVarint(&k) || k > n) return damaged();
+  uint64_t session_count = 0, cwd_count = 0;
+  for (uint64_t i = 0; i < k; ++i) {
+    uint64_t ix = 0, sc = 0, cc = 0;
+    if (!r.GetVarint(&ix) || !r.GetVarint(&sc) || !r.GetVarint(&cc)) return damaged();
+    if (ix == session_ix) session_count = sc;
+    if (ix == cwd_ix) cwd_count = cc;
   }
   uint64_t m = 0;
   if (!r.GetVarint(&m) || m > data.size()) return damaged();
   std::vector<Event> stored_session, stored_cwd, stored_newest;
   for (uint64_t i = 0; i < m; ++i) {
     int64_t ts = 0, exit1 = 0;
-    uint64_t si = 0, ci = 0;
+    uint64_t si = 0, ci = 0, ai = 0;
     std::string_view id, command;
     if (!r.GetZigzag(&ts) || !r.GetView(&id) || !r.GetZigzag(&exit1) || !r.GetVarint(&si) || !r.GetVarint(&ci) ||
-        !r.GetView(&command))
+        !r.GetVarint(&ai) || ai >= n || !r.GetView(&command))
       return damaged();
     bool in_session = si == session_ix && stored_session.size() < limit;
     bool in_cwd = ci == cwd_ix && stored_cwd.size() < limit;
@@ -111,6 +148,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     if (exit1) e.exit_code = static_cast<int32_t>(exit1 - 1);
     e.session = si == session_ix ? session : std::string();
     e.cwd = ci == cwd_ix ? cwd : std::string();
+    e.actor = std::string(strings[ai]);
     e.command = std::string(command);
     if (in_session) stored_session.push_back(e);
     if (in_newest) stored_newest.push_back(e);
@@ -137,6 +175,22 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     if (stored.size() > limit) stored.resize(limit);
     *result = std::move(stored);
   };
+  // Counts: the file's plus the spooled events it does not hold (ids deduplicate against the
+  // stored events of that key).
+  auto count = [&](const std::vector<Event>& stored, int kind, uint64_t in_file, uint32_t* result) {
+    const std::string& key = kind == 0 ? session : cwd;
+    if (key.empty()) return;
+    uint64_t c = in_file;
+    for (const Event& e : pending) {
+      if ((kind == 0 ? e.session : e.cwd) != key) continue;
+      c += !std::any_of(stored.begin(), stored.end(), [&](const Event& s) { return s.id == e.id; });
+    }
+    *result = static_cast<uint32_t>(std::min<uint64_t>(c, kRecentCountCap));
+  };
+  count(stored_session, 0, session_count, &out->session_count);
+  count(stored_cwd, 1, cwd_count, &out->cwd_count);
+  out->session_count_exact = complete != 0 || out->session_count >= kRecentCountCap;
+  out->cwd_count_exact = complete != 0 || out->cwd_count >= kRecentCountCap;
   merge(std::move(stored_session), 0, limit, &out->session);
   merge(std::move(stored_cwd), 1, limit, &out->cwd);
   merge(std::move(stored_newest), 2, kRecentNewest, &out->newest);

@@ -160,15 +160,26 @@ Status StoreContentToken(const std::string& data_dir, std::string* token);
 // are merged in. For `memory predict`, whose context is this shell's last commands.
 inline constexpr size_t kRecentPerKey = 8;
 inline constexpr size_t kRecentNewest = 64;
+// Events of a session (or directory) are counted up to this cap (the intent model's session row
+// tells an agent's steps 1..15 apart, then 16+).
+inline constexpr uint32_t kRecentCountCap = 16;
 struct RecentEvents {
   std::vector<Event> session;  // newest first, at most the limit asked for
   std::vector<Event> cwd;      // newest first
   std::vector<Event> newest;   // the store's newest events whatever their context (up to kRecentNewest)
   int64_t events = 0;          // events in the store, spooled ones included
+  // Events of the session and of the directory (spooled ones included), at most kRecentCountCap.
+  // A count below the cap is exact when *_count_exact; otherwise it is a lower bound (the file
+  // counts among the store's newest few thousand events: an older part of the session is not seen).
+  uint32_t session_count = 0;
+  uint32_t cwd_count = 0;
+  bool session_count_exact = true;
+  bool cwd_count_exact = true;
 };
-// NotFound when the file cannot answer (missing, being rewritten, damaged): use Store::Scan.
-// With no database yet (only spooled events) the spool answers alone.
-// `limit` is at most kRecentPerKey. An empty session or cwd gives no events for it.
+// NotFound when the file cannot answer (missing, of an older format, being rewritten, damaged):
+// use Store::Scan. With no database yet (only spooled events) the spool answers alone.
+// `limit` is at most kRecentPerKey. An empty session or cwd gives no events for it. Events carry
+// their ts_us, id, exit_code, session / cwd (when the ones asked for), actor and command.
 Status ReadRecentEvents(const std::string& data_dir, const std::string& session, const std::string& cwd,
                         size_t limit, RecentEvents* out);
 

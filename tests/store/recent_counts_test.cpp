@@ -1,0 +1,120 @@
+// recent.bin (ReadRecentEvents) keeps what `memory predict` needs for the session row of the
+// intent model: each event's actor, and how many events the session and the directory have.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/recorder.h"
+#include "store/store.h"
+
+namespace memory {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RecentCountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/memory-recent-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static Event Ev(const std::string& cmd, int64_t ts, const std::string& session, const std::string& cwd,
+                  const std::string& actor = "human") {
+    Event e;
+    e.command = cmd;
+    e.ts_us = ts;
+    e.exit_code = 0;
+    e.session = session;
+    e.cwd = cwd;
+    e.actor = actor;
+    return e;
+  }
+  void Ingest(std::vector<Event> evs) {
+    StoreOptions o;
+    o.dir = dir_;
+    o.mode = StoreOptions::Mode::kReadWrite;
+    std::unique_ptr<Store> s;
+    ASSERT_TRUE(Store::Open(o, &s).ok());
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  std::string dir_;
+};
+
+TEST_F(RecentCountsTest, ActorsAndCountsOfSessionsAndDirectories) {
+  std::vector<Event> evs;
+  for (int i = 0; i < 20; ++i) evs.push_back(Ev("make t" + std::to_string(i), 100 + i, "long", "/a"));
+  for (int i = 0; i < 5; ++i) evs.push_back(Ev("step " + std::to_string(i), 200 + i, "agent-run", "/b", "claude-code"));
+  Ingest(evs);
+  RecentEvents r;
+  ASSERT_TRUE(ReadRecentEvents(dir_, "agent-run", "/a", 8, &r).ok());
+  ASSERT_EQ(r.session.size(), 5u);
+  EXPECT_EQ(r.session[0].actor, "claude-code");
+  EXPECT_EQ(r.session_count, 5u);
+  EXPECT_TRUE(r.session_count_exact);
+  EXPECT_EQ(r.cwd_count, kRecentCountCap);  // 20 in /a: capped
+  ASSERT_FALSE(r.cwd.empty());
+  EXPECT_EQ(r.cwd[0].actor, "human");
+  ASSERT_FALSE(r.newest.empty());
+  EXPECT_EQ(r.newest[0].actor, "claude-code");
+  ASSERT_TRUE(ReadRecentEvents(dir_, "long", "", 8, &r).ok());
+  EXPECT_EQ(r.session_count, kRecentCountCap);
+  EXPECT_TRUE(r.session_count_exact);
+  EXPECT_EQ(r.cwd_count, 0u);
+  ASSERT_TRUE(ReadRecentEvents(dir_, "new-session", "/nowhere", 8, &r).ok());
+  EXPECT_EQ(r.session_count, 0u);
+  EXPECT_TRUE(r.session_count_exact);
+
+  // Spooled events count too (once, also after they are folded into the database).
+  std::vector<Event> more = {Ev("step 5", 300, "agent-run", "/b", "claude-code")};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{dir_, false}, more).ok());
+  ASSERT_TRUE(ReadRecentEvents(dir_, "agent-run", "/b", 8, &r).ok());
+  EXPECT_EQ(r.session_count, 6u);
+  EXPECT_EQ(r.cwd_count, 6u);
+  EXPECT_EQ(r.session[0].command, "step 5");
+  EXPECT_EQ(r.session[0].actor, "claude-code");
+  Ingest({});  // a writer folds the spool
+  ASSERT_TRUE(ReadRecentEvents(dir_, "agent-run", "/b", 8, &r).ok());
+  EXPECT_EQ(r.session_count, 6u);
+  EXPECT_EQ(r.events, 26);
+}
+
+TEST_F(RecentCountsTest, ACountOlderThanTheFilesWindowIsALowerBound) {
+  std::vector<Event> evs;
+  for (int i = 0; i < 3; ++i) evs.push_back(Ev("old " + std::to_string(i), 100 + i, "early", "/e", "aider"));
+  for (int i = 0; i < 5000; ++i) evs.push_back(Ev("ls " + std::to_string(i), 1000 + i, "busy", "/b"));
+  evs.push_back(Ev("late", 9000, "early", "/e", "aider"));
+  Ingest(evs);
+  RecentEvents r;
+  ASSERT_TRUE(ReadRecentEvents(dir_, "early", "/e", 8, &r).ok());
+  // Only the newest 4096 events are counted: "early" shows 1 of its 4 events, as a lower bound.
+  ASSERT_FALSE(r.session.empty());
+  EXPECT_EQ(r.session[0].command, "late");
+  EXPECT_EQ(r.session_count, 1u);
+  EXPECT_FALSE(r.session_count_exact);
+  EXPECT_FALSE(r.cwd_count_exact);
+  ASSERT_TRUE(ReadRecentEvents(dir_, "busy", "", 8, &r).ok());
+  EXPECT_EQ(r.session_count, kRecentCountCap);
+  EXPECT_TRUE(r.session_count_exact);  // at the cap: exact enough
+}
+
+TEST_F(RecentCountsTest, AnOlderFileIsNotFoundNotMisread) {
+  Ingest({Ev("ls", 1, "s", "/a")});
+  RecentEvents r;
+  ASSERT_TRUE(ReadRecentEvents(dir_, "s", "/a", 8, &r).ok());
+  // A version-1 file (no actors, no counts) answering for session "s".
+  std::string v1("MEMREC01", 8);
+  v1 += std::string("\x01\x02\x01s\x02/a\x01\x02\x01x\x01\x00\x01\x02ls", 18);
+  {
+    std::ofstream f(dir_ + "/recent.bin", std::ios::binary | std::ios::trunc);
+    f << v1;
+  }
+  Status s = ReadRecentEvents(dir_, "s", "/a", 8, &r);
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_NE(s.ToString().find("older format"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace memory
