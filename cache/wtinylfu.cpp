@@ -5,6 +5,12 @@
 // (default), by ARC's ghost rule, or by Caffeine's hill climber. With `readmit`, a candidate that
 // admission rejected and that is requested again while still remembered (a ghost list of
 // `capacity` keys) is admitted without comparison on its next try.
+//
+// With miniature simulation, a change of configuration costs as little as possible: when the
+// shadows see every key at the cache's own capacity, the cache takes the chosen shadow's contents
+// (so it behaves exactly like that shadow from then on, and needs no hysteresis); otherwise,
+// while a grown window fills, the least recently used key of the whole cache is evicted rather
+// than the main area's (each entry carries its last access time).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -110,6 +116,7 @@ class WTinyLfu final : public Policy {
     }
     if (n != FlatMap::kAbsent) {
       r.hit = true;
+      Stamp(n);
       switch (pool_[n].tag) {
         case kWindow: pool_.MoveToBack(list_[kWindow], n); break;
         case kProbation: {
@@ -122,6 +129,7 @@ class WTinyLfu final : public Policy {
     } else {
       n = pool_.Alloc(key, kWindow);
       pool_[n].flag = rejected_before;  // admitted without comparison while readmit_ is on
+      Stamp(n);
       pool_.PushBack(list_[kWindow], n);
       ++len_[kWindow];
       map_.Put(key, n);
@@ -156,10 +164,25 @@ class WTinyLfu final : public Policy {
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
 
+  // The key evicted without an admission contest (while the window is below its size limit, or
+  // after a resize): with access times, the least recently used of the three segments' LRU keys,
+  // so a window that grew after a switch fills in LRU order; otherwise probation's LRU key first.
   uint32_t AnyVictim() const {
-    for (uint8_t t : {kProbation, kWindow, kProtected})
-      if (!pool_.Empty(list_[t])) return pool_.Front(list_[t]);
-    return list_[kProbation];  // unreachable while the map is not empty
+    uint32_t best = kNoNode;
+    for (uint8_t t : {kProbation, kWindow, kProtected}) {
+      if (pool_.Empty(list_[t])) continue;
+      uint32_t f = pool_.Front(list_[t]);
+      if (stamps_.empty()) return f;
+      if (best == kNoNode || stamps_[f] < stamps_[best]) best = f;
+    }
+    return best == kNoNode ? list_[kProbation] : best;  // never empty while the map is not
+  }
+
+  // Records an access time for node n (only in a cache that changes its configuration).
+  void Stamp(uint32_t n) {
+    if (stamps_.empty()) return;
+    if (n >= stamps_.size()) stamps_.resize(std::max<size_t>(n + 1, stamps_.size() * 2), 0);
+    stamps_[n] = ++clock_;
   }
 
   // Removes resident node n; with ghost adaptation its key is remembered in `ghost` (the window
@@ -226,6 +249,9 @@ class WTinyLfu final : public Policy {
       shadows_.back()->sketch_ = shadow_sketch_.get();
     }
     keep_ghosts_ = true;  // so that switching to a readmitting shadow finds its ghosts
+    if (stamps_.empty()) stamps_.assign(std::min<size_t>(2 * capacity_ + 8, size_t(1) << 21), 0);
+    // Shadows that see every key at the cache's capacity can hand over their contents.
+    copy_shadows_ = rate >= 1.0 && cap == capacity_;
     scores_.assign(shadows_.size(), 0.0);
     last_hits_.assign(shadows_.size(), 0);
     sim_period_ = std::max<size_t>(16, size_t(opt_.sim_period * double(cap)));
@@ -260,13 +286,39 @@ class WTinyLfu final : public Policy {
     for (size_t i = 0; i < shadows_.size(); ++i)
       if (scores_[i] > scores_[best]) best = int(i);
     // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
-    if (scores_[best] <= scores_[current_] * (1.0 + opt_.sim_margin)) best = current_;
+    // Copying a shadow costs no hit, so only sampled shadows need it.
+    double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
+    if (scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
     if (best == current_) return;
     current_ = best;
     readmit_ = kSim[best].readmit;
+    if (copy_shadows_) {
+      CopyFrom(*shadows_[best]);
+      return;
+    }
     SetMaxima(kSim[best].window);
     while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  // Makes the cache's contents those of shadow `s` (same capacity, same keys seen): each segment
+  // and ghost list in its order, the flags, the size limits. The shadows share the sketch's
+  // parameters and keys, so the two sketches hold the same counts.
+  void CopyFrom(const WTinyLfu& s) {
+    for (uint8_t t = kWindow; t <= kGhostMain; ++t)
+      while (!pool_.Empty(list_[t])) Drop(pool_.Front(list_[t]));
+    for (uint8_t t = kWindow; t <= kGhostMain; ++t) {
+      for (uint32_t m = s.pool_.Front(s.list_[t]); m != s.list_[t]; m = s.pool_[m].next) {
+        uint32_t n = pool_.Alloc(s.pool_[m].key, t);
+        pool_[n].flag = s.pool_[m].flag;
+        pool_.PushBack(list_[t], n);
+        ++len_[t];
+        map_.Put(s.pool_[m].key, n);
+        Stamp(n);
+      }
+    }
+    max_window_ = s.max_window_;
+    max_protected_ = s.max_protected_;
   }
 
   // Caffeine's hill climber: after each sample, keep moving the window size in the direction
@@ -340,6 +392,11 @@ class WTinyLfu final : public Policy {
   // Readmission of rejected candidates (fixed by the option, or chosen by the simulation).
   bool readmit_ = false;
   bool keep_ghosts_ = false;
+  bool copy_shadows_ = false;  // the shadows are unsampled at the cache's capacity
+  // Last access time per node (adapt=sim only; empty otherwise).
+  std::vector<uint64_t> stamps_;
+  uint64_t clock_ = 0;
+  static constexpr uint32_t kNoNode = 0xffffffffu;
 };
 
 }  // namespace
