@@ -2,36 +2,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sys/wait.h>
+#include <string>
+
+#include "tests/cli/cli_test_util.h"
 
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = memory::testing::CliResult;
 
 CliRun Memory(const std::string& args) {
-  std::string errfile = std::filesystem::temp_directory_path() /
-                        ("eval_cache_err_" + std::to_string(::getpid()));
-  std::string cmd = std::string(MEMORY_BIN) + " --db /nonexistent-memory-db eval cache " + args +
-                    " 2>" + errfile;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream in(errfile);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  std::filesystem::remove(errfile);
-  return r;
+  return memory::testing::RunMemory("--db /nonexistent-memory-db eval cache " + args);
 }
 
 const std::string kGli = std::string(MEMORY_SHARED_DIR) + "/cache-traces/lirs/gli.trace.gz";

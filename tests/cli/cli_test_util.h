@@ -1,5 +1,6 @@
-// Shared by the CLI tests: a temporary data directory with no user config leaking in, and
-// helpers to run the built `memory` binary through the shell.
+// Shared by the CLI tests of every module (header-only; each test executable has MEMORY_BIN, the
+// built `memory`): run a shell command line or `memory ARGS` and capture exit code, stdout and
+// stderr; a fixture with a temporary data directory and no user config leaking in.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -27,6 +29,50 @@ inline std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
+struct CliResult {
+  int code = -1;    // exit status; 128+N when killed by signal N
+  std::string out;  // stdout (and stderr, in order, with merge_stderr)
+  std::string err;  // stderr (empty with merge_stderr)
+};
+
+struct RunOptions {
+  std::optional<std::string> stdin_text;  // fed on stdin; nullopt: the command line decides
+  bool merge_stderr = false;              // 2>&1: stderr into `out`
+  std::string env;                        // "NAME=value ..." (already quoted) set for the command
+  std::string cwd;                        // run in this directory ("" = ours)
+};
+
+// Runs a /bin/sh command line. The capture redirections are appended to `cmd`, so in a pipeline
+// or `a && b` they apply to its last command (as with `cmd >out 2>err` typed in a shell).
+inline CliResult RunShell(const std::string& cmd, const RunOptions& o = {}) {
+  char tmpl[] = "/tmp/memory-run-XXXXXX";
+  CliResult r;
+  if (mkdtemp(tmpl) == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed";
+    return r;
+  }
+  const std::string tmp = tmpl, in = tmp + "/in", out = tmp + "/out", err = tmp + "/err";
+  std::string line = cmd;
+  if (!o.env.empty()) line = "env " + o.env + " " + line;
+  if (!o.cwd.empty()) line = "cd " + Quote(o.cwd) + " && " + line;
+  if (o.stdin_text) {
+    std::ofstream(in, std::ios::binary) << *o.stdin_text;
+    line += " <" + Quote(in);
+  }
+  line += " >" + Quote(out) + (o.merge_stderr ? std::string(" 2>&1") : " 2>" + Quote(err));
+  const int st = std::system(line.c_str());
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = ReadAll(out);
+  if (!o.merge_stderr) r.err = ReadAll(err);
+  std::filesystem::remove_all(tmp);
+  return r;
+}
+
+// Runs the built `memory ARGS` (ARGS already shell-quoted where needed).
+inline CliResult RunMemory(const std::string& args, const RunOptions& o = {}) {
+  return RunShell(Quote(MEMORY_BIN) + " " + args, o);
+}
+
 // A fresh directory per test (dir_), a data directory inside it (db_), and an environment in
 // which the user's own config, $MEMORY_DB and $MEMORY_SESSION play no part.
 class CliTest : public ::testing::Test {
@@ -44,11 +90,10 @@ class CliTest : public ::testing::Test {
 
   // Runs a shell command line; returns its exit status (128+N for a signal), fills stdout/stderr.
   int Sh(const std::string& cmd, std::string* out = nullptr, std::string* err = nullptr) {
-    std::string o = dir_ + "/out", e = dir_ + "/err";
-    int st = std::system((cmd + " >" + Quote(o) + " 2>" + Quote(e)).c_str());
-    if (out) *out = ReadAll(o);
-    if (err) *err = ReadAll(e);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    CliResult r = RunShell(cmd);
+    if (out) *out = std::move(r.out);
+    if (err) *err = std::move(r.err);
+    return r.code;
   }
 
   std::string dir_, db_;

@@ -1,8 +1,6 @@
 // `memory simulate` as a process: output, determinism, the pipe into import, bad input.
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,38 +11,15 @@
 #include <nlohmann/json.hpp>
 
 #include "env/simulator.h"
+#include "tests/cli/cli_test_util.h"
 
 namespace memory::env {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit = -1;
-  std::string out, err;
-};
-
-// Runs `memory <args>` through the shell; stdout and stderr captured separately.
-Result RunMemory(const std::string& args) {
-  static int counter = 0;
-  std::string err_file = ::testing::TempDir() + "simulate_cli_err_" + std::to_string(::getpid()) +
-                         "_" + std::to_string(counter++);
-  std::string cmd = std::string(MEMORY_BIN) + " " + args + " 2>" + err_file;
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.err = ss.str();
-  fs::remove(err_file);
-  return r;
-}
+using Result = memory::testing::CliResult;
+using memory::testing::RunMemory;  // `memory ARGS`; stdout and stderr captured separately
 
 std::vector<std::string> Lines(const std::string& s) {
   std::vector<std::string> out;
@@ -55,9 +30,9 @@ std::vector<std::string> Lines(const std::string& s) {
 
 TEST(SimulateCli, WritesTheSimulatorsEventsAsJsonLines) {
   Result a = RunMemory("simulate --events 120 --seed 9 --users 2");
-  ASSERT_EQ(a.exit, 0) << a.err;
+  ASSERT_EQ(a.code, 0) << a.err;
   Result b = RunMemory("--quiet simulate --events 120 --seed 9 --users 2");
-  ASSERT_EQ(b.exit, 0) << b.err;
+  ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_EQ(a.out, b.out);
   auto lines = Lines(a.out);
   ASSERT_EQ(lines.size(), 120u);
@@ -84,7 +59,7 @@ TEST(SimulateCli, WritesTheSimulatorsEventsAsJsonLines) {
 TEST(SimulateCli, OutFileMatchesStdout) {
   std::string path = ::testing::TempDir() + "simulate_cli_out_" + std::to_string(::getpid()) + ".jsonl";
   Result r = RunMemory("simulate --events 40 --seed 2 --out " + path);
-  ASSERT_EQ(r.exit, 0) << r.err;
+  ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
   std::ifstream in(path);
   std::stringstream ss;
@@ -98,9 +73,9 @@ TEST(SimulateCli, PipesIntoImport) {
   fs::remove_all(db);
   Result r = RunMemory("simulate --events 300 --seed 4 | " + std::string(MEMORY_BIN) + " --db " + db +
                        " --quiet import --format jsonl -");
-  ASSERT_EQ(r.exit, 0) << r.err;
+  ASSERT_EQ(r.code, 0) << r.err;
   Result st = RunMemory("--db " + db + " status --json");
-  ASSERT_EQ(st.exit, 0) << st.err;
+  ASSERT_EQ(st.code, 0) << st.err;
   auto j = nlohmann::json::parse(st.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << st.out;
   EXPECT_EQ(j.value("events", int64_t{-1}), 300);
@@ -112,10 +87,10 @@ TEST(SimulateCli, ToStoreWritesStraightIntoTheStore) {
   std::string db = ::testing::TempDir() + "simulate_cli_store_" + std::to_string(::getpid());
   fs::remove_all(db);
   Result r = RunMemory("--db " + db + " --quiet simulate --events 400 --users 3 --to-store");
-  ASSERT_EQ(r.exit, 0) << r.err;
+  ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
   Result st = RunMemory("--db " + db + " status --json");
-  ASSERT_EQ(st.exit, 0) << st.err;
+  ASSERT_EQ(st.code, 0) << st.err;
   auto j = nlohmann::json::parse(st.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << st.out;
   EXPECT_EQ(j.value("events", int64_t{-1}), 400);
@@ -146,7 +121,7 @@ TEST(SimulateCli, BadInputGivesAClearErrorAndExitCode) {
   };
   for (const auto& c : cases) {
     Result r = RunMemory("simulate --events 5 " + c.args);
-    EXPECT_EQ(r.exit, c.exit) << c.args << ": " << r.err;
+    EXPECT_EQ(r.code, c.exit) << c.args << ": " << r.err;
     EXPECT_NE(r.err.find(c.mention), std::string::npos) << c.args << ": " << r.err;
     EXPECT_EQ(r.err.rfind("memory: ", 0), 0u) << r.err;
     if (c.exit == 2 && c.args.rfind("--out", 0) != 0) {

@@ -1,9 +1,7 @@
 // Runs the built `memory` binary: `memory eval intent` (and `memory predict`) on good and bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,29 +10,16 @@
 
 #include "learner/online_eval.h"
 #include "test_util.h"
+#include "tests/cli/cli_test_util.h"
 
 namespace memory::learner {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;  // stdout + stderr
-};
+using RunResult = memory::testing::CliResult;
 
+// `memory ARGS` with `stdin_text` on stdin; stdout and stderr merged into out.
 RunResult RunMemory(const std::string& args, const std::string& stdin_text = "") {
-  std::string dir = ::testing::TempDir();
-  std::string in = dir + "/intent_stdin.txt";
-  { std::ofstream f(in); f << stdin_text; }
-  std::string cmd = std::string(MEMORY_BIN) + " " + args + " < " + in + " 2>&1";
-  RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return memory::testing::RunMemory(args, {.stdin_text = stdin_text, .merge_stderr = true});
 }
 
 std::string WriteFile(const std::string& name, const std::string& content) {
@@ -65,18 +50,18 @@ TEST(CliEvalIntentTest, BadInputGivesAClearErrorAndExit2) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args);
     RunResult r = RunMemory(c.args);
-    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("internal error"), std::string::npos) << r.out;
   }
-  EXPECT_NE(RunMemory("eval intent --format purdue").exit_code, 0);  // no files
+  EXPECT_NE(RunMemory("eval intent --format purdue").code, 0);  // no files
 }
 
 // Purdue's data are Latin-1: a byte >= 0x80 is a character, not an error (it is for bash/jsonl).
 TEST(CliEvalIntentTest, Latin1PurdueFiles) {
   std::string f = WriteFile("intent_latin1", "ls\ncaf\xe9\nls\ncaf\xe9\n");
   RunResult r = RunMemory("eval intent --format purdue --model markov --json " + f);
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["events"], 4);
   EXPECT_DOUBLE_EQ(j["top1"].get<double>(), 1.0 / 3);  // caf\xe9 after ls is a row hit once
@@ -85,7 +70,7 @@ TEST(CliEvalIntentTest, Latin1PurdueFiles) {
 TEST(CliEvalIntentTest, SmallFileJson) {
   std::string a = WriteFile("intent_user_a", "ls\ncd\nls\ncd\nls\n");
   RunResult r = RunMemory("eval intent --format purdue --model markov --json " + a);
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["events"], 5);
   EXPECT_EQ(j["scored"], 4);
@@ -113,8 +98,8 @@ TEST(CliEvalIntentTest, SessionsWithPretraining) {
   std::string tr = WriteFile("intent_train.jsonl", train), te = WriteFile("intent_test.jsonl", test);
   RunResult cold = RunMemory("eval intent --format jsonl --by session --model markov --json " + te);
   RunResult warm = RunMemory("eval intent --format jsonl --by session --model markov --json --pretrain " + tr + " " + te);
-  ASSERT_EQ(cold.exit_code, 0) << cold.out;
-  ASSERT_EQ(warm.exit_code, 0) << warm.out;
+  ASSERT_EQ(cold.code, 0) << cold.out;
+  ASSERT_EQ(warm.code, 0) << warm.out;
   auto jc = nlohmann::json::parse(cold.out), jw = nlohmann::json::parse(warm.out);
   EXPECT_EQ(jc["users"], 4);
   EXPECT_EQ(jc["scored"], 12);
@@ -131,7 +116,7 @@ TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
   EvalResult lib;
   ASSERT_TRUE(EvaluateOnline("ipam(alpha=0.8)", users, {}, 5, &lib).ok());
   RunResult r = RunMemory("eval intent --format purdue --model 'ipam(alpha=0.8)' --jobs 3 --json " + dir);
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["users"], 4);  // README.md is skipped
   EXPECT_EQ(j["events"], lib.total.events);
@@ -145,12 +130,12 @@ TEST(CliEvalIntentTest, PurdueFolderMatchesLibrary) {
 TEST(CliPredictTest, EmptyStoreSaysSoAndExits0) {
   std::string db = ::testing::TempDir() + "/predict_empty_db_does_not_exist";
   RunResult r = RunMemory("--db " + db + " predict --json");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["predictions"].empty());
   EXPECT_TRUE(j.contains("model"));
   r = RunMemory("--db " + db + " predict");
-  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("empty"), std::string::npos) << r.out;
 }
 
@@ -169,7 +154,7 @@ TEST(CliPredictTest, BadContextIsAClearError) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args + " <<< " + c.stdin_text);
     RunResult r = RunMemory("--db " + db + " " + c.args, c.stdin_text);
-    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
   }
 }
@@ -189,10 +174,10 @@ TEST(CliPredictTest, PredictsTheFollowerOfTheGivenHistory) {
       }
   std::string file = WriteFile("predict_events.jsonl", jsonl);
   RunResult imp = RunMemory("--db " + dir + " import --format jsonl " + file);
-  ASSERT_EQ(imp.exit_code, 0) << imp.out;
+  ASSERT_EQ(imp.code, 0) << imp.out;
   RunResult r = RunMemory("--db " + dir + " predict --context - --json --top 3 --no-refresh",
                           "{\"cwd\":\"/w\",\"history\":[\"vim src/other.cc\",\"make\"]}");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["predictions"].size(), 3u);
   EXPECT_EQ(j["predictions"][0]["command"], "make test");
@@ -204,19 +189,13 @@ TEST(CliPredictTest, PredictsTheFollowerOfTheGivenHistory) {
   // --context current: this shell's session ($MEMORY_SESSION), here from freshly recorded events.
   for (const char* cmd : {"git status", "vim src/x.cc", "make"}) {
     RunResult rec = RunMemory("--db " + dir + " record --session live --cwd /w --exit 0 --cmd '" + cmd + "'");
-    ASSERT_EQ(rec.exit_code, 0) << rec.out;
+    ASSERT_EQ(rec.code, 0) << rec.out;
   }
   {
-    std::string cmd = "env MEMORY_SESSION=live " + std::string(MEMORY_BIN) + " --db " + dir +
-                      " predict --json --no-refresh 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ASSERT_EQ(pclose(p), 0) << out;
-    auto jc = nlohmann::json::parse(out);
+    RunResult rc = memory::testing::RunMemory("--db " + dir + " predict --json --no-refresh",
+                                              {.merge_stderr = true, .env = "MEMORY_SESSION=live"});
+    ASSERT_EQ(rc.code, 0) << rc.out;
+    auto jc = nlohmann::json::parse(rc.out);
     EXPECT_EQ(jc["context"]["from"], "session");
     EXPECT_EQ(jc["context"]["history"], 3);
     EXPECT_EQ(jc["predictions"][0]["command"], "make test");
@@ -224,7 +203,7 @@ TEST(CliPredictTest, PredictsTheFollowerOfTheGivenHistory) {
   // The template of "vim src/other.cc" is known: after "git status" comes "vim <path>", shown as
   // the most recent concrete command (the one recorded last).
   r = RunMemory("--db " + dir + " predict --context - --json --no-refresh", "{\"history\":[\"git status\"]}");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.out;
   j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["predictions"][0]["template"], "vim <path>");
   EXPECT_EQ(j["predictions"][0]["command"], "vim src/x.cc");

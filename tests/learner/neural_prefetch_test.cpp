@@ -3,40 +3,21 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 #include "learner/gru.h"
+#include "tests/cli/cli_test_util.h"
 
 namespace memory::learner {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = memory::testing::CliResult;
 
 CliRun EvalCache(const std::string& args) {
-  std::string errfile = ::testing::TempDir() + "/neural_prefetch_err_" + std::to_string(::getpid());
-  std::string cmd = std::string(MEMORY_BIN) + " --db /nonexistent-memory-db eval cache " + args +
-                    " 2>" + errfile;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream in(errfile);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  std::filesystem::remove(errfile);
-  return r;
+  return memory::testing::RunMemory("--db /nonexistent-memory-db eval cache " + args);
 }
 
 constexpr int kLoop = 60;    // keys 1..60 accessed in a cycle

@@ -1,51 +1,32 @@
 // End-to-end tests of `memory eval bandit`, `memory tune`, `memory reward` and `memory ope`
 // through the built binary, each with its own data directory.
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_test_util.h"
+
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr, merged
-};
+using Result = memory::testing::CliResult;
 
-class BanditCli : public ::testing::Test {
+class BanditCli : public memory::testing::CliTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bandit_cli_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  // Runs `memory ARGS` (ARGS already shell-quoted) with MEMORY_DB in the test's directory.
+  // Runs `memory ARGS` (ARGS already shell-quoted) in the test's directory with MEMORY_DB there;
+  // stderr merged into out, or kept apart.
   Result Run(const std::string& args, bool merge_stderr = true) {
-    std::string cmd = "cd '" + dir_ + "' && MEMORY_DB='" + dir_ + "/db' XDG_CONFIG_HOME='" + dir_ + "/cfg' '" +
-                      MEMORY_BIN + "' " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-    Result r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int st = pclose(p);
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+    return memory::testing::RunMemory(
+        args, {.merge_stderr = merge_stderr, .env = "MEMORY_DB=" + memory::testing::Quote(db_), .cwd = dir_});
   }
   std::string Write(const std::string& name, const std::string& content) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path) << content;
     return path;
   }
-  std::string dir_;
 };
 
 bool SharedExists(const std::string& rel) {
