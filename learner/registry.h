@@ -16,7 +16,10 @@
 // Pruning (Prune) keeps the champion, the previous champions Rollback returns to and the newest
 // other versions; a pruned version is renamed to a tombstone (<root>/<kind>/.deleted-*) and
 // then deleted, so it disappears from List/Get at once and is never seen half-deleted. The
-// champion (and whatever CHAMPION names, even a corrupt version) is never pruned.
+// champion (and whatever CHAMPION names, even a corrupt version) is never pruned. A reader that
+// read CHAMPION just before a promotion opens the previous champion, which is rollback target 1
+// and kept unless keep_rollback is 0 (then it may find it gone and must fall back, as `memory
+// predict` does for a champion that does not load); files already open stay readable.
 //
 // Thread-safety: none; processes serialise writers with RegistryLock.
 #pragma once
