@@ -9,30 +9,38 @@
 
 namespace memory::learner {
 
-uint64_t NextContextKey(uint64_t key, CommandId older) {
-  key ^= older + 0x632BE59BD9B4E019ULL + (key << 6) + (key >> 2);
-  key *= 0xff51afd7ed558ccdULL;
-  return key == FlatMap64::kEmpty ? key - 1 : key;
-}
-
-uint64_t ContextKey(const Context& ctx, int n) {
-  uint64_t h = kContextKeySeed;
-  for (int i = 1; i <= n; ++i) h = NextContextKey(h, ctx.prev(i));
-  return h;
-}
-
 namespace {
 
-// Appends up to k entries of `row` (best first) with probabilities score/sum * mass.
-void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out) {
+// The commands already in a prediction list (one stamp per command id, so a check is O(1)).
+class ListedIds {
+ public:
+  void Clear() {
+    if (++stamp_ == 0) {  // wrapped: forget old stamps
+      std::fill(marks_.begin(), marks_.end(), 0u);
+      stamp_ = 1;
+    }
+  }
+  // Marks `id`; false when it was already marked since Clear().
+  bool Insert(CommandId id) {
+    if (id >= marks_.size()) marks_.resize(std::max<size_t>(id + 1, marks_.size() * 2), 0u);
+    if (marks_[id] == stamp_) return false;
+    marks_[id] = stamp_;
+    return true;
+  }
+
+ private:
+  std::vector<uint32_t> marks_;
+  uint32_t stamp_ = 0;
+};
+
+// Appends up to k entries of `row` (best first) with probabilities score/sum * mass, skipping
+// commands already listed (`listed` holds exactly the commands of *out).
+void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out, ListedIds* listed) {
   double sum = row.Sum();
   double scale = row.scale();
   for (const auto& e : row.ranked().entries()) {
     if (out->size() >= k) break;
-    bool seen = false;
-    for (const Prediction& p : *out)
-      if (p.command == e.id) { seen = true; break; }
-    if (seen) continue;
+    if (!listed->Insert(e.id)) continue;
     out->push_back({e.id, sum > 0 ? mass * e.val * scale / sum : 0.0});
   }
 }
@@ -41,7 +49,8 @@ class MfuModel final : public NextCommandModel {
  public:
   void Predict(const Context&, size_t k, std::vector<Prediction>* out) override {
     out->clear();
-    AppendRow(counts_, k, 1.0, out);
+    listed_.Clear();
+    AppendRow(counts_, k, 1.0, out, &listed_);
   }
   void Learn(const Context&, CommandId actual) override { counts_.DecayAndAdd(actual, 1.0); }
   std::string Name() const override { return "mfu"; }
@@ -49,6 +58,7 @@ class MfuModel final : public NextCommandModel {
 
  private:
   DecayRow counts_;
+  ListedIds listed_;  // scratch of Predict
 };
 
 class MruModel final : public NextCommandModel {
@@ -83,6 +93,7 @@ class MarkovModel final : public NextCommandModel {
       : order_(other.order_), shared_(other.shared_), index_(other.index_), rows_(other.rows_), mfu_(other.mfu_) {}
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
+    listed_.Clear();
     double mass = 1.0;
     int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
     for (int j = n; j >= 1 && out->size() < k; --j) {
@@ -91,10 +102,10 @@ class MarkovModel final : public NextCommandModel {
       const DecayRow& row = *found;
       double seen = row.Sum();
       double here = mass * seen / (seen + 1.0);  // leave some mass for what the row has not seen
-      AppendRow(row, k, here, out);
+      AppendRow(row, k, here, out, &listed_);
       mass -= here;
     }
-    AppendRow(mfu_, k, mass, out);
+    AppendRow(mfu_, k, mass, out, &listed_);
   }
   void Learn(const Context& ctx, CommandId actual) override {
     int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
@@ -158,6 +169,7 @@ class MarkovModel final : public NextCommandModel {
   mutable FlatMap64 index_;                       // context key -> own row
   mutable std::vector<DecayRow> rows_;            // own rows (override shared_'s)
   DecayRow mfu_;
+  ListedIds listed_;  // scratch of Predict
 };
 
 // IPAM (Davison & Hirsh 1998): per previous command a row of decayed scores; a default row gets
@@ -175,15 +187,17 @@ class IpamModel final : public NextCommandModel {
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
+    listed_.Clear();
     const DecayRow* row = Row(ctx.prev());
     if (row == nullptr) {
-      AppendRow(default_, k, 1.0, out);
+      AppendRow(default_, k, 1.0, out, &listed_);
       return;
     }
-    AppendRow(*row, k, 1.0, out);
+    AppendRow(*row, k, 1.0, out, &listed_);
+    if (out->size() >= k) return;
     double rest = 0;  // fill entries share what the listed ones leave
     for (const Prediction& p : *out) rest += p.prob;
-    AppendRow(default_, k, std::max(0.0, 1.0 - rest), out);
+    AppendRow(default_, k, std::max(0.0, 1.0 - rest), out, &listed_);
   }
   void Learn(const Context& ctx, CommandId actual) override {
     CommandId prev = ctx.prev();
@@ -254,6 +268,7 @@ class IpamModel final : public NextCommandModel {
   mutable std::vector<uint32_t> row_of_;  // previous command id -> own row (ids are dense)
   mutable std::vector<DecayRow> rows_;    // own rows: override base_'s
   DecayRow default_;
+  ListedIds listed_;  // scratch of Predict
 };
 
 }  // namespace

@@ -81,8 +81,16 @@ inline uint64_t SessionKey(const Context& ctx) {
 // Context key of the last `n` commands of `ctx` (n <= history size); never FlatMap64::kEmpty.
 // Keys chain: ContextKey(ctx, j) == NextContextKey(ContextKey(ctx, j - 1), ctx.prev(j)), with
 // ContextKey(ctx, 0) == kContextKeySeed, so the keys of orders 1..n cost n steps together.
-uint64_t ContextKey(const Context& ctx, int n);
 inline constexpr uint64_t kContextKeySeed = 0x9E3779B97F4A7C15ULL;
-uint64_t NextContextKey(uint64_t key, CommandId older);
+inline uint64_t NextContextKey(uint64_t key, CommandId older) {  // inline: several per event
+  key ^= older + 0x632BE59BD9B4E019ULL + (key << 6) + (key >> 2);
+  key *= 0xff51afd7ed558ccdULL;
+  return key == UINT64_MAX ? key - 1 : key;  // never FlatMap64::kEmpty
+}
+inline uint64_t ContextKey(const Context& ctx, int n) {
+  uint64_t h = kContextKeySeed;
+  for (int i = 1; i <= n; ++i) h = NextContextKey(h, ctx.prev(i));
+  return h;
+}
 
 }  // namespace memory::learner

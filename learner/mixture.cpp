@@ -113,34 +113,48 @@ class MixtureModel final : public NextCommandModel {
   // order in which commands were first listed, member by member, as a stable sort gives).
   void Combine(const Context& ctx, size_t keep) {
     const double* w = Weights(ctx);
-    items_.clear();
     if (++stamp_ == 0) {
       std::fill(slot_.begin(), slot_.end(), Slot{0, 0});
       stamp_ = 1;
     }
+    size_t listed = 0;
+    for (const auto& list : lists_) listed += list.size();
+    if (items_.size() < listed) items_.resize(listed);
+    // Raw pointers: the loops below only write through them (no vector bookkeeping per item).
+    Prediction* items = items_.data();
+    uint32_t n_items = 0;
+    Slot* slots = slot_.data();
+    size_t n_slots = slot_.size();
     for (size_t m = 0; m < members_.size(); ++m) {
+      const double wm = w[m];
       for (const Prediction& p : lists_[m]) {
-        if (p.command >= slot_.size()) slot_.resize(std::max<size_t>(p.command + 1, slot_.size() * 2), Slot{0, 0});
-        Slot& s = slot_[p.command];
-        if (s.stamp != stamp_) {
-          s = {stamp_, static_cast<uint32_t>(items_.size())};
-          items_.push_back({p.command, 0});
+        if (p.command >= n_slots) {
+          slot_.resize(std::max<size_t>(p.command + 1, slot_.size() * 2), Slot{0, 0});
+          slots = slot_.data();
+          n_slots = slot_.size();
         }
-        items_[s.index].prob += w[m] * p.prob;
+        Slot& s = slots[p.command];
+        if (s.stamp != stamp_) {
+          s = {stamp_, n_items};
+          items[n_items++] = {p.command, 0};
+        }
+        items[s.index].prob += wm * p.prob;
       }
     }
     // Best `keep` by insertion in listing order: a later item passes only strictly smaller ones.
-    scored_.clear();
+    scored_.resize(std::min<size_t>(keep, n_items));
     if (keep == 0) return;
-    for (const Prediction& it : items_) {
-      if (scored_.size() == keep && !(it.prob > scored_.back().prob)) continue;
-      size_t i = scored_.size() < keep ? scored_.size() : keep - 1;
-      if (scored_.size() < keep) scored_.push_back(it);
-      while (i > 0 && scored_[i - 1].prob < it.prob) {
-        scored_[i] = scored_[i - 1];
+    Prediction* top = scored_.data();
+    size_t count = 0;
+    for (uint32_t x = 0; x < n_items; ++x) {
+      const Prediction it = items[x];
+      if (count == keep && !(it.prob > top[count - 1].prob)) continue;
+      size_t i = count < keep ? count++ : keep - 1;
+      while (i > 0 && top[i - 1].prob < it.prob) {
+        top[i] = top[i - 1];
         --i;
       }
-      scored_[i] = it;
+      top[i] = it;
     }
   }
   const double* Accuracy(const Context& ctx) const {
@@ -200,7 +214,7 @@ class MixtureModel final : public NextCommandModel {
     uint32_t stamp;  // the Combine call that listed this command
     uint32_t index;  // its position in items_
   };
-  std::vector<Prediction> items_;   // the combination, in order of first listing
+  std::vector<Prediction> items_;   // the combination, in order of first listing (scratch, may be longer)
   std::vector<Slot> slot_;           // per command id
   uint32_t stamp_ = 0;
   std::vector<double> probs_;

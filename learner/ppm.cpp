@@ -16,6 +16,8 @@
 namespace memory::learner {
 
 class PpmModel final : public NextCommandModel {
+  struct Row;
+
  public:
   static constexpr int kMaxOrder = 8;  // the factory's limit
   // Slot of the skip context (the command two back, alone) after the orders 0..order.
@@ -26,7 +28,8 @@ class PpmModel final : public NextCommandModel {
       : o_(o), index_(o.order + 5), rows_(o.order + 5), last_(o.order + 5, Lookup{FlatMap64::kEmpty, 0}) {}
   PpmModel(const PpmModel& other)
       : o_(other.o_), shared_(other.shared_), index_(other.index_), rows_(other.rows_),
-        base_(other.base_), last_(other.last_) {}
+        base_(other.base_), last_(other.last_), learned_(other.learned_), next_(other.next_),
+        id_limit_(other.id_limit_) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
@@ -34,13 +37,16 @@ class PpmModel final : public NextCommandModel {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
     // Rows of this context, shortest first, with their blend weights.
     active_.clear();
-    // Keys first, with their hash slots prefetched, so the lookups' cache misses overlap.
+    // Keys first, with their hash slots prefetched, so the lookups' cache misses overlap. When
+    // this context continues the one learned last, the rows linked from it need no lookup.
+    const bool linked = Continues(ctx, n);
     uint64_t keys[kMaxOrder + 1];
     uint64_t key = kContextKeySeed;
     for (int j = 1; j <= n; ++j) {
       key = keys[j] = NextContextKey(key, ctx.prev(j));
-      index_[j].Prefetch(key);
+      if (!linked || next_.rows[j] == RankedList::kNoLink) index_[j].Prefetch(key);
     }
+    if (seen_.size() < id_limit_) seen_.resize(id_limit_, Seen{0, 0});
     // The session row: an agent's step first (broad), a session start last (most specific then).
     const uint64_t session_key = o_.features >= 2 ? SessionKey(ctx) : 0;
     const bool session_first = session_key != 0 && !IsSessionStart(ctx);
@@ -48,56 +54,87 @@ class PpmModel final : public NextCommandModel {
     if (o_.features && ctx.cwd != 0) AddActive(CwdSlot(), CwdKey(ctx));
     for (int j = 1; j <= n; ++j) {
       if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
-      AddActive(j, keys[j]);
+      if (linked && next_.rows[j] != RankedList::kNoLink) {
+        last_[j] = {keys[j], next_.rows[j]};
+        AddActiveRow(rows_[j][next_.rows[j]]);
+      } else {
+        AddActive(j, keys[j]);
+      }
       if (j == 1 && o_.features && ctx.has_last_exit) AddActive(ExitSlot(), ExitKey(ctx));
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
     if (session_key != 0 && !session_first) AddActive(SessionSlot(), session_key);
-    // Candidates: the best `candidates` entries of each row, longest context first.
-    cands_.clear();
+    // Candidates: the best `candidates` entries of each row, longest context first; cand_of_
+    // keeps, per active row, the candidate index of each entry taken from it.
     if (++stamp_ == 0) {  // wrapped: forget old stamps
       std::fill(seen_.begin(), seen_.end(), Seen{0, 0});
       stamp_ = 1;
     }
-    auto take = [&](const DecayRow& row) {
-      int taken = 0;
-      for (const auto& e : row.ranked().entries()) {
-        if (taken++ >= o_.candidates) break;
-        if (e.id >= seen_.size()) seen_.resize(std::max<size_t>(e.id + 1, seen_.size() * 2), Seen{0, 0});
-        if (seen_[e.id].stamp == stamp_) continue;
-        seen_[e.id] = {stamp_, static_cast<uint32_t>(cands_.size())};
-        cands_.push_back(e.id);
+    const size_t per_row = static_cast<size_t>(std::max(o_.candidates, 0));
+    const size_t na = active_.size();
+    if (cands_.size() < (na + 1) * per_row) cands_.resize((na + 1) * per_row);
+    if (cand_of_.size() < na * per_row) cand_of_.resize(na * per_row);
+    Seen* const seen = seen_.data();  // sized to every learned id above
+    CommandId* const cands = cands_.data();
+    uint32_t nc = 0;
+    auto take = [&](const DecayRow& row, uint32_t* cand_of) {
+      const auto entries = row.ranked().entries();
+      const size_t m = std::min(entries.size(), per_row);
+      for (size_t i = 0; i < m; ++i) {
+        const CommandId id = entries[i].id;
+        Seen& sn = seen[id];
+        if (sn.stamp != stamp_) {
+          sn = {stamp_, nc};
+          cands[nc++] = id;
+        }
+        if (cand_of != nullptr) cand_of[i] = sn.index;
       }
     };
-    for (size_t a = active_.size(); a-- > 0;) take(*active_[a].row);
-    take(base_);
+    for (size_t a = na; a-- > 0;) take(*active_[a].row, &cand_of_[a * per_row]);
+    take(base_, nullptr);
     // Blend, one row at a time over all candidates: p = lambda * score * inv_sum + (1 - lambda) * p.
     // A row shorter than the candidate list is scanned (a candidate it lacks has score 0, whose
     // term is exactly 0); a longer one is looked up per candidate. Same arithmetic as the nested
     // form, so results are bit-identical to it (and to IntentSnapshot::Predict).
-    const size_t nc = cands_.size();
-    probs_.resize(nc);
+    if (probs_.size() < nc + 1) probs_.resize(nc + 1);
+    double* const probs = probs_.data();
+    probs[nc] = 0;  // padding: the keep loop goes by pairs
     const double base_inv = 1.0 / base_.Sum();
-    for (size_t i = 0; i < nc; ++i) probs_[i] = base_.Score(cands_[i]) * base_inv;
-    for (const Active& a : active_) {
-      const double keep = 1 - a.lambda;
-      const double scale = a.row->scale();
-      const auto& entries = a.row->ranked().entries();
+    for (size_t i = 0; i < nc; ++i) probs[i] = base_.Score(cands[i]) * base_inv;
+    for (size_t a = 0; a < na; ++a) {
+      const Active& act = active_[a];
+      const double keep = 1 - act.lambda;
+      const double scale = act.row->scale();
+      const auto entries = act.row->ranked().entries();
       if (entries.size() <= 2 * nc) {
-        for (size_t i = 0; i < nc; ++i) probs_[i] = keep * probs_[i];
-        for (const auto& e : entries) {
-          if (e.id >= seen_.size() || seen_[e.id].stamp != stamp_) continue;
-          double& p = probs_[seen_[e.id].index];
-          p = a.lambda * (e.val * scale) * a.inv_sum + p;
+        for (size_t i = 0; i < nc; i += 2) {
+          probs[i] = keep * probs[i];
+          probs[i + 1] = keep * probs[i + 1];
+        }
+        // The taken entries are candidates (their indices are known); later ones may be.
+        const size_t taken = std::min(entries.size(), per_row);
+        const uint32_t* cand_of = &cand_of_[a * per_row];
+        for (size_t i = 0; i < taken; ++i) {
+          double& p = probs[cand_of[i]];
+          p = act.lambda * (entries[i].val * scale) * act.inv_sum + p;
+        }
+        for (size_t i = taken; i < entries.size(); ++i) {
+          const Seen& sn = seen[entries[i].id];
+          if (sn.stamp != stamp_) continue;
+          double& p = probs[sn.index];
+          p = act.lambda * (entries[i].val * scale) * act.inv_sum + p;
         }
       } else {
         for (size_t i = 0; i < nc; ++i)
-          probs_[i] = a.lambda * a.row->Score(cands_[i]) * a.inv_sum + keep * probs_[i];
+          probs[i] = act.lambda * act.row->Score(cands[i]) * act.inv_sum + keep * probs[i];
       }
     }
+    const size_t m = std::min<size_t>(k, nc);
+    if (TopByInsertion(nc, m, out)) return;
+    // Two probabilities were equal: std::partial_sort's order of ties is what the served snapshot
+    // reproduces, so use it.
     scored_.resize(nc);
-    for (size_t i = 0; i < nc; ++i) scored_[i] = {cands_[i], probs_[i]};
-    size_t m = std::min(k, scored_.size());
+    for (size_t i = 0; i < nc; ++i) scored_[i] = {cands[i], probs[i]};
     std::partial_sort(scored_.begin(), scored_.begin() + m, scored_.end(),
                       [](const Prediction& a, const Prediction& b) { return a.prob > b.prob; });
     out->assign(scored_.begin(), scored_.begin() + m);
@@ -105,17 +142,46 @@ class PpmModel final : public NextCommandModel {
 
   void Learn(const Context& ctx, CommandId actual) override {
     int n = std::min<int>(o_.order, static_cast<int>(ctx.history.size()));
+    // When ctx continues the context learned last, the row of each order j here is the one linked
+    // from the entry `prev(1)` in last time's row of order j - 1 (base_ for j = 1): fill in links
+    // that are missing. Rows are visited longest first, so a parent row is linked into before it
+    // is updated itself (its entries' positions are still those recorded).
+    const bool linked = Continues(ctx, n);
+    uint64_t keys[kMaxOrder + 1];
     uint64_t key = kContextKeySeed;
-    for (int j = 1; j <= n; ++j) {
-      key = NextContextKey(key, ctx.prev(j));
-      LearnRow(j, key, actual);
+    for (int j = 1; j <= n; ++j) keys[j] = key = NextContextKey(key, ctx.prev(j));
+    Learned now;
+    for (int j = n; j >= 1; --j) {
+      uint32_t r = linked ? next_.rows[j] : RankedList::kNoLink;
+      if (r == RankedList::kNoLink) {
+        r = OwnRow(j, keys[j]);
+        if (linked) {
+          DecayRow& parent = j == 1 ? base_ : rows_[j - 1][learned_.row[j - 1]].scores;
+          parent.set_link(learned_.pos[j - 1], r);
+        }
+      }
+      Row& row = rows_[j][r];
+      now.row[j] = r;
+      now.pos[j] = row.scores.DecayAndAdd(actual, o_.decay);
+      row.n += 1;
     }
     if (o_.skip && ctx.history.size() >= 2) LearnRow(SkipSlot(), SkipKey(ctx), actual);
     if (o_.features && ctx.cwd != 0) LearnRow(CwdSlot(), CwdKey(ctx), actual);
     if (o_.features && ctx.has_last_exit && n >= 1) LearnRow(ExitSlot(), ExitKey(ctx), actual);
     if (o_.features >= 2)
       if (uint64_t sk = SessionKey(ctx)) LearnRow(SessionSlot(), sk, actual);
-    base_.DecayAndAdd(actual, o_.base_decay);
+    now.pos[0] = base_.DecayAndAdd(actual, o_.base_decay);
+    if (actual >= id_limit_) id_limit_ = actual + 1;
+    // The context that follows: `actual`, then the last order - 1 commands of ctx.
+    learned_ = now;
+    next_.valid = true;
+    next_.n = std::min<int>(o_.order, n + 1);
+    next_.ids[0] = actual;
+    for (int j = 1; j < next_.n; ++j) next_.ids[j] = ctx.prev(j);
+    next_.rows[1] = base_.link(now.pos[0]);
+    for (int j = 2; j <= next_.n; ++j) next_.rows[j] = rows_[j - 1][now.row[j - 1]].scores.link(now.pos[j - 1]);
+    for (int j = 1; j <= next_.n; ++j)
+      if (next_.rows[j] != RankedList::kNoLink) __builtin_prefetch(&rows_[j][next_.rows[j]]);
   }
 
   std::string Name() const override {
@@ -156,31 +222,72 @@ class PpmModel final : public NextCommandModel {
     uint32_t r = index_[slot].Get(key);
     last_[slot] = {key, r};
     const Row* found = r != FlatMap64::kMissing ? &rows_[slot][r] : SharedRow(slot, key);
-    if (found == nullptr) return;
-    const Row& row = *found;
+    if (found != nullptr) AddActiveRow(*found);
+  }
+  void AddActiveRow(const Row& row) {
     double lambda = row.n / (row.n + o_.escape * static_cast<double>(row.scores.size()));
     active_.push_back({&row.scores, lambda, 1.0 / row.scores.Sum()});
   }
-  void LearnRow(int slot, uint64_t key, CommandId actual) {
+  // True when ctx's last n commands (n = min(order, history)) are those of the context that
+  // follows the last Learn, so next_.rows apply.
+  bool Continues(const Context& ctx, int n) const {
+    if (!next_.valid || next_.n != n) return false;
+    for (int j = 0; j < n; ++j)
+      if (ctx.prev(j + 1) != next_.ids[j]) return false;
+    return true;
+  }
+  // Index of the own row of `key` in `slot`, created (or copied from the shared rows) if missing.
+  uint32_t OwnRow(int slot, uint64_t key) {
     // Predict looked this key up just before (the usual case): a row found then is still the
     // key's row (rows are never removed), so the hash probe is not repeated.
     uint32_t r = last_[slot].row;
-    if (last_[slot].key != key || r == FlatMap64::kMissing) {
-      uint32_t& at = index_[slot].At(key, static_cast<uint32_t>(rows_[slot].size()));
-      if (at == rows_[slot].size()) {
-        const Row* shared = SharedRow(slot, key);
-        if (shared != nullptr) {
-          rows_[slot].push_back(*shared);  // copy on write (exact: scale included)
-        } else {
-          rows_[slot].emplace_back();
-        }
+    if (last_[slot].key == key && r != FlatMap64::kMissing) return r;
+    uint32_t& at = index_[slot].At(key, static_cast<uint32_t>(rows_[slot].size()));
+    if (at == rows_[slot].size()) {
+      const Row* shared = SharedRow(slot, key);
+      if (shared != nullptr) {
+        rows_[slot].push_back(*shared);  // copy on write (exact: scale included)
+        rows_[slot].back().scores.ClearLinks();  // links name own rows only
+      } else {
+        rows_[slot].emplace_back();
       }
-      r = at;
-      last_[slot] = {key, r};
     }
-    Row& row = rows_[slot][r];
+    r = at;
+    last_[slot] = {key, r};
+    return r;
+  }
+  void LearnRow(int slot, uint64_t key, CommandId actual) {
+    Row& row = rows_[slot][OwnRow(slot, key)];
     row.scores.DecayAndAdd(actual, o_.decay);
     row.n += 1;
+  }
+  // *out <- the m most probable of the first nc candidates, best first, chosen by insertion. False when two
+  // probabilities compared equal (then the order of ties would be the caller's to decide).
+  bool TopByInsertion(size_t nc, size_t m, std::vector<Prediction>* out) const {
+    out->clear();
+    if (m == 0) return true;
+    out->resize(m);
+    Prediction* top = out->data();
+    size_t size = 0;
+    for (size_t i = 0; i < nc; ++i) {
+      const double p = probs_[i];
+      if (!(p == p)) return false;  // NaN: no order
+      size_t j;
+      if (size == m) {
+        if (p < top[m - 1].prob) continue;
+        if (p == top[m - 1].prob) return false;
+        j = m - 1;
+      } else {
+        j = size++;
+      }
+      while (j > 0 && top[j - 1].prob < p) {
+        top[j] = top[j - 1];
+        --j;
+      }
+      if (j > 0 && top[j - 1].prob == p) return false;
+      top[j] = {cands_[i], p};
+    }
+    return true;
   }
   struct Row {
     DecayRow scores;
@@ -227,6 +334,8 @@ class PpmModel final : public NextCommandModel {
       rows_[slot].clear();
     }
     std::fill(last_.begin(), last_.end(), Lookup{FlatMap64::kEmpty, 0});
+    base_.ClearLinks();  // they named own rows, now moved
+    next_.valid = false;
     shared_ = std::move(frozen);
   }
 
@@ -234,19 +343,37 @@ class PpmModel final : public NextCommandModel {
   mutable std::shared_ptr<const Frozen> shared_;  // rows shared with clones (read-only)
   mutable std::vector<FlatMap64> index_;          // per order: context key -> own row
   mutable std::vector<std::vector<Row>> rows_;    // per order: own rows (override shared_'s)
-  DecayRow base_;
+  mutable DecayRow base_;  // the order-0 row (its links: to the own rows of order 1)
   struct Lookup {
     uint64_t key;
     uint32_t row;  // FlatMap64::kMissing when the key had no row
   };
   mutable std::vector<Lookup> last_;  // per slot: the last key looked up and its own row
+  // What the last Learn updated: per order j its own row and the position of the learned command
+  // in it (order 0: in base_); the next Learn links that entry to the row of the extended context.
+  struct Learned {
+    uint32_t row[kMaxOrder + 1];
+    uint32_t pos[kMaxOrder + 1];
+  };
+  Learned learned_{};
+  // The context after the last Learn (its last n commands, newest first) and its own rows of
+  // orders 1..n where the links already name them (else RankedList::kNoLink).
+  struct Next {
+    bool valid = false;
+    int n = 0;
+    CommandId ids[kMaxOrder];
+    uint32_t rows[kMaxOrder + 1];
+  };
+  mutable Next next_;
+  CommandId id_limit_ = 0;  // 1 + the largest command id learned (bounds seen_)
   // Scratch buffers reused by Predict (no allocation once warm).
   struct Seen {
     uint32_t stamp;  // the Predict call that listed this command as a candidate
     uint32_t index;  // its position in cands_
   };
   std::vector<Active> active_;
-  std::vector<CommandId> cands_;
+  std::vector<CommandId> cands_;     // the first nc entries are this call's candidates
+  std::vector<uint32_t> cand_of_;    // per active row and taken entry: its candidate index
   std::vector<double> probs_;
   std::vector<Seen> seen_;  // per command id
   uint32_t stamp_ = 0;

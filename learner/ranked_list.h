@@ -6,6 +6,10 @@
 //
 // DecayRow: a RankedList of decayed scores s_i = scale * raw_i. Decay-all is scale *= alpha, so a
 // row update is O(distance moved), as in the reference IPAM.
+//
+// Each entry also carries a 32-bit link owned by the list's user (kNoLink when new; it moves with
+// its entry and is not part of the ranking). "ppm" links an entry of a context's row to the row of
+// the context extended by that command, so the next context's rows are found without hashing.
 #pragma once
 
 #include <cstdint>
@@ -79,7 +83,14 @@ class FlatMap64 {
 
 class RankedList {
  public:
-  struct Entry { CommandId id; double val; };
+  static constexpr uint32_t kNoLink = UINT32_MAX;
+  struct Entry {
+    Entry() = default;
+    Entry(CommandId i, double v) : id(i), val(v) {}
+    CommandId id = kNoCommand;
+    uint32_t link = kNoLink;  // the user's tag (fills what was padding)
+    double val = 0;
+  };
 
   RankedList() = default;
   RankedList(const RankedList& other) { *this = other; }
@@ -104,10 +115,10 @@ class RankedList {
 
   // Sets the score of `id` and moves it up past every item whose score is <= the new one.
   void Bump(CommandId id, double new_val) { BumpAt(Find(id), id, new_val); }
-  // Bump(id, Value(id) + add) with one search.
-  void Add(CommandId id, double add) {
+  // Bump(id, Value(id) + add) with one search; returns the entry's new position.
+  uint32_t Add(CommandId id, double add) {
     uint32_t i = Find(id);
-    BumpAt(i, id, (i == kAbsent ? 0.0 : data()[i].val) + add);
+    return BumpAt(i, id, (i == kAbsent ? 0.0 : data()[i].val) + add);
   }
   // Score of `id` (0 when absent).
   double Value(CommandId id) const {
@@ -118,6 +129,12 @@ class RankedList {
   std::span<const Entry> entries() const { return {data(), size_}; }
   std::span<Entry> mutable_entries() { return {data(), size_}; }
   size_t size() const { return size_; }
+  // The link of the entry at position `pos` (< size()).
+  uint32_t link(uint32_t pos) const { return data()[pos].link; }
+  void set_link(uint32_t pos, uint32_t link) { data()[pos].link = link; }
+  void ClearLinks() {
+    for (Entry& e : mutable_entries()) e.link = kNoLink;
+  }
   void CopyFrom(const RankedList& other, double scale) {
     *this = other;
     for (Entry& e : mutable_entries()) e.val *= scale;
@@ -145,9 +162,12 @@ class RankedList {
     heap_ = grown;
     cap_ = cap;
   }
-  // Bump of `id`, listed at index i (kAbsent: not listed).
-  void BumpAt(uint32_t i, CommandId id, double new_val) {
-    if (i == kAbsent) {
+  // Bump of `id`, listed at index i (kAbsent: not listed); returns its new index.
+  uint32_t BumpAt(uint32_t i, CommandId id, double new_val) {
+    uint32_t link = kNoLink;
+    if (i != kAbsent) {
+      link = data()[i].link;
+    } else {
       i = size_;
       if (size_ == cap_) Reserve(cap_ * 2);
       data()[size_++] = {id, new_val};
@@ -159,16 +179,29 @@ class RankedList {
       }
     }
     Entry* e = data();
+    // New position: the first j with e[j].val <= new_val (entries before i are in descending
+    // order, so this is where moving up past every item <= new_val stops); binary search when far.
     uint32_t j = i;
-    while (j > 0 && e[j - 1].val <= new_val) --j;
+    if (j > 8 && e[j - 8].val <= new_val) {
+      uint32_t lo = 0, hi = j - 8;  // answer in [lo, hi]
+      while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (e[mid].val <= new_val) hi = mid; else lo = mid + 1;
+      }
+      j = lo;
+    } else {
+      while (j > 0 && e[j - 1].val <= new_val) --j;
+    }
     if (j < i) std::memmove(&e[j + 1], &e[j], (i - j) * sizeof(Entry));
     e[j] = {id, new_val};
-    if (size_ <= kLinear) return;
+    e[j].link = link;
+    if (size_ <= kLinear) return j;
     if (!pos_->use_hash) {  // ids of moved entries are already inside dense
       for (uint32_t x = j; x <= i; ++x) pos_->dense[e[x].id] = x;
     } else {
       for (uint32_t x = j; x <= i; ++x) pos_->hashed.At(e[x].id, x) = x;
     }
+    return j;
   }
 
   uint32_t Find(CommandId id) const {
@@ -201,7 +234,7 @@ class RankedList {
     }
   }
   Entry* heap_ = nullptr;  // entries when cap_ > 1
-  Entry inline_{kNoCommand, 0};
+  Entry inline_;
   uint32_t size_ = 0;
   uint32_t cap_ = 1;
   std::unique_ptr<Positions> pos_;  // only when size_ > kLinear
@@ -210,7 +243,8 @@ class RankedList {
 class DecayRow {
  public:
   // Multiplies every score by alpha and adds (1 - alpha) to `id` (alpha = 1: adds 1, a count).
-  void DecayAndAdd(CommandId id, double alpha) {
+  // Returns the position of `id` in ranked() afterwards.
+  uint32_t DecayAndAdd(CommandId id, double alpha) {
     double add;
     if (alpha == 1.0) {
       add = 1.0;
@@ -224,7 +258,7 @@ class DecayRow {
       add = (1.0 - alpha) / scale_;
     }
     raw_sum_ += add;
-    ranked_.Add(id, add);
+    return ranked_.Add(id, add);
   }
   // Starts as a copy of `other` with scale 1 (IPAM's new rows).
   void CopyFrom(const DecayRow& other) {
@@ -233,6 +267,9 @@ class DecayRow {
     scale_ = 1.0;
   }
   const RankedList& ranked() const { return ranked_; }
+  uint32_t link(uint32_t pos) const { return ranked_.link(pos); }
+  void set_link(uint32_t pos, uint32_t link) { ranked_.set_link(pos, link); }
+  void ClearLinks() { ranked_.ClearLinks(); }
   // Actual (decayed) score of `id` and sum of all scores.
   double Score(CommandId id) const { return ranked_.Value(id) * scale_; }
   double Sum() const { return raw_sum_ * scale_; }

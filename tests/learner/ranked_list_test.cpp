@@ -106,5 +106,27 @@ TEST(DecayRowTest, DecaysAndCopies) {
   EXPECT_DOUBLE_EQ(copy.Sum(), 0.75);
 }
 
+TEST(RankedListTest, LinksMoveWithTheirEntries) {
+  // Every entry's link is set from its id once; after any number of updates (moves up, binary
+  // search over long lists, growth past the inline and linear regimes) each entry still has it.
+  RankedList list;
+  uint64_t x = 17;
+  auto next = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+  for (int step = 0; step < 4000; ++step) {
+    CommandId id = static_cast<CommandId>(next() % 60);
+    uint32_t pos = list.Add(id, static_cast<double>(next() % 5));
+    ASSERT_EQ(list.entries()[pos].id, id);
+    if (list.link(pos) == RankedList::kNoLink) list.set_link(pos, id * 7 + 1);
+    for (size_t i = 0; i < list.size(); ++i) {
+      uint32_t l = list.link(static_cast<uint32_t>(i));
+      ASSERT_EQ(l, list.entries()[i].id * 7 + 1) << "step " << step << " at " << i;
+    }
+  }
+  RankedList copy = list;
+  copy.ClearLinks();
+  for (size_t i = 0; i < copy.size(); ++i) EXPECT_EQ(copy.link(static_cast<uint32_t>(i)), RankedList::kNoLink);
+  EXPECT_NE(list.link(0), RankedList::kNoLink);  // the original keeps its links
+}
+
 }  // namespace
 }  // namespace memory::learner
