@@ -104,29 +104,48 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     return 0;
   }
 
-  // The newest events of this session and of this directory (newest first): from the store's
-  // recent-events file and the spool, without opening RocksDB; else from the database's indexes.
+  // The newest events of this session and of this directory (newest first) and how many events
+  // each has (up to kRecentCountCap, for the session row): from the store's recent-events file and
+  // the spool, without opening RocksDB; else from the database's indexes.
   std::vector<Event> session_events, cwd_events, newest_events;
+  uint32_t session_count = 0, cwd_count = 0;
   int64_t store_events = -1;  // unknown
   RecentEvents recent;
+  auto scan_newest = [&](bool by_session, size_t limit, std::vector<Event>* out) -> Status {
+    out->clear();
+    ScanOptions so;
+    so.newest_first = true;
+    so.include_pending = true;
+    (by_session ? so.session : so.cwd) = by_session ? c.session : c.cwd;
+    return store->Scan(so, [&](const Event& e) { return out->push_back(e), out->size() < limit; });
+  };
   if (ReadRecentEvents(g.db, c.session, c.cwd, kHistory, &recent).ok()) {
     session_events = std::move(recent.session);
     cwd_events = std::move(recent.cwd);
     newest_events = std::move(recent.newest);
     store_events = recent.events;
+    session_count = recent.session_count;
+    cwd_count = recent.cwd_count;
+    // An agent's step number must be exact up to the cap: when the session is older than the
+    // file's window, count its events in the database.
+    if (!recent.session_count_exact && !session_events.empty() && learner::IsAgentActor(session_events.front().actor)) {
+      if (Status st = open_store(); !st.ok()) return Fail(st);
+      std::vector<Event> all;
+      if (Status st = scan_newest(true, kRecentCountCap, &all); !st.ok()) return Fail(st);
+      session_count = static_cast<uint32_t>(all.size());
+    }
   } else {
     if (Status st = open_store(); !st.ok()) return Fail(st);
-    auto newest = [&](bool by_session, std::vector<Event>* out) -> Status {
-      ScanOptions so;
-      so.newest_first = true;
-      so.include_pending = true;
-      (by_session ? so.session : so.cwd) = by_session ? c.session : c.cwd;
-      return store->Scan(so, [&](const Event& e) { return out->push_back(e), out->size() < kHistory; });
-    };
-    if (!c.session.empty())
-      if (Status st = newest(true, &session_events); !st.ok()) return Fail(st);
-    if (!c.cwd.empty())
-      if (Status st = newest(false, &cwd_events); !st.ok()) return Fail(st);
+    if (!c.session.empty()) {
+      if (Status st = scan_newest(true, kRecentCountCap, &session_events); !st.ok()) return Fail(st);
+      session_count = static_cast<uint32_t>(session_events.size());
+      if (session_events.size() > kHistory) session_events.resize(kHistory);
+    }
+    if (!c.cwd.empty()) {
+      if (Status st = scan_newest(false, kRecentCountCap, &cwd_events); !st.ok()) return Fail(st);
+      cwd_count = static_cast<uint32_t>(cwd_events.size());
+      if (cwd_events.size() > kHistory) cwd_events.resize(kHistory);
+    }
     ScanOptions so;
     so.newest_first = true;
     so.include_pending = true;
@@ -157,15 +176,26 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   auto last_exit = [&](const std::vector<Event>& events) {
     if (!events.empty() && events.front().exit_code) c.last_exit = *events.front().exit_code, c.has_last_exit = true;
   };
+  const int64_t now_us = NowMicros();
   if (c.from != "stdin") {
+    // The session row's context: this session's (an agent's when its actor is not "human");
+    // without one, this directory's commands stand for it; a shell whose session has no command
+    // yet starts a session.
     if (!session_events.empty()) {
       texts(session_events, &c.history);
       c.from = "session";
       last_exit(session_events);
+      c.position = session_count;
+      c.gap_us = std::max<int64_t>(0, now_us - session_events.front().ts_us);
+      c.agent = learner::IsAgentActor(session_events.front().actor);
     } else if (!cwd_events.empty()) {
       texts(cwd_events, &c.history);
       c.from = "cwd";
       last_exit(cwd_events);
+      if (c.session.empty()) {
+        c.position = cwd_count;
+        c.gap_us = std::max<int64_t>(0, now_us - cwd_events.front().ts_us);
+      }
     } else {
       c.from = "none";
     }
@@ -180,7 +210,10 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
 
   std::vector<RankedCommand> ranked = RankNextCommands(served, c, o.top);
   if (o.json) {
-    std::printf("%s\n", PredictionsJson(ranked, served, c).dump().c_str());
+    nlohmann::json j = PredictionsJson(ranked, served, c);
+    j["context"]["position"] = c.position;
+    j["context"]["agent"] = c.agent;
+    std::printf("%s\n", j.dump().c_str());
     return 0;
   }
   if (ranked.empty()) return empty("the model has no commands yet");
@@ -195,8 +228,12 @@ void SetupPredict(CLI::App& app, Globals& g, Action* action) {
   auto o = std::make_shared<PredictOptions>();
   auto unlock = std::make_shared<std::string>();
   sub->add_option("--context", o->context,
-                  "'current': this shell's session ($MEMORY_SESSION), else the last commands run in this directory; "
-                  "'-': a JSON context on stdin {\"cwd\":..., \"history\":[...], \"last_exit\":...}")
+                  "'current': this shell's session ($MEMORY_SESSION), else the last commands run in this directory "
+                  "(with the session's actor, number of commands and time since the last one); "
+                  "'-': a JSON context on stdin {\"cwd\":..., \"history\":[...], \"last_exit\":..., "
+                  "\"actor\":\"human\"|AGENT, \"position\" (or \"step\"): commands so far in the session "
+                  "(default: the history's length), \"gap_s\": seconds since the previous command (or \"last_time\": "
+                  "its Unix time)}; all but cwd and history optional")
       ->capture_default_str();
   sub->add_option("--top,-k", o->top, "Number of predictions (1..100)")->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");

@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 
@@ -15,7 +18,7 @@ extern char** environ;
 
 namespace memory::cli {
 
-Status ParseContextJson(std::string_view text, const std::string& where, CallContext* c) {
+Status ParseContextJson(std::string_view text, const std::string& where, CallContext* c, int64_t now_us) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return Status::InvalidArgument(where + ": malformed context JSON (expected {\"cwd\":..., \"history\":[...], \"last_exit\":...})");
@@ -34,6 +37,30 @@ Status ParseContextJson(std::string_view text, const std::string& where, CallCon
     if (!j["last_exit"].is_number_integer()) return Status::InvalidArgument(where + ": context \"last_exit\" must be an integer");
     c->last_exit = j["last_exit"].get<int>();
     c->has_last_exit = true;
+  }
+  if (j.contains("actor") && !j["actor"].is_null()) {
+    if (!j["actor"].is_string()) return Status::InvalidArgument(where + ": context \"actor\" must be a string (\"human\" or the agent's name)");
+    c->agent = learner::IsAgentActor(j["actor"].get<std::string>());
+  }
+  c->position = static_cast<uint32_t>(std::min<size_t>(c->history.size(), UINT32_MAX));
+  for (const char* name : {"position", "step"}) {
+    if (!j.contains(name) || j[name].is_null()) continue;
+    const auto& v = j[name];
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > UINT32_MAX)
+      return Status::InvalidArgument(where + ": context \"" + name + "\" must be a non-negative integer (commands so far in the session)");
+    c->position = static_cast<uint32_t>(v.get<int64_t>());
+  }
+  if (j.contains("gap_s") && !j["gap_s"].is_null()) {
+    const auto& v = j["gap_s"];
+    if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > 1e12)
+      return Status::InvalidArgument(where + ": context \"gap_s\" must be a non-negative number of seconds");
+    c->gap_us = static_cast<int64_t>(v.get<double>() * 1e6);
+  } else if (j.contains("last_time") && !j["last_time"].is_null()) {
+    const auto& v = j["last_time"];
+    if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > 1e11)
+      return Status::InvalidArgument(where + ": context \"last_time\" must be a Unix time in seconds");
+    if (now_us == 0) now_us = NowMicros();
+    c->gap_us = std::max<int64_t>(0, now_us - static_cast<int64_t>(v.get<double>() * 1e6));
   }
   c->from = "stdin";
   for (auto it = c->history.rbegin(); it != c->history.rend(); ++it) c->recent.push_back(*it);
@@ -62,14 +89,24 @@ class RecentByTemplate {
 
 }  // namespace
 
-std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap, const CallContext& c, size_t top) {
-  std::vector<learner::CommandId> ids;
-  for (const std::string& h : c.history) ids.push_back(snap.Find(learner::CommandTemplate(h)));
+learner::Context ModelContext(const learner::IntentSnapshot& snap, const CallContext& c,
+                              std::vector<learner::CommandId>* ids) {
+  ids->clear();
+  for (const std::string& h : c.history) ids->push_back(snap.Find(learner::CommandTemplate(h)));
   learner::Context ctx;
-  ctx.history = ids;
+  ctx.history = *ids;
   ctx.cwd = snap.FindCwd(c.cwd);
   ctx.has_last_exit = c.has_last_exit;
   ctx.last_exit = c.last_exit;
+  ctx.gap_us = c.gap_us;
+  ctx.position = c.position;
+  ctx.agent = c.agent;
+  return ctx;
+}
+
+std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap, const CallContext& c, size_t top) {
+  std::vector<learner::CommandId> ids;
+  const learner::Context ctx = ModelContext(snap, c, &ids);
   std::vector<learner::Prediction> preds;
   std::vector<int> orders;
   snap.Predict(ctx, top, &preds, &orders);

@@ -28,11 +28,23 @@ struct CallContext {
   std::vector<std::string> recent;   // concrete commands seen, newest first (for display)
   int last_exit = 0;
   bool has_last_exit = false;
+  // The session (learner::Context, for the model's session row): time since its newest command
+  // (-1 = unknown), its number of commands so far, and whether an agent runs it.
+  int64_t gap_us = -1;
+  uint32_t position = 0;
+  bool agent = false;
 };
 
-// Parses an agent's context {"cwd":..., "history":[...], "last_exit":...}; `where` names the
-// input in errors ("stdin", "stdin line 3").
-Status ParseContextJson(std::string_view text, const std::string& where, CallContext* c);
+// Parses an agent's context {"cwd":..., "history":[...], "last_exit":..., "actor":...,
+// "position"|"step":..., "gap_s"|"last_time":...}; `where` names the input in errors ("stdin",
+// "stdin line 3"). Defaults: actor "human" (any other name is an agent), position = the number
+// of history commands, gap unknown. "last_time" is the previous command's start (Unix seconds);
+// `now_us` is the time it is compared with.
+Status ParseContextJson(std::string_view text, const std::string& where, CallContext* c, int64_t now_us = 0);
+// The model's context of a call on `snap` (commands as template ids, unknown ones kNoCommand);
+// `ids` holds the history ctx points into.
+learner::Context ModelContext(const learner::IntentSnapshot& snap, const CallContext& c,
+                              std::vector<learner::CommandId>* ids);
 
 struct RankedCommand {
   std::string command;  // the most recent concrete command of the template in this context

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include <cstdio>
 #include <memory>
@@ -48,9 +49,16 @@ std::string ServingStamp(const std::string& models_dir) {
   return stamp;
 }
 
-std::string ContextKeyText(const std::string& model, const CallContext& c, size_t top) {
+// What decides an answer: the model, cwd, exit status, top, the session row (not the exact gap
+// or position, which change at every step) and the history.
+std::string ContextKeyText(const std::string& model, const learner::ServingIntentModel& served, const CallContext& c,
+                           size_t top) {
   std::string k = model;
   k += '\0' + c.cwd + '\0' + (c.has_last_exit ? std::to_string(c.last_exit) : "-") + '\0' + std::to_string(top);
+  if (!served.gru) {
+    std::vector<learner::CommandId> ids;
+    k += '\0' + std::to_string(served.snapshot->SessionRow(ModelContext(*served.snapshot, c, &ids)));
+  }
   for (const std::string& h : c.history) k += '\0' + h;
   return k;
 }
@@ -141,8 +149,8 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
   };
   adopt_model();
 
-  auto answer = [&](const CallContext& c) {
-    return PredictionsJson(RankNextCommands(served, c, top), served, c).dump();
+  auto answer = [&](const std::vector<RankedCommand>& ranked, const CallContext& c) {
+    return PredictionsJson(ranked, served, c).dump();
   };
 
   // Lines are read with read(2) so that an idle stream can release L3 (RocksDB admits one
@@ -176,31 +184,37 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
       c.history.erase(c.history.begin(), c.history.end() - kStreamHistory);
       c.recent.resize(kStreamHistory);
     }
-    const cache::Key key = cache::KeyOfString(ContextKeyText(model_id, c, top));
+    const cache::Key key = cache::KeyOfString(ContextKeyText(model_id, served, c, top));
     std::string value;
     const char* how = "miss";
+    std::vector<RankedCommand> ranked;
+    bool have_ranked = false;
     if (cache && cache->Get(key, &value).ok()) {
       how = prefetched.erase(key) ? "prefetched" : "hit";
     } else {
-      value = answer(c);
+      ranked = RankNextCommands(served, c, top);
+      have_ranked = true;
+      value = answer(ranked, c);
       if (cache) cache->Put(key, value);
     }
     Emit(std::string("{\"cache\":\"") + how + "\"," + value.substr(1));
     ++answered;
 
-    // Prefetch: the agent's next context is most likely this one followed by a predicted command.
+    // Prefetch: the agent's next context is most likely this one followed by a predicted command
+    // (one step later in the session, a moment later).
     if (cache) {
-      nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
-      const auto& preds = j.is_object() ? j["predictions"] : nlohmann::json();
-      for (size_t i = 0; i < preds.size() && i < kPrefetch; ++i) {
+      if (!have_ranked) ranked = RankNextCommands(served, c, top);
+      for (size_t i = 0; i < ranked.size() && i < kPrefetch; ++i) {
         CallContext next = c;
-        next.history.push_back(preds[i]["command"].get<std::string>());
+        next.history.push_back(ranked[i].command);
         if (next.history.size() > kStreamHistory) next.history.erase(next.history.begin());
         next.recent.assign(next.history.rbegin(), next.history.rend());
         next.last_exit = 0;
-        const cache::Key k = cache::KeyOfString(ContextKeyText(model_id, next, top));
+        if (next.position < UINT32_MAX) ++next.position;
+        next.gap_us = -1;
+        const cache::Key k = cache::KeyOfString(ContextKeyText(model_id, served, next, top));
         if (prefetched.count(k)) continue;
-        cache->Put(k, answer(next));
+        cache->Put(k, answer(RankNextCommands(served, next, top), next));
         prefetched.insert(k);
       }
     }

@@ -458,6 +458,10 @@ CommandId IntentSnapshot::Find(std::string_view t) const {
   return (it != hi && *it < impl_->h->num_commands && TemplateText(*it) == t) ? *it : kNoCommand;
 }
 
+uint64_t IntentSnapshot::SessionRow(const Context& ctx) const {
+  return impl_->h->features >= 2 ? SessionKey(ctx) : 0;
+}
+
 void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Prediction>* out,
                              std::vector<int>* order_used) const {
   out->clear();

@@ -158,6 +158,9 @@ class IntentSnapshot {
   // the last blended row that lists it (0 = overall frequency, -1 = what is run in this working
   // directory, kSessionOrder = the session row: how sessions start here, an agent's step).
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out, std::vector<int>* order_used) const;
+  // Key of the session row Predict blends for `ctx` (0: none, e.g. features < 2). Two contexts
+  // with the same history, cwd, exit status and session row get the same answer.
+  uint64_t SessionRow(const Context& ctx) const;
 
  private:
   IntentSnapshot() = default;

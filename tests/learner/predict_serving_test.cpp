@@ -34,6 +34,23 @@ class PredictServingTest : public memory::testing::CliTest {
         ASSERT_EQ(code, 0);
       }
   }
+  // Agent runs (codex) in sessions of their own: "ls", a command of their own, then "edit".
+  // People start every session in `people_cwd` with "git pull", then "vim", "make".
+  void RecordAgentsAndPeople(const std::string& people_cwd) {
+    int code = 0;
+    for (int run = 0; run < 12; ++run) {
+      const std::string a = "record --session a" + std::to_string(run) + " --actor codex --cwd /w" + std::to_string(run) + " --exit 0";
+      for (const std::string& c : {std::string("ls"), "tool" + std::to_string(run), std::string("edit")}) {
+        Memory(a + " --cmd " + memory::testing::Quote(c), &code);
+        ASSERT_EQ(code, 0);
+      }
+      for (const char* c : {"git pull", "vim", "make"}) {
+        Memory("record --session h" + std::to_string(run) + " --cwd " + memory::testing::Quote(people_cwd) +
+                   " --exit 0 --cmd " + memory::testing::Quote(c), &code);
+        ASSERT_EQ(code, 0);
+      }
+    }
+  }
   nlohmann::json Predict(const std::string& extra = "", std::string* err = nullptr) {
     int code = 0;
     std::string out = Memory("predict --json --no-refresh " + extra, &code, err);
@@ -201,6 +218,110 @@ TEST_F(PredictServingTest, StreamAnswersPerLineFromTheCacheAndPicksUpANewChampio
   std::string status = Memory("status --json", &code);
   ASSERT_EQ(code, 0) << status;
   EXPECT_NE(status.find("predict"), std::string::npos) << status;
+}
+
+TEST_F(PredictServingTest, CurrentContextKnowsTheSessionsActorStepAndStart) {
+  const std::string w = dir_ + "/w";
+  std::filesystem::create_directories(w);
+  RecordAgentsAndPeople(w);
+  // An agent's session two steps in, the last step new to the model: step 2 of agents is "edit".
+  int code = 0;
+  Memory("record --session now --actor codex --cwd /elsewhere --exit 0 --cmd ls", &code);
+  Memory("record --session now --actor codex --cwd /elsewhere --exit 0 --cmd tool-new", &code);
+  ASSERT_EQ(code, 0);
+  setenv("MEMORY_SESSION", "now", 1);
+  nlohmann::json j = Predict();
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["context"]["from"], "session");
+  EXPECT_EQ(j["context"]["position"], 2);
+  EXPECT_EQ(j["context"]["agent"], true);
+  ASSERT_FALSE(j["predictions"].empty());
+  EXPECT_EQ(j["predictions"][0]["command"], "edit");
+  EXPECT_EQ(j["predictions"][0]["source"], "session");
+  // The same from the database alone (no recent-events file): the same context and answer.
+  Memory("optimize", &code);
+  ASSERT_EQ(code, 0);
+  std::filesystem::remove(db_ + "/recent.bin");
+  nlohmann::json slow = Predict();
+  EXPECT_EQ(slow["context"], j["context"]);
+  EXPECT_EQ(slow["predictions"], j["predictions"]);
+  unsetenv("MEMORY_SESSION");
+  // A new shell in w (its session has no command yet): a session start, so "git pull" though the
+  // directory's last command was "make".
+  std::string out, err;
+  code = Sh("cd " + memory::testing::Quote(w) + " && MEMORY_SESSION=fresh-shell " + MEMORY_BIN + " --db " +
+                memory::testing::Quote(db_) + " predict --json --no-refresh",
+            &out, &err);
+  ASSERT_EQ(code, 0) << err;
+  j = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_EQ(j["context"]["from"], "cwd");
+  EXPECT_EQ(j["context"]["position"], 0);
+  EXPECT_EQ(j["context"]["agent"], false);
+  ASSERT_FALSE(j["predictions"].empty());
+  EXPECT_EQ(j["predictions"][0]["command"], "git pull");
+}
+
+TEST_F(PredictServingTest, JsonContextGivesActorStepAndGap) {
+  RecordAgentsAndPeople("/w");
+  int code = 0;
+  auto ask = [&](const std::string& ctx, int* rc, std::string* err) {
+    std::string out;
+    *rc = Sh("printf '%s' " + memory::testing::Quote(ctx) + " | " + MEMORY_BIN + " --db " + memory::testing::Quote(db_) +
+                 " predict --json --no-refresh --context -",
+             &out, err);
+    return out;
+  };
+  std::string err;
+  // An agent at step 2 after an unknown command: "edit" from the step row.
+  std::string out = ask(R"({"cwd":"/x","history":["ls","tool-new"],"actor":"claude-code"})", &code, &err);
+  ASSERT_EQ(code, 0) << err;
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_EQ(j["context"]["position"], 2);
+  EXPECT_EQ(j["context"]["agent"], true);
+  EXPECT_EQ(j["predictions"][0]["command"], "edit");
+  // "step" overrides the history's length; a person is not an agent.
+  j = nlohmann::json::parse(ask(R"({"cwd":"/x","history":["tool-new"],"step":2,"actor":"human"})", &code, &err), nullptr, false);
+  ASSERT_EQ(code, 0) << err;
+  EXPECT_EQ(j["context"]["position"], 2);
+  EXPECT_EQ(j["context"]["agent"], false);
+  EXPECT_NE(j["predictions"][0]["source"], "session");
+  // A person back in /w after two hours: a session start ("git pull"), with gap_s or last_time.
+  for (const std::string& gap : {std::string(R"("gap_s":7200)"), std::string(R"("last_time":1000)")}) {
+    j = nlohmann::json::parse(ask(R"({"cwd":"/w","history":["make"],"position":3,)" + gap + "}", &code, &err), nullptr, false);
+    ASSERT_EQ(code, 0) << err;
+    EXPECT_EQ(j["predictions"][0]["command"], "git pull") << gap;
+    EXPECT_EQ(j["predictions"][0]["source"], "session") << gap;
+  }
+  // Bad values: a clear error naming stdin and the field, exit 2.
+  for (const std::string& bad : {std::string(R"({"history":[],"actor":3})"), std::string(R"({"history":[],"position":-1})"),
+                                 std::string(R"({"history":[],"step":"two"})"), std::string(R"({"history":[],"gap_s":-5})"),
+                                 std::string(R"({"history":[],"last_time":"yesterday"})")}) {
+    ask(bad, &code, &err);
+    EXPECT_EQ(code, 2) << bad;
+    EXPECT_NE(err.find("stdin"), std::string::npos) << err;
+    EXPECT_TRUE(err.find("actor") != std::string::npos || err.find("position") != std::string::npos ||
+                err.find("step") != std::string::npos || err.find("gap_s") != std::string::npos ||
+                err.find("last_time") != std::string::npos) << err;
+  }
+}
+
+TEST_F(PredictServingTest, AnOlderSnapshotFormatIsRebuilt) {
+  RecordChains();
+  setenv("MEMORY_SESSION", "s1", 1);
+  nlohmann::json j = Predict();
+  ASSERT_FALSE(j["predictions"].empty());
+  const std::string live = db_ + "/models/intent.snap";
+  std::string bytes = memory::testing::ReadAll(live);
+  ASSERT_EQ(bytes.substr(0, 8), "MEMINT04");
+  bytes[7] = '3';  // as written by the previous version
+  {
+    std::ofstream f(live, std::ios::binary | std::ios::trunc);
+    f << bytes;
+  }
+  nlohmann::json again = Predict();
+  EXPECT_EQ(again["predictions"], j["predictions"]);
+  EXPECT_EQ(memory::testing::ReadAll(live).substr(0, 8), "MEMINT04");
+  unsetenv("MEMORY_SESSION");
 }
 
 }  // namespace
