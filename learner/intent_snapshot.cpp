@@ -79,7 +79,7 @@ void Put(std::string* out, const T& v) {
 }  // namespace
 
 std::string PredictModelSpec() {
-  return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12,features=1)";
+  return "ppm(order=3,decay=0.9,escape=8,base_decay=0.95,candidates=12,features=2)";
 }
 
 Status RebuildIntentSnapshot(memory::Store* store, const std::string& path, int64_t* events,

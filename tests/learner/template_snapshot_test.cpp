@@ -69,6 +69,8 @@ TEST(IntentSnapshotTest, ServesTheSamePredictionsAsTheTrainedModel) {
     ctx.cwd = cwds.Intern(e.cwd);
     ctx.has_last_exit = i > 0;
     ctx.last_exit = i > 0 ? exits.back() : 0;
+    ctx.position = static_cast<uint32_t>(i);  // one session, an event per microsecond
+    ctx.gap_us = i > 0 ? 1 : -1;
     model->Learn(ctx, id);
     ids.push_back(id);
     cwd_ids.push_back(ctx.cwd);
@@ -98,6 +100,8 @@ TEST(IntentSnapshotTest, ServesTheSamePredictionsAsTheTrainedModel) {
     ctx.cwd = cwd_ids[end];
     ctx.has_last_exit = true;
     ctx.last_exit = exits[end - 1];
+    ctx.position = static_cast<uint32_t>(end);
+    ctx.gap_us = 1;
     EXPECT_EQ(snap->FindCwd(cwds.Text(ctx.cwd)), ctx.cwd);
     model->Predict(ctx, 5, &a);
     snap->Predict(ctx, 5, &b, &used);
