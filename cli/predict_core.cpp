@@ -1,7 +1,6 @@
 #include "cli/predict_core.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +10,9 @@
 #include <filesystem>
 #include <memory>
 
+#include "cli/spawn.h"
 #include "learner/template.h"
 #include "store/store.h"
-
-extern char** environ;
 
 namespace memory::cli {
 
@@ -214,22 +212,13 @@ void RefreshInBackground(const Globals& g) {
     return;
   }
   exe[n] = 0;
-  std::vector<std::string> args = {exe, "--db", g.db, "-q", "predict", "--rebuild", "--unlock", lock};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  // Detached (new session, stdio on /dev/null): it outlives this call and is reaped by init.
+  SpawnOptions so;
+  so.stdout_file = "/dev/null";
+  so.stderr_file = "/dev/null";
+  so.new_session = true;
   pid_t pid;
-  if (posix_spawn(&pid, exe, &fa, &attr, argv.data(), environ) != 0) ::unlink(lock.c_str());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  if (!Spawn({exe, "--db", g.db, "-q", "predict", "--rebuild", "--unlock", lock}, so, &pid).ok()) ::unlink(lock.c_str());
 }
 
 }  // namespace memory::cli

@@ -324,5 +324,29 @@ TEST_F(PredictServingTest, AnOlderSnapshotFormatIsRebuilt) {
   unsetenv("MEMORY_SESSION");
 }
 
+TEST_F(PredictServingTest, ManyNewEventsRebuildTheLiveSnapshotInTheBackground) {
+  RecordChains();
+  setenv("MEMORY_SESSION", "s1", 1);
+  nlohmann::json j = Predict();  // builds the live snapshot (9 events)
+  EXPECT_EQ(j["events"], 9);
+  int code = Sh("for i in $(seq 70); do " + std::string(MEMORY_BIN) + " --db " + memory::testing::Quote(db_) +
+                " record --session s2 --cwd /w --exit 0 --cmd \"echo $i\" || exit 1; done");
+  ASSERT_EQ(code, 0);
+  // Without --no-refresh: answered at once from the old snapshot, rebuilt by a detached child
+  // that removes its lock file when done.
+  std::string out = Memory("predict --json", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out, nullptr, false)["events"], 9);
+  int64_t events = 0;
+  for (int i = 0; i < 200 && events != 79; ++i) {
+    usleep(50000);
+    events = Predict()["events"].get<int64_t>();
+  }
+  EXPECT_EQ(events, 79);
+  for (int i = 0; i < 100 && std::filesystem::exists(db_ + "/models/intent.rebuild.lock"); ++i) usleep(50000);
+  EXPECT_FALSE(std::filesystem::exists(db_ + "/models/intent.rebuild.lock"));
+  unsetenv("MEMORY_SESSION");
+}
+
 }  // namespace
 }  // namespace memory::learner
