@@ -142,8 +142,8 @@ struct PruneCliOptions {
 };
 
 int RunPrune(const PruneCliOptions& o, const Globals& g) {
-  if (o.kind != "all")
-    if (Status s = CheckKind(o.kind); !s.ok()) return Fail(Status::InvalidArgument("--kind must be intent, bandit, prefetch or all, not '" + o.kind + "'"));
+  if (o.kind != "all" && !CheckKind(o.kind).ok())
+    return Fail(Status::InvalidArgument("--kind must be intent, bandit, prefetch or all, not '" + o.kind + "'"));
   Config config;
   if (Status s = LoadUserConfig(g, &config); !s.ok()) return Fail(s);
   learner::PruneOptions po = PruneOptionsFrom(config);
