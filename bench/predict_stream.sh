@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `memory predict --stream` on an agent-like replay: the contexts of the newest sessions of a
 # store, step by step (each line = that session's commands so far), as an agent asks at every
-# step. Prints answers/s and how answers were served (miss / hit / prefetched), and the one-shot
-# `predict --context -` process time for comparison.
+# step; with its actor, step number (events of the session seen in the replay) and the gap since
+# its previous step, for the model's session row. Prints answers/s and how answers were served
+# (miss / hit / prefetched), and the one-shot `predict --context -` process time for comparison.
 # Usage: bench/predict_stream.sh [build/memory] [store dir, e.g. the 1M store of whole_process.sh] [steps]
 set -euo pipefail
 MEM=$(realpath "${1:-build/memory}")
@@ -11,12 +12,15 @@ STEPS=${3:-20000}
 WORK=$(mktemp -d /tmp/memory-stream-XXXXXX)
 "$MEM" --db "$DB" export --format jsonl | tail -n "$STEPS" | python3 -c '
 import json, sys
-hist = {}
+hist, last = {}, {}
 for l in sys.stdin:
     e = json.loads(l)
     s = e.get("session", ""); h = hist.setdefault(s, [])
-    print(json.dumps({"cwd": e.get("cwd", ""), "history": h[-8:], "last_exit": 0}))
-    h.append(e.get("command") or e.get("tool"))' > "$WORK/contexts.jsonl"
+    ctx = {"cwd": e.get("cwd", ""), "history": h[-8:], "last_exit": 0,
+           "actor": e.get("actor", "human"), "step": len(h)}
+    if s in last: ctx["gap_s"] = max(0, e.get("ts", 0) - last[s]) / 1e6
+    print(json.dumps(ctx))
+    h.append(e.get("command") or e.get("tool")); last[s] = e.get("ts", 0)' > "$WORK/contexts.jsonl"
 # Cold cache: the predict answers of earlier runs (L3 in <db>/cache) would all be hits. Only run
 # this on a benchmark store: it deletes the store's cache directory.
 rm -rf "$DB/cache"
