@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <malloc.h>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -133,6 +134,11 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   if (Status s = ReadStreams(files, format, by_session, &vocab, &users); !s.ok()) return Fail(s);
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "evaluating %zu users...\r", users.size());
 
+  // Each user's model is built, grown and freed in turn: keep freed memory in this (short-lived)
+  // process instead of handing it back to the kernel, so the next user's model does not page-fault
+  // it in again (about 8 % of the loop's CPU time on Schonlau with ppm).
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
   learner::EvalResult r;
   if (Status s = learner::EvaluateOnline(spec, users, pretrain, o.top, &r, &vocab.commands, o.jobs); !s.ok()) return Fail(s);
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "\033[K");

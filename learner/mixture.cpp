@@ -74,8 +74,11 @@ class MixtureModel final : public NextCommandModel {
     for (size_t m = 0; m < members_.size(); ++m)
       for (const Prediction& p : lists_[m])
         if (p.command == actual) { probs_[m] = std::max(kFloor, p.prob); break; }
-    if (!o_.eg)
-      for (size_t m = 0; m < members_.size(); ++m) probs_[m] = std::pow(probs_[m], o_.rate);
+    if (!o_.eg) {
+      if (floor_pow_rate_ != o_.rate) floor_pow_ = std::pow(kFloor, o_.rate), floor_pow_rate_ = o_.rate;
+      for (size_t m = 0; m < members_.size(); ++m)  // a member that missed: the same pow, kept
+        probs_[m] = probs_[m] == kFloor ? floor_pow_ : std::pow(probs_[m], o_.rate);
+    }
     Update(global_.data());
     if (o_.per_context && ctx.prev() != kNoCommand) {
       CommandId prev = ctx.prev();
@@ -219,6 +222,7 @@ class MixtureModel final : public NextCommandModel {
   uint32_t stamp_ = 0;
   std::vector<double> probs_;
   std::vector<double> hits_;
+  double floor_pow_ = 0, floor_pow_rate_ = -1;  // pow(kFloor, rate), computed once
   size_t predicted_for_ = SIZE_MAX;
   CommandId predicted_prev_ = kNoCommand;
 };

@@ -9,6 +9,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "learner/builtin_models.h"
 #include "learner/ranked_list.h"
@@ -91,7 +94,8 @@ class PpmModel final : public NextCommandModel {
       }
     };
     for (size_t a = na; a-- > 0;) take(*active_[a].row, &cand_of_[a * per_row]);
-    take(base_, nullptr);
+    if (base_cand_of_.size() < per_row) base_cand_of_.resize(per_row);
+    take(base_, base_cand_of_.data());
     // Blend, one row at a time over all candidates: p = lambda * score * inv_sum + (1 - lambda) * p.
     // A row shorter than the candidate list is scanned (a candidate it lacks has score 0, whose
     // term is exactly 0); a longer one is looked up per candidate. Same arithmetic as the nested
@@ -99,18 +103,28 @@ class PpmModel final : public NextCommandModel {
     if (probs_.size() < nc + 1) probs_.resize(nc + 1);
     double* const probs = probs_.data();
     probs[nc] = 0;  // padding: the keep loop goes by pairs
+    // Order 0: base_.Score(c) * base_inv; the entries taken from base_ have their score at hand
+    // (the others are found; -1 marks them, probabilities being >= 0).
     const double base_inv = 1.0 / base_.Sum();
-    for (size_t i = 0; i < nc; ++i) probs[i] = base_.Score(cands[i]) * base_inv;
+    const double base_scale = base_.scale();
+    for (size_t i = 0; i < nc; ++i) probs[i] = -1;
+    const auto base_entries = base_.ranked().entries();
+    for (size_t i = 0, m = std::min(base_entries.size(), per_row); i < m; ++i)
+      probs[base_cand_of_[i]] = (base_entries[i].val * base_scale) * base_inv;
+    for (size_t i = 0; i < nc; ++i)
+      if (probs[i] < 0) probs[i] = base_.Score(cands[i]) * base_inv;
     for (size_t a = 0; a < na; ++a) {
       const Active& act = active_[a];
       const double keep = 1 - act.lambda;
       const double scale = act.row->scale();
       const auto entries = act.row->ranked().entries();
       if (entries.size() <= 2 * nc) {
-        for (size_t i = 0; i < nc; i += 2) {
-          probs[i] = keep * probs[i];
-          probs[i + 1] = keep * probs[i + 1];
-        }
+#if defined(__SSE2__)
+        const __m128d keep2 = _mm_set1_pd(keep);  // the same IEEE products, two at a time
+        for (size_t i = 0; i < nc; i += 2) _mm_storeu_pd(probs + i, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i)));
+#else
+        for (size_t i = 0; i < nc; ++i) probs[i] = keep * probs[i];
+#endif
         // The taken entries are candidates (their indices are known); later ones may be.
         const size_t taken = std::min(entries.size(), per_row);
         const uint32_t* cand_of = &cand_of_[a * per_row];
@@ -149,7 +163,10 @@ class PpmModel final : public NextCommandModel {
     const bool linked = Continues(ctx, n);
     uint64_t keys[kMaxOrder + 1];
     uint64_t key = kContextKeySeed;
-    for (int j = 1; j <= n; ++j) keys[j] = key = NextContextKey(key, ctx.prev(j));
+    bool need_keys = !linked;  // only rows not linked are looked up by key
+    for (int j = 1; j <= n && !need_keys; ++j) need_keys = next_.rows[j] == RankedList::kNoLink;
+    if (need_keys)
+      for (int j = 1; j <= n; ++j) keys[j] = key = NextContextKey(key, ctx.prev(j));
     Learned now;
     for (int j = n; j >= 1; --j) {
       uint32_t r = linked ? next_.rows[j] : RankedList::kNoLink;
@@ -374,6 +391,7 @@ class PpmModel final : public NextCommandModel {
   std::vector<Active> active_;
   std::vector<CommandId> cands_;     // the first nc entries are this call's candidates
   std::vector<uint32_t> cand_of_;    // per active row and taken entry: its candidate index
+  std::vector<uint32_t> base_cand_of_;  // the same for base_
   std::vector<double> probs_;
   std::vector<Seen> seen_;  // per command id
   uint32_t stamp_ = 0;

@@ -116,7 +116,7 @@ class RankedList {
   // Sets the score of `id` and moves it up past every item whose score is <= the new one.
   void Bump(CommandId id, double new_val) { BumpAt(Find(id), id, new_val); }
   // Bump(id, Value(id) + add) with one search; returns the entry's new position.
-  uint32_t Add(CommandId id, double add) {
+  [[gnu::always_inline]] uint32_t Add(CommandId id, double add) {
     uint32_t i = Find(id);
     return BumpAt(i, id, (i == kAbsent ? 0.0 : data()[i].val) + add);
   }
@@ -244,7 +244,7 @@ class DecayRow {
  public:
   // Multiplies every score by alpha and adds (1 - alpha) to `id` (alpha = 1: adds 1, a count).
   // Returns the position of `id` in ranked() afterwards.
-  uint32_t DecayAndAdd(CommandId id, double alpha) {
+  [[gnu::always_inline]] uint32_t DecayAndAdd(CommandId id, double alpha) {  // hot: no call
     double add;
     if (alpha == 1.0) {
       add = 1.0;
