@@ -36,13 +36,19 @@ class ListedIds {
 // Appends up to k entries of `row` (best first) with probabilities score/sum * mass, skipping
 // commands already listed (`listed` holds exactly the commands of *out).
 void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out, ListedIds* listed) {
+  size_t n = out->size();
+  if (n >= k) return;
   double sum = row.Sum();
   double scale = row.scale();
+  const size_t cap = std::min(k, n + row.size());
+  out->resize(cap);  // written through a pointer below, then cut to what was listed
+  Prediction* o = out->data();
   for (const auto& e : row.ranked().entries()) {
-    if (out->size() >= k) break;
+    if (n >= cap) break;
     if (!listed->Insert(e.id)) continue;
-    out->push_back({e.id, sum > 0 ? mass * e.val * scale / sum : 0.0});
+    o[n++] = {e.id, sum > 0 ? mass * e.val * scale / sum : 0.0};
   }
+  out->resize(n);
 }
 
 class MfuModel final : public NextCommandModel {

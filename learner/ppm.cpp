@@ -90,7 +90,7 @@ class PpmModel final : public NextCommandModel {
           sn = {stamp_, nc};
           cands[nc++] = id;
         }
-        if (cand_of != nullptr) cand_of[i] = sn.index;
+        cand_of[i] = sn.index;
       }
     };
     for (size_t a = na; a-- > 0;) take(*active_[a].row, &cand_of_[a * per_row]);
@@ -100,9 +100,9 @@ class PpmModel final : public NextCommandModel {
     // A row shorter than the candidate list is scanned (a candidate it lacks has score 0, whose
     // term is exactly 0); a longer one is looked up per candidate. Same arithmetic as the nested
     // form, so results are bit-identical to it (and to IntentSnapshot::Predict).
-    if (probs_.size() < nc + 1) probs_.resize(nc + 1);
+    if (probs_.size() < nc + 4) probs_.resize(nc + 4);
     double* const probs = probs_.data();
-    probs[nc] = 0;  // padding: the keep loop goes by pairs
+    probs[nc] = probs[nc + 1] = probs[nc + 2] = 0;  // padding: the keep loop goes by fours
     // Order 0: base_.Score(c) * base_inv; the entries taken from base_ have their score at hand
     // (the others are found; -1 marks them, probabilities being >= 0).
     const double base_inv = 1.0 / base_.Sum();
@@ -121,7 +121,10 @@ class PpmModel final : public NextCommandModel {
       if (entries.size() <= 2 * nc) {
 #if defined(__SSE2__)
         const __m128d keep2 = _mm_set1_pd(keep);  // the same IEEE products, two at a time
-        for (size_t i = 0; i < nc; i += 2) _mm_storeu_pd(probs + i, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i)));
+        for (size_t i = 0; i < nc; i += 4) {
+          _mm_storeu_pd(probs + i, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i)));
+          _mm_storeu_pd(probs + i + 2, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i + 2)));
+        }
 #else
         for (size_t i = 0; i < nc; ++i) probs[i] = keep * probs[i];
 #endif
