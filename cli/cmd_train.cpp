@@ -94,32 +94,22 @@ class SnapshotScorer final : public Scorer {
  public:
   explicit SnapshotScorer(const learner::IntentSnapshot* snap) : snap_(snap) {}
   int Score(const Event& e, const std::string& templ) override {
+    // The context as in training and serving (history, exit, gap, position, agent).
     auto& st = sessions_[learner::SessionKeyOf(e)];
     learner::Context ctx;
-    ctx.history = st.history;
-    ctx.cwd = snap_->FindCwd(e.cwd);
-    ctx.has_last_exit = st.has_exit;
-    ctx.last_exit = st.exit;
+    st.Fill(e, snap_->FindCwd(e.cwd), &ctx);
     snap_->Predict(ctx, 5, &preds_, nullptr);
     const learner::CommandId actual = snap_->Find(templ);
     int rank = 5;
     for (size_t r = 0; r < preds_.size(); ++r)
       if (actual != learner::kNoCommand && preds_[r].command == actual) { rank = static_cast<int>(r); break; }
-    st.history.push_back(actual);
-    if (st.history.size() > 16) st.history.erase(st.history.begin(), st.history.begin() + 8);
-    st.has_exit = e.exit_code.has_value();
-    st.exit = e.exit_code.value_or(0);
+    st.Advance(e, actual);
     return rank;
   }
 
  private:
-  struct Session {
-    std::vector<learner::CommandId> history;
-    bool has_exit = false;
-    int32_t exit = 0;
-  };
   const learner::IntentSnapshot* snap_;
-  std::unordered_map<std::string, Session> sessions_;
+  std::unordered_map<std::string, learner::IntentSessionState> sessions_;
   std::vector<learner::Prediction> preds_;
 };
 

@@ -200,6 +200,44 @@ TEST(IntentSnapshotSessionTest, SessionStartsAndAgentStepsAreLearned) {
   EXPECT_NE(snap->TemplateText(p[0].command), "edit");
 }
 
+TEST(IntentSnapshotSessionTest, SessionStateGivesTheProtocolsContext) {
+  // What the train gate and the trainer feed the model, event by event of one session.
+  IntentSessionState st;
+  Event e;
+  e.actor = "aider";
+  e.ts_us = 1000;
+  Context ctx;
+  st.Fill(e, 7, &ctx);
+  EXPECT_EQ(ctx.position, 0u);
+  EXPECT_EQ(ctx.gap_us, -1);
+  EXPECT_TRUE(ctx.agent);
+  EXPECT_EQ(ctx.cwd, 7u);
+  EXPECT_FALSE(ctx.has_last_exit);
+  EXPECT_TRUE(ctx.history.empty());
+  for (CommandId id = 0; id < 20; ++id) {
+    e.ts_us = 1000 + 10 * id;
+    e.exit_code = static_cast<int32_t>(id % 3);
+    st.Advance(e, id);
+  }
+  e.ts_us = 1000 + 10 * 19 + 2500;
+  e.actor = "human";
+  st.Fill(e, 0, &ctx);
+  EXPECT_EQ(ctx.position, 20u);
+  EXPECT_EQ(ctx.gap_us, 2500);
+  EXPECT_FALSE(ctx.agent);
+  EXPECT_TRUE(ctx.has_last_exit);
+  EXPECT_EQ(ctx.last_exit, 19 % 3);
+  ASSERT_GE(ctx.history.size(), 3u);  // the newest commands, oldest first (8..16 kept)
+  EXPECT_LE(ctx.history.size(), 16u);
+  EXPECT_EQ(ctx.prev(1), 19u);
+  EXPECT_EQ(ctx.prev(3), 17u);
+  e.actor = "";
+  st.Fill(e, 0, &ctx);
+  EXPECT_FALSE(ctx.agent);  // no actor: a person, as the evaluation protocol reads it
+  EXPECT_TRUE(IsAgentActor("agent:codex"));
+  EXPECT_FALSE(IsAgentActor("human"));
+}
+
 TEST(IntentSnapshotSessionTest, AnOlderFormatIsRejectedNotMisread) {
   IntentTrainer trainer;
   Event e;
