@@ -233,7 +233,7 @@ void SetupPredict(CLI::App& app, Globals& g, Action* action) {
                   "'-': a JSON context on stdin {\"cwd\":..., \"history\":[...], \"last_exit\":..., "
                   "\"actor\":\"human\"|AGENT, \"position\" (or \"step\"): commands so far in the session "
                   "(default: the history's length), \"gap_s\": seconds since the previous command (or \"last_time\": "
-                  "its Unix time)}; all but cwd and history optional")
+                  "its Unix time)}; every field optional")
       ->capture_default_str();
   sub->add_option("--top,-k", o->top, "Number of predictions (1..100)")->capture_default_str();
   sub->add_flag("--json", o->json, "Print JSON");
