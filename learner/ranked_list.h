@@ -94,7 +94,10 @@ class RankedList {
 
   RankedList() = default;
   RankedList(const RankedList& other) { *this = other; }
-  RankedList(RankedList&& other) noexcept { *this = std::move(other); }
+  RankedList(RankedList&& other) noexcept  // cheap: vectors of rows move them when they grow
+      : heap_(other.heap_), inline_(other.inline_), size_(other.size_), cap_(other.cap_), pos_(std::move(other.pos_)) {
+    other.heap_ = nullptr, other.size_ = 0, other.cap_ = 1;
+  }
   RankedList& operator=(const RankedList& other) {
     if (this == &other) return *this;
     Reserve(other.size_);
@@ -111,7 +114,9 @@ class RankedList {
     other.heap_ = nullptr, other.size_ = 0, other.cap_ = 1;
     return *this;
   }
-  ~RankedList() { std::free(heap_); }
+  ~RankedList() {
+    if (heap_ != nullptr) std::free(heap_);
+  }
 
   // Sets the score of `id` and moves it up past every item whose score is <= the new one.
   void Bump(CommandId id, double new_val) { BumpAt(Find(id), id, new_val); }
