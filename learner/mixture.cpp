@@ -120,6 +120,7 @@ class MixtureModel final : public NextCommandModel {
       std::fill(slot_.begin(), slot_.end(), Slot{0, 0});
       stamp_ = 1;
     }
+    const uint32_t stamp = stamp_;  // a local: stores through slots cannot change it
     size_t listed = 0;
     for (const auto& list : lists_) listed += list.size();
     if (items_.size() < listed) items_.resize(listed);
@@ -137,8 +138,8 @@ class MixtureModel final : public NextCommandModel {
           n_slots = slot_.size();
         }
         Slot& s = slots[p.command];
-        if (s.stamp != stamp_) {
-          s = {stamp_, n_items};
+        if (s.stamp != stamp) {
+          s = {stamp, n_items};
           items[n_items++] = {p.command, 0};
         }
         items[s.index].prob += wm * p.prob;

@@ -73,6 +73,7 @@ class PpmModel final : public NextCommandModel {
       std::fill(seen_.begin(), seen_.end(), Seen{0, 0});
       stamp_ = 1;
     }
+    const uint32_t stamp = stamp_;  // a local: stores through seen[] cannot change it
     const size_t per_row = static_cast<size_t>(std::max(o_.candidates, 0));
     const size_t na = active_.size();
     if (cands_.size() < (na + 1) * per_row) cands_.resize((na + 1) * per_row);
@@ -86,8 +87,8 @@ class PpmModel final : public NextCommandModel {
       for (size_t i = 0; i < m; ++i) {
         const CommandId id = entries[i].id;
         Seen& sn = seen[id];
-        if (sn.stamp != stamp_) {
-          sn = {stamp_, nc};
+        if (sn.stamp != stamp) {
+          sn = {stamp, nc};
           cands[nc++] = id;
         }
         cand_of[i] = sn.index;
@@ -115,7 +116,8 @@ class PpmModel final : public NextCommandModel {
       if (probs[i] < 0) probs[i] = base_.Score(cands[i]) * base_inv;
     for (size_t a = 0; a < na; ++a) {
       const Active& act = active_[a];
-      const double keep = 1 - act.lambda;
+      const double lambda = act.lambda, inv_sum = act.inv_sum;  // locals: stores to probs cannot change them
+      const double keep = 1 - lambda;
       const double scale = act.row->scale();
       const auto entries = act.row->ranked().entries();
       if (entries.size() <= 2 * nc) {
@@ -133,17 +135,17 @@ class PpmModel final : public NextCommandModel {
         const uint32_t* cand_of = &cand_of_[a * per_row];
         for (size_t i = 0; i < taken; ++i) {
           double& p = probs[cand_of[i]];
-          p = act.lambda * (entries[i].val * scale) * act.inv_sum + p;
+          p = lambda * (entries[i].val * scale) * inv_sum + p;
         }
         for (size_t i = taken; i < entries.size(); ++i) {
           const Seen& sn = seen[entries[i].id];
-          if (sn.stamp != stamp_) continue;
+          if (sn.stamp != stamp) continue;
           double& p = probs[sn.index];
-          p = act.lambda * (entries[i].val * scale) * act.inv_sum + p;
+          p = lambda * (entries[i].val * scale) * inv_sum + p;
         }
       } else {
         for (size_t i = 0; i < nc; ++i)
-          probs[i] = act.lambda * act.row->Score(cands[i]) * act.inv_sum + keep * probs[i];
+          probs[i] = lambda * act.row->Score(cands[i]) * inv_sum + keep * probs[i];
       }
     }
     const size_t m = std::min<size_t>(k, nc);
@@ -288,9 +290,11 @@ class PpmModel final : public NextCommandModel {
     if (m == 0) return true;
     out->resize(m);
     Prediction* top = out->data();
+    const double* probs = probs_.data();
+    const CommandId* cands = cands_.data();
     size_t size = 0;
     for (size_t i = 0; i < nc; ++i) {
-      const double p = probs_[i];
+      const double p = probs[i];
       if (!(p == p)) return false;  // NaN: no order
       size_t j;
       if (size == m) {
@@ -305,7 +309,7 @@ class PpmModel final : public NextCommandModel {
         --j;
       }
       if (j > 0 && top[j - 1].prob == p) return false;
-      top[j] = {cands_[i], p};
+      top[j] = {cands[i], p};
     }
     return true;
   }
