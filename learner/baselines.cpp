@@ -34,29 +34,37 @@ class ListedIds {
 };
 
 // Appends up to k entries of `row` (best first) with probabilities score/sum * mass, skipping
-// commands already listed (`listed` holds exactly the commands of *out).
+// commands already listed: `listed` holds exactly the commands of *out, or is null to search *out
+// (faster for short lists).
 void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out, ListedIds* listed) {
-  size_t n = out->size();
-  if (n >= k) return;
   double sum = row.Sum();
   double scale = row.scale();
-  const size_t cap = std::min(k, n + row.size());
-  out->resize(cap);  // written through a pointer below, then cut to what was listed
-  Prediction* o = out->data();
   for (const auto& e : row.ranked().entries()) {
-    if (n >= cap) break;
-    if (!listed->Insert(e.id)) continue;
-    o[n++] = {e.id, sum > 0 ? mass * e.val * scale / sum : 0.0};
+    if (out->size() >= k) break;
+    if (listed != nullptr) {
+      if (!listed->Insert(e.id)) continue;
+    } else {
+      bool seen = false;
+      for (const Prediction& p : *out)
+        if (p.command == e.id) { seen = true; break; }
+      if (seen) continue;
+    }
+    out->push_back({e.id, sum > 0 ? mass * e.val * scale / sum : 0.0});
   }
-  out->resize(n);
+}
+
+// What a Predict(k) dedups its list with: stamps for long lists, a search of the list for short.
+ListedIds* ListedFor(size_t k, ListedIds* ids) {
+  if (k <= 8) return nullptr;
+  ids->Clear();
+  return ids;
 }
 
 class MfuModel final : public NextCommandModel {
  public:
   void Predict(const Context&, size_t k, std::vector<Prediction>* out) override {
     out->clear();
-    listed_.Clear();
-    AppendRow(counts_, k, 1.0, out, &listed_);
+    AppendRow(counts_, k, 1.0, out, nullptr);  // one list: nothing to dedup
   }
   void Learn(const Context&, CommandId actual) override { counts_.DecayAndAdd(actual, 1.0); }
   std::string Name() const override { return "mfu"; }
@@ -64,7 +72,6 @@ class MfuModel final : public NextCommandModel {
 
  private:
   DecayRow counts_;
-  ListedIds listed_;  // scratch of Predict
 };
 
 class MruModel final : public NextCommandModel {
@@ -99,7 +106,7 @@ class MarkovModel final : public NextCommandModel {
       : order_(other.order_), shared_(other.shared_), index_(other.index_), rows_(other.rows_), mfu_(other.mfu_) {}
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
-    listed_.Clear();
+    ListedIds* listed = ListedFor(k, &listed_);
     double mass = 1.0;
     int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
     for (int j = n; j >= 1 && out->size() < k; --j) {
@@ -108,10 +115,10 @@ class MarkovModel final : public NextCommandModel {
       const DecayRow& row = *found;
       double seen = row.Sum();
       double here = mass * seen / (seen + 1.0);  // leave some mass for what the row has not seen
-      AppendRow(row, k, here, out, &listed_);
+      AppendRow(row, k, here, out, listed);
       mass -= here;
     }
-    AppendRow(mfu_, k, mass, out, &listed_);
+    AppendRow(mfu_, k, mass, out, listed);
   }
   void Learn(const Context& ctx, CommandId actual) override {
     int n = std::min<int>(order_, static_cast<int>(ctx.history.size()));
@@ -193,17 +200,17 @@ class IpamModel final : public NextCommandModel {
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
-    listed_.Clear();
+    ListedIds* listed = ListedFor(k, &listed_);
     const DecayRow* row = Row(ctx.prev());
     if (row == nullptr) {
-      AppendRow(default_, k, 1.0, out, &listed_);
+      AppendRow(default_, k, 1.0, out, listed);
       return;
     }
-    AppendRow(*row, k, 1.0, out, &listed_);
+    AppendRow(*row, k, 1.0, out, listed);
     if (out->size() >= k) return;
     double rest = 0;  // fill entries share what the listed ones leave
     for (const Prediction& p : *out) rest += p.prob;
-    AppendRow(default_, k, std::max(0.0, 1.0 - rest), out, &listed_);
+    AppendRow(default_, k, std::max(0.0, 1.0 - rest), out, listed);
   }
   void Learn(const Context& ctx, CommandId actual) override {
     CommandId prev = ctx.prev();
