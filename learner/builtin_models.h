@@ -54,6 +54,14 @@ struct MixtureOptions {
 std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<NextCommandModel>> members,
                                                   const MixtureOptions& o);
 
+// "respell(INNER,edits=2,rare=1)": INNER, plus known commands spelt like a rare previous command
+// (a typo, then the intended command; see respell.cpp).
+struct RespellOptions {
+  int edits = 2;  // largest edit distance of a respelling (1 for names under 6 characters)
+  int rare = 1;   // the previous command is rare when seen at most this often
+};
+std::unique_ptr<NextCommandModel> NewRespellModel(std::unique_ptr<NextCommandModel> inner, const RespellOptions& o);
+
 // "gru(path=FILE)": NotFound / Corruption when the weight file is missing or damaged.
 Status NewGruModel(const std::string& path, std::unique_ptr<NextCommandModel>* out);
 

@@ -213,6 +213,23 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
     *out = NewMixtureModel(std::move(members), o);
     return Status::OK();
   }
+  if (n.name == "respell") {
+    RespellOptions o;
+    for (const auto& [k, v] : n.params) {
+      if (k == "edits") {
+        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, 3, &o.edits));
+      } else if (k == "rare") {
+        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, 1000, &o.rare));
+      } else {
+        return UnknownKey(n, k, "edits, rare");
+      }
+    }
+    if (n.children.size() != 1) return Status::InvalidArgument("model respell needs exactly one member model");
+    std::unique_ptr<NextCommandModel> inner;
+    MEMORY_RETURN_IF_ERROR(Build(n.children[0], &inner));
+    *out = NewRespellModel(std::move(inner), o);
+    return Status::OK();
+  }
   if (n.name == "gru") {
     MEMORY_RETURN_IF_ERROR(no_children());
     std::string path;
@@ -227,7 +244,7 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
     if (!n.children.empty() || !n.params.empty()) return Status::InvalidArgument("model best takes no parameters");
     return NewModel(BestModelSpec(), out);
   }
-  return Status::Unsupported("unknown model '" + n.name + "' (known: mfu, mru, markov, ipam, ppm, mixture, gru, best)");
+  return Status::Unsupported("unknown model '" + n.name + "' (known: mfu, mru, markov, ipam, ppm, mixture, respell, gru, best)");
 }
 
 }  // namespace
