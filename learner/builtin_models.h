@@ -59,7 +59,6 @@ std::unique_ptr<NextCommandModel> NewMixtureModel(std::vector<std::unique_ptr<Ne
 struct RespellOptions {
   int edits = 2;  // largest edit distance of a respelling (1 for names under 6 characters)
   int rare = 1;   // the previous command is rare when seen at most this often
-  int bridge = 0; // 1: after a rare command, also INNER's ranking for the context without it
 };
 std::unique_ptr<NextCommandModel> NewRespellModel(std::unique_ptr<NextCommandModel> inner, const RespellOptions& o);
 

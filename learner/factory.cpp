@@ -220,10 +220,8 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, 3, &o.edits));
       } else if (k == "rare") {
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, 1000, &o.rare));
-      } else if (k == "bridge") {
-        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &o.bridge));
       } else {
-        return UnknownKey(n, k, "edits, rare, bridge");
+        return UnknownKey(n, k, "edits, rare");
       }
     }
     if (n.children.size() != 1) return Status::InvalidArgument("model respell needs exactly one member model");

@@ -67,24 +67,10 @@ class RespellModel final : public NextCommandModel {
   RespellModel(std::unique_ptr<NextCommandModel> inner, const RespellOptions& o) : o_(o), inner_(std::move(inner)) {}
   RespellModel(const RespellModel& other)
       : o_(other.o_), inner_(other.inner_->Clone()), vocab_(other.vocab_), counts_(other.counts_),
-        by_length_(other.by_length_), applied_(other.applied_), respelt_(other.respelt_),
-        bridge_hits_(other.bridge_hits_), inner_hits_(other.inner_hits_) {}
+        by_length_(other.by_length_), applied_(other.applied_), respelt_(other.respelt_) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
-    const bool bridge = Bridges(ctx);
-    if (bridge) {  // first, so that INNER's last prediction is for ctx itself (as Learn expects)
-      Context shorter = ctx;
-      shorter.history = ctx.history.first(ctx.history.size() - 1);
-      inner_->Predict(shorter, k, &bridge_list_);
-    }
     inner_->Predict(ctx, k, out);
-    if (bridge) {
-      inner_top_ = out->empty() ? kNoCommand : (*out)[0].command;
-      bridge_top_ = bridge_list_.empty() ? kNoCommand : bridge_list_[0].command;
-      bridged_for_ = ctx.history.size();
-      const double gamma = (bridge_hits_ + 1.0) / (bridge_hits_ + inner_hits_ + 2.0);
-      Blend(*out, 1 - gamma, bridge_list_, gamma, k, out);
-    }
     if (!Candidates(ctx)) return;
     const double beta = (respelt_ + 1.0) / (applied_ + 2.0);
     merged_.clear();
@@ -102,11 +88,6 @@ class RespellModel final : public NextCommandModel {
   }
 
   void Learn(const Context& ctx, CommandId actual) override {
-    if (bridged_for_ == ctx.history.size()) {
-      bridge_hits_ += bridge_top_ == actual;
-      inner_hits_ += inner_top_ == actual;
-    }
-    bridged_for_ = SIZE_MAX;
     if (Candidates(ctx)) {
       ++applied_;
       for (const Prediction& c : cands_)
@@ -127,7 +108,7 @@ class RespellModel final : public NextCommandModel {
   }
 
   std::string Name() const override {
-    return "respell(" + inner_->Name() + ",edits=" + std::to_string(o_.edits) + ",rare=" + std::to_string(o_.rare) + ",bridge=" + std::to_string(o_.bridge) + ")";
+    return "respell(" + inner_->Name() + ",edits=" + std::to_string(o_.edits) + ",rare=" + std::to_string(o_.rare) + ")";
   }
   std::unique_ptr<NextCommandModel> Clone() const override { return std::make_unique<RespellModel>(*this); }
   void SetVocabulary(const Vocabulary* vocab) override {
@@ -136,25 +117,6 @@ class RespellModel final : public NextCommandModel {
   }
 
  private:
-  bool Bridges(const Context& ctx) const {
-    return o_.bridge && ctx.history.size() >= 2 && Count(ctx.prev()) <= static_cast<uint32_t>(o_.rare);
-  }
-  // *out <- the best k of wa * a + wb * b (out may be &a).
-  void Blend(const std::vector<Prediction>& a, double wa, const std::vector<Prediction>& b, double wb, size_t k,
-             std::vector<Prediction>* out) {
-    blend_.clear();
-    for (const Prediction& p : a) blend_.push_back({p.command, wa * p.prob});
-    for (const Prediction& c : b) {
-      auto it = std::find_if(blend_.begin(), blend_.end(), [&](const Prediction& p) { return p.command == c.command; });
-      if (it != blend_.end()) {
-        it->prob += wb * c.prob;
-      } else {
-        blend_.push_back({c.command, wb * c.prob});
-      }
-    }
-    std::stable_sort(blend_.begin(), blend_.end(), [](const Prediction& x, const Prediction& y) { return x.prob > y.prob; });
-    out->assign(blend_.begin(), blend_.begin() + std::min(k, blend_.size()));
-  }
   uint32_t Count(CommandId id) const { return id < counts_.size() ? counts_[id] : 0; }
   // cands_ <- the respelling distribution for ctx (normalised); false when the rule does not apply.
   // Cached for the last context asked (Predict then Learn of the same step).
@@ -199,10 +161,7 @@ class RespellModel final : public NextCommandModel {
   };
   std::vector<std::vector<Known>> by_length_;
   uint64_t applied_ = 0, respelt_ = 0;
-  std::vector<Prediction> cands_, merged_, bridge_list_, blend_;
-  uint64_t bridge_hits_ = 0, inner_hits_ = 0;
-  CommandId inner_top_ = kNoCommand, bridge_top_ = kNoCommand;
-  size_t bridged_for_ = SIZE_MAX;
+  std::vector<Prediction> cands_, merged_;
   size_t cached_size_ = SIZE_MAX;
   CommandId cached_prev_ = kNoCommand;
 };

@@ -41,7 +41,7 @@ std::vector<Prediction> PredictAfter(NextCommandModel* m, const std::vector<Comm
 }
 
 TEST(RespellTest, FactoryRoundTrip) {
-  for (const std::string spec : {"respell(mfu)", "respell(markov(order=1),edits=1,rare=3)", "respell(ipam,bridge=1)",
+  for (const std::string spec : {"respell(mfu)", "respell(markov(order=1),edits=1,rare=3)",
                                  "respell(mixture(ppm(order=2),ipam(alpha=0.8)),edits=3)"}) {
     auto m = Build(spec);
     ASSERT_NE(m, nullptr);
@@ -50,12 +50,12 @@ TEST(RespellTest, FactoryRoundTrip) {
     EXPECT_EQ(again->Name(), m->Name()) << spec;
     EXPECT_EQ(m->Name().rfind("respell(", 0), 0u) << m->Name();
   }
-  EXPECT_EQ(Build("respell(mfu)")->Name(), "respell(mfu,edits=2,rare=1,bridge=0)");
+  EXPECT_EQ(Build("respell(mfu)")->Name(), "respell(mfu,edits=2,rare=1)");
 }
 
 TEST(RespellTest, BadSpecsAreRejected) {
   for (const std::string spec : {"respell", "respell()", "respell(mfu,mru)", "respell(mfu,edits=0)",
-                                 "respell(mfu,edits=x)", "respell(mfu,rare=-1)", "respell(mfu,speed=2)", "respell(mfu,bridge=2)",
+                                 "respell(mfu,edits=x)", "respell(mfu,rare=-1)", "respell(mfu,speed=2)",
                                  "respell(nosuchmodel)"}) {
     std::unique_ptr<NextCommandModel> m;
     Status st = NewModel(spec, &m);
@@ -149,31 +149,6 @@ TEST(RespellTest, LearnsHowOftenThisUserRespells) {
   EXPECT_GT(p1, 0.9);
   EXPECT_LT(p2, 0.6);
   EXPECT_EQ(vocab.Text(PredictAfter(respeller.get(), h1)[0].command), "make");
-}
-
-// bridge=1: a command never seen before interrupts a cycle; INNER's ranking for the context
-// without it (what follows "a") joins INNER's own (markov falls back on frequency after "qq").
-TEST(RespellTest, BridgesOverANewCommand) {
-  Vocabulary vocab;
-  const std::vector<std::string> stream = {"a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "qq"};
-  auto plain = Build("respell(markov(order=1))");
-  auto bridged = Build("respell(markov(order=1),bridge=1)");
-  plain->SetVocabulary(&vocab);
-  bridged->SetVocabulary(&vocab);
-  std::vector<CommandId> h1, h2;
-  Feed(plain.get(), &vocab, stream, &h1);
-  Feed(bridged.get(), &vocab, stream, &h2);
-  auto p = PredictAfter(plain.get(), h1), b = PredictAfter(bridged.get(), h2);
-  ASSERT_FALSE(p.empty());
-  ASSERT_FALSE(b.empty());
-  EXPECT_EQ(vocab.Text(p[0].command), "a");
-  EXPECT_EQ(vocab.Text(b[0].command), "b");
-  // After a command seen often, nothing is bridged: the same predictions.
-  Feed(plain.get(), &vocab, {"b", "c", "a"}, &h1);
-  Feed(bridged.get(), &vocab, {"b", "c", "a"}, &h2);
-  p = PredictAfter(plain.get(), h1), b = PredictAfter(bridged.get(), h2);
-  ASSERT_EQ(p.size(), b.size());
-  for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i].command, b[i].command);
 }
 
 TEST(RespellTest, CloneBehavesLikeTheOriginal) {
