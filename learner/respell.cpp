@@ -1,13 +1,15 @@
 // "respell(INNER,edits=2,rare=1)": people mistype commands and then type them again correctly, so
 // right after a rare command (seen at most `rare` times by this model, the occurrence just made
 // included) the next command is often a known command spelt almost the same way. When that
-// applies, the known commands within `edits` edits (Damerau: insert, delete, substitute, swap two
-// neighbours; at most one edit for names under 6 characters) of the previous command's text form
-// a "respelling" distribution, weight count * 0.2^(distance-1), blended with INNER's list:
+// applies, the commands used at least twice within `edits` edits (Damerau: insert, delete,
+// substitute, swap two neighbours; at most one edit for names under 6 characters) of the previous
+// command's text form a "respelling" distribution, weight count * 0.2^(distance-1), blended with
+// INNER's list:
 //   P(c) = (1 - beta) * P_inner(c) + beta * P_respell(c),
 // where beta = (a + 1) / (t + 2) is this user's rate of respellings so far: t the times the rule
 // applied, a the times the next command was one of its candidates. Anywhere else the predictions
-// are INNER's, unchanged. Needs command texts (SetVocabulary); without them it is INNER.
+// are INNER's, unchanged. Needs command texts (SetVocabulary, before the first Learn); without
+// them it is INNER.
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -98,7 +100,7 @@ class RespellModel final : public NextCommandModel {
       if (actual >= counts_.size()) counts_.resize(actual + 1, 0);
       if (++counts_[actual] == 2 && vocab_ != nullptr && actual < vocab_->size()) {
         const size_t len = vocab_->Text(actual).size();
-        if (len <= kMaxTextLength + 1) {  // longer ones are never candidates
+        if (len <= kMaxTextLength) {  // longer ones are never compared
           if (by_length_.size() <= len) by_length_.resize(len + 1);
           by_length_[len].push_back({actual, Signature(vocab_->Text(actual))});
         }
