@@ -13,9 +13,20 @@
 namespace memory::learner {
 namespace {
 
-// Top-level member specs of a "mixture(...)" name (items without '=').
-std::vector<std::string> MemberSpecs(const std::string& name) {
+// Top-level member specs of a "mixture(...)" name (items without '='); a "respell(...)" around the
+// mixture is looked through (it changes predictions only after a rare command).
+std::vector<std::string> MemberSpecs(std::string name) {
   std::vector<std::string> out;
+  if (name.rfind("respell(", 0) == 0) {
+    int depth = 0;
+    size_t end = 8;
+    for (; end < name.size(); ++end) {
+      if (name[end] == '(') ++depth;
+      if (name[end] == ')') --depth;
+      if (depth < 0 || (depth == 0 && name[end] == ',')) break;
+    }
+    name = name.substr(8, end - 8);
+  }
   size_t open = name.find('(');
   if (name.rfind("mixture", 0) != 0 || open == std::string::npos) return out;
   int depth = 0;
@@ -50,9 +61,9 @@ struct Rates {
   double top1, top5;
 };
 
-Rates Evaluate(const std::string& spec, const std::vector<UserStream>& users) {
+Rates Evaluate(const std::string& spec, const std::vector<UserStream>& users, const Vocabulary& vocab) {
   EvalResult r;
-  Status st = EvaluateOnline(spec, users, {}, 5, &r, nullptr, DefaultEvalJobs());
+  Status st = EvaluateOnline(spec, users, {}, 5, &r, &vocab, DefaultEvalJobs());
   EXPECT_TRUE(st.ok()) << st.ToString();
   return {r.total.Rate(0), r.total.Rate(2)};
 }
@@ -61,12 +72,12 @@ void CheckNoWorseThanMembers(const std::string& dir, const std::string& prefix, 
   Vocabulary vocab;
   auto users = testing::ReadUsers(dir, prefix, &vocab);
   if (users.empty()) GTEST_SKIP() << dir << " is not available";
-  Rates best = Evaluate("best", users);
+  Rates best = Evaluate("best", users, vocab);
   std::unique_ptr<NextCommandModel> m;
   ASSERT_TRUE(NewModel("best", &m).ok());
   for (const std::string& spec : MemberSpecs(m->Name())) {
     SCOPED_TRACE(spec);
-    Rates member = Evaluate(spec, users);
+    Rates member = Evaluate(spec, users, vocab);
     EXPECT_GE(best.top1, member.top1 - 0.001);
     EXPECT_GE(best.top5, member.top5 - 0.001);
   }
@@ -76,7 +87,7 @@ void CheckNoWorseThanMembers(const std::string& dir, const std::string& prefix, 
 }
 
 TEST(MixtureTest, PurdueNoWorseThanItsMembers) {
-  CheckNoWorseThanMembers(testing::SharedDir() + "/data/purdue-pu", "USER", {0.4041, 0.7402});
+  CheckNoWorseThanMembers(testing::SharedDir() + "/data/purdue-pu", "USER", {0.4062, 0.7420});
 }
 
 TEST(MixtureTest, SchonlauNoWorseThanItsMembers) {
