@@ -393,7 +393,8 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
   m.h = reinterpret_cast<const Header*>(m.base);
   const Header& h = *m.h;
   if (std::memcmp(h.magic, kMagicPrefix, 6) == 0 && std::memcmp(h.magic, kMagic, 8) != 0)
-    return bad("intent snapshot of an older format (rebuilt by `memory predict --rebuild`)");
+    return bad("intent snapshot of an older format, written by an older version of memory (a live snapshot is "
+               "rebuilt on its own; a registry version is replaced by the next `memory train`)");
   if (std::memcmp(h.magic, kMagic, 8) != 0 || h.endian != kEndianMark) return bad("not an intent snapshot");
   if (h.file_size != size || h.num_rows < 1 || h.order > 8 || h.rows_off != sizeof(Header) ||
       h.entries_off != h.rows_off + h.num_rows * sizeof(RowRec) ||
