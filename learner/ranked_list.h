@@ -94,10 +94,7 @@ class RankedList {
 
   RankedList() = default;
   RankedList(const RankedList& other) { *this = other; }
-  RankedList(RankedList&& other) noexcept  // cheap: vectors of rows move them when they grow
-      : heap_(other.heap_), inline_(other.inline_), size_(other.size_), cap_(other.cap_), pos_(std::move(other.pos_)) {
-    other.heap_ = nullptr, other.size_ = 0, other.cap_ = 1;
-  }
+  RankedList(RankedList&& other) noexcept { Steal(other); }  // cheap: vectors of rows move them when they grow
   RankedList& operator=(const RankedList& other) {
     if (this == &other) return *this;
     Reserve(other.size_);
@@ -108,14 +105,12 @@ class RankedList {
   }
   RankedList& operator=(RankedList&& other) noexcept {
     if (this == &other) return *this;
-    std::free(heap_);
-    heap_ = other.heap_, inline_ = other.inline_, size_ = other.size_, cap_ = other.cap_;
-    pos_ = std::move(other.pos_);
-    other.heap_ = nullptr, other.size_ = 0, other.cap_ = 1;
+    if (cap_ > 1) std::free(data_);
+    Steal(other);
     return *this;
   }
   ~RankedList() {
-    if (heap_ != nullptr) std::free(heap_);
+    if (cap_ > 1) std::free(data_);
   }
 
   // Sets the score of `id` and moves it up past every item whose score is <= the new one.
@@ -156,16 +151,24 @@ class RankedList {
     bool use_hash = false;
   };
   // A list of one entry (most contexts seen once) lives inline; longer ones on the heap.
-  Entry* data() { return cap_ == 1 ? &inline_ : heap_; }
-  const Entry* data() const { return cap_ == 1 ? &inline_ : heap_; }
+  // data_ points at inline_ or at the heap block (no branch on every access).
+  Entry* data() { return data_; }
+  const Entry* data() const { return data_; }
   void Reserve(uint32_t cap) {
     if (cap <= cap_) return;
     Entry* grown = static_cast<Entry*>(std::malloc(cap * sizeof(Entry)));
     if (grown == nullptr) throw std::bad_alloc();
     if (size_) std::memcpy(grown, data(), size_ * sizeof(Entry));
-    std::free(heap_);
-    heap_ = grown;
+    if (cap_ > 1) std::free(data_);
+    data_ = grown;
     cap_ = cap;
+  }
+  // Takes other's entries (an inline one copied, a heap block taken over); other becomes empty.
+  void Steal(RankedList& other) noexcept {
+    inline_ = other.inline_, size_ = other.size_, cap_ = other.cap_;
+    data_ = cap_ == 1 ? &inline_ : other.data_;
+    pos_ = std::move(other.pos_);
+    other.data_ = &other.inline_, other.size_ = 0, other.cap_ = 1;
   }
   // Bump of `id`, listed at index i (kAbsent: not listed); returns its new index.
   uint32_t BumpAt(uint32_t i, CommandId id, double new_val) {
@@ -238,7 +241,7 @@ class RankedList {
       p.dense[id] = i;
     }
   }
-  Entry* heap_ = nullptr;  // entries when cap_ > 1
+  Entry* data_ = &inline_;  // the entries: inline_ when cap_ == 1, else a heap block
   Entry inline_;
   uint32_t size_ = 0;
   uint32_t cap_ = 1;
