@@ -95,6 +95,10 @@ class CliTest : public ::testing::Test {
     if (err) *err = std::move(r.err);
     return r.code;
   }
+  // Runs `memory --db <db_> ARGS` with stdin from /dev/null (see Sh).
+  int Mem(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+    return Sh(Quote(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " </dev/null", out, err);
+  }
 
   std::string dir_, db_;
 };

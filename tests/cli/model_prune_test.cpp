@@ -19,9 +19,6 @@ using nlohmann::json;
 
 class ModelPruneCli : public memory::testing::CliTest {
  protected:
-  int Mem(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
-    return Sh(std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " </dev/null", out, err);
-  }
   void WriteConfig(const std::string& text) {
     fs::create_directories(dir_ + "/config/llmunix-memory");
     std::ofstream(dir_ + "/config/llmunix-memory/config.yaml") << text;

@@ -17,9 +17,6 @@ using nlohmann::json;
 
 class TrainCli : public memory::testing::CliTest {
  protected:
-  int Mem(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
-    return Sh(std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " </dev/null", out, err);
-  }
   std::string Write(const std::string& name, const std::string& content) {
     std::string p = dir_ + "/" + name;
     std::ofstream(p, std::ios::binary) << content;

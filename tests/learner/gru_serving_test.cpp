@@ -26,9 +26,6 @@ using nlohmann::json;
 
 class GruServingTest : public memory::testing::CliTest {
  protected:
-  int Memory(const std::string& args, std::string* out, std::string* err = nullptr) {
-    return Sh(std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " </dev/null", out, err);
-  }
   // `memory predict --json --context -` with `context` on stdin.
   int Predict(const std::string& context, const std::string& extra, std::string* out, std::string* err) {
     return Sh("printf '%s\\n' " + Quote(context) + " | " + MEMORY_BIN + " --db " + Quote(db_) +
@@ -37,7 +34,7 @@ class GruServingTest : public memory::testing::CliTest {
   }
   void Record(const std::string& session, const std::string& cmd) {
     std::string out;
-    ASSERT_EQ(Memory("record --session " + session + " --cwd /w --exit 0 --cmd " + Quote(cmd), &out), 0) << out;
+    ASSERT_EQ(Mem("record --session " + session + " --cwd /w --exit 0 --cmd " + Quote(cmd), &out), 0) << out;
   }
   // Random weights over `texts` (texts[0] = "<unk>"), committed and promoted as a GRU version.
   std::string MakeGruChampion(const std::vector<std::string>& texts, uint32_t seed) {
@@ -125,12 +122,12 @@ TEST_F(GruServingTest, CorruptGruChampionFallsBackToTheLiveModelWithAWarning) {
   EXPECT_NE(err.find("champion " + v + " does not load"), std::string::npos) << err;
 
   // Promoting it again is refused: the weights do not load.
-  EXPECT_NE(Memory("model promote " + v, &out, &err), 0);
+  EXPECT_NE(Mem("model promote " + v, &out, &err), 0);
 }
 
 TEST_F(GruServingTest, MissingTrainerIsANoteNotAnError) {
   std::string out_, err;
-  ASSERT_EQ(Memory("simulate --events 1500 --seed 3 --recent --to-store", &out_), 0) << out_;
+  ASSERT_EQ(Mem("simulate --events 1500 --seed 3 --recent --to-store", &out_), 0) << out_;
   ASSERT_EQ(Sh("MEMORY_TRAIN=" + Quote(dir_ + "/nope") + " " + MEMORY_BIN + " --db " + Quote(db_) + " train --json", &out_,
                &err),
             0)
@@ -158,8 +155,8 @@ TEST_F(GruServingTest, MissingTrainerIsANoteNotAnError) {
 TEST_F(GruServingTest, TrainAddsAGruChallengerAndPromotesTheBetterOne) {
   if (!HaveTrainer()) GTEST_SKIP() << "memory-train is not built beside " << MEMORY_BIN;
   std::string out, err;
-  ASSERT_EQ(Memory("simulate --events 3000 --seed 5 --recent --to-store", &out), 0) << out;
-  ASSERT_EQ(Memory("train --json --neural-epochs 1 --neural-hidden 16 --neural-embed 8", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("simulate --events 3000 --seed 5 --recent --to-store", &out), 0) << out;
+  ASSERT_EQ(Mem("train --json --neural-epochs 1 --neural-hidden 16 --neural-embed 8", &out, &err), 0) << err;
   json r = json::parse(out);
   ASSERT_EQ(r["candidates"].size(), 2u) << out;
   std::string gru_version, ppm_version;
@@ -181,13 +178,13 @@ TEST_F(GruServingTest, TrainAddsAGruChallengerAndPromotesTheBetterOne) {
   EXPECT_EQ(r["candidates"][1]["decision"], "rejected");
   EXPECT_NE(r["candidates"][1]["reason"].get<std::string>().find("below"), std::string::npos);
 
-  ASSERT_EQ(Memory("model list --json", &out), 0);
+  ASSERT_EQ(Mem("model list --json", &out), 0);
   int champions = 0;
   for (const json& v : json::parse(out)) champions += v["status"] == "champion";
   EXPECT_EQ(champions, 1);
 
   // The GRU version served by predict once it is the champion.
-  ASSERT_EQ(Memory("model promote " + gru_version, &out, &err), 0) << err;
+  ASSERT_EQ(Mem("model promote " + gru_version, &out, &err), 0) << err;
   ASSERT_EQ(Predict(R"({"history":["ls"]})", "", &out, &err), 0) << err;
   json p = json::parse(out);
   EXPECT_EQ(p["model"], kGruVersionConfig);
@@ -195,7 +192,7 @@ TEST_F(GruServingTest, TrainAddsAGruChallengerAndPromotesTheBetterOne) {
   EXPECT_FALSE(p["predictions"].empty());
 
   // A GRU champion is the one the next training compares against (forced: no new events).
-  ASSERT_EQ(Memory("train --json --force --neural-epochs 1 --neural-hidden 16 --neural-embed 8", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --json --force --neural-epochs 1 --neural-hidden 16 --neural-embed 8", &out, &err), 0) << err;
   r = json::parse(out);
   EXPECT_EQ(r["previous_champion"], gru_version);
   EXPECT_TRUE(r["champion"].contains("top1")) << out;
