@@ -143,6 +143,16 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
         if (!(o.sim_decay >= 0 && o.sim_decay < 1))
           return Status::InvalidArgument("policy '" + std::string(spec) +
                                          "': parameter sim_decay must lie in [0, 1)");
+      } else if (k == "sim_fast_decay") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_fast_decay));
+        if (!(o.sim_fast_decay >= 0 && o.sim_fast_decay < 1))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_fast_decay must lie in [0, 1)");
+      } else if (k == "sim_fast_lead") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_fast_lead));
+        if (!(o.sim_fast_lead > 0 && o.sim_fast_lead <= 1))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_fast_lead must lie in (0, 1]");
       } else if (k == "sim_margin") {
         MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_margin));
         if (!(o.sim_margin >= 0 && o.sim_margin <= 1))

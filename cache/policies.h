@@ -24,6 +24,12 @@ struct WTinyLfuOptions {
   double sim_period = 1.0;
   double sim_decay = 0.99;
   double sim_margin = 0.005;
+  // Phase changes: hits are also scored with the short-horizon decay `sim_fast_decay` per period;
+  // when another shadow's short-horizon hit ratio leads the current one's by `sim_fast_lead`
+  // (absolute, 0.08 = 8 points), the long-run scores restart from the short-horizon ones
+  // and the cache switches to the leader (sim_fast_lead=1 never fires).
+  double sim_fast_decay = 0.8;
+  double sim_fast_lead = 0.08;
 };
 
 std::unique_ptr<Policy> NewLru(size_t capacity);

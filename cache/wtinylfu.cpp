@@ -64,10 +64,12 @@ class WTinyLfu final : public Policy {
     char buf[300];
     std::snprintf(buf, sizeof buf,
                   "wtinylfu(window=%g,protected=%g,doorkeeper=%d,readmit=%d,adapt=%s,sample=%g,"
-                  "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g)",
+                  "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g,"
+                  "sim_fast_decay=%g,sim_fast_lead=%g)",
                   opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.readmit ? 1 : 0,
                   kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
-                  opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin);
+                  opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin,
+                  opt_.sim_fast_decay, opt_.sim_fast_lead);
     return buf;
   }
   size_t size() const override { return len_[kWindow] + len_[kProbation] + len_[kProtected]; }
@@ -253,6 +255,8 @@ class WTinyLfu final : public Policy {
     // Shadows that see every key at the cache's capacity can hand over their contents.
     copy_shadows_ = rate >= 1.0 && cap == capacity_;
     scores_.assign(shadows_.size(), 0.0);
+    fast_.assign(shadows_.size(), 0.0);
+    fast_weight_ = 0;
     last_hits_.assign(shadows_.size(), 0);
     sim_period_ = std::max<size_t>(16, size_t(opt_.sim_period * double(cap)));
     sim_count_ = 0;
@@ -275,20 +279,35 @@ class WTinyLfu final : public Policy {
     // period, whatever the decision step.
     if (++sim_count_ < decide_every_) return;
     double decay = std::pow(opt_.sim_decay, double(sim_count_) / double(sim_period_));
-    sim_count_ = 0;
     decide_every_ = std::min(std::max<size_t>(sim_period_ / 8, 16), decide_every_ * 2);
+    double fast_decay = std::pow(opt_.sim_fast_decay, double(sim_count_) / double(sim_period_));
+    fast_weight_ = fast_decay * fast_weight_ + double(sim_count_);
+    sim_count_ = 0;
     for (size_t i = 0; i < shadows_.size(); ++i) {
       uint64_t h = shadows_[i]->stats().hits;
       scores_[i] = decay * scores_[i] + double(h - last_hits_[i]);
+      fast_[i] = fast_decay * fast_[i] + double(h - last_hits_[i]);
       last_hits_[i] = h;
     }
-    int best = current_;
-    for (size_t i = 0; i < shadows_.size(); ++i)
+    int best = current_, fast_best = current_;
+    for (size_t i = 0; i < shadows_.size(); ++i) {
       if (scores_[i] > scores_[best]) best = int(i);
+      if (fast_[i] > fast_[fast_best]) fast_best = int(i);
+    }
+    // A change of regime: over the short horizon another shadow's hit ratio leads the current
+    // one's by sim_fast_lead (absolute), so the long-run scores describe a past phase. They
+    // restart from the short-horizon scores, and the leader is taken at once.
+    // (Not before the short horizon holds one period of accesses.)
+    bool restart = fast_best != current_ && fast_weight_ >= double(sim_period_) &&
+                   fast_[fast_best] - fast_[current_] >= opt_.sim_fast_lead * fast_weight_;
+    if (restart) {
+      scores_ = fast_;
+      best = fast_best;
+    }
     // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
     // Copying a shadow costs no hit, so only sampled shadows need it.
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
-    if (scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
+    if (!restart && scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
     if (best == current_) return;
     current_ = best;
     readmit_ = kSim[best].readmit;
@@ -383,6 +402,8 @@ class WTinyLfu final : public Policy {
   std::vector<std::unique_ptr<WTinyLfu>> shadows_;
   std::unique_ptr<FrequencySketch> shadow_sketch_;
   std::vector<double> scores_;
+  std::vector<double> fast_;  // the same hits with the short horizon (sim_fast_decay)
+  double fast_weight_ = 0;    // sampled accesses, decayed like fast_
   std::vector<uint64_t> last_hits_;
   uint64_t sample_below_ = 0;
   size_t sim_period_ = 0;
