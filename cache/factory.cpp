@@ -153,6 +153,11 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
         if (!(o.sim_fast_lead > 0 && o.sim_fast_lead <= 1))
           return Status::InvalidArgument("policy '" + std::string(spec) +
                                          "': parameter sim_fast_lead must lie in (0, 1]");
+      } else if (k == "sim_reset") {
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_reset));
+        if (!(o.sim_reset > 0 && o.sim_reset <= 1))
+          return Status::InvalidArgument("policy '" + std::string(spec) +
+                                         "': parameter sim_reset must lie in (0, 1]");
       } else if (k == "sim_margin") {
         MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_margin));
         if (!(o.sim_margin >= 0 && o.sim_margin <= 1))

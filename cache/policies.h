@@ -30,6 +30,11 @@ struct WTinyLfuOptions {
   // and the cache switches to the leader (sim_fast_lead=1 never fires).
   double sim_fast_decay = 0.8;
   double sim_fast_lead = 0.08;
+  // When the cache's own hit ratio over the short horizon stays `sim_reset` (absolute) below
+  // its long-run one for a period, the frequency sketches are cleared (stale counts of a past
+  // working set would keep the new one out) and both score horizons restart (sim_reset=1
+  // never fires).
+  double sim_reset = 0.12;
 };
 
 std::unique_ptr<Policy> NewLru(size_t capacity);

@@ -11,6 +11,11 @@
 // (so it behaves exactly like that shadow from then on, and needs no hysteresis); otherwise,
 // while a grown window fills, the least recently used key of the whole cache is evicted rather
 // than the main area's (each entry carries its last access time).
+//
+// Phase changes: the shadows' hits are also scored over a short horizon. When another shadow
+// leads there by a clear margin, the long-run scores restart from the short-horizon ones; when
+// the cache's own hit ratio falls well below its long-run value for a while, the frequency
+// sketches are cleared (stale counts would keep the new working set out) and the scores restart.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -65,11 +70,11 @@ class WTinyLfu final : public Policy {
     std::snprintf(buf, sizeof buf,
                   "wtinylfu(window=%g,protected=%g,doorkeeper=%d,readmit=%d,adapt=%s,sample=%g,"
                   "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g,"
-                  "sim_fast_decay=%g,sim_fast_lead=%g)",
+                  "sim_fast_decay=%g,sim_fast_lead=%g,sim_reset=%g)",
                   opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.readmit ? 1 : 0,
                   kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
                   opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin,
-                  opt_.sim_fast_decay, opt_.sim_fast_lead);
+                  opt_.sim_fast_decay, opt_.sim_fast_lead, opt_.sim_reset);
     return buf;
   }
   size_t size() const override { return len_[kWindow] + len_[kProbation] + len_[kProtected]; }
@@ -242,6 +247,7 @@ class WTinyLfu final : public Policy {
     WTinyLfuOptions o = opt_;
     o.adapt = WTinyLfuOptions::Adapt::kNone;
     // The shadows see the same sampled keys, so they share one sketch, recorded once per key.
+    shadow_capacity_ = cap;
     shadow_sketch_ = std::make_unique<FrequencySketch>(
         cap, static_cast<size_t>(o.sample * double(cap)), o.doorkeeper);
     for (const SimConfig& c : kSim) {
@@ -256,7 +262,10 @@ class WTinyLfu final : public Policy {
     copy_shadows_ = rate >= 1.0 && cap == capacity_;
     scores_.assign(shadows_.size(), 0.0);
     fast_.assign(shadows_.size(), 0.0);
-    fast_weight_ = 0;
+    fast_weight_ = slow_weight_ = 0;
+    own_slow_[0] = own_slow_[1] = own_fast_[0] = own_fast_[1] = 0;
+    last_own_hits_ = stats_.hits;
+    last_own_requests_ = stats_.requests();
     last_hits_.assign(shadows_.size(), 0);
     sim_period_ = std::max<size_t>(16, size_t(opt_.sim_period * double(cap)));
     sim_count_ = 0;
@@ -282,6 +291,8 @@ class WTinyLfu final : public Policy {
     decide_every_ = std::min(std::max<size_t>(sim_period_ / 8, 16), decide_every_ * 2);
     double fast_decay = std::pow(opt_.sim_fast_decay, double(sim_count_) / double(sim_period_));
     fast_weight_ = fast_decay * fast_weight_ + double(sim_count_);
+    slow_weight_ = decay * slow_weight_ + double(sim_count_);
+    double step = double(sim_count_);
     sim_count_ = 0;
     for (size_t i = 0; i < shadows_.size(); ++i) {
       uint64_t h = shadows_[i]->stats().hits;
@@ -300,10 +311,35 @@ class WTinyLfu final : public Policy {
     // (Not before the short horizon holds one period of accesses.)
     bool restart = fast_best != current_ && fast_weight_ >= double(sim_period_) &&
                    fast_[fast_best] - fast_[current_] >= opt_.sim_fast_lead * fast_weight_;
-    if (restart) {
-      scores_ = fast_;
-      best = fast_best;
+    // The cache's own hit ratio over the short horizon stayed sim_reset below its long-run value
+    // for a period: the sketch's counts describe a past working set and keep the new one out,
+    // so they are cleared (in the cache and the shadows), and both score horizons restart with
+    // the quick decisions of a cold start.
+    uint64_t dh = stats_.hits - last_own_hits_, dr = stats_.requests() - last_own_requests_;
+    last_own_hits_ = stats_.hits;
+    last_own_requests_ = stats_.requests();
+    own_slow_[0] = decay * own_slow_[0] + double(dh);
+    own_slow_[1] = decay * own_slow_[1] + double(dr);
+    own_fast_[0] = fast_decay * own_fast_[0] + double(dh);
+    own_fast_[1] = fast_decay * own_fast_[1] + double(dr);
+    bool low = slow_weight_ >= 10.0 * double(sim_period_) && own_fast_[1] > 0 &&
+               own_slow_[0] / own_slow_[1] - own_fast_[0] / own_fast_[1] >= opt_.sim_reset;
+    drop_run_ = low ? drop_run_ + step : 0;
+    bool dropped = low && drop_run_ >= double(sim_period_);  // a fall that lasts one period
+    if (dropped) {
+      own_sketch_ = FrequencySketch(capacity_, own_sketch_.sample_period(), opt_.doorkeeper);
+      *shadow_sketch_ =
+          FrequencySketch(shadow_capacity_, shadow_sketch_->sample_period(), opt_.doorkeeper);
+      std::fill(scores_.begin(), scores_.end(), 0.0);
+      std::fill(fast_.begin(), fast_.end(), 0.0);
+      fast_weight_ = slow_weight_ = 0;
+      own_slow_[0] = own_slow_[1] = own_fast_[0] = own_fast_[1] = 0;
+      decide_every_ = std::min<size_t>(16, sim_period_);
+      drop_run_ = 0;
+      return;
     }
+    if (restart) scores_ = fast_;
+    if (restart) best = fast_best;
     // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
     // Copying a shadow costs no hit, so only sampled shadows need it.
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
@@ -404,6 +440,12 @@ class WTinyLfu final : public Policy {
   std::vector<double> scores_;
   std::vector<double> fast_;  // the same hits with the short horizon (sim_fast_decay)
   double fast_weight_ = 0;    // sampled accesses, decayed like fast_
+  double slow_weight_ = 0;    // sampled accesses, decayed like scores_
+  // The cache's own hits and requests with both horizons, for sim_reset.
+  double own_slow_[2] = {0, 0}, own_fast_[2] = {0, 0};
+  uint64_t last_own_hits_ = 0, last_own_requests_ = 0;
+  double drop_run_ = 0;  // sampled accesses since the hit ratio first fell (sim_reset)
+  size_t shadow_capacity_ = 0;
   std::vector<uint64_t> last_hits_;
   uint64_t sample_below_ = 0;
   size_t sim_period_ = 0;
