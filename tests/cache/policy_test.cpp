@@ -50,7 +50,8 @@ TEST(PolicyFactory, RejectsBadSpecs) {
        {"", "lfu", "lru(x=1)", "wtinylfu(window=2)", "wtinylfu(window=abc)", "wtinylfu(window",
         "wtinylfu(adapt=fast)", "wtinylfu(foo)", "min(bypass=maybe)", "wtinylfu(sample=0)",
         "wtinylfu(sim_size=0)", "wtinylfu(sim_decay=1)", "wtinylfu(sim_fast_decay=1)",
-        "wtinylfu(sim_fast_lead=0)", "wtinylfu(sim_fast_lead=x)", "wtinylfu(sim_reset=2)", "wtinylfu(sim_period=x)",
+        "wtinylfu(sim_fast_lead=0)", "wtinylfu(sim_fast_lead=x)", "wtinylfu(sim_reset=2)",
+        "wtinylfu(sim_period=x)",
         "wtinylfu(sim_margin=-1)", "wtinylfu(readmit=2)"}) {
     Status s = NewPolicy(bad, 10, &p);
     EXPECT_TRUE(s.IsInvalidArgument()) << "'" << bad << "' gave " << s.ToString();
