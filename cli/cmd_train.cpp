@@ -11,6 +11,12 @@
 //           best one that passes is promoted, and every candidate is its own registry version
 //           (the others "rejected" with the reason). A GRU version holds gru.bin (config
 //           "gru(path=gru.bin)"), served by `memory predict` with Eigen.
+//           The count challenger is itself chosen among learner::PredictModelSpecs() (context
+//           orders 6, 3, 8): all are trained in the same scan and compared on the last part of the
+//           training range, and an alternative replaces the default only when it beats it beyond
+//           noise there; the chosen spec is then gated on the slice, which the choice never saw
+//           (ChooseCountSpec). The report's `count_models` lists each spec and why it was (not)
+//           chosen; the specs not chosen are not registered.
 //   bandit  trains the `memory suggest` policy and compares it with the champion off-policy on the
 //           newest logged suggestion decisions (policies/suggest_train.h); too few decisions keep
 //           the champion.
@@ -263,6 +269,95 @@ struct Candidate {
   std::string why;
 };
 
+// Replays `slice` (the last part of the training range) through the selection snapshot of each
+// count-model spec (`paths[i]`, trained on what came before) and picks one: the first spec (the
+// default) unless another beats it beyond noise (the gate's session bootstrap of the paired top-1
+// difference lies above 0), then the one with the highest top-1 among those that do. The chosen
+// spec's metrics there go to `chosen_metrics` as selection_*; each other spec's outcome (decision
+// "not chosen", config, selection_* metrics) to `others`; a one-line summary to `notes`.
+Status ChooseCountSpec(const std::vector<std::string>& specs, const std::vector<std::string>& paths,
+                       const std::vector<Event>& slice, size_t* chosen, std::map<std::string, double>* chosen_metrics,
+                       std::vector<TrainReport>* others, std::vector<std::string>* notes) {
+  const size_t k = specs.size();
+  std::vector<std::unique_ptr<learner::IntentSnapshot>> snaps(k);
+  std::vector<std::unique_ptr<SnapshotScorer>> scorers;
+  for (size_t i = 0; i < k; ++i) {
+    MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(paths[i], &snaps[i]));
+    scorers.push_back(std::make_unique<SnapshotScorer>(snaps[i].get()));
+  }
+  std::vector<Hits> hits(k);
+  std::unordered_map<std::string, size_t> cluster_of;
+  std::vector<std::vector<learner::PairedCluster>> clusters(k), singles(k);  // spec i vs spec 0
+  std::vector<int> ranks(k);
+  for (const Event& e : slice) {
+    const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
+    auto [it, fresh] = cluster_of.try_emplace(learner::SessionKeyOf(e), cluster_of.size());
+    for (size_t i = 0; i < k; ++i) {
+      ranks[i] = scorers[i]->Score(e, templ);
+      hits[i].Add(ranks[i]);
+      if (fresh) clusters[i].emplace_back();
+      const double d = (ranks[i] == 0) - (ranks[0] == 0);
+      clusters[i][it->second].n += 1;
+      clusters[i][it->second].diff_sum += d;
+      singles[i].push_back({1, d});
+    }
+  }
+  const bool by_session = static_cast<int64_t>(cluster_of.size()) >= learner::kMinGateClusters;
+  std::vector<learner::GateInterval> gates(k);
+  *chosen = 0;
+  for (size_t i = 1; i < k; ++i) {
+    gates[i] = learner::ClusterBootstrap(by_session ? clusters[i] : singles[i]);
+    if (gates[i].Passes() && (*chosen == 0 || hits[i].Top1() > hits[*chosen].Top1())) *chosen = i;
+  }
+  auto selection = [](const Hits& h) {
+    std::map<std::string, double> m;
+    for (const auto& [name, v] : h.Metrics()) m["selection_" + name] = v;
+    return m;
+  };
+  *chosen_metrics = selection(hits[*chosen]);
+  const long long m = static_cast<long long>(slice.size());
+  for (size_t i = 0; i < k; ++i) {
+    if (i == *chosen) continue;
+    TrainReport r;
+    r.kind = "intent";
+    r.decision = "not chosen";
+    r.info.kind = "intent";
+    r.info.config = specs[i];
+    r.info.metrics = selection(hits[i]);
+    // The paired difference of this spec's top-1 minus that of the spec it lost to: the default
+    // for an alternative, the chosen spec for the default.
+    r.diff = i == 0 ? -gates[*chosen].diff : gates[i].diff;
+    r.lo = i == 0 ? -gates[*chosen].hi : gates[i].lo;
+    r.hi = i == 0 ? -gates[*chosen].lo : gates[i].hi;
+    r.clusters = static_cast<int64_t>(cluster_of.size());
+    char why[400];
+    if (i == 0)
+      std::snprintf(why, sizeof why,
+                    "%s (the default): top-1 %.4f on the last %lld training events; %s beat it beyond noise (%.4f, "
+                    "difference 95%% CI [%+.4f, %+.4f])",
+                    specs[i].c_str(), hits[i].Top1(), m, specs[*chosen].c_str(), hits[*chosen].Top1(),
+                    gates[*chosen].lo, gates[*chosen].hi);
+    else
+      std::snprintf(why, sizeof why,
+                    "%s: top-1 %.4f vs the default's %.4f on the last %lld training events: difference %+.4f, 95%% CI "
+                    "[%+.4f, %+.4f] (bootstrap over %s)%s",
+                    specs[i].c_str(), hits[i].Top1(), hits[0].Top1(), m, gates[i].diff, gates[i].lo, gates[i].hi,
+                    by_session ? "sessions" : "events",
+                    gates[i].Passes() ? " (better, but below the chosen spec)" : " (not better beyond noise)");
+    r.reason = why;
+    others->push_back(std::move(r));
+  }
+  char note[400];
+  if (*chosen == 0)
+    std::snprintf(note, sizeof note, "count model: kept the default %s (top-1 %.4f on the last %lld training events; no other of %zu specs better beyond noise)",
+                  specs[0].c_str(), hits[0].Top1(), m, k);
+  else
+    std::snprintf(note, sizeof note, "count model: chose %s (top-1 %.4f vs the default's %.4f on the last %lld training events, difference 95%% CI [%+.4f, %+.4f])",
+                  specs[*chosen].c_str(), hits[*chosen].Top1(), hits[0].Top1(), m, gates[*chosen].lo, gates[*chosen].hi);
+  notes->push_back(note);
+  return Status::OK();
+}
+
 Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log, TrainReport* rep) {
   const auto t0 = std::chrono::steady_clock::now();
   rep->kind = "intent";
@@ -351,31 +446,65 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
 
   // Pass 2: train the challengers on [since, eval_from), then replay [eval_from, end] through
   // each and the champion.
+  //
+  // Count models: one IntentTrainer per spec of learner::PredictModelSpecs(), all fed by the same
+  // scan. Choosing among them on the gate's slice would bias the gate (the best of several noisy
+  // scores is optimistic), so they are compared on the last `holdout` share of the training range,
+  // [select_from, eval_from): each writes a selection snapshot of what it learnt before
+  // select_from and then learns on to eval_from. The chosen spec alone is the count challenger,
+  // gated on the slice, which neither the choice nor the training saw (ChooseCountSpec).
+  std::vector<std::string> specs = learner::PredictModelSpecs();
+  const int64_t select_idx = static_cast<int64_t>(static_cast<double>(train_n) * (1 - o.holdout));
+  const bool selecting = specs.size() > 1 && select_idx > 0 && train_n - select_idx >= o.min_eval;
+  if (!selecting && specs.size() > 1) {
+    // Logged only (the JSON report then has no count_models): a note per run would be noise for
+    // a young store.
+    log.info("count model: {} training events to choose among {} specs (need {}): training the default {}",
+             train_n - select_idx, specs.size(), o.min_eval, specs[0]);
+    specs.resize(1);
+  }
+  const int64_t select_from = selecting ? ts[static_cast<size_t>(select_idx)] : eval_from;
   std::vector<std::unique_ptr<Candidate>> cands;
   cands.push_back(std::make_unique<Candidate>());
   Candidate& ppm = *cands.back();
   ppm.name = "ppm";
   MEMORY_RETURN_IF_ERROR(reg.Stage("intent", &ppm.staging));
-  learner::IntentTrainer trainer;
-  MEMORY_RETURN_IF_ERROR(trainer.status());
+  std::vector<std::unique_ptr<learner::IntentTrainer>> trainers;
+  std::vector<std::string> select_paths;
+  for (const std::string& spec : specs) {
+    trainers.push_back(std::make_unique<learner::IntentTrainer>(spec));
+    MEMORY_RETURN_IF_ERROR(trainers.back()->status());
+    select_paths.push_back(ppm.staging + "/select-" + std::to_string(select_paths.size()) + ".snap");
+  }
   learner::ModelVersionInfo& info = ppm.rep.info;
   info.kind = "intent";
-  info.config = learner::PredictModelSpec();
+  info.config = specs[0];
   info.code_version = MEMORY_VERSION;
   info.eval_from_us = eval_from;
   GruExport gru_data;
   learner::ModelVersionInfo gru_info = info;
   gru_info.config = learner::kGruVersionConfig;
-  std::vector<Event> slice;
+  std::vector<Event> slice, select_slice;
+  bool select_written = !selecting;
+  Status write_status;
   {
     Progress p(g, "training", static_cast<size_t>(n));
     size_t seen = 0;
     MEMORY_RETURN_IF_ERROR(store->Scan(so, [&](const Event& e) {
       if (e.command.empty()) return true;
       if (e.ts_us < eval_from) {
+        if (e.ts_us >= select_from) {
+          if (!select_written) {
+            for (size_t i = 0; i < trainers.size() && write_status.ok(); ++i)
+              write_status = trainers[i]->Write(select_paths[i]);
+            if (!write_status.ok()) return false;
+            select_written = true;
+          }
+          select_slice.push_back(e);
+        }
         if (info.events == 0) info.data_from_us = e.ts_us;
         info.data_to_us = std::max(info.data_to_us, e.ts_us);
-        trainer.Add(e);
+        for (auto& t : trainers) t->Add(e);
         ++info.events;
         if (neural && e.ts_us >= gru_from) {
           if (gru_data.events() == 0) gru_info.data_from_us = e.ts_us;
@@ -389,8 +518,26 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
       return true;
     }));
   }
-  log.info("trained challenger on {} events, evaluating on {}", info.events, slice.size());
+  MEMORY_RETURN_IF_ERROR(write_status);
+  size_t chosen = 0;
+  std::vector<TrainReport> count_outcomes;  // the specs not chosen (reported, not registered)
+  if (selecting && select_written) {
+    Progress p(g, "choosing the count model", select_slice.size());
+    MEMORY_RETURN_IF_ERROR(ChooseCountSpec(specs, select_paths, select_slice, &chosen, &ppm.rep.info.metrics,
+                                           &count_outcomes, &rep->notes));
+    log.info("count model: {}", rep->notes.back());
+  }
+  for (const std::string& path : select_paths) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+  select_slice = std::vector<Event>();
+  info.config = specs[chosen];
+  learner::IntentTrainer& trainer = *trainers[chosen];
+  log.info("trained challenger {} on {} events, evaluating on {}", info.config, info.events, slice.size());
   MEMORY_RETURN_IF_ERROR(trainer.Write(ppm.staging + "/intent.snap"));
+  for (size_t i = 0; i < trainers.size(); ++i)
+    if (i != chosen) trainers[i].reset();  // the count models not chosen free their memory
   std::unique_ptr<learner::IntentSnapshot> chal_snap;
   MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(ppm.staging + "/intent.snap", &chal_snap));
   ppm.scorer = std::make_unique<SnapshotScorer>(chal_snap.get());
@@ -461,7 +608,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     r.previous = rep->previous;
     r.info.eval_events = m;
     r.info.eval_to_us = ts.back();
-    r.info.metrics = c->hits.Metrics();
+    for (const auto& [k, v] : c->hits.Metrics()) r.info.metrics[k] = v;  // beside selection_* of a count model
     if (champ) r.info.champion_metrics = champ_hits.Metrics();
     const bool by_session = static_cast<int64_t>(c->clusters.size()) >= learner::kMinGateClusters;
     const learner::GateInterval gate = learner::ClusterBootstrap(by_session ? c->clusters : c->singles);
@@ -553,6 +700,11 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     cands[i]->rep.seconds = seconds;
     rep->others.push_back(std::move(cands[i]->rep));
   }
+  for (TrainReport& r : count_outcomes) {
+    r.seconds = seconds;
+    r.previous = rep->previous;
+    rep->others.push_back(std::move(r));
+  }
   return Status::OK();
 }
 
@@ -589,6 +741,21 @@ Status TrainBanditKind(const TrainOptions& o, const Globals& g, TrainReport* rep
   return policies::TrainBandit(*store, reg, bo, on_progress, rep);
 }
 
+// A count model's metrics hold its scores on the gate's slice (top1 ...) and, when specs were
+// compared, on the last part of the training range (selection_top1 ...).
+std::map<std::string, double> SliceMetrics(const std::map<std::string, double>& all) {
+  std::map<std::string, double> m;
+  for (const auto& [k, v] : all)
+    if (k.rfind("selection_", 0) != 0) m[k] = v;
+  return m;
+}
+std::map<std::string, double> SelectionMetrics(const std::map<std::string, double>& all) {
+  std::map<std::string, double> m;
+  for (const auto& [k, v] : all)
+    if (k.rfind("selection_", 0) == 0) m[k.substr(10)] = v;
+  return m;
+}
+
 nlohmann::json OutcomeJson(const TrainReport& rep, const learner::PruneResult* pruned = nullptr, bool nested = false) {
   nlohmann::json j = {{"model", rep.kind}, {"decision", rep.decision}, {"reason", rep.reason},
                       {"version", rep.version}, {"previous_champion", rep.previous}};
@@ -596,8 +763,9 @@ nlohmann::json OutcomeJson(const TrainReport& rep, const learner::PruneResult* p
     j["status"] = rep.info.status;
     j["events"] = rep.info.events;
     j["eval_events"] = rep.info.eval_events;
-    j["challenger"] = rep.info.metrics;
+    j["challenger"] = SliceMetrics(rep.info.metrics);
     j["champion"] = rep.info.champion_metrics;
+    if (rep.info.metrics.count("selection_top1")) j["selection"] = SelectionMetrics(rep.info.metrics);
     j[rep.kind == "intent" ? "top1_difference" : rep.kind == kPrefetchKind ? "hit_ratio_difference" : "value_difference"] =
         rep.diff;
     j["ci95"] = {rep.lo, rep.hi};
@@ -609,8 +777,30 @@ nlohmann::json OutcomeJson(const TrainReport& rep, const learner::PruneResult* p
     // Every candidate of the run (the winner or main one first), each its own version.
     nlohmann::json all = nlohmann::json::array();
     if (!rep.version.empty()) all.push_back(OutcomeJson(rep, nullptr, true));
-    for (const TrainReport& r : rep.others) all.push_back(OutcomeJson(r, nullptr, true));
+    for (const TrainReport& r : rep.others)
+      if (!r.version.empty()) all.push_back(OutcomeJson(r, nullptr, true));
     if (!all.empty()) j["candidates"] = all;
+    // The count-model specs compared before the gate (ChooseCountSpec): the chosen one (a
+    // candidate above) and the others, which are not registered.
+    nlohmann::json count = nlohmann::json::array();
+    auto add_count = [&](const TrainReport& r) {
+      if (!r.info.metrics.count("selection_top1")) return;
+      nlohmann::json c = {{"config", r.info.config},
+                          {"decision", r.version.empty() ? r.decision : "chosen"},
+                          {"selection", SelectionMetrics(r.info.metrics)}};
+      if (r.version.empty()) {
+        c["reason"] = r.reason;
+        // On the selection range, minus the default (the chosen spec for the default itself).
+        c["top1_difference"] = r.diff;
+        c["ci95"] = {r.lo, r.hi};
+      } else {
+        c["version"] = r.version;
+      }
+      count.push_back(std::move(c));
+    };
+    add_count(rep);
+    for (const TrainReport& r : rep.others) add_count(r);
+    if (!count.empty()) j["count_models"] = count;
   }
   if (!nested && !rep.notes.empty()) j["notes"] = rep.notes;
   if (pruned) {
@@ -635,6 +825,10 @@ void PrintOutcome(const TrainReport& rep) {
   std::printf("%s: %s %s: %s\n", k, rep.decision.c_str(),
               rep.info.status == "champion" ? "-> champion" : "(kept as rejected)", rep.reason.c_str());
   for (const TrainReport& r : rep.others) {
+    if (r.version.empty()) {  // a count-model spec not chosen (not registered)
+      std::printf("%s: count model %s: %s\n", k, r.decision.c_str(), r.reason.c_str());
+      continue;
+    }
     std::printf("%s: also trained %s (%s) on %lld events\n", k, r.version.c_str(), r.info.config.c_str(),
                 static_cast<long long>(r.info.events));
     std::printf("%s: %s %s: %s\n", k, r.decision.c_str(),

@@ -31,8 +31,14 @@ class Store;
 
 namespace memory::learner {
 
-// Spec of the model `memory predict` trains (a "ppm" spec).
+// Spec of the model `memory predict` trains (a "ppm" spec) when no champion names another.
 std::string PredictModelSpec();
+
+// The count-model ("ppm") specs `memory train` trains side by side: PredictModelSpec() first,
+// then alternatives of another context order. The train command compares them on the last part
+// of its training range and gates only the chosen one against the champion; an alternative is
+// chosen only when it beats the first beyond noise. See bench/results/servespec.md.
+std::vector<std::string> PredictModelSpecs();
 
 // File name of a snapshot: <models dir>/intent.snap (the live one, rebuilt in the background) and
 // <models dir>/intent/<version>/intent.snap (registry versions, see registry.h).

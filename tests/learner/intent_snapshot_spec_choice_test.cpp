@@ -1,0 +1,170 @@
+// `memory train` trains every count-model spec of PredictModelSpecs() and chooses among them on the
+// last part of its training range, before the champion gate: a history whose next command depends
+// on a command further back than the default's context order ends with a higher-order champion,
+// which `memory predict` then serves; a history where the previous command decides keeps the
+// default, and the specs not chosen are reported but not registered.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "learner/intent_snapshot.h"
+#include "tests/cli/cli_test_util.h"
+
+namespace memory::learner {
+namespace {
+
+using nlohmann::json;
+using memory::testing::Quote;
+
+int OrderOf(const std::string& spec) {
+  const size_t at = spec.find("order=");
+  return at == std::string::npos ? 0 : std::stoi(spec.substr(at + 6));
+}
+
+class TrainSpecChoiceTest : public memory::testing::CliTest {
+ protected:
+  // Imports `sessions` (each a list of commands, session i run in /w) as recent events: 10 s
+  // apart, sessions an hour apart, all within the last 40 days (train's default --since is 90d).
+  void Import(const std::vector<std::vector<std::string>>& sessions) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    int64_t ts = now - int64_t{40} * 86400 * 1000000;
+    const std::string path = dir_ + "/history.jsonl";
+    std::ofstream f(path);
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      for (const std::string& c : sessions[i]) {
+        f << json{{"ts", ts}, {"kind", "shell"}, {"command", c}, {"session", "s" + std::to_string(i)},
+                  {"cwd", "/w"}, {"exit", 0}}.dump() << "\n";
+        ts += 10 * 1000000;
+      }
+      ts += int64_t{3600} * 1000000;
+    }
+    f.close();
+    std::string out, err;
+    ASSERT_EQ(Mem("import --format jsonl " + Quote(path), &out, &err), 0) << err;
+  }
+  json Train() {
+    std::string out, err;
+    EXPECT_EQ(Mem("train --model intent --no-neural --json", &out, &err), 0) << err;
+    return json::parse(out, nullptr, false);
+  }
+  size_t Versions() {
+    std::string out;
+    EXPECT_EQ(Mem("model list --json", &out), 0);
+    return json::parse(out).size();
+  }
+};
+
+TEST_F(TrainSpecChoiceTest, LongContextHistoryEndsWithAHigherOrderChampion) {
+  const std::vector<std::string> specs = PredictModelSpecs();
+  ASSERT_GE(specs.size(), 2u);
+  const int d = OrderOf(specs[0]);
+  int longest = 0;
+  for (const std::string& s : specs) longest = std::max(longest, OrderOf(s));
+  ASSERT_GT(d, 0) << specs[0];
+  if (longest <= d) GTEST_SKIP() << "no spec of a higher order than the default " << specs[0];
+  // open_K, then d fixed steps, then close_K: the last d commands say nothing about K, the one
+  // before them (d + 1 back) decides it.
+  const std::vector<std::string> names = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
+  std::mt19937 rng(7);
+  std::vector<std::vector<std::string>> sessions;
+  std::vector<std::string> steps;
+  for (int i = 0; i < d; ++i) steps.push_back("step" + std::to_string(i));
+  while (sessions.size() * (d + 2) < 3000) {
+    const std::string k = names[rng() % names.size()];
+    std::vector<std::string> s = {"open_" + k};
+    s.insert(s.end(), steps.begin(), steps.end());
+    s.push_back("close_" + k);
+    sessions.push_back(std::move(s));
+  }
+  Import(sessions);
+  json r = Train();
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_EQ(r["decision"], "first") << r.dump();
+  const std::string chosen = r["config"];
+  EXPECT_GT(OrderOf(chosen), d) << r.dump();
+  ASSERT_TRUE(r.contains("count_models")) << r.dump();
+  ASSERT_EQ(r["count_models"].size(), specs.size()) << r.dump();
+  double default_top1 = -1;
+  for (const json& c : r["count_models"]) {
+    if (c["config"] == specs[0]) default_top1 = c["selection"]["top1"].get<double>();
+    if (c["config"] == chosen) {
+      EXPECT_EQ(c["decision"], "chosen");
+      EXPECT_EQ(c["version"], r["version"]);
+    } else {
+      EXPECT_EQ(c["decision"], "not chosen");
+    }
+    EXPECT_GT(c["selection"]["events"].get<double>(), 200) << c.dump();
+  }
+  // The default is far behind on the selection range: the other cannot tell K.
+  ASSERT_GE(default_top1, 0) << r.dump();
+  EXPECT_GT(r["selection"]["top1"].get<double>(), default_top1 + 0.1) << r.dump();
+  EXPECT_EQ(Versions(), 1u);  // the specs not chosen are not registered
+
+  // predict serves the champion's spec and recalls K from d + 1 commands back.
+  std::vector<std::string> history = {"open_charlie"};
+  history.insert(history.end(), steps.begin(), steps.end());
+  memory::testing::RunOptions ro;
+  ro.stdin_text = json{{"history", history}, {"cwd", "/w"}}.dump();
+  auto p = memory::testing::RunMemory("--db " + Quote(db_) + " predict --context - --json --no-refresh", ro);
+  ASSERT_EQ(p.code, 0) << p.err;
+  json pj = json::parse(p.out);
+  EXPECT_EQ(pj["version"], r["version"]) << p.out;
+  EXPECT_EQ(OrderOf(pj["model"]), OrderOf(chosen)) << p.out;
+  ASSERT_FALSE(pj["predictions"].empty()) << p.out;
+  EXPECT_EQ(pj["predictions"][0]["command"], "close_charlie") << p.out;
+}
+
+TEST_F(TrainSpecChoiceTest, WhenThePreviousCommandDecidesTheDefaultIsKept) {
+  const std::vector<std::string> specs = PredictModelSpecs();
+  ASSERT_GE(specs.size(), 2u);
+  // Four fixed chains, one picked at random per session: after the first command every order
+  // predicts alike.
+  std::mt19937 rng(11);
+  std::vector<std::vector<std::string>> sessions;
+  size_t events = 0;
+  while (events < 3000) {
+    const std::string c = "chain" + std::to_string(rng() % 4);
+    sessions.push_back({c + "_start", c + "_edit", c + "_build", c + "_test", c + "_push"});
+    events += 5;
+  }
+  Import(sessions);
+  json r = Train();
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_EQ(r["decision"], "first") << r.dump();
+  EXPECT_EQ(r["config"], specs[0]) << r.dump();
+  ASSERT_EQ(r["count_models"].size(), specs.size()) << r.dump();
+  EXPECT_EQ(r["count_models"][0]["decision"], "chosen");
+  for (size_t i = 1; i < specs.size(); ++i) {
+    const json& c = r["count_models"][i];
+    EXPECT_EQ(c["config"], specs[i]);
+    EXPECT_EQ(c["decision"], "not chosen");
+    EXPECT_NE(c["reason"].get<std::string>().find("not better beyond noise"), std::string::npos) << c.dump();
+    EXPECT_LE(c["ci95"][0].get<double>(), 0.0);
+  }
+  bool noted = false;
+  for (const json& n : r["notes"]) noted |= n.get<std::string>().find("kept the default") != std::string::npos;
+  EXPECT_TRUE(noted) << r.dump();
+  EXPECT_EQ(Versions(), 1u);
+}
+
+TEST_F(TrainSpecChoiceTest, TooFewEventsToChooseTrainTheDefault) {
+  // 450 events: 45 held out for the gate, 40 at the end of the training range (< --min-eval 200).
+  std::vector<std::vector<std::string>> sessions;
+  for (int i = 0; i < 90; ++i) sessions.push_back({"a", "b", "c", "d", "e"});
+  Import(sessions);
+  json r = Train();
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_EQ(r["config"], PredictModelSpec()) << r.dump();
+  EXPECT_FALSE(r.contains("count_models")) << r.dump();
+  EXPECT_NE(memory::testing::ReadAll(db_ + "/models/train.log").find("training the default"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memory::learner
