@@ -287,11 +287,17 @@ Status ChooseCountSpec(const std::vector<std::string>& specs, const std::vector<
   }
   std::vector<Hits> hits(k);
   std::unordered_map<std::string, size_t> cluster_of;
-  std::vector<std::vector<learner::PairedCluster>> clusters(k), singles(k);  // spec i vs spec 0
+  // Spec i vs spec 0, per session; and per block of kSelectBlock consecutive events for a store
+  // with few sessions (an imported history is one session): neighbouring events are correlated,
+  // so resampling single events would make the interval too narrow.
+  constexpr size_t kSelectBlock = 50;
+  std::vector<std::vector<learner::PairedCluster>> clusters(k), blocks(k);
+  size_t index = 0;
   std::vector<int> ranks(k);
   for (const Event& e : slice) {
     const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
     auto [it, fresh] = cluster_of.try_emplace(learner::SessionKeyOf(e), cluster_of.size());
+    const bool new_block = index++ % kSelectBlock == 0;
     for (size_t i = 0; i < k; ++i) {
       ranks[i] = scorers[i]->Score(e, templ);
       hits[i].Add(ranks[i]);
@@ -299,14 +305,16 @@ Status ChooseCountSpec(const std::vector<std::string>& specs, const std::vector<
       const double d = (ranks[i] == 0) - (ranks[0] == 0);
       clusters[i][it->second].n += 1;
       clusters[i][it->second].diff_sum += d;
-      singles[i].push_back({1, d});
+      if (new_block) blocks[i].emplace_back();
+      blocks[i].back().n += 1;
+      blocks[i].back().diff_sum += d;
     }
   }
   const bool by_session = static_cast<int64_t>(cluster_of.size()) >= learner::kMinGateClusters;
   std::vector<learner::GateInterval> gates(k);
   *chosen = 0;
   for (size_t i = 1; i < k; ++i) {
-    gates[i] = learner::ClusterBootstrap(by_session ? clusters[i] : singles[i]);
+    gates[i] = learner::ClusterBootstrap(by_session ? clusters[i] : blocks[i]);
     if (gates[i].Passes() && (*chosen == 0 || hits[i].Top1() > hits[*chosen].Top1())) *chosen = i;
   }
   auto selection = [](const Hits& h) {
@@ -342,7 +350,7 @@ Status ChooseCountSpec(const std::vector<std::string>& specs, const std::vector<
                     "%s: top-1 %.4f vs the default's %.4f on the last %lld training events: difference %+.4f, 95%% CI "
                     "[%+.4f, %+.4f] (bootstrap over %s)%s",
                     specs[i].c_str(), hits[i].Top1(), hits[0].Top1(), m, gates[i].diff, gates[i].lo, gates[i].hi,
-                    by_session ? "sessions" : "events",
+                    by_session ? "sessions" : "blocks of 50 events",
                     gates[i].Passes() ? " (better, but below the chosen spec)" : " (not better beyond noise)");
     r.reason = why;
     others->push_back(std::move(r));
