@@ -23,6 +23,7 @@ class PpmModel final : public NextCommandModel {
 
  public:
   static constexpr int kMaxOrder = 8;  // the factory's limit
+  static constexpr size_t kSpare = 1;  // entries per row beyond k tried first (see Predict)
   // Slot of the skip context (the command two back, alone) after the orders 0..order.
   // Slots order+2 and order+3: the context features (working directory; previous command and
   // whether it failed).
@@ -67,91 +68,23 @@ class PpmModel final : public NextCommandModel {
     }
     if (n == 1 && o_.skip && ctx.history.size() >= 2) AddActive(SkipSlot(), SkipKey(ctx));
     if (session_key != 0 && !session_first) AddActive(SessionSlot(), session_key);
-    // Candidates: the best `candidates` entries of each row, longest context first; cand_of_
-    // keeps, per active row, the candidate index of each entry taken from it.
-    if (++stamp_ == 0) {  // wrapped: forget old stamps
-      std::fill(seen_.begin(), seen_.end(), Seen{0, 0});
-      stamp_ = 1;
-    }
-    const uint32_t stamp = stamp_;  // a local: stores through seen[] cannot change it
     const size_t per_row = static_cast<size_t>(std::max(o_.candidates, 0));
-    const size_t na = active_.size();
-    if (cands_.size() < (na + 1) * per_row) cands_.resize((na + 1) * per_row);
-    if (cand_of_.size() < na * per_row) cand_of_.resize(na * per_row);
-    Seen* const seen = seen_.data();  // sized to every learned id above
-    CommandId* const cands = cands_.data();
-    uint32_t nc = 0;
-    auto take = [&](const DecayRow& row, uint32_t* cand_of) {
-      const auto entries = row.ranked().entries();
-      const size_t m = std::min(entries.size(), per_row);
-      for (size_t i = 0; i < m; ++i) {
-        const CommandId id = entries[i].id;
-        Seen& sn = seen[id];
-        if (sn.stamp != stamp) {
-          sn = {stamp, nc};
-          cands[nc++] = id;
-        }
-        cand_of[i] = sn.index;
-      }
-    };
-    for (size_t a = na; a-- > 0;) take(*active_[a].row, &cand_of_[a * per_row]);
-    if (base_cand_of_.size() < per_row) base_cand_of_.resize(per_row);
-    take(base_, base_cand_of_.data());
-    // Blend, one row at a time over all candidates: p = lambda * score * inv_sum + (1 - lambda) * p.
-    // A row shorter than the candidate list is scanned (a candidate it lacks has score 0, whose
-    // term is exactly 0); a longer one is looked up per candidate. Same arithmetic as the nested
-    // form, so results are bit-identical to it (and to IntentSnapshot::Predict).
-    if (probs_.size() < nc + 4) probs_.resize(nc + 4);
-    double* const probs = probs_.data();
-    probs[nc] = probs[nc + 1] = probs[nc + 2] = 0;  // padding: the keep loop goes by fours
-    // Order 0: base_.Score(c) * base_inv; the entries taken from base_ have their score at hand
-    // (the others are found; -1 marks them, probabilities being >= 0).
-    const double base_inv = 1.0 / base_.Sum();
-    const double base_scale = base_.scale();
-    for (size_t i = 0; i < nc; ++i) probs[i] = -1;
-    const auto base_entries = base_.ranked().entries();
-    for (size_t i = 0, m = std::min(base_entries.size(), per_row); i < m; ++i)
-      probs[base_cand_of_[i]] = (base_entries[i].val * base_scale) * base_inv;
-    for (size_t i = 0; i < nc; ++i)
-      if (probs[i] < 0) probs[i] = base_.Score(cands[i]) * base_inv;
-    for (size_t a = 0; a < na; ++a) {
-      const Active& act = active_[a];
-      const double lambda = act.lambda, inv_sum = act.inv_sum;  // locals: stores to probs cannot change them
-      const double keep = 1 - lambda;
-      const double scale = act.row->scale();
-      const auto entries = act.row->ranked().entries();
-      if (entries.size() <= 2 * nc) {
-#if defined(__SSE2__)
-        const __m128d keep2 = _mm_set1_pd(keep);  // the same IEEE products, two at a time
-        for (size_t i = 0; i < nc; i += 4) {
-          _mm_storeu_pd(probs + i, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i)));
-          _mm_storeu_pd(probs + i + 2, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i + 2)));
-        }
-#else
-        for (size_t i = 0; i < nc; ++i) probs[i] = keep * probs[i];
-#endif
-        // The taken entries are candidates (their indices are known); later ones may be.
-        const size_t taken = std::min(entries.size(), per_row);
-        const uint32_t* cand_of = &cand_of_[a * per_row];
-        for (size_t i = 0; i < taken; ++i) {
-          double& p = probs[cand_of[i]];
-          p = lambda * (entries[i].val * scale) * inv_sum + p;
-        }
-        for (size_t i = taken; i < entries.size(); ++i) {
-          const Seen& sn = seen[entries[i].id];
-          if (sn.stamp != stamp) continue;
-          double& p = probs[sn.index];
-          p = lambda * (entries[i].val * scale) * inv_sum + p;
-        }
-      } else {
-        for (size_t i = 0; i < nc; ++i)
-          probs[i] = lambda * act.row->Score(cands[i]) * inv_sum + keep * probs[i];
-      }
+    // First from fewer entries per row (k + kSpare): when the k-th best probability found is above
+    // what any command outside those entries can reach (Bound), the top k are those of the full
+    // candidate set, with the same probabilities (a candidate's probability does not depend on
+    // which others are listed). Otherwise, or on a tie, the full computation below decides.
+    const size_t first = std::min(per_row, k + kSpare);
+    if (k > 0 && first < per_row) {
+      const size_t nc = Score(first);
+      if (nc >= k && TopByInsertion(nc, k, out) && out->back().prob > Bound(first)) return;
     }
+    const size_t nc = Score(per_row);
     const size_t m = std::min<size_t>(k, nc);
     if (TopByInsertion(nc, m, out)) return;
     // Two probabilities were equal: std::partial_sort's order of ties is what the served snapshot
     // reproduces, so use it.
+    const CommandId* cands = cands_.data();
+    const double* probs = probs_.data();
     scored_.resize(nc);
     for (size_t i = 0; i < nc; ++i) scored_[i] = {cands[i], probs[i]};
     std::partial_sort(scored_.begin(), scored_.begin() + m, scored_.end(),
@@ -235,6 +168,108 @@ class PpmModel final : public NextCommandModel {
   }
 
  private:
+  // Candidates: the best `per_row` entries of each active row and of base_ (cands_[0..nc), in
+  // order of first listing, longest context first), and their blended probabilities (probs_).
+  // Returns nc.
+  size_t Score(size_t per_row) {
+    // cand_of_ keeps, per active row, the candidate index of each entry taken from it.
+    if (++stamp_ == 0) {  // wrapped: forget old stamps
+      std::fill(seen_.begin(), seen_.end(), Seen{0, 0});
+      stamp_ = 1;
+    }
+    const uint32_t stamp = stamp_;  // a local: stores through seen[] cannot change it
+    const size_t na = active_.size();
+    if (cands_.size() < (na + 1) * per_row) cands_.resize((na + 1) * per_row);
+    if (cand_of_.size() < na * per_row) cand_of_.resize(na * per_row);
+    Seen* const seen = seen_.data();  // sized to every learned id above
+    CommandId* const cands = cands_.data();
+    uint32_t nc = 0;
+    auto take = [&](const DecayRow& row, uint32_t* cand_of) {
+      const auto entries = row.ranked().entries();
+      const size_t m = std::min(entries.size(), per_row);
+      for (size_t i = 0; i < m; ++i) {
+        const CommandId id = entries[i].id;
+        Seen& sn = seen[id];
+        if (sn.stamp != stamp) {
+          sn = {stamp, nc};
+          cands[nc++] = id;
+        }
+        cand_of[i] = sn.index;
+      }
+    };
+    for (size_t a = na; a-- > 0;) take(*active_[a].row, &cand_of_[a * per_row]);
+    if (base_cand_of_.size() < per_row) base_cand_of_.resize(per_row);
+    take(base_, base_cand_of_.data());
+    // Blend, one row at a time over all candidates: p = lambda * score * inv_sum + (1 - lambda) * p.
+    // A row shorter than the candidate list is scanned (a candidate it lacks has score 0, whose
+    // term is exactly 0); a longer one is looked up per candidate. Same arithmetic as the nested
+    // form, so results are bit-identical to it (and to IntentSnapshot::Predict).
+    if (probs_.size() < nc + 4) probs_.resize(nc + 4);
+    double* const probs = probs_.data();
+    probs[nc] = probs[nc + 1] = probs[nc + 2] = 0;  // padding: the keep loop goes by fours
+    // Order 0: base_.Score(c) * base_inv; the entries taken from base_ have their score at hand
+    // (the others are found; -1 marks them, probabilities being >= 0).
+    const double base_inv = 1.0 / base_.Sum();
+    const double base_scale = base_.scale();
+    for (size_t i = 0; i < nc; ++i) probs[i] = -1;
+    const auto base_entries = base_.ranked().entries();
+    for (size_t i = 0, m = std::min(base_entries.size(), per_row); i < m; ++i)
+      probs[base_cand_of_[i]] = (base_entries[i].val * base_scale) * base_inv;
+    for (size_t i = 0; i < nc; ++i)
+      if (probs[i] < 0) probs[i] = base_.Score(cands[i]) * base_inv;
+    for (size_t a = 0; a < na; ++a) {
+      const Active& act = active_[a];
+      const double lambda = act.lambda, inv_sum = act.inv_sum;  // locals: stores to probs cannot change them
+      const double keep = 1 - lambda;
+      const double scale = act.row->scale();
+      const auto entries = act.row->ranked().entries();
+      if (entries.size() <= 2 * nc) {
+#if defined(__SSE2__)
+        const __m128d keep2 = _mm_set1_pd(keep);  // the same IEEE products, two at a time
+        for (size_t i = 0; i < nc; i += 4) {
+          _mm_storeu_pd(probs + i, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i)));
+          _mm_storeu_pd(probs + i + 2, _mm_mul_pd(keep2, _mm_loadu_pd(probs + i + 2)));
+        }
+#else
+        for (size_t i = 0; i < nc; ++i) probs[i] = keep * probs[i];
+#endif
+        // The taken entries are candidates (their indices are known); later ones may be.
+        const size_t taken = std::min(entries.size(), per_row);
+        const uint32_t* cand_of = &cand_of_[a * per_row];
+        for (size_t i = 0; i < taken; ++i) {
+          double& p = probs[cand_of[i]];
+          p = lambda * (entries[i].val * scale) * inv_sum + p;
+        }
+        for (size_t i = taken; i < entries.size(); ++i) {
+          const Seen& sn = seen[entries[i].id];
+          if (sn.stamp != stamp) continue;
+          double& p = probs[sn.index];
+          p = lambda * (entries[i].val * scale) * inv_sum + p;
+        }
+      } else {
+        for (size_t i = 0; i < nc; ++i)
+          probs[i] = lambda * act.row->Score(cands[i]) * inv_sum + keep * probs[i];
+      }
+    }
+    return nc;
+  }
+  // An upper bound of the probability Score(per_row) would give any command outside the first
+  // per_row entries of every row: the same blend over each row's next entry (rounding is
+  // monotone, so the bound holds for the computed values too).
+  double Bound(size_t per_row) const {
+    const auto base_entries = base_.ranked().entries();
+    double u = base_entries.size() > per_row ? (base_entries[per_row].val * base_.scale()) * (1.0 / base_.Sum()) : 0.0;
+    for (const Active& act : active_) {
+      const auto entries = act.row->ranked().entries();
+      const double keep = 1 - act.lambda;
+      if (entries.size() > per_row) {
+        u = act.lambda * (entries[per_row].val * act.row->scale()) * act.inv_sum + keep * u;
+      } else {
+        u = keep * u;
+      }
+    }
+    return u;
+  }
   int SkipSlot() const { return o_.order + 1; }
   int CwdSlot() const { return o_.order + 2; }
   int ExitSlot() const { return o_.order + 3; }

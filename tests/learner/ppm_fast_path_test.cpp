@@ -135,7 +135,9 @@ void CheckAgainstReference(int order, double decay, double escape, double base_d
     ctx.history = history;
     ctx.position = static_cast<uint32_t>(i);
     const std::vector<Prediction> want = ref.Predict(history);
-    for (size_t k : {size_t{1}, size_t{5}, size_t{1000}}) {  // top-k by insertion; all candidates
+    // k below the candidates per row: first from k + 1 entries per row, kept when a bound shows the
+    // rest cannot enter the top k; 1000: every candidate.
+    for (size_t k : {size_t{1}, size_t{3}, size_t{5}, size_t{1000}}) {
       model->Predict(ctx, k, &got);
       ExpectSameRanking(got, want, k, static_cast<int>(i));
       if (::testing::Test::HasFatalFailure()) return;
@@ -152,6 +154,10 @@ TEST(PpmFastPathTest, DecayedRowsMatchTheStraightforwardBlend) {
 
 TEST(PpmFastPathTest, PlainCountsWithManyTiesMatch) {  // decay 1: equal counts, so equal probabilities
   CheckAgainstReference(3, 1.0, 2, 1.0, 4, 11);
+}
+
+TEST(PpmFastPathTest, TiesWithManyCandidatesPerRowMatch) {  // the first, partial pass meets ties
+  CheckAgainstReference(4, 1.0, 2, 1.0, 12, 13);
 }
 
 TEST(PpmFastPathTest, LinksSurviveClonesAndBrokenSequences) {
