@@ -271,8 +271,9 @@ struct Candidate {
 
 // Replays `slice` (the last part of the training range) through the selection snapshot of each
 // count-model spec (`paths[i]`, trained on what came before) and picks one: the first spec (the
-// default) unless another beats it beyond noise (the gate's session bootstrap of the paired top-1
-// difference lies above 0), then the one with the highest top-1 among those that do. The chosen
+// default) unless another beats it beyond noise (the 95 % bootstrap interval of the paired top-1
+// difference, over sessions as the gate or over blocks of consecutive events when there are few
+// sessions, lies above 0), then the one with the highest top-1 among those that do. The chosen
 // spec's metrics there go to `chosen_metrics` as selection_*; each other spec's outcome (decision
 // "not chosen", config, selection_* metrics) to `others`; a one-line summary to `notes`.
 Status ChooseCountSpec(const std::vector<std::string>& specs, const std::vector<std::string>& paths,
