@@ -75,6 +75,7 @@ struct TrainOptions {
   bool force = false;
   bool json = false;
   bool no_neural = false;        // skip the GRU challenger
+  std::vector<std::string> count_models;  // "ppm" specs to choose among (default PredictModelSpecs())
   int neural_epochs = 3;         // memory-train passes (nightly budget: see bench/results/train.md)
   int64_t neural_max_events = 1000000;  // newest training events the GRU learns from (time cap)
   int neural_hidden = 64;
@@ -462,7 +463,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   // [select_from, eval_from): each writes a selection snapshot of what it learnt before
   // select_from and then learns on to eval_from. The chosen spec alone is the count challenger,
   // gated on the slice, which neither the choice nor the training saw (ChooseCountSpec).
-  std::vector<std::string> specs = learner::PredictModelSpecs();
+  std::vector<std::string> specs = o.count_models.empty() ? learner::PredictModelSpecs() : o.count_models;
   const int64_t select_idx = static_cast<int64_t>(static_cast<double>(train_n) * (1 - o.holdout));
   const bool selecting = specs.size() > 1 && select_idx > 0 && train_n - select_idx >= o.min_eval;
   if (!selecting && specs.size() > 1) {
@@ -852,6 +853,9 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
   if (!(o.holdout > 0 && o.holdout < 0.9)) return Fail(Status::InvalidArgument("--holdout must lie in (0, 0.9)"));
   if (o.min_eval < 1) return Fail(Status::InvalidArgument("--min-eval must be at least 1"));
   if (o.min_decisions < 1) return Fail(Status::InvalidArgument("--min-decisions must be at least 1"));
+  for (const std::string& spec : o.count_models)
+    if (Status s = learner::IntentTrainer(spec).status(); !s.ok())
+      return Fail(Status::InvalidArgument("--count-model '" + spec + "': " + s.message()));
   int64_t since_us;
   if (Status s = SinceMicros(o.since, &since_us); !s.ok()) return Fail(s);
   Config config;
@@ -957,6 +961,15 @@ void SetupTrain(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--min-decisions", o->min_decisions,
                   "Fewest fresh logged suggestion decisions that make a bandit comparison (off-policy, SNIPS)")
       ->capture_default_str();
+  sub->add_option("--count-model", o->count_models,
+                  "intent: a count-model (\"ppm\") spec to train; repeat to choose among several, the first being the "
+                  "default an alternative must beat beyond noise (default: " +
+                      [] {
+                        std::string all;
+                        for (const std::string& s : learner::PredictModelSpecs()) all += (all.empty() ? "" : ", ") + s;
+                        return all;
+                      }() +
+                      ")");
   sub->add_flag("--no-neural", o->no_neural,
                 "intent: train only the count model, not the GRU challenger (which needs memory-train beside memory, "
                 "or $MEMORY_TRAIN)");

@@ -49,10 +49,26 @@ class TrainSpecChoiceTest : public memory::testing::CliTest {
     std::string out, err;
     ASSERT_EQ(Mem("import --format jsonl " + Quote(path), &out, &err), 0) << err;
   }
-  json Train() {
+  json Train(const std::string& extra = "") {
     std::string out, err;
-    EXPECT_EQ(Mem("train --model intent --no-neural --json", &out, &err), 0) << err;
+    EXPECT_EQ(Mem("train --model intent --no-neural --json" + extra, &out, &err), 0) << err;
     return json::parse(out, nullptr, false);
+  }
+  // Sessions open_K, step0 .. step{d-1}, close_K (K one of 8 names), about 3000 events: the last
+  // d commands say nothing about K, the one before them (d + 1 back) decides it.
+  std::vector<std::vector<std::string>> LongContextSessions(int d, std::vector<std::string>* steps) {
+    const std::vector<std::string> names = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
+    std::mt19937 rng(7);
+    std::vector<std::vector<std::string>> sessions;
+    for (int i = 0; i < d; ++i) steps->push_back("step" + std::to_string(i));
+    while (sessions.size() * (d + 2) < 3000) {
+      const std::string k = names[rng() % names.size()];
+      std::vector<std::string> s = {"open_" + k};
+      s.insert(s.end(), steps->begin(), steps->end());
+      s.push_back("close_" + k);
+      sessions.push_back(std::move(s));
+    }
+    return sessions;
   }
   size_t Versions() {
     std::string out;
@@ -69,21 +85,8 @@ TEST_F(TrainSpecChoiceTest, LongContextHistoryEndsWithAHigherOrderChampion) {
   for (const std::string& s : specs) longest = std::max(longest, OrderOf(s));
   ASSERT_GT(d, 0) << specs[0];
   if (longest <= d) GTEST_SKIP() << "no spec of a higher order than the default " << specs[0];
-  // open_K, then d fixed steps, then close_K: the last d commands say nothing about K, the one
-  // before them (d + 1 back) decides it.
-  const std::vector<std::string> names = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
-  std::mt19937 rng(7);
-  std::vector<std::vector<std::string>> sessions;
   std::vector<std::string> steps;
-  for (int i = 0; i < d; ++i) steps.push_back("step" + std::to_string(i));
-  while (sessions.size() * (d + 2) < 3000) {
-    const std::string k = names[rng() % names.size()];
-    std::vector<std::string> s = {"open_" + k};
-    s.insert(s.end(), steps.begin(), steps.end());
-    s.push_back("close_" + k);
-    sessions.push_back(std::move(s));
-  }
-  Import(sessions);
+  Import(LongContextSessions(d, &steps));
   json r = Train();
   ASSERT_FALSE(r.is_discarded());
   EXPECT_EQ(r["decision"], "first") << r.dump();
@@ -151,6 +154,26 @@ TEST_F(TrainSpecChoiceTest, WhenThePreviousCommandDecidesTheDefaultIsKept) {
   bool noted = false;
   for (const json& n : r["notes"]) noted |= n.get<std::string>().find("kept the default") != std::string::npos;
   EXPECT_TRUE(noted) << r.dump();
+  EXPECT_EQ(Versions(), 1u);
+}
+
+TEST_F(TrainSpecChoiceTest, CountModelOptionsNameTheSpecsToChooseAmong) {
+  std::vector<std::string> steps;
+  Import(LongContextSessions(2, &steps));
+  const std::string a = "ppm(order=2,decay=0.9,escape=8)", b = "ppm(order=3,decay=0.9,escape=8)";
+  json r = Train(" --count-model " + Quote(a) + " --count-model " + Quote(b));
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_EQ(r["config"], b) << r.dump();
+  ASSERT_EQ(r["count_models"].size(), 2u) << r.dump();
+  EXPECT_EQ(r["count_models"][1]["config"], a);
+  EXPECT_EQ(r["count_models"][1]["decision"], "not chosen");
+
+  // Bad specs: exit 2 naming the spec, before anything is trained.
+  std::string out, err;
+  EXPECT_EQ(Mem("train --no-neural --count-model ipam", &out, &err), 2);
+  EXPECT_NE(err.find("--count-model 'ipam': the predict model must be a ppm model"), std::string::npos) << err;
+  EXPECT_EQ(Mem("train --no-neural --count-model 'ppm(order=x)'", &out, &err), 2);
+  EXPECT_NE(err.find("--count-model 'ppm(order=x)'"), std::string::npos) << err;
   EXPECT_EQ(Versions(), 1u);
 }
 
