@@ -2,6 +2,7 @@
 // simulator. T1/T2 hold resident keys seen once / at least twice recently; B1/B2 are ghost lists
 // of keys evicted from T1/T2; p is the target size of T1.
 #include <algorithm>
+#include <cassert>
 
 #include "cache/flat_map.h"
 #include "cache/node_list.h"
@@ -17,6 +18,28 @@ class Arc final : public Policy {
   explicit Arc(size_t capacity) : Policy(capacity), map_(2 * capacity), pool_(2 * capacity) {
     for (auto& l : list_) l = pool_.NewList();
   }
+  Arc(size_t capacity, const ArcState& st) : Arc(capacity) {
+    assert(st.t1.size() + st.t2.size() <= capacity && st.t1.size() + st.b1.size() <= capacity);
+    const std::vector<Key>* lists[] = {&st.t1, &st.t2, &st.b1, &st.b2};
+    for (uint8_t t = kT1; t <= kB2; ++t)
+      for (Key k : *lists[t]) {
+        uint32_t n = pool_.Alloc(k, t);
+        pool_.PushBack(list_[t], n);
+        ++len_[t];
+        map_.Put(k, n);
+      }
+    p_ = std::min(st.p, capacity);
+  }
+  void State(ArcState* out) const {
+    std::vector<Key>* lists[] = {&out->t1, &out->t2, &out->b1, &out->b2};
+    for (uint8_t t = kT1; t <= kB2; ++t) {
+      lists[t]->clear();
+      for (uint32_t m = pool_.Front(list_[t]); m != list_[t]; m = pool_[m].next)
+        lists[t]->push_back(pool_[m].key);
+    }
+    out->p = p_;
+  }
+
   std::string Name() const override { return "arc"; }
   size_t size() const override { return len_[kT1] + len_[kT2]; }
   bool Contains(Key key) const override {
@@ -143,5 +166,11 @@ class Arc final : public Policy {
 }  // namespace
 
 std::unique_ptr<Policy> NewArc(size_t capacity) { return std::make_unique<Arc>(capacity); }
+
+std::unique_ptr<Policy> NewArc(size_t capacity, const ArcState& state) {
+  return std::make_unique<Arc>(capacity, state);
+}
+
+void GetArcState(const Policy& arc, ArcState* out) { static_cast<const Arc&>(arc).State(out); }
 
 }  // namespace memory::cache

@@ -158,6 +158,8 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
         if (!(o.sim_reset > 0 && o.sim_reset <= 1))
           return Status::InvalidArgument("policy '" + std::string(spec) +
                                          "': parameter sim_reset must lie in (0, 1]");
+      } else if (k == "sim_arc") {
+        MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.sim_arc));
       } else if (k == "sim_margin") {
         MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_margin));
         if (!(o.sim_margin >= 0 && o.sim_margin <= 1))

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "cache/cache.h"
 
@@ -35,10 +36,26 @@ struct WTinyLfuOptions {
   // working set would keep the new one out) and both score horizons restart (sim_reset=1
   // never fires).
   double sim_reset = 0.12;
+  // Policy selection: where the shadows see every key at the cache's capacity (capacity <=
+  // sim_size), an ARC shadow is scored beside them; the cache starts as ARC, and runs as a copy
+  // of whichever shadow leads (ARC or a W-TinyLFU configuration) from then on.
+  bool sim_arc = true;
 };
 
 std::unique_ptr<Policy> NewLru(size_t capacity);
 std::unique_ptr<Policy> NewArc(size_t capacity);
+
+// ARC's lists, each from the least to the most recently used key, and its target size p of T1:
+// how W-TinyLFU's policy selection hands contents between the two.
+struct ArcState {
+  std::vector<Key> t1, t2, b1, b2;
+  size_t p = 0;
+};
+// An ARC holding `state` (|T1| + |B1| <= capacity, all four lists <= 2 × capacity, T1 + T2
+// <= capacity, keys distinct; checked with assert only).
+std::unique_ptr<Policy> NewArc(size_t capacity, const ArcState& state);
+// The lists of `arc`, which must come from NewArc.
+void GetArcState(const Policy& arc, ArcState* out);
 std::unique_ptr<Policy> NewWTinyLfu(size_t capacity, const WTinyLfuOptions& options);
 std::unique_ptr<Policy> NewMin(size_t capacity, bool bypass);
 

@@ -12,6 +12,11 @@
 // while a grown window fills, the least recently used key of the whole cache is evicted rather
 // than the main area's (each entry carries its last access time).
 //
+// Policy selection: where the shadows see every key at the cache's own capacity, an ARC shadow
+// is scored beside the W-TinyLFU shadows. The cache starts as ARC (an inner ARC policy) and,
+// like any other switch there, takes the leading shadow's contents whenever the lead changes,
+// so it runs as ARC while ARC leads and as W-TinyLFU otherwise, at no switching cost.
+//
 // Phase changes: the shadows' hits are also scored over a short horizon. When another shadow
 // leads there by a clear margin, the long-run scores restart from the short-horizon ones; when
 // the cache's own hit ratio falls well below its long-run value for a while, the frequency
@@ -20,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -42,6 +48,7 @@ struct SimConfig {
 constexpr SimConfig kSim[] = {{0.01, false}, {0.05, false}, {0.2, false}, {0.4, false},
                               {0.6, false},  {0.8, false},  {0.99, false}, {0.01, true},
                               {0.05, true},  {0.2, true},   {0.6, true}};
+constexpr int kArcShadow = int(std::size(kSim));  // index of the ARC shadow (sim_arc)
 
 constexpr double kStepPercent = 0.0625;   // climber step, share of capacity
 constexpr double kStepDecay = 0.98;
@@ -62,28 +69,36 @@ class WTinyLfu final : public Policy {
     readmit_ = keep_ghosts_ = o.readmit;
     step_ = -kStepPercent * double(capacity_);
     if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
+    if (arc_shadow_) {  // a cold cache runs as ARC until a W-TinyLFU shadow leads
+      arc_ = NewArc(capacity_);
+      current_ = kArcShadow;
+    }
   }
 
   std::string Name() const override {
     static const char* kAdapt[] = {"none", "climb", "ghost", "sim"};
-    char buf[300];
+    char buf[400];
     std::snprintf(buf, sizeof buf,
                   "wtinylfu(window=%g,protected=%g,doorkeeper=%d,readmit=%d,adapt=%s,sample=%g,"
                   "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g,"
-                  "sim_fast_decay=%g,sim_fast_lead=%g,sim_reset=%g)",
+                  "sim_fast_decay=%g,sim_fast_lead=%g,sim_reset=%g,sim_arc=%d)",
                   opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.readmit ? 1 : 0,
                   kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
                   opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin,
-                  opt_.sim_fast_decay, opt_.sim_fast_lead, opt_.sim_reset);
+                  opt_.sim_fast_decay, opt_.sim_fast_lead, opt_.sim_reset, opt_.sim_arc ? 1 : 0);
     return buf;
   }
-  size_t size() const override { return len_[kWindow] + len_[kProbation] + len_[kProtected]; }
+  size_t size() const override {
+    return arc_ ? arc_->size() : len_[kWindow] + len_[kProbation] + len_[kProtected];
+  }
   bool Contains(Key key) const override {
+    if (arc_) return arc_->Contains(key);
     uint32_t n = map_.Find(key);
     return n != FlatMap::kAbsent && pool_[n].tag <= kProtected;
   }
 
   bool Remove(Key key) override {
+    if (arc_) return arc_->Remove(key);
     uint32_t n = map_.Find(key);
     if (n == FlatMap::kAbsent || pool_[n].tag > kProtected) return false;
     Drop(n);
@@ -95,6 +110,12 @@ class WTinyLfu final : public Policy {
     double share = double(max_window_) / double(capacity_);
     capacity_ = capacity;
     SetMaxima(share);
+    if (arc_) {
+      std::vector<Key> out;
+      MEMORY_RETURN_IF_ERROR(arc_->SetCapacity(capacity, &out));
+      stats_.evictions += out.size();
+      if (evicted) evicted->insert(evicted->end(), out.begin(), out.end());
+    }
     while (size() > capacity_) {
       uint32_t v = AnyVictim();
       if (evicted) evicted->push_back(pool_[v].key);
@@ -103,6 +124,7 @@ class WTinyLfu final : public Policy {
     }
     Rebalance(nullptr);
     if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
+    if (arc_ && !arc_shadow_) LeaveArc(share);  // the shadows are sampled now
     return Status::OK();
   }
 
@@ -112,6 +134,7 @@ class WTinyLfu final : public Policy {
   AccessResult DoAccess(Key key) override {
     if (!shadows_.empty() && (MixKey(key) >> 32) < sample_below_) Simulate(key);
     if (sketch_ == &own_sketch_) sketch_->Record(key);
+    if (arc_) return arc_->Access(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
     bool rejected_before = false;
@@ -256,17 +279,22 @@ class WTinyLfu final : public Policy {
       shadows_.push_back(std::make_unique<WTinyLfu>(cap, o));
       shadows_.back()->sketch_ = shadow_sketch_.get();
     }
-    keep_ghosts_ = true;  // so that switching to a readmitting shadow finds its ghosts
-    if (stamps_.empty()) stamps_.assign(std::min<size_t>(2 * capacity_ + 8, size_t(1) << 21), 0);
     // Shadows that see every key at the cache's capacity can hand over their contents.
     copy_shadows_ = rate >= 1.0 && cap == capacity_;
-    scores_.assign(shadows_.size(), 0.0);
-    fast_.assign(shadows_.size(), 0.0);
+    // ARC is scored beside them only then: a sampled ARC shadow cannot hand over its ghosts and
+    // p, and without them a switch costs more than the sampled evidence can tell apart.
+    arc_shadow_.reset();
+    if (opt_.sim_arc && copy_shadows_) arc_shadow_ = NewArc(cap);
+    keep_ghosts_ = true;  // so that switching to a readmitting shadow finds its ghosts
+    if (stamps_.empty()) stamps_.assign(std::min<size_t>(2 * capacity_ + 8, size_t(1) << 21), 0);
+    size_t scored = shadows_.size() + (arc_shadow_ ? 1 : 0);
+    scores_.assign(scored, 0.0);
+    fast_.assign(scored, 0.0);
     fast_weight_ = slow_weight_ = 0;
     own_slow_[0] = own_slow_[1] = own_fast_[0] = own_fast_[1] = 0;
     last_own_hits_ = stats_.hits;
     last_own_requests_ = stats_.requests();
-    last_hits_.assign(shadows_.size(), 0);
+    last_hits_.assign(scored, 0);
     sim_period_ = std::max<size_t>(16, size_t(opt_.sim_period * double(cap)));
     sim_count_ = 0;
     decide_every_ = std::min<size_t>(16, sim_period_);
@@ -278,11 +306,17 @@ class WTinyLfu final : public Policy {
           (kSim[current_].readmit != readmit_ ||
            std::abs(kSim[i].window - share) < std::abs(kSim[current_].window - share)))
         current_ = int(i);
+    if (arc_ && arc_shadow_) current_ = kArcShadow;
+  }
+
+  uint64_t ShadowHits(size_t i) const {
+    return i == size_t(kArcShadow) ? arc_shadow_->stats().hits : shadows_[i]->stats().hits;
   }
 
   void Simulate(Key key) {
     shadow_sketch_->Record(key);
     for (auto& s : shadows_) s->Access(key);
+    if (arc_shadow_) arc_shadow_->Access(key);
     // A decision every 1/8 of the period, but every 16 sampled accesses at first (doubling),
     // so a cold cache does not run long on the initial window. Scores decay by sim_decay per
     // period, whatever the decision step.
@@ -294,14 +328,14 @@ class WTinyLfu final : public Policy {
     slow_weight_ = decay * slow_weight_ + double(sim_count_);
     double step = double(sim_count_);
     sim_count_ = 0;
-    for (size_t i = 0; i < shadows_.size(); ++i) {
-      uint64_t h = shadows_[i]->stats().hits;
+    for (size_t i = 0; i < scores_.size(); ++i) {
+      uint64_t h = ShadowHits(i);
       scores_[i] = decay * scores_[i] + double(h - last_hits_[i]);
       fast_[i] = fast_decay * fast_[i] + double(h - last_hits_[i]);
       last_hits_[i] = h;
     }
     int best = current_, fast_best = current_;
-    for (size_t i = 0; i < shadows_.size(); ++i) {
+    for (size_t i = 0; i < scores_.size(); ++i) {
       if (scores_[i] > scores_[best]) best = int(i);
       if (fast_[i] > fast_[fast_best]) fast_best = int(i);
     }
@@ -342,18 +376,60 @@ class WTinyLfu final : public Policy {
     if (restart) best = fast_best;
     // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
     // Copying a shadow costs no hit, so only sampled shadows need it.
+    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
+    // Copying a shadow costs no hit, so only sampled shadows need it.
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
     if (!restart && scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
     if (best == current_) return;
     current_ = best;
+    if (best == kArcShadow) {
+      EnterArc();
+      return;
+    }
     readmit_ = kSim[best].readmit;
     if (copy_shadows_) {
+      arc_.reset();
       CopyFrom(*shadows_[best]);
       return;
     }
     SetMaxima(kSim[best].window);
     while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  // The cache runs as ARC from now on: a copy of the ARC shadow, which has seen every key at the
+  // cache's capacity (ghosts and p included), so it behaves exactly like that shadow.
+  void EnterArc() {
+    ArcState st;
+    GetArcState(*arc_shadow_, &st);
+    for (uint8_t t = kWindow; t <= kGhostMain; ++t)
+      while (!pool_.Empty(list_[t])) Drop(pool_.Front(list_[t]));
+    arc_ = NewArc(capacity_, st);
+  }
+
+  // Back from ARC to a W-TinyLFU window share when a resize leaves no ARC shadow: T2's most
+  // recent keys fill the protected segment, T1's the window; the rest enter probation, T1's
+  // before T2's.
+  void LeaveArc(double window) {
+    ArcState st;
+    GetArcState(*arc_, &st);
+    arc_.reset();
+    SetMaxima(window);
+    size_t t1_window = std::min(st.t1.size(), max_window_);
+    size_t t2_protected = std::min(st.t2.size(), max_protected_);
+    auto put = [&](const std::vector<Key>& keys, size_t from, size_t to, uint8_t tag) {
+      for (size_t i = from; i < to; ++i) {
+        uint32_t n = pool_.Alloc(keys[i], tag);
+        pool_.PushBack(list_[tag], n);
+        ++len_[tag];
+        map_.Put(keys[i], n);
+        Stamp(n);
+      }
+    };
+    put(st.t1, 0, st.t1.size() - t1_window, kProbation);
+    put(st.t2, 0, st.t2.size() - t2_protected, kProbation);
+    put(st.t2, st.t2.size() - t2_protected, st.t2.size(), kProtected);
+    put(st.t1, st.t1.size() - t1_window, st.t1.size(), kWindow);
   }
 
   // Makes the cache's contents those of shadow `s` (same capacity, same keys seen): each segment
@@ -436,6 +512,8 @@ class WTinyLfu final : public Policy {
   size_t climb_period_ = 0;
   // Miniature-simulation state.
   std::vector<std::unique_ptr<WTinyLfu>> shadows_;
+  std::unique_ptr<Policy> arc_shadow_;  // scored as shadow kArcShadow (sim_arc)
+  std::unique_ptr<Policy> arc_;         // while the ARC shadow is chosen, the cache runs as ARC
   std::unique_ptr<FrequencySketch> shadow_sketch_;
   std::vector<double> scores_;
   std::vector<double> fast_;  // the same hits with the short horizon (sim_fast_decay)
