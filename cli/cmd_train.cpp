@@ -11,8 +11,8 @@
 //           best one that passes is promoted, and every candidate is its own registry version
 //           (the others "rejected" with the reason). A GRU version holds gru.bin (config
 //           "gru(path=gru.bin)"), served by `memory predict` with Eigen.
-//           The count challenger is itself chosen among learner::PredictModelSpecs() (context
-//           orders 6, 3, 8): all are trained in the same scan and compared on the last part of the
+//           The count challenger is itself chosen among learner::PredictModelSpecs() (ppm of
+//           order 6, order 8, order 6 with slower decay; or --count-model): all are trained in the same scan and compared on the last part of the
 //           training range, and an alternative replaces the default only when it beats it beyond
 //           noise there; the chosen spec is then gated on the slice, which the choice never saw
 //           (ChooseCountSpec). The report's `count_models` lists each spec and why it was (not)
