@@ -35,9 +35,10 @@ namespace memory::learner {
 std::string PredictModelSpec();
 
 // The count-model ("ppm") specs `memory train` trains side by side: PredictModelSpec() first,
-// then alternatives of another context order. The train command compares them on the last part
-// of its training range and gates only the chosen one against the champion; an alternative is
-// chosen only when it beats the first beyond noise. See bench/results/servespec.md.
+// then alternatives (a longer context, a slower decay). The train command compares them on the
+// last part of its training range and gates only the chosen one against the champion; an
+// alternative is chosen only when it beats the first beyond noise. See
+// bench/results/servespec.md.
 std::vector<std::string> PredictModelSpecs();
 
 // File name of a snapshot: <models dir>/intent.snap (the live one, rebuilt in the background) and
