@@ -122,6 +122,13 @@ class Policy {
 //             sim_period  scoring period, multiples of the shadow capacity         (1)
 //             sim_decay  decay of the shadows' hit scores per period, in [0, 1)    (0.99)
 //             sim_margin  relative score lead a shadow needs to move the window    (0.005)
+//             sim_fast_decay  short-horizon decay of the shadows' scores (phase changes) (0.8)
+//             sim_fast_lead  short-horizon lead that restarts the long-run scores and
+//                     switches to the leader; 1 never fires                         (0.08)
+//             sim_reset  the cache's short-horizon hit ratio this far (absolute) below its
+//                     long-run one resets the sketch and the scores; 1 never fires  (0.12)
+//             sim_arc 0|1: where the shadows are unsampled (capacity <= sim_size) an ARC
+//                     shadow is scored too and the cache runs as ARC while it leads (1)
 //   min:      bypass  0|1: a new key may itself be the one evicted (Caffeine's Clairvoyant) (1)
 // InvalidArgument naming the spec for unknown names, unknown or malformed parameters, and for
 // capacity 0 or above kMaxCapacity.
