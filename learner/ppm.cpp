@@ -44,10 +44,11 @@ class PpmModel final : public NextCommandModel {
     // Keys first, with their hash slots prefetched, so the lookups' cache misses overlap. When
     // this context continues the one learned last, the rows linked from it need no lookup.
     const bool linked = Continues(ctx, n);
+    const CommandId* const end = ctx.history.data() + ctx.history.size();  // end[-j] = prev(j), j <= n
     uint64_t keys[kMaxOrder + 1];
     uint64_t key = kContextKeySeed;
     for (int j = 1; j <= n; ++j) {
-      key = keys[j] = NextContextKey(key, ctx.prev(j));
+      key = keys[j] = NextContextKey(key, end[-j]);
       if (!linked || next_.rows[j] == RankedList::kNoLink) index_[j].Prefetch(key);
     }
     if (seen_.size() < id_limit_) seen_.resize(id_limit_, Seen{0, 0});
@@ -60,7 +61,7 @@ class PpmModel final : public NextCommandModel {
       if (j == 2 && o_.skip) AddActive(SkipSlot(), SkipKey(ctx));
       if (linked && next_.rows[j] != RankedList::kNoLink) {
         last_[j] = {keys[j], next_.rows[j]};
-        AddActiveRow(rows_[j][next_.rows[j]]);
+        AddActiveRow(*next_.ptr[j]);
       } else {
         AddActive(j, keys[j]);
       }
@@ -101,24 +102,29 @@ class PpmModel final : public NextCommandModel {
     // that are missing. Rows are visited longest first, so a parent row is linked into before it
     // is updated itself (its entries' positions are still those recorded).
     const bool linked = Continues(ctx, n);
+    const CommandId* const end = ctx.history.data() + ctx.history.size();  // end[-j] = prev(j), j <= n
     uint64_t keys[kMaxOrder + 1];
     uint64_t key = kContextKeySeed;
     bool need_keys = !linked;  // only rows not linked are looked up by key
     for (int j = 1; j <= n && !need_keys; ++j) need_keys = next_.rows[j] == RankedList::kNoLink;
     if (need_keys)
-      for (int j = 1; j <= n; ++j) keys[j] = key = NextContextKey(key, ctx.prev(j));
+      for (int j = 1; j <= n; ++j) keys[j] = key = NextContextKey(key, end[-j]);
     Learned now;
     for (int j = n; j >= 1; --j) {
       uint32_t r = linked ? next_.rows[j] : RankedList::kNoLink;
+      Row* rp;
       if (r == RankedList::kNoLink) {
         r = OwnRow(j, keys[j]);
         if (linked) {
-          DecayRow& parent = j == 1 ? base_ : rows_[j - 1][learned_.row[j - 1]].scores;
+          DecayRow& parent = j == 1 ? base_ : learned_.row[j - 1]->scores;
           parent.set_link(learned_.pos[j - 1], r);
         }
+        rp = &rows_[j][r];
+      } else {
+        rp = next_.ptr[j];
       }
-      Row& row = rows_[j][r];
-      now.row[j] = r;
+      Row& row = *rp;
+      now.row[j] = rp;
       now.pos[j] = row.scores.DecayAndAdd(actual, o_.decay);
       row.n += 1;
     }
@@ -134,11 +140,11 @@ class PpmModel final : public NextCommandModel {
     next_.valid = true;
     next_.n = std::min<int>(o_.order, n + 1);
     next_.ids[0] = actual;
-    for (int j = 1; j < next_.n; ++j) next_.ids[j] = ctx.prev(j);
+    for (int j = 1; j < next_.n; ++j) next_.ids[j] = end[-j];  // next_.n - 1 <= n
     next_.rows[1] = base_.link(now.pos[0]);
-    for (int j = 2; j <= next_.n; ++j) next_.rows[j] = rows_[j - 1][now.row[j - 1]].scores.link(now.pos[j - 1]);
+    for (int j = 2; j <= next_.n; ++j) next_.rows[j] = now.row[j - 1]->scores.link(now.pos[j - 1]);
     for (int j = 1; j <= next_.n; ++j)
-      if (next_.rows[j] != RankedList::kNoLink) __builtin_prefetch(&rows_[j][next_.rows[j]]);
+      if (next_.rows[j] != RankedList::kNoLink) __builtin_prefetch(next_.ptr[j] = &rows_[j][next_.rows[j]]);
   }
 
   std::string Name() const override {
@@ -291,8 +297,9 @@ class PpmModel final : public NextCommandModel {
   // follows the last Learn, so next_.rows apply.
   bool Continues(const Context& ctx, int n) const {
     if (!next_.valid || next_.n != n) return false;
+    const CommandId* const end = ctx.history.data() + ctx.history.size();  // n <= history size
     for (int j = 0; j < n; ++j)
-      if (ctx.prev(j + 1) != next_.ids[j]) return false;
+      if (end[-1 - j] != next_.ids[j]) return false;
     return true;
   }
   // Index of the own row of `key` in `slot`, created (or copied from the shared rows) if missing.
@@ -438,7 +445,7 @@ class PpmModel final : public NextCommandModel {
   // What the last Learn updated: per order j its own row and the position of the learned command
   // in it (order 0: in base_); the next Learn links that entry to the row of the extended context.
   struct Learned {
-    uint32_t row[kMaxOrder + 1];
+    Row* row[kMaxOrder + 1];  // own rows never move (RowStore)
     uint32_t pos[kMaxOrder + 1];
   };
   Learned learned_{};
@@ -449,6 +456,7 @@ class PpmModel final : public NextCommandModel {
     int n = 0;
     CommandId ids[kMaxOrder];
     uint32_t rows[kMaxOrder + 1];
+    Row* ptr[kMaxOrder + 1];  // &rows_[j][rows[j]] where rows[j] is a row
   };
   mutable Next next_;
   CommandId id_limit_ = 0;  // 1 + the largest command id learned (bounds seen_)
