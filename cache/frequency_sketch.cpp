@@ -79,6 +79,30 @@ int FrequencySketch::Frequency(uint64_t key) const {
   return f;
 }
 
+void FrequencySketch::Locate(uint64_t key, Cells* out) const {
+  out->h = MixKey(key);
+  for (int i = 0; i < 4; ++i) {
+    uint64_t r = Row(out->h, i);
+    out->cell[i] = static_cast<uint32_t>(((r & mask_) << 4) | ((r >> 58) & 15));
+  }
+}
+
+void FrequencySketch::RecordAt(const Cells& c) {
+  bool count = true;
+  if (doorkeeper_) count = DoorPut(c.h);
+  if (count)
+    for (int i = 0; i < 4; ++i) Increment(c.cell[i] >> 4, static_cast<int>(c.cell[i] & 15) * 4);
+  if (++additions_ >= sample_period_) Age();
+}
+
+int FrequencySketch::FrequencyAt(const Cells& c) const {
+  int f = 15;
+  for (int i = 0; i < 4; ++i)
+    f = std::min(f, static_cast<int>((table_[c.cell[i] >> 4] >> ((c.cell[i] & 15) * 4)) & 15));
+  if (doorkeeper_ && DoorContains(c.h)) ++f;
+  return f;
+}
+
 void FrequencySketch::Age() {
   for (auto& w : table_) w = (w >> 1) & 0x7777777777777777ULL;
   if (doorkeeper_) std::fill(door_.begin(), door_.end(), 0);

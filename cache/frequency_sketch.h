@@ -17,10 +17,25 @@ class FrequencySketch {
   void Record(uint64_t key);
   // Estimated accesses of `key` since the last aging steps (0..16).
   int Frequency(uint64_t key) const;
+
+  // Where a key's counters are: computed once per key (Locate) by a caller that asks about the
+  // same key many times; RecordAt / FrequencyAt then equal Record / Frequency of that key
+  // without hashing. Valid for every sketch built with the same capacity.
+  struct Cells {
+    uint64_t h;          // the key's mixed hash (doorkeeper bits)
+    uint32_t cell[4];    // word index << 4 | counter within the word, one per row
+  };
+  void Locate(uint64_t key, Cells* out) const;
+  void RecordAt(const Cells& c);
+  int FrequencyAt(const Cells& c) const;
   size_t sample_period() const { return sample_period_; }
 
  private:
   int SketchFrequency(uint64_t h) const;
+  void Increment(uint64_t word, int shift) {
+    uint64_t& w = table_[word];
+    if (((w >> shift) & 15) < 15) w += 1ULL << shift;
+  }
   void Age();
   bool DoorContains(uint64_t h) const;
   bool DoorPut(uint64_t h);  // returns true when the key was already there

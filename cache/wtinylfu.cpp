@@ -33,6 +33,7 @@
 #include "cache/frequency_sketch.h"
 #include "cache/node_list.h"
 #include "cache/policies.h"
+#include "cache/shadow_bank.h"
 
 namespace memory::cache {
 namespace {
@@ -61,15 +62,14 @@ class WTinyLfu final : public Policy {
         opt_(o),
         map_(capacity),
         pool_(capacity),
-        own_sketch_(capacity, static_cast<size_t>(o.sample * double(capacity)), o.doorkeeper),
-        sketch_(&own_sketch_) {
+        own_sketch_(capacity, static_cast<size_t>(o.sample * double(capacity)), o.doorkeeper) {
     for (auto& l : list_) l = pool_.NewList();
     climb_period_ = std::max<size_t>(16, size_t(o.climb_sample * double(capacity)));
     SetMaxima(o.window);
     readmit_ = keep_ghosts_ = o.readmit;
     step_ = -kStepPercent * double(capacity_);
     if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
-    if (arc_shadow_) {  // a cold cache runs as ARC until a W-TinyLFU shadow leads
+    if (bank_ && bank_->has_arc()) {  // a cold cache runs as ARC until a W-TinyLFU shadow leads
       arc_ = NewArc(capacity_);
       current_ = kArcShadow;
     }
@@ -124,7 +124,7 @@ class WTinyLfu final : public Policy {
     }
     Rebalance(nullptr);
     if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
-    if (arc_ && !arc_shadow_) LeaveArc(share);  // the shadows are sampled now
+    if (arc_ && !(bank_ && bank_->has_arc())) LeaveArc(share);  // the shadows are sampled now
     return Status::OK();
   }
 
@@ -132,8 +132,8 @@ class WTinyLfu final : public Policy {
 
  protected:
   AccessResult DoAccess(Key key) override {
-    if (!shadows_.empty() && (MixKey(key) >> 32) < sample_below_) Simulate(key);
-    if (sketch_ == &own_sketch_) sketch_->Record(key);
+    if (bank_ && (MixKey(key) >> 32) < sample_below_) Simulate(key);
+    own_sketch_.Record(key);
     if (arc_) return arc_->Access(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
@@ -185,7 +185,8 @@ class WTinyLfu final : public Policy {
       Move(cand, kProbation);
       if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
-        int fc = sketch_->Frequency(pool_[cand].key), fv = sketch_->Frequency(pool_[victim].key);
+        int fc = own_sketch_.Frequency(pool_[cand].key);
+        int fv = own_sketch_.Frequency(pool_[victim].key);
         bool admit = fc > fv || (readmit_ && pool_[cand].flag);
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
@@ -259,7 +260,6 @@ class WTinyLfu final : public Policy {
   // Miniature simulation (Waldspurger et al., ATC'17): shadows with fixed window shares see a
   // hash-sampled share of the keys at a capacity scaled by the same share.
   void BuildShadows() {
-    shadows_.clear();
     size_t cap = capacity_;
     double rate = 1.0;
     if (double(capacity_) > opt_.sim_size) {
@@ -267,27 +267,20 @@ class WTinyLfu final : public Policy {
       rate = double(cap) / double(capacity_);
     }
     sample_below_ = rate >= 1.0 ? (uint64_t(1) << 32) : uint64_t(rate * 4294967296.0);
-    WTinyLfuOptions o = opt_;
-    o.adapt = WTinyLfuOptions::Adapt::kNone;
-    // The shadows see the same sampled keys, so they share one sketch, recorded once per key.
-    shadow_capacity_ = cap;
-    shadow_sketch_ = std::make_unique<FrequencySketch>(
-        cap, static_cast<size_t>(o.sample * double(cap)), o.doorkeeper);
-    for (const SimConfig& c : kSim) {
-      o.window = c.window;
-      o.readmit = c.readmit;
-      shadows_.push_back(std::make_unique<WTinyLfu>(cap, o));
-      shadows_.back()->sketch_ = shadow_sketch_.get();
-    }
     // Shadows that see every key at the cache's capacity can hand over their contents.
     copy_shadows_ = rate >= 1.0 && cap == capacity_;
     // ARC is scored beside them only then: a sampled ARC shadow cannot hand over its ghosts and
     // p, and without them a switch costs more than the sampled evidence can tell apart.
-    arc_shadow_.reset();
-    if (opt_.sim_arc && copy_shadows_) arc_shadow_ = NewArc(cap);
+    // The shadows see the same sampled keys: one bank (one lookup, one sketch) holds them all.
+    std::vector<ShadowBank::WConfig> configs;
+    for (const SimConfig& c : kSim) configs.push_back({c.window, c.readmit});
+    bank_ = std::make_unique<ShadowBank>(cap, configs, opt_.protected_share,
+                                         opt_.sim_arc && copy_shadows_,
+                                         static_cast<size_t>(opt_.sample * double(cap)),
+                                         opt_.doorkeeper);
     keep_ghosts_ = true;  // so that switching to a readmitting shadow finds its ghosts
     if (stamps_.empty()) stamps_.assign(std::min<size_t>(2 * capacity_ + 8, size_t(1) << 21), 0);
-    size_t scored = shadows_.size() + (arc_shadow_ ? 1 : 0);
+    size_t scored = bank_->members();
     scores_.assign(scored, 0.0);
     fast_.assign(scored, 0.0);
     fast_weight_ = slow_weight_ = 0;
@@ -301,22 +294,18 @@ class WTinyLfu final : public Policy {
     // Until the shadows disagree the cache keeps its window; ties favour the current shadow.
     double share = double(max_window_) / double(capacity_);
     current_ = 0;
-    for (size_t i = 1; i < shadows_.size(); ++i)
+    for (size_t i = 1; i < std::size(kSim); ++i)
       if (kSim[i].readmit == readmit_ &&
           (kSim[current_].readmit != readmit_ ||
            std::abs(kSim[i].window - share) < std::abs(kSim[current_].window - share)))
         current_ = int(i);
-    if (arc_ && arc_shadow_) current_ = kArcShadow;
+    if (arc_ && bank_->has_arc()) current_ = kArcShadow;
   }
 
-  uint64_t ShadowHits(size_t i) const {
-    return i == size_t(kArcShadow) ? arc_shadow_->stats().hits : shadows_[i]->stats().hits;
-  }
+  uint64_t ShadowHits(size_t i) const { return bank_->hits(i); }
 
   void Simulate(Key key) {
-    shadow_sketch_->Record(key);
-    for (auto& s : shadows_) s->Access(key);
-    if (arc_shadow_) arc_shadow_->Access(key);
+    bank_->Access(key);
     // A decision every 1/8 of the period, but every 16 sampled accesses at first (doubling),
     // so a cold cache does not run long on the initial window. Scores decay by sim_decay per
     // period, whatever the decision step.
@@ -362,8 +351,7 @@ class WTinyLfu final : public Policy {
     bool dropped = low && drop_run_ >= double(sim_period_);  // a fall that lasts one period
     if (dropped) {
       own_sketch_ = FrequencySketch(capacity_, own_sketch_.sample_period(), opt_.doorkeeper);
-      *shadow_sketch_ =
-          FrequencySketch(shadow_capacity_, shadow_sketch_->sample_period(), opt_.doorkeeper);
+      bank_->ResetSketch();
       std::fill(scores_.begin(), scores_.end(), 0.0);
       std::fill(fast_.begin(), fast_.end(), 0.0);
       fast_weight_ = slow_weight_ = 0;
@@ -389,7 +377,7 @@ class WTinyLfu final : public Policy {
     readmit_ = kSim[best].readmit;
     if (copy_shadows_) {
       arc_.reset();
-      CopyFrom(*shadows_[best]);
+      CopyFrom(size_t(best));
       return;
     }
     SetMaxima(kSim[best].window);
@@ -401,7 +389,7 @@ class WTinyLfu final : public Policy {
   // cache's capacity (ghosts and p included), so it behaves exactly like that shadow.
   void EnterArc() {
     ArcState st;
-    GetArcState(*arc_shadow_, &st);
+    bank_->ArcLists(&st);
     for (uint8_t t = kWindow; t <= kGhostMain; ++t)
       while (!pool_.Empty(list_[t])) Drop(pool_.Front(list_[t]));
     arc_ = NewArc(capacity_, st);
@@ -435,21 +423,24 @@ class WTinyLfu final : public Policy {
   // Makes the cache's contents those of shadow `s` (same capacity, same keys seen): each segment
   // and ghost list in its order, the flags, the size limits. The shadows share the sketch's
   // parameters and keys, so the two sketches hold the same counts.
-  void CopyFrom(const WTinyLfu& s) {
+  void CopyFrom(size_t s) {
     for (uint8_t t = kWindow; t <= kGhostMain; ++t)
       while (!pool_.Empty(list_[t])) Drop(pool_.Front(list_[t]));
+    std::vector<Key> keys;
+    std::vector<uint8_t> flags;
     for (uint8_t t = kWindow; t <= kGhostMain; ++t) {
-      for (uint32_t m = s.pool_.Front(s.list_[t]); m != s.list_[t]; m = s.pool_[m].next) {
-        uint32_t n = pool_.Alloc(s.pool_[m].key, t);
-        pool_[n].flag = s.pool_[m].flag;
+      bank_->WList(s, t, &keys, &flags);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        uint32_t n = pool_.Alloc(keys[i], t);
+        pool_[n].flag = flags[i];
         pool_.PushBack(list_[t], n);
         ++len_[t];
-        map_.Put(s.pool_[m].key, n);
+        map_.Put(keys[i], n);
         Stamp(n);
       }
     }
-    max_window_ = s.max_window_;
-    max_protected_ = s.max_protected_;
+    max_window_ = bank_->max_window(s);
+    max_protected_ = bank_->max_protected(s);
   }
 
   // Caffeine's hill climber: after each sample, keep moving the window size in the direction
@@ -499,7 +490,6 @@ class WTinyLfu final : public Policy {
   FlatMap map_;
   NodePool pool_;
   FrequencySketch own_sketch_;
-  FrequencySketch* sketch_;  // own_sketch_, or the owner's shadow_sketch_ in a shadow
   uint32_t list_[5];
   size_t len_[5] = {0, 0, 0, 0, 0};
   size_t max_window_ = 1;
@@ -511,10 +501,8 @@ class WTinyLfu final : public Policy {
   size_t sample_requests_ = 0;
   size_t climb_period_ = 0;
   // Miniature-simulation state.
-  std::vector<std::unique_ptr<WTinyLfu>> shadows_;
-  std::unique_ptr<Policy> arc_shadow_;  // scored as shadow kArcShadow (sim_arc)
-  std::unique_ptr<Policy> arc_;         // while the ARC shadow is chosen, the cache runs as ARC
-  std::unique_ptr<FrequencySketch> shadow_sketch_;
+  std::unique_ptr<ShadowBank> bank_;  // the shadows; ARC is member kArcShadow (sim_arc)
+  std::unique_ptr<Policy> arc_;       // while the ARC shadow is chosen, the cache runs as ARC
   std::vector<double> scores_;
   std::vector<double> fast_;  // the same hits with the short horizon (sim_fast_decay)
   double fast_weight_ = 0;    // sampled accesses, decayed like fast_
@@ -523,7 +511,6 @@ class WTinyLfu final : public Policy {
   double own_slow_[2] = {0, 0}, own_fast_[2] = {0, 0};
   uint64_t last_own_hits_ = 0, last_own_requests_ = 0;
   double drop_run_ = 0;  // sampled accesses since the hit ratio first fell (sim_reset)
-  size_t shadow_capacity_ = 0;
   std::vector<uint64_t> last_hits_;
   uint64_t sample_below_ = 0;
   size_t sim_period_ = 0;

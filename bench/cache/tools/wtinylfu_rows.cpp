@@ -3,7 +3,12 @@
 // each policy spec given on the command line, and prints per spec: rows >= ARC (to two
 // decimals), mean hit ratio, the sum of points below ARC and the rows below ARC. A fast way to
 // measure a W-TinyLFU change on all rows (the published table uses hit_ratio_table.sh).
-// Usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] SPEC...
+// --speed also prints each spec's accesses per second per row (CPU time of the simulation, use
+// --threads 1 for clean figures) and the slowest row; every run prints an FNV hash of the exact
+// hit counts of all rows per spec, so two builds can be compared for identical results.
+// Usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] SPEC...
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -33,17 +38,19 @@ struct Row {
 int main(int argc, char** argv) {
   std::string dir = std::string(MEMORY_SHARED_DIR) + "/cache-traces";
   int threads = 2;
-  bool matrix = false;
+  bool matrix = false, speed = false;
   std::vector<std::string> specs = {"arc"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--dir" && i + 1 < argc) dir = argv[++i];
     else if (a == "--threads" && i + 1 < argc) threads = std::max(1, std::atoi(argv[++i]));
     else if (a == "--matrix") matrix = true;
+    else if (a == "--speed") speed = true;
     else specs.push_back(a);
   }
   if (specs.size() < 2) {
-    std::fprintf(stderr, "usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] SPEC...\n");
+    std::fprintf(stderr,
+                 "usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] SPEC...\n");
     return 2;
   }
   std::vector<Trace> ts = {
@@ -75,6 +82,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < int(ts.size()); ++i)
     for (size_t s : ts[i].sizes) rows.push_back({i, s});
   std::vector<std::vector<double>> res(specs.size(), std::vector<double>(rows.size()));
+  std::vector<std::vector<double>> rate(specs.size(), std::vector<double>(rows.size()));
+  std::vector<std::vector<uint64_t>> hits(specs.size(), std::vector<uint64_t>(rows.size()));
   std::vector<std::pair<int, int>> jobs;
   for (int s = 0; s < int(specs.size()); ++s)
     for (int r = 0; r < int(rows.size()); ++r) jobs.push_back({s, r});
@@ -90,7 +99,13 @@ int main(int argc, char** argv) {
       o.policy = specs[s];
       o.capacity = rows[r].size;
       cache::SimulationResult out;
+      timespec t0, t1;  // this thread's CPU time
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
       Status st = cache::Simulate(ts[rows[r].trace].keys, o, &out);
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+      double sec = double(t1.tv_sec - t0.tv_sec) + 1e-9 * double(t1.tv_nsec - t0.tv_nsec);
+      rate[s][r] = double(ts[rows[r].trace].keys.size()) / std::max(sec, 1e-9);
+      hits[s][r] = out.total.hits;
       if (!st.ok()) {
         std::fprintf(stderr, "wtinylfu_rows: %s\n", st.ToString().c_str());
         failed = true;
@@ -105,6 +120,18 @@ int main(int argc, char** argv) {
   for (auto& t : pool) t.join();
   if (failed) return 1;
   auto round2 = [](double x) { return std::round(x * 100.0) / 100.0; };
+  if (speed) {
+    std::printf("accesses per second (M/s, CPU time)\n%-18s", "row");
+    for (auto& s : specs) std::printf(" %10.10s", s.c_str());
+    std::printf("\n");
+    for (size_t r = 0; r < rows.size(); ++r) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%s@%zu", ts[rows[r].trace].name.c_str(), rows[r].size);
+      std::printf("%-18s", b);
+      for (size_t s = 0; s < specs.size(); ++s) std::printf(" %10.2f", rate[s][r] / 1e6);
+      std::printf("\n");
+    }
+  }
   if (matrix) {
     std::printf("%-18s", "row");
     for (auto& s : specs) std::printf(" %10.10s", s.c_str());
@@ -133,8 +160,16 @@ int main(int argc, char** argv) {
       std::snprintf(b, sizeof b, " %s@%zu %+.2f", ts[rows[r].trace].name.c_str(), rows[r].size, d);
       misses += b;
     }
+    uint64_t fnv = 1469598103934665603ULL;
+    size_t slowest = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      fnv = (fnv ^ hits[s][r]) * 1099511628211ULL;
+      if (rate[s][r] < rate[s][slowest]) slowest = r;
+    }
     std::printf("%s: ge=%d/%zu mean=%.3f below=%.2f |%s\n", specs[s].c_str(), ge, rows.size(),
                 total / double(rows.size()), below, misses.c_str());
+    std::printf("  hits_fnv=%016llx slowest=%s@%zu %.2f M/s\n", (unsigned long long)fnv,
+                ts[rows[slowest].trace].name.c_str(), rows[slowest].size, rate[s][slowest] / 1e6);
     std::fflush(stdout);
   }
   return 0;
