@@ -46,10 +46,13 @@ std::vector<UserStream> ReadUsers(const std::string& dir, const std::string& pre
   return users;
 }
 
-const std::vector<UserStream>& DataSet(int which) {
+Vocabulary& DataSetVocabulary(int which) {
   static Vocabulary v0, v1;
-  static std::vector<UserStream> pu = ReadUsers(std::string(MEMORY_SHARED_DIR) + "/data/purdue-pu", "USER", &v0);
-  static std::vector<UserStream> sea = ReadUsers(std::string(MEMORY_SHARED_DIR) + "/data/schonlau-sea", "User", &v1);
+  return which == 0 ? v0 : v1;
+}
+const std::vector<UserStream>& DataSet(int which) {
+  static std::vector<UserStream> pu = ReadUsers(std::string(MEMORY_SHARED_DIR) + "/data/purdue-pu", "USER", &DataSetVocabulary(0));
+  static std::vector<UserStream> sea = ReadUsers(std::string(MEMORY_SHARED_DIR) + "/data/schonlau-sea", "User", &DataSetVocabulary(1));
   return which == 0 ? pu : sea;
 }
 
@@ -76,7 +79,9 @@ void BM_EvalOnline(benchmark::State& state) {
   const double cpu0 = ProcessCpuSeconds();
   for (auto _ : state) {
     EvalResult r;
-    if (!EvaluateOnline(spec, users, {}, 5, &r, nullptr, jobs).ok()) state.SkipWithError("eval failed");
+    // With the command texts, as `memory eval intent` runs it (best's respell needs them).
+    if (!EvaluateOnline(spec, users, {}, 5, &r, &DataSetVocabulary(static_cast<int>(state.range(0))), jobs).ok())
+      state.SkipWithError("eval failed");
     events += r.total.events;
     top1 = r.total.Rate(0);
   }
