@@ -20,7 +20,7 @@ class FrequencySketch {
 
   // Where a key's counters are: computed once per key (Locate) by a caller that asks about the
   // same key many times; RecordAt / FrequencyAt then equal Record / Frequency of that key
-  // without hashing. Valid for every sketch built with the same capacity.
+  // without hashing. Valid for every sketch of the same width().
   struct Cells {
     uint64_t h;          // the key's mixed hash (doorkeeper bits)
     uint32_t cell[4];    // word index << 4 | counter within the word, one per row
@@ -29,6 +29,8 @@ class FrequencySketch {
   void RecordAt(const Cells& c);
   int FrequencyAt(const Cells& c) const;
   size_t sample_period() const { return sample_period_; }
+  // Counter words per row; Cells located in a sketch of the same width are valid here.
+  size_t width() const { return table_.size(); }
 
  private:
   int SketchFrequency(uint64_t h) const;

@@ -15,8 +15,10 @@ class NodePool {
     uint64_t key;
     uint32_t prev;
     uint32_t next;
-    uint8_t tag;    // owner-defined: which list / segment the node is in
-    uint8_t flag;   // owner-defined: e.g. "prefetched, not used yet"
+    // 16 bits, not 8: a store through a uint8_t may alias anything (a character type), which
+    // makes the compiler reload the owner's fields after every tag change.
+    uint16_t tag;   // owner-defined: which list / segment the node is in
+    uint16_t flag;  // owner-defined: e.g. "prefetched, not used yet"
   };
 
   explicit NodePool(size_t reserve = 0) { nodes_.reserve((reserve < (size_t(1) << 20) ? reserve : (size_t(1) << 20)) + 8); }

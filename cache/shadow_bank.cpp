@@ -30,6 +30,7 @@ ShadowBank::ShadowBank(size_t capacity, const std::vector<WConfig>& w, double pr
   }
   keys_.assign(kLists, 0);
   cells_.resize(kLists);
+  memo_.assign(kLists, Memo{0, 0});
   refs_.assign(kLists, 0);
   links_.resize(kLists * nm_);
   for (size_t m = 0; m < nm_; ++m)
@@ -37,11 +38,12 @@ ShadowBank::ShadowBank(size_t capacity, const std::vector<WConfig>& w, double pr
   size_t reserve = std::min<size_t>(4 * capacity + kLists, size_t(1) << 20);
   keys_.reserve(reserve);
   cells_.reserve(reserve);
+  memo_.reserve(reserve);
   refs_.reserve(reserve);
   links_.reserve(reserve * nm_);
 }
 
-void ShadowBank::PushBack(size_t m, uint8_t list, uint32_t n) {
+[[gnu::always_inline]] inline void ShadowBank::PushBack(size_t m, uint8_t list, uint32_t n) {
   Link& s = L(m, list);
   uint32_t last = s.prev;
   Link& x = L(m, n);
@@ -51,13 +53,13 @@ void ShadowBank::PushBack(size_t m, uint8_t list, uint32_t n) {
   s.prev = n;
 }
 
-void ShadowBank::Unlink(size_t m, uint32_t n) {
+[[gnu::always_inline]] inline void ShadowBank::Unlink(size_t m, uint32_t n) {
   Link& x = L(m, n);
   L(m, x.prev).next = x.next;
   L(m, x.next).prev = x.prev;
 }
 
-void ShadowBank::Move(size_t m, uint32_t n, uint8_t to) {
+[[gnu::always_inline]] inline void ShadowBank::Move(size_t m, uint32_t n, uint8_t to) {
   Link& x = L(m, n);
   --Len(m, x.tag);
   Unlink(m, n);
@@ -66,7 +68,7 @@ void ShadowBank::Move(size_t m, uint32_t n, uint8_t to) {
   ++Len(m, to);
 }
 
-void ShadowBank::Insert(size_t m, uint32_t n, uint8_t list, uint8_t flag) {
+[[gnu::always_inline]] inline void ShadowBank::Insert(size_t m, uint32_t n, uint8_t list, uint8_t flag) {
   Link& x = L(m, n);
   x.tag = list;
   x.flag = flag;
@@ -75,7 +77,7 @@ void ShadowBank::Insert(size_t m, uint32_t n, uint8_t list, uint8_t flag) {
   ++refs_[n];
 }
 
-void ShadowBank::Drop(size_t m, uint32_t n) {
+[[gnu::always_inline]] inline void ShadowBank::Drop(size_t m, uint32_t n) {
   Link& x = L(m, n);
   --Len(m, x.tag);
   Unlink(m, n);
@@ -93,13 +95,26 @@ uint32_t ShadowBank::Record(Key key) {
     rid = static_cast<uint32_t>(keys_.size());
     keys_.push_back(0);
     cells_.emplace_back();
+    memo_.push_back(Memo{0, 0});
     refs_.push_back(0);
     links_.resize(links_.size() + nm_, Link{0, 0, kAbsent, 0});
   }
   keys_[rid] = key;
   sketch_.Locate(key, &cells_[rid]);
+  memo_[rid].epoch = 0;
   map_.Put(key, rid);
   return rid;
+}
+
+// The sketch does not change while the members see one key, so each record's frequency is
+// computed once per access however many members compare it.
+[[gnu::always_inline]] inline int ShadowBank::Frequency(uint32_t rid) {
+  Memo& f = memo_[rid];
+  if (f.epoch != epoch_) {
+    f.epoch = epoch_;
+    f.frequency = sketch_.FrequencyAt(cells_[rid]);
+  }
+  return f.frequency;
 }
 
 void ShadowBank::Release(uint32_t rid) {
@@ -111,6 +126,8 @@ void ShadowBank::Access(Key key) {
   uint32_t rid = Record(key);
   ++refs_[rid];  // pinned while the members see it
   sketch_.RecordAt(cells_[rid]);
+  last_ = rid;
+  ++epoch_;  // the sketch changed: the frequencies memoized for the previous key are stale
   for (size_t m = 0; m < nw_; ++m) AccessW(m, rid);
   if (arc_) AccessArc(rid);
   if (--refs_[rid] == 0) Release(rid);
@@ -148,7 +165,7 @@ void ShadowBank::RebalanceW(size_t m) {
     Move(m, cand, kProbation);
     if (size() > capacity_) {
       uint32_t victim = Front(m, kProbation);
-      int fc = sketch_.FrequencyAt(cells_[cand]), fv = sketch_.FrequencyAt(cells_[victim]);
+      int fc = Frequency(cand), fv = Frequency(victim);
       bool admit = fc > fv || (readmit_[m] && L(m, cand).flag);
       EvictW(m, admit ? victim : cand, admit ? kGhostMain : kGhostWindow);
     }
@@ -251,6 +268,12 @@ void ShadowBank::ArcLists(ArcState* out) const {
 
 void ShadowBank::ResetSketch() {
   sketch_ = FrequencySketch(capacity_, sketch_.sample_period(), doorkeeper_);
+  ++epoch_;
+}
+
+const FrequencySketch::Cells* ShadowBank::Find(Key key) const {
+  uint32_t rid = map_.Find(key);
+  return rid == FlatMap::kAbsent ? nullptr : &cells_[rid];
 }
 
 }  // namespace memory::cache

@@ -48,12 +48,18 @@ class ShadowBank {
   // Clears the shared sketch (same parameters).
   void ResetSketch();
 
+  // Where the counters of the last key passed to Access are, and of `key` if a member holds it
+  // (else null): an owner whose sketch has this bank's capacity skips the hashing with them.
+  const FrequencySketch::Cells& last_cells() const { return cells_[last_]; }
+  const FrequencySketch::Cells* Find(Key key) const;
+  size_t sketch_width() const { return sketch_.width(); }
+
  private:
   static constexpr uint32_t kLists = 5;  // record ids 0..4 are each member's list sentinels
   static constexpr uint8_t kAbsent = 0xff;
   struct Link {
     uint32_t prev, next;
-    uint8_t tag, flag;
+    uint16_t tag, flag;  // not uint8_t, which may alias anything (see node_list.h)
   };
 
   Link& L(size_t m, uint32_t rid) { return links_[size_t(rid) * nm_ + m]; }
@@ -65,9 +71,10 @@ class ShadowBank {
   void Move(size_t m, uint32_t n, uint8_t to);
   void Insert(size_t m, uint32_t n, uint8_t list, uint8_t flag);
   void Drop(size_t m, uint32_t n);
-  size_t& Len(size_t m, uint8_t list) { return len_[m * kLists + list]; }
+  uint32_t& Len(size_t m, uint8_t list) { return len_[m * kLists + list]; }
 
   uint32_t Record(Key key);  // the key's record id, allocated when new
+  int Frequency(uint32_t rid);
   void Release(uint32_t rid);
 
   void AccessW(size_t m, uint32_t rid);
@@ -83,13 +90,20 @@ class ShadowBank {
   size_t arc_p_ = 0;
   std::vector<uint8_t> readmit_;
   std::vector<size_t> maxw_, maxp_;
-  std::vector<size_t> len_;  // members × kLists
+  std::vector<uint32_t> len_;  // members × kLists (not size_t, which nm_ and capacity_ are: no alias)
   std::vector<uint64_t> hits_;
   FrequencySketch sketch_;
   bool doorkeeper_;
   FlatMap map_;  // key -> record id
   std::vector<Key> keys_;
   std::vector<FrequencySketch::Cells> cells_;
+  struct Memo {
+    uint64_t epoch;
+    int frequency;
+  };
+  std::vector<Memo> memo_;  // frequency per record, valid while epoch == epoch_
+  uint64_t epoch_ = 1;
+  uint32_t last_ = 0;
   std::vector<uint32_t> refs_;  // members holding the record (resident or ghost)
   std::vector<Link> links_;     // records × members
   std::vector<uint32_t> free_;

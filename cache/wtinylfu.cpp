@@ -132,8 +132,13 @@ class WTinyLfu final : public Policy {
 
  protected:
   AccessResult DoAccess(Key key) override {
-    if (bank_ && (MixKey(key) >> 32) < sample_below_) Simulate(key);
-    own_sketch_.Record(key);
+    if (share_cells_) {  // unsampled shadows, same sketch width: the bank located the counters
+      Simulate(key);
+      own_sketch_.RecordAt(bank_->last_cells());
+    } else {
+      if (bank_ && (MixKey(key) >> 32) < sample_below_) Simulate(key);
+      own_sketch_.Record(key);
+    }
     if (arc_) return arc_->Access(key);
     uint32_t n = map_.Find(key);
     AccessResult r;
@@ -185,14 +190,21 @@ class WTinyLfu final : public Policy {
       Move(cand, kProbation);
       if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
-        int fc = own_sketch_.Frequency(pool_[cand].key);
-        int fv = own_sketch_.Frequency(pool_[victim].key);
+        int fc = Frequency(pool_[cand].key), fv = Frequency(pool_[victim].key);
         bool admit = fc > fv || (readmit_ && pool_[cand].flag);
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
     }
     while (size() > capacity_) Evict(AnyVictim(), kGhostMain, r);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  // The sketch's estimate for `key`; with unsampled shadows whose sketch has the width of the
+  // cache's, the bank usually knows where its counters are.
+  int Frequency(Key key) const {
+    if (share_cells_)
+      if (const FrequencySketch::Cells* c = bank_->Find(key)) return own_sketch_.FrequencyAt(*c);
+    return own_sketch_.Frequency(key);
   }
 
   // The key evicted without an admission contest (while the window is below its size limit, or
@@ -278,6 +290,8 @@ class WTinyLfu final : public Policy {
                                          opt_.sim_arc && copy_shadows_,
                                          static_cast<size_t>(opt_.sample * double(cap)),
                                          opt_.doorkeeper);
+    // (A resize keeps the cache's sketch, so after one the widths may differ.)
+    share_cells_ = copy_shadows_ && bank_->sketch_width() == own_sketch_.width();
     keep_ghosts_ = true;  // so that switching to a readmitting shadow finds its ghosts
     if (stamps_.empty()) stamps_.assign(std::min<size_t>(2 * capacity_ + 8, size_t(1) << 21), 0);
     size_t scored = bank_->members();
@@ -521,6 +535,7 @@ class WTinyLfu final : public Policy {
   bool readmit_ = false;
   bool keep_ghosts_ = false;
   bool copy_shadows_ = false;  // the shadows are unsampled at the cache's capacity
+  bool share_cells_ = false;   // ... and their sketch has the cache's sketch's width
   // Last access time per node (adapt=sim only; empty otherwise).
   std::vector<uint64_t> stamps_;
   uint64_t clock_ = 0;
