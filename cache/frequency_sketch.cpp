@@ -95,14 +95,6 @@ void FrequencySketch::RecordAt(const Cells& c) {
   if (++additions_ >= sample_period_) Age();
 }
 
-int FrequencySketch::FrequencyAt(const Cells& c) const {
-  int f = 15;
-  for (int i = 0; i < 4; ++i)
-    f = std::min(f, static_cast<int>((table_[c.cell[i] >> 4] >> ((c.cell[i] & 15) * 4)) & 15));
-  if (doorkeeper_ && DoorContains(c.h)) ++f;
-  return f;
-}
-
 void FrequencySketch::Age() {
   for (auto& w : table_) w = (w >> 1) & 0x7777777777777777ULL;
   if (doorkeeper_) std::fill(door_.begin(), door_.end(), 0);

@@ -30,7 +30,6 @@ ShadowBank::ShadowBank(size_t capacity, const std::vector<WConfig>& w, double pr
   }
   keys_.assign(kLists, 0);
   cells_.resize(kLists);
-  memo_.assign(kLists, Memo{0, 0});
   refs_.assign(kLists, 0);
   links_.resize(kLists * nm_);
   for (size_t m = 0; m < nm_; ++m)
@@ -38,7 +37,6 @@ ShadowBank::ShadowBank(size_t capacity, const std::vector<WConfig>& w, double pr
   size_t reserve = std::min<size_t>(4 * capacity + kLists, size_t(1) << 20);
   keys_.reserve(reserve);
   cells_.reserve(reserve);
-  memo_.reserve(reserve);
   refs_.reserve(reserve);
   links_.reserve(reserve * nm_);
 }
@@ -95,26 +93,18 @@ uint32_t ShadowBank::Record(Key key) {
     rid = static_cast<uint32_t>(keys_.size());
     keys_.push_back(0);
     cells_.emplace_back();
-    memo_.push_back(Memo{0, 0});
     refs_.push_back(0);
     links_.resize(links_.size() + nm_, Link{0, 0, kAbsent, 0});
   }
   keys_[rid] = key;
   sketch_.Locate(key, &cells_[rid]);
-  memo_[rid].epoch = 0;
+
   map_.Put(key, rid);
   return rid;
 }
 
-// The sketch does not change while the members see one key, so each record's frequency is
-// computed once per access however many members compare it.
 [[gnu::always_inline]] inline int ShadowBank::Frequency(uint32_t rid) {
-  Memo& f = memo_[rid];
-  if (f.epoch != epoch_) {
-    f.epoch = epoch_;
-    f.frequency = sketch_.FrequencyAt(cells_[rid]);
-  }
-  return f.frequency;
+  return sketch_.FrequencyAt(cells_[rid]);
 }
 
 void ShadowBank::Release(uint32_t rid) {
@@ -127,13 +117,13 @@ void ShadowBank::Access(Key key) {
   ++refs_[rid];  // pinned while the members see it
   sketch_.RecordAt(cells_[rid]);
   last_ = rid;
-  ++epoch_;  // the sketch changed: the frequencies memoized for the previous key are stale
-  for (size_t m = 0; m < nw_; ++m) AccessW(m, rid);
+  for (size_t m = 0; m < nw_; ++m) readmit_[m] ? AccessW<true>(m, rid) : AccessW<false>(m, rid);
   if (arc_) AccessArc(rid);
   if (--refs_[rid] == 0) Release(rid);
 }
 
 // As WTinyLfu::DoAccess with adapt=none.
+template <bool kReadmit>
 void ShadowBank::AccessW(size_t m, uint32_t rid) {
   uint8_t tag = L(m, rid).tag;
   bool rejected_before = false;
@@ -154,45 +144,49 @@ void ShadowBank::AccessW(size_t m, uint32_t rid) {
     return;
   }
   Insert(m, rid, kWindow, rejected_before ? 1 : 0);
-  RebalanceW(m);
+  RebalanceW<kReadmit>(m);
 }
 
-// As WTinyLfu::Rebalance (no access times in a shadow).
+// As WTinyLfu::Rebalance + Evict (no access times in a shadow; ghosts only for readmission),
+// with the same list orders but without the candidate's stop in probation when it leaves at
+// once: the candidate (window's LRU key) competes with probation's LRU key — itself when
+// probation is empty — and the one with the lower frequency leaves.
+template <bool kReadmit>
 void ShadowBank::RebalanceW(size_t m) {
-  auto size = [&] { return Len(m, kWindow) + Len(m, kProbation) + Len(m, kProtected); };
-  while (Len(m, kWindow) > maxw_[m]) {
+  uint32_t* len = &len_[m * kLists];
+  while (len[kWindow] > maxw_[m]) {
     uint32_t cand = Front(m, kWindow);
-    Move(m, cand, kProbation);
-    if (size() > capacity_) {
-      uint32_t victim = Front(m, kProbation);
-      int fc = Frequency(cand), fv = Frequency(victim);
-      bool admit = fc > fv || (readmit_[m] && L(m, cand).flag);
-      EvictW(m, admit ? victim : cand, admit ? kGhostMain : kGhostWindow);
+    if (len[kWindow] + len[kProbation] + len[kProtected] <= capacity_) {
+      Move(m, cand, kProbation);
+      continue;
+    }
+    uint32_t victim = Empty(m, kProbation) ? cand : Front(m, kProbation);
+    int fc = Frequency(cand);
+    int fv = victim == cand ? fc : Frequency(victim);
+    bool admit = fc > fv || (kReadmit && L(m, cand).flag);
+    if (admit && victim != cand) {
+      Move(m, cand, kProbation);
+      Drop(m, victim);
+    } else if (kReadmit && !admit) {  // a rejected candidate: remembered for readmission
+      Move(m, cand, kGhostWindow);
+      while (len[kGhostWindow] + len[kGhostMain] > capacity_) {
+        uint8_t from = len[kGhostWindow] > len[kGhostMain] ? kGhostWindow : kGhostMain;
+        Drop(m, Front(m, from));
+      }
+    } else {
+      Drop(m, cand);
     }
   }
-  while (size() > capacity_) {
+  while (len[kWindow] + len[kProbation] + len[kProtected] > capacity_) {  // not after a fill
     uint32_t v = kProbation;
     for (uint8_t t : {kProbation, kWindow, kProtected})
       if (!Empty(m, t)) {
         v = Front(m, t);
         break;
       }
-    EvictW(m, v, kGhostMain);
+    Drop(m, v);
   }
-  while (Len(m, kProtected) > maxp_[m]) Move(m, Front(m, kProtected), kProbation);
-}
-
-// As WTinyLfu::Evict in a shadow: ghosts are kept only for readmission (rejected candidates).
-void ShadowBank::EvictW(size_t m, uint32_t n, uint8_t ghost) {
-  if (!(readmit_[m] && ghost == kGhostWindow)) {
-    Drop(m, n);
-    return;
-  }
-  Move(m, n, ghost);
-  while (Len(m, kGhostWindow) + Len(m, kGhostMain) > capacity_) {
-    uint8_t from = Len(m, kGhostWindow) > Len(m, kGhostMain) ? kGhostWindow : kGhostMain;
-    Drop(m, Front(m, from));
-  }
+  while (len[kProtected] > maxp_[m]) Move(m, Front(m, kProtected), kProbation);
 }
 
 // As Arc::DoAccess (arc.cpp).
@@ -268,7 +262,6 @@ void ShadowBank::ArcLists(ArcState* out) const {
 
 void ShadowBank::ResetSketch() {
   sketch_ = FrequencySketch(capacity_, sketch_.sample_period(), doorkeeper_);
-  ++epoch_;
 }
 
 const FrequencySketch::Cells* ShadowBank::Find(Key key) const {

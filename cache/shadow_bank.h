@@ -77,9 +77,10 @@ class ShadowBank {
   int Frequency(uint32_t rid);
   void Release(uint32_t rid);
 
+  template <bool kReadmit>
   void AccessW(size_t m, uint32_t rid);
+  template <bool kReadmit>
   void RebalanceW(size_t m);
-  void EvictW(size_t m, uint32_t n, uint8_t ghost);
   void AccessArc(uint32_t rid);
   void ArcReplace(bool in_b2);
 
@@ -97,12 +98,6 @@ class ShadowBank {
   FlatMap map_;  // key -> record id
   std::vector<Key> keys_;
   std::vector<FrequencySketch::Cells> cells_;
-  struct Memo {
-    uint64_t epoch;
-    int frequency;
-  };
-  std::vector<Memo> memo_;  // frequency per record, valid while epoch == epoch_
-  uint64_t epoch_ = 1;
   uint32_t last_ = 0;
   std::vector<uint32_t> refs_;  // members holding the record (resident or ghost)
   std::vector<Link> links_;     // records × members
