@@ -12,11 +12,12 @@
 //           (the others "rejected" with the reason). A GRU version holds gru.bin (config
 //           "gru(path=gru.bin)"), served by `memory predict` with Eigen.
 //           The count challenger is itself chosen among learner::PredictModelSpecs() (ppm of
-//           order 6, order 8, order 6 with slower decay; or --count-model): all are trained in the same scan and compared on the last part of the
-//           training range, and an alternative replaces the default only when it beats it beyond
-//           noise there; the chosen spec is then gated on the slice, which the choice never saw
-//           (ChooseCountSpec). The report's `count_models` lists each spec and why it was (not)
-//           chosen; the specs not chosen are not registered.
+//           order 6, order 8, order 6 with slower decay; or --count-model): each is trained in a
+//           scan of its own (one count model in memory at a time) and compared on the last part
+//           of the training range, and an alternative replaces the default only when it beats it
+//           beyond noise there; the chosen spec is then gated on the slice, which the choice never
+//           saw (CountSpecChoice). The report's `count_models` lists each spec and why it was
+//           (not) chosen; the specs not chosen are not registered.
 //   bandit  trains the `memory suggest` policy and compares it with the champion off-policy on the
 //           newest logged suggestion decisions (policies/suggest_train.h); too few decisions keep
 //           the champion.
@@ -45,6 +46,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -87,6 +89,30 @@ int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// What replaying a held-out event needs (what IntentTrainer::Add, IntentSessionState and
+// SessionKeyOf read), kept for the slices instead of the whole Event (~1 KB with its strings; the
+// slices of a 1M-event store hold ~190,000 events).
+struct SliceEvent {
+  int64_t ts_us = 0;
+  EventKind kind = EventKind::kShell;
+  std::optional<int32_t> exit_code;
+  std::string command, cwd, session, actor;
+
+  explicit SliceEvent(const Event& e)
+      : ts_us(e.ts_us), kind(e.kind), exit_code(e.exit_code), command(e.command), cwd(e.cwd), session(e.session),
+        actor(e.actor) {}
+  // Sets those fields of `*e` (a reused Event: its strings keep their capacity).
+  void To(Event* e) const {
+    e->ts_us = ts_us;
+    e->kind = kind;
+    e->exit_code = exit_code;
+    e->command = command;
+    e->cwd = cwd;
+    e->session = session;
+    e->actor = actor;
+  }
+};
 
 // Replays the evaluation slice through one model: per session, the rank of the true template
 // (5 = not in the top 5), then the model sees it.
@@ -270,103 +296,143 @@ struct Candidate {
   std::string why;
 };
 
-// Replays `slice` (the last part of the training range) through the selection snapshot of each
-// count-model spec (`paths[i]`, trained on what came before) and picks one: the first spec (the
-// default) unless another beats it beyond noise (the 95 % bootstrap interval of the paired top-1
-// difference, over sessions as the gate or over blocks of consecutive events when there are few
-// sessions, lies above 0), then the one with the highest top-1 among those that do. The chosen
-// spec's metrics there go to `chosen_metrics` as selection_*; each other spec's outcome (decision
+// Chooses the count-model spec on `slice`, the last part of the training range, one spec at a
+// time, so that only one count model is ever in memory: Score(i, path) replays the slice through
+// spec i's selection snapshot (trained on what came before the slice; spec 0, the default,
+// first) and says whether spec i is the choice so far. The rule: the default unless another spec
+// beats it beyond noise (the 95 % bootstrap interval of the paired top-1 difference, over
+// sessions as the gate or over blocks of consecutive events when there are few sessions, lies
+// above 0), then the one with the highest top-1 among those that do (the first on a tie); a
+// spec's score never depends on the specs scored after it, so the choice so far is final for it.
+// Report(): the chosen spec's metrics there as selection_*; each other spec's outcome (decision
 // "not chosen", config, selection_* metrics) to `others`; a one-line summary to `notes`.
-Status ChooseCountSpec(const std::vector<std::string>& specs, const std::vector<std::string>& paths,
-                       const std::vector<Event>& slice, size_t* chosen, std::map<std::string, double>* chosen_metrics,
-                       std::vector<TrainReport>* others, std::vector<std::string>* notes) {
-  const size_t k = specs.size();
-  std::vector<std::unique_ptr<learner::IntentSnapshot>> snaps(k);
-  std::vector<std::unique_ptr<SnapshotScorer>> scorers;
-  for (size_t i = 0; i < k; ++i) {
-    MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(paths[i], &snaps[i]));
-    scorers.push_back(std::make_unique<SnapshotScorer>(snaps[i].get()));
-  }
-  std::vector<Hits> hits(k);
-  std::unordered_map<std::string, size_t> cluster_of;
-  // Spec i vs spec 0, per session; and per block of kSelectBlock consecutive events for a store
-  // with few sessions (an imported history is one session): neighbouring events are correlated,
-  // so resampling single events would make the interval too narrow.
-  constexpr size_t kSelectBlock = 50;
-  std::vector<std::vector<learner::PairedCluster>> clusters(k), blocks(k);
-  size_t index = 0;
-  std::vector<int> ranks(k);
-  for (const Event& e : slice) {
-    const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
-    auto [it, fresh] = cluster_of.try_emplace(learner::SessionKeyOf(e), cluster_of.size());
-    const bool new_block = index++ % kSelectBlock == 0;
-    for (size_t i = 0; i < k; ++i) {
-      ranks[i] = scorers[i]->Score(e, templ);
-      hits[i].Add(ranks[i]);
-      if (fresh) clusters[i].emplace_back();
-      const double d = (ranks[i] == 0) - (ranks[0] == 0);
-      clusters[i][it->second].n += 1;
-      clusters[i][it->second].diff_sum += d;
-      if (new_block) blocks[i].emplace_back();
-      blocks[i].back().n += 1;
-      blocks[i].back().diff_sum += d;
+class CountSpecChoice {
+ public:
+  CountSpecChoice(std::vector<std::string> specs, const std::vector<SliceEvent>* slice)
+      : specs_(std::move(specs)), slice_(slice), hits_(specs_.size()), ranks_(specs_.size()), gates_(specs_.size()),
+        scored_(specs_.size(), false) {
+    std::unordered_map<std::string, uint32_t> cluster_of;
+    session_of_.reserve(slice->size());
+    templates_.reserve(slice->size());
+    Event e;
+    for (const SliceEvent& se : *slice) {
+      se.To(&e);
+      session_of_.push_back(cluster_of.try_emplace(learner::SessionKeyOf(e), cluster_of.size()).first->second);
+      templates_.push_back(e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command));
     }
+    sessions_ = cluster_of.size();
   }
-  const bool by_session = static_cast<int64_t>(cluster_of.size()) >= learner::kMinGateClusters;
-  std::vector<learner::GateInterval> gates(k);
-  *chosen = 0;
-  for (size_t i = 1; i < k; ++i) {
-    gates[i] = learner::ClusterBootstrap(by_session ? clusters[i] : blocks[i]);
-    if (gates[i].Passes() && (*chosen == 0 || hits[i].Top1() > hits[*chosen].Top1())) *chosen = i;
+
+  Status Score(size_t i, const std::string& path, bool* leading) {
+    if (i >= specs_.size() || scored_[i] || (i > 0 && !scored_[0]))
+      return Status::Aborted("count-model choice: spec " + std::to_string(i) + " scored out of order");
+    {
+      std::unique_ptr<learner::IntentSnapshot> snap;
+      MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(path, &snap));
+      SnapshotScorer scorer(snap.get());
+      ranks_[i].reserve(slice_->size());
+      Event e;
+      for (size_t j = 0; j < slice_->size(); ++j) {
+        (*slice_)[j].To(&e);
+        const int rank = scorer.Score(e, templates_[j]);
+        ranks_[i].push_back(static_cast<uint8_t>(rank));
+        hits_[i].Add(rank);
+      }
+    }
+    scored_[i] = true;
+    if (i > 0) {
+      // Spec i vs spec 0, per session; and per block of kSelectBlock consecutive events for a
+      // store with few sessions (an imported history is one session): neighbouring events are
+      // correlated, so resampling single events would make the interval too narrow.
+      constexpr size_t kSelectBlock = 50;
+      std::vector<learner::PairedCluster> clusters(sessions_), blocks;
+      for (size_t j = 0; j < ranks_[i].size(); ++j) {
+        const double d = (ranks_[i][j] == 0) - (ranks_[0][j] == 0);
+        clusters[session_of_[j]].n += 1;
+        clusters[session_of_[j]].diff_sum += d;
+        if (j % kSelectBlock == 0) blocks.emplace_back();
+        blocks.back().n += 1;
+        blocks.back().diff_sum += d;
+      }
+      gates_[i] = learner::ClusterBootstrap(BySession() ? clusters : blocks);
+      if (gates_[i].Passes() && (chosen_ == 0 || hits_[i].Top1() > hits_[chosen_].Top1())) chosen_ = i;
+    }
+    *leading = chosen_ == i;
+    return Status::OK();
   }
-  auto selection = [](const Hits& h) {
-    std::map<std::string, double> m;
-    for (const auto& [name, v] : h.Metrics()) m["selection_" + name] = v;
-    return m;
-  };
-  *chosen_metrics = selection(hits[*chosen]);
-  const long long m = static_cast<long long>(slice.size());
-  for (size_t i = 0; i < k; ++i) {
-    if (i == *chosen) continue;
-    TrainReport r;
-    r.kind = "intent";
-    r.decision = "not chosen";
-    r.info.kind = "intent";
-    r.info.config = specs[i];
-    r.info.metrics = selection(hits[i]);
-    // The paired difference of this spec's top-1 minus that of the spec it lost to: the default
-    // for an alternative, the chosen spec for the default.
-    r.diff = i == 0 ? -gates[*chosen].diff : gates[i].diff;
-    r.lo = i == 0 ? -gates[*chosen].hi : gates[i].lo;
-    r.hi = i == 0 ? -gates[*chosen].lo : gates[i].hi;
-    r.clusters = static_cast<int64_t>(cluster_of.size());
-    char why[400];
-    if (i == 0)
-      std::snprintf(why, sizeof why,
-                    "%s (the default): top-1 %.4f on the last %lld training events; %s beat it beyond noise (%.4f, "
-                    "difference 95%% CI [%+.4f, %+.4f])",
-                    specs[i].c_str(), hits[i].Top1(), m, specs[*chosen].c_str(), hits[*chosen].Top1(),
-                    gates[*chosen].lo, gates[*chosen].hi);
+
+  size_t chosen() const { return chosen_; }
+
+  void Report(std::map<std::string, double>* chosen_metrics, std::vector<TrainReport>* others,
+              std::vector<std::string>* notes) const {
+    const size_t k = specs_.size();
+    auto selection = [](const Hits& h) {
+      std::map<std::string, double> m;
+      for (const auto& [name, v] : h.Metrics()) m["selection_" + name] = v;
+      return m;
+    };
+    const size_t c = chosen_;
+    *chosen_metrics = selection(hits_[c]);
+    const long long m = static_cast<long long>(slice_->size());
+    for (size_t i = 0; i < k; ++i) {
+      if (i == c) continue;
+      TrainReport r;
+      r.kind = "intent";
+      r.decision = "not chosen";
+      r.info.kind = "intent";
+      r.info.config = specs_[i];
+      r.info.metrics = selection(hits_[i]);
+      // The paired difference of this spec's top-1 minus that of the spec it lost to: the default
+      // for an alternative, the chosen spec for the default.
+      r.diff = i == 0 ? -gates_[c].diff : gates_[i].diff;
+      r.lo = i == 0 ? -gates_[c].hi : gates_[i].lo;
+      r.hi = i == 0 ? -gates_[c].lo : gates_[i].hi;
+      r.clusters = static_cast<int64_t>(sessions_);
+      char why[400];
+      if (i == 0)
+        std::snprintf(why, sizeof why,
+                      "%s (the default): top-1 %.4f on the last %lld training events; %s beat it beyond noise (%.4f, "
+                      "difference 95%% CI [%+.4f, %+.4f])",
+                      specs_[i].c_str(), hits_[i].Top1(), m, specs_[c].c_str(), hits_[c].Top1(), gates_[c].lo,
+                      gates_[c].hi);
+      else
+        std::snprintf(why, sizeof why,
+                      "%s: top-1 %.4f vs the default's %.4f on the last %lld training events: difference %+.4f, 95%% "
+                      "CI [%+.4f, %+.4f] (bootstrap over %s)%s",
+                      specs_[i].c_str(), hits_[i].Top1(), hits_[0].Top1(), m, gates_[i].diff, gates_[i].lo,
+                      gates_[i].hi, BySession() ? "sessions" : "blocks of 50 events",
+                      gates_[i].Passes() ? " (better, but below the chosen spec)" : " (not better beyond noise)");
+      r.reason = why;
+      others->push_back(std::move(r));
+    }
+    char note[400];
+    if (c == 0)
+      std::snprintf(note, sizeof note,
+                    "count model: kept the default %s (top-1 %.4f on the last %lld training events; no other of %zu "
+                    "specs better beyond noise)",
+                    specs_[0].c_str(), hits_[0].Top1(), m, k);
     else
-      std::snprintf(why, sizeof why,
-                    "%s: top-1 %.4f vs the default's %.4f on the last %lld training events: difference %+.4f, 95%% CI "
-                    "[%+.4f, %+.4f] (bootstrap over %s)%s",
-                    specs[i].c_str(), hits[i].Top1(), hits[0].Top1(), m, gates[i].diff, gates[i].lo, gates[i].hi,
-                    by_session ? "sessions" : "blocks of 50 events",
-                    gates[i].Passes() ? " (better, but below the chosen spec)" : " (not better beyond noise)");
-    r.reason = why;
-    others->push_back(std::move(r));
+      std::snprintf(note, sizeof note,
+                    "count model: chose %s (top-1 %.4f vs the default's %.4f on the last %lld training events, "
+                    "difference 95%% CI [%+.4f, %+.4f])",
+                    specs_[c].c_str(), hits_[c].Top1(), hits_[0].Top1(), m, gates_[c].lo, gates_[c].hi);
+    notes->push_back(note);
   }
-  char note[400];
-  if (*chosen == 0)
-    std::snprintf(note, sizeof note, "count model: kept the default %s (top-1 %.4f on the last %lld training events; no other of %zu specs better beyond noise)",
-                  specs[0].c_str(), hits[0].Top1(), m, k);
-  else
-    std::snprintf(note, sizeof note, "count model: chose %s (top-1 %.4f vs the default's %.4f on the last %lld training events, difference 95%% CI [%+.4f, %+.4f])",
-                  specs[*chosen].c_str(), hits[*chosen].Top1(), hits[0].Top1(), m, gates[*chosen].lo, gates[*chosen].hi);
-  notes->push_back(note);
-  return Status::OK();
-}
+
+ private:
+  bool BySession() const { return static_cast<int64_t>(sessions_) >= learner::kMinGateClusters; }
+
+  std::vector<std::string> specs_;
+  const std::vector<SliceEvent>* slice_;
+  std::vector<uint32_t> session_of_;     // per slice event: its session's cluster (first-seen order)
+  std::vector<std::string> templates_;   // per slice event: its template
+  size_t sessions_ = 0;
+  std::vector<Hits> hits_;
+  std::vector<std::vector<uint8_t>> ranks_;
+  std::vector<learner::GateInterval> gates_;
+  std::vector<bool> scored_;
+  size_t chosen_ = 0;
+};
 
 Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log, TrainReport* rep) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -457,12 +523,18 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   // Pass 2: train the challengers on [since, eval_from), then replay [eval_from, end] through
   // each and the champion.
   //
-  // Count models: one IntentTrainer per spec of learner::PredictModelSpecs(), all fed by the same
-  // scan. Choosing among them on the gate's slice would bias the gate (the best of several noisy
-  // scores is optimistic), so they are compared on the last `holdout` share of the training range,
-  // [select_from, eval_from): each writes a selection snapshot of what it learnt before
-  // select_from and then learns on to eval_from. The chosen spec alone is the count challenger,
-  // gated on the slice, which neither the choice nor the training saw (ChooseCountSpec).
+  // Count models: the specs of learner::PredictModelSpecs() (or --count-model). Choosing among
+  // them on the gate's slice would bias the gate (the best of several noisy scores is
+  // optimistic), so they are compared on the last `holdout` share of the training range,
+  // [select_from, eval_from), each by a selection snapshot of what it learnt before select_from;
+  // the chosen spec alone is the count challenger, gated on the slice, which neither the choice
+  // nor the training saw (CountSpecChoice). One count model is in memory at a time (each is
+  // hundreds of MB on a 1M-event range): this scan trains the default on [since, select_from)
+  // and collects the slices and the GRU's data; the default's selection snapshot is then written
+  // and scored, it learns the selection range, and its full snapshot is the staged intent.snap.
+  // Then each alternative is trained in a scan of its own, which stops at select_from unless its
+  // selection snapshot makes it the choice so far; then it learns on to eval_from and replaces
+  // intent.snap.
   std::vector<std::string> specs = o.count_models.empty() ? learner::PredictModelSpecs() : o.count_models;
   const int64_t select_idx = static_cast<int64_t>(static_cast<double>(train_n) * (1 - o.holdout));
   const bool selecting = specs.size() > 1 && select_idx > 0 && train_n - select_idx >= o.min_eval;
@@ -474,18 +546,14 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     specs.resize(1);
   }
   const int64_t select_from = selecting ? ts[static_cast<size_t>(select_idx)] : eval_from;
+  for (const std::string& spec : specs) MEMORY_RETURN_IF_ERROR(learner::IntentTrainer(spec).status());
   std::vector<std::unique_ptr<Candidate>> cands;
   cands.push_back(std::make_unique<Candidate>());
   Candidate& ppm = *cands.back();
   ppm.name = "ppm";
   MEMORY_RETURN_IF_ERROR(reg.Stage("intent", &ppm.staging));
-  std::vector<std::unique_ptr<learner::IntentTrainer>> trainers;
-  std::vector<std::string> select_paths;
-  for (const std::string& spec : specs) {
-    trainers.push_back(std::make_unique<learner::IntentTrainer>(spec));
-    MEMORY_RETURN_IF_ERROR(trainers.back()->status());
-    select_paths.push_back(ppm.staging + "/select-" + std::to_string(select_paths.size()) + ".snap");
-  }
+  const std::string chal_path = ppm.staging + "/intent.snap";
+  auto select_path = [&](size_t i) { return ppm.staging + "/select-" + std::to_string(i) + ".snap"; };
   learner::ModelVersionInfo& info = ppm.rep.info;
   info.kind = "intent";
   info.config = specs[0];
@@ -494,62 +562,87 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   GruExport gru_data;
   learner::ModelVersionInfo gru_info = info;
   gru_info.config = learner::kGruVersionConfig;
-  std::vector<Event> slice, select_slice;
-  bool select_written = !selecting;
-  Status write_status;
+  std::vector<SliceEvent> slice, select_slice;
+  std::unique_ptr<CountSpecChoice> choice;
+  // Writes spec i's selection snapshot from `trainer` (which has learnt everything before
+  // select_from) and scores it on select_slice; *leading: spec i is the choice so far.
+  auto select = [&](size_t i, const learner::IntentTrainer& trainer, bool* leading) -> Status {
+    if (!choice) choice = std::make_unique<CountSpecChoice>(specs, &select_slice);
+    MEMORY_RETURN_IF_ERROR(trainer.Write(select_path(i)));
+    Status s = choice->Score(i, select_path(i), leading);
+    std::error_code ec;
+    std::filesystem::remove(select_path(i), ec);
+    return s;
+  };
   {
-    Progress p(g, "training", static_cast<size_t>(n));
+    auto trainer = std::make_unique<learner::IntentTrainer>(specs[0]);
+    Progress p(g, specs.size() > 1 ? "training " + specs[0] : std::string("training"), static_cast<size_t>(n));
     size_t seen = 0;
     MEMORY_RETURN_IF_ERROR(store->Scan(so, [&](const Event& e) {
       if (e.command.empty()) return true;
       if (e.ts_us < eval_from) {
-        if (e.ts_us >= select_from) {
-          if (!select_written) {
-            for (size_t i = 0; i < trainers.size() && write_status.ok(); ++i)
-              write_status = trainers[i]->Write(select_paths[i]);
-            if (!write_status.ok()) return false;
-            select_written = true;
-          }
-          select_slice.push_back(e);
-        }
+        if (e.ts_us >= select_from) select_slice.emplace_back(e);
         if (info.events == 0) info.data_from_us = e.ts_us;
         info.data_to_us = std::max(info.data_to_us, e.ts_us);
-        for (auto& t : trainers) t->Add(e);
         ++info.events;
         if (neural && e.ts_us >= gru_from) {
           if (gru_data.events() == 0) gru_info.data_from_us = e.ts_us;
           gru_info.data_to_us = std::max(gru_info.data_to_us, e.ts_us);
           gru_data.Add(e, e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command));
         }
+        // The selection range (select_slice) is learnt after the scan, once its selection
+        // snapshot is written and scored.
+        if (!selecting || e.ts_us < select_from) trainer->Add(e);
       } else {
-        slice.push_back(e);
+        slice.emplace_back(e);
       }
       if (++seen % 4096 == 0) p.Update(seen);
       return true;
     }));
+    if (selecting) {
+      bool leading;
+      MEMORY_RETURN_IF_ERROR(select(0, *trainer, &leading));
+      Event e;
+      for (const SliceEvent& se : select_slice) se.To(&e), trainer->Add(e);
+    }
+    MEMORY_RETURN_IF_ERROR(trainer->Write(chal_path));
   }
-  MEMORY_RETURN_IF_ERROR(write_status);
+  for (size_t i = 1; i < specs.size(); ++i) {
+    auto trainer = std::make_unique<learner::IntentTrainer>(specs[i]);
+    Progress p(g, "training " + specs[i], static_cast<size_t>(train_n));
+    ScanOptions si = so;
+    si.until_us = eval_from;
+    bool scored = false, leading = false;
+    Status s;
+    size_t seen = 0;
+    MEMORY_RETURN_IF_ERROR(store->Scan(si, [&](const Event& e) {
+      if (e.command.empty() || e.ts_us >= eval_from) return true;
+      if (e.ts_us >= select_from && !scored) {
+        scored = true;
+        s = select(i, *trainer, &leading);
+        if (!s.ok() || !leading) return false;  // not chosen (so far): the rest would not be used
+      }
+      trainer->Add(e);
+      if (++seen % 4096 == 0) p.Update(seen);
+      return true;
+    }));
+    MEMORY_RETURN_IF_ERROR(s);
+    if (!scored) MEMORY_RETURN_IF_ERROR(select(i, *trainer, &leading));  // the store lost its newest events
+    if (leading) MEMORY_RETURN_IF_ERROR(trainer->Write(chal_path));  // the default's (or an earlier one's) replaced
+  }
   size_t chosen = 0;
   std::vector<TrainReport> count_outcomes;  // the specs not chosen (reported, not registered)
-  if (selecting && select_written) {
-    Progress p(g, "choosing the count model", select_slice.size());
-    MEMORY_RETURN_IF_ERROR(ChooseCountSpec(specs, select_paths, select_slice, &chosen, &ppm.rep.info.metrics,
-                                           &count_outcomes, &rep->notes));
+  if (choice) {
+    chosen = choice->chosen();
+    choice->Report(&ppm.rep.info.metrics, &count_outcomes, &rep->notes);
     log.info("count model: {}", rep->notes.back());
   }
-  for (const std::string& path : select_paths) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
-  select_slice = std::vector<Event>();
+  choice.reset();
+  select_slice = std::vector<SliceEvent>();
   info.config = specs[chosen];
-  learner::IntentTrainer& trainer = *trainers[chosen];
   log.info("trained challenger {} on {} events, evaluating on {}", info.config, info.events, slice.size());
-  MEMORY_RETURN_IF_ERROR(trainer.Write(ppm.staging + "/intent.snap"));
-  for (size_t i = 0; i < trainers.size(); ++i)
-    if (i != chosen) trainers[i].reset();  // the count models not chosen free their memory
   std::unique_ptr<learner::IntentSnapshot> chal_snap;
-  MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(ppm.staging + "/intent.snap", &chal_snap));
+  MEMORY_RETURN_IF_ERROR(learner::IntentSnapshot::Open(chal_path, &chal_snap));
   ppm.scorer = std::make_unique<SnapshotScorer>(chal_snap.get());
 
   if (neural && gru_data.events() >= 2) {
@@ -592,7 +685,9 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   {
     Progress p(g, "evaluating", slice.size());
     size_t seen = 0;
-    for (const Event& e : slice) {
+    Event e;
+    for (const SliceEvent& se : slice) {
+      se.To(&e);
       const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
       const int rp = champ ? champ->Score(e, templ) : 5;
       if (champ) champ_hits.Add(rp);
@@ -790,7 +885,7 @@ nlohmann::json OutcomeJson(const TrainReport& rep, const learner::PruneResult* p
     for (const TrainReport& r : rep.others)
       if (!r.version.empty()) all.push_back(OutcomeJson(r, nullptr, true));
     if (!all.empty()) j["candidates"] = all;
-    // The count-model specs compared before the gate (ChooseCountSpec): the chosen one (a
+    // The count-model specs compared before the gate (CountSpecChoice): the chosen one (a
     // candidate above) and the others, which are not registered.
     nlohmann::json count = nlohmann::json::array();
     auto add_count = [&](const TrainReport& r) {

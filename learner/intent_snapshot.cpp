@@ -71,11 +71,6 @@ struct EntryRec {
   double score;            // decayed score
 };
 
-template <typename T>
-void Put(std::string* out, const T& v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
 }  // namespace
 
 // Order 6 with the best model's ppm parameters: on the public shell histories (Purdue, Schonlau)
@@ -248,36 +243,28 @@ void IntentTrainer::Add(const Event& e) {
 
 Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   MEMORY_RETURN_IF_ERROR(status_);
+  // Only the rows (sorted by key before they are written) are held in memory: the entries, in the
+  // order the rows are visited, are streamed to the file as they are read from the model. A first
+  // visit counts both, which fixes every offset. (The snapshot of a large store is tens of MB,
+  // written beside the model: see `memory train`'s peak memory in bench/results/servespec.md.)
   PpmOptions o;
-  std::vector<RowRec> rows;
-  std::vector<EntryRec> entries;
-  RowRec base{};
-  std::vector<EntryRec> base_entries;
+  auto limit_of = [&](const PpmRowView& v) {
+    return v.slot == 0 ? std::max<size_t>(static_cast<size_t>(max_entries), 256) : static_cast<size_t>(max_entries);
+  };
+  size_t num_rows = 0, num_base_entries = 0, num_entries = 0;
   ForEachPpmRow(
       *model_,
       [&](const PpmRowView& v) {
         if (v.slot == o.order + 1) return;  // skip rows are not served
-        RowRec r{v.key, 0, 0, static_cast<double>(v.scores->size()), v.n, v.scores->Sum()};
-        std::vector<EntryRec>* dst = &entries;
-        size_t limit = static_cast<size_t>(max_entries);
+        const size_t n = std::min(v.scores->ranked().entries().size(), limit_of(v));
         if (v.slot == 0) {
-          dst = &base_entries;
-          limit = std::max<size_t>(limit, 256);
+          num_base_entries = n;
+        } else {
+          ++num_rows;
+          num_entries += n;
         }
-        r.first = static_cast<uint32_t>(dst->size());
-        for (const auto& e : v.scores->ranked().entries()) {
-          if (r.count >= limit) break;
-          dst->push_back({e.id, 0, e.val * v.scores->scale()});
-          ++r.count;
-        }
-        if (v.slot == 0) base = r;
-        else rows.push_back(r);
       },
       &o);
-  // Row 0 is the order-0 row; its entries come first.
-  for (RowRec& r : rows) r.first += static_cast<uint32_t>(base_entries.size());
-  std::sort(rows.begin(), rows.end(), [](const RowRec& a, const RowRec& b) { return a.key < b.key; });
-  base.first = 0;
 
   const uint32_t nc = static_cast<uint32_t>(templates_.size());
   std::vector<uint64_t> text_offsets;
@@ -309,8 +296,8 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   h.features = o.features;
   h.num_cwds = static_cast<uint32_t>(cwd_table.size());
   h.num_commands = nc;
-  h.num_rows = rows.size() + 1;
-  h.num_entries = base_entries.size() + entries.size();
+  h.num_rows = num_rows + 1;
+  h.num_entries = num_base_entries + num_entries;
   h.watermark_us = watermark_us_;
   h.events = events_;
   h.rows_off = sizeof(Header);
@@ -321,25 +308,62 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   h.text_off = h.cwd_off + cwd_table.size() * sizeof(CwdRec);
   h.file_size = h.text_off + texts.size();
 
-  std::string out;
-  out.reserve(h.file_size);
-  Put(&out, h);
-  Put(&out, base);
-  for (const RowRec& r : rows) Put(&out, r);
-  for (const EntryRec& e : base_entries) Put(&out, e);
-  for (const EntryRec& e : entries) Put(&out, e);
-  for (uint64_t off : text_offsets) Put(&out, off);
-  for (uint32_t i : index) Put(&out, i);
-  for (const CwdRec& c : cwd_table) Put(&out, c);
-  out += texts;
-
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
-    f.write(out.data(), static_cast<std::streamsize>(out.size()));
-    if (!f.flush()) return Status::IOError(tmp + ": write failed");
-  }
+  std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+  if (!f) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
+  auto put = [&f](const auto* data, size_t n) {
+    f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n * sizeof *data));
+  };
+  auto fail = [&](const std::string& why) {
+    f.close();
+    ::unlink(tmp.c_str());
+    return Status::IOError(tmp + ": " + why);
+  };
+  // Row 0 is the order-0 row; its entries come first, then the other rows' in visiting order.
+  RowRec base{};
+  std::vector<EntryRec> base_entries;
+  std::vector<RowRec> rows;
+  rows.reserve(num_rows);
+  uint32_t next_entry = static_cast<uint32_t>(num_base_entries);
+  f.seekp(static_cast<std::streamoff>(h.entries_off + num_base_entries * sizeof(EntryRec)));
+  ForEachPpmRow(
+      *model_,
+      [&](const PpmRowView& v) {
+        if (v.slot == o.order + 1) return;
+        RowRec r{v.key, 0, 0, static_cast<double>(v.scores->size()), v.n, v.scores->Sum()};
+        const size_t limit = limit_of(v);
+        r.first = v.slot == 0 ? 0 : next_entry;
+        for (const auto& e : v.scores->ranked().entries()) {
+          if (r.count >= limit) break;
+          const EntryRec rec{e.id, 0, e.val * v.scores->scale()};
+          if (v.slot == 0) base_entries.push_back(rec);
+          else put(&rec, 1);
+          ++r.count;
+        }
+        if (v.slot == 0) {
+          base = r;
+        } else {
+          next_entry += r.count;
+          rows.push_back(r);
+        }
+      },
+      &o);
+  if (rows.size() != num_rows || base_entries.size() != num_base_entries ||
+      next_entry != num_base_entries + num_entries)
+    return fail("the model changed while it was written");
+  std::sort(rows.begin(), rows.end(), [](const RowRec& a, const RowRec& b) { return a.key < b.key; });
+  f.seekp(0);
+  put(&h, 1);
+  put(&base, 1);
+  put(rows.data(), rows.size());
+  put(base_entries.data(), base_entries.size());
+  f.seekp(static_cast<std::streamoff>(h.text_off_off));
+  put(text_offsets.data(), text_offsets.size());
+  put(index.data(), index.size());
+  put(cwd_table.data(), cwd_table.size());
+  put(texts.data(), texts.size());
+  if (!f.flush()) return fail("write failed (disk full?)");
+  f.close();
   ::chmod(tmp.c_str(), 0600);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     Status s = Status::IOError(path + ": rename failed: " + std::strerror(errno));

@@ -2,18 +2,23 @@
 // last part of its training range, before the champion gate: a history whose next command depends
 // on a command further back than the default's context order ends with a higher-order champion,
 // which `memory predict` then serves; a history where the previous command decides keeps the
-// default, and the specs not chosen are reported but not registered.
+// default, and the specs not chosen are reported but not registered. The specs are trained one
+// after the other (one count model in memory at a time): the report and the served snapshot are
+// what one trainer per spec, fed the same events, gives.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <fstream>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "learner/intent_snapshot.h"
+#include "learner/template.h"
+#include "store/store.h"
 #include "tests/cli/cli_test_util.h"
 
 namespace memory::learner {
@@ -122,6 +127,104 @@ TEST_F(TrainSpecChoiceTest, LongContextHistoryEndsWithAHigherOrderChampion) {
   EXPECT_EQ(OrderOf(pj["model"]), OrderOf(chosen)) << p.out;
   ASSERT_FALSE(pj["predictions"].empty()) << p.out;
   EXPECT_EQ(pj["predictions"][0]["command"], "close_charlie") << p.out;
+}
+
+// Top-1/3/5 of `snap` replayed over `events` with serving contexts (as the train gate does).
+std::vector<double> Replay(const IntentSnapshot& snap, const std::vector<Event>& events) {
+  std::unordered_map<std::string, IntentSessionState> sessions;
+  std::vector<Prediction> preds;
+  double h[3] = {0, 0, 0};
+  for (const Event& e : events) {
+    IntentSessionState& st = sessions[SessionKeyOf(e)];
+    Context ctx;
+    st.Fill(e, snap.FindCwd(e.cwd), &ctx);
+    snap.Predict(ctx, 5, &preds, nullptr);
+    const CommandId actual = snap.Find(e.kind == EventKind::kToolCall ? e.command : CommandTemplate(e.command));
+    for (size_t r = 0; r < preds.size(); ++r)
+      if (actual != kNoCommand && preds[r].command == actual) {
+        h[0] += r < 1, h[1] += r < 3, h[2] += r < 5;
+        break;
+      }
+    st.Advance(e, actual);
+  }
+  const double n = static_cast<double>(events.size());
+  return {h[0] / n, h[1] / n, h[2] / n};
+}
+
+TEST_F(TrainSpecChoiceTest, ReportAndChallengerAreWhatOneTrainerPerSpecGives) {
+  // Sessions need the command 2 back (open_K, x, close_K) or 4 back (open_K, y0, y1, y2,
+  // close_K): order 2 beats order 1 beyond noise and order 4 beats both, so the choice moves on
+  // twice and the staged challenger is replaced by a later spec's.
+  const std::vector<std::string> names = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"};
+  std::mt19937 rng(5);
+  std::vector<std::vector<std::string>> sessions;
+  size_t events = 0;
+  while (events < 3000) {
+    const std::string k = names[rng() % names.size()];
+    sessions.push_back(rng() % 2 ? std::vector<std::string>{"open_" + k, "x", "close_" + k}
+                                 : std::vector<std::string>{"open_" + k, "y0", "y1", "y2", "close_" + k});
+    events += sessions.back().size();
+  }
+  Import(sessions);
+  const std::vector<std::string> specs = {"ppm(order=1,decay=0.9,escape=8)", "ppm(order=2,decay=0.9,escape=8)",
+                                          "ppm(order=4,decay=0.9,escape=8)"};
+  std::string extra;
+  for (const std::string& s : specs) extra += " --count-model " + Quote(s);
+  json r = Train(extra);
+  ASSERT_FALSE(r.is_discarded());
+  ASSERT_EQ(r["config"], specs[2]) << r.dump();
+  ASSERT_EQ(r["count_models"].size(), 3u) << r.dump();
+
+  // The store's events oldest first: the first `events` trained the challenger, the last
+  // `selection.events` of those chose it.
+  std::vector<Event> all;
+  {
+    StoreOptions so;
+    so.dir = db_;
+    so.mode = StoreOptions::Mode::kReadOnly;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(so, &store).ok());
+    ScanOptions scan;
+    scan.newest_first = false;
+    ASSERT_TRUE(store->Scan(scan, [&](const Event& e) { return all.push_back(e), true; }).ok());
+  }
+  const size_t trained = r["events"].get<size_t>();
+  const size_t selected = r["selection"]["events"].get<size_t>();
+  ASSERT_LE(trained, all.size());
+  ASSERT_GT(selected, 200u);
+  ASSERT_LT(selected, trained);
+  const std::vector<Event> before(all.begin(), all.begin() + static_cast<long>(trained - selected));
+  const std::vector<Event> range(all.begin() + static_cast<long>(trained - selected), all.begin() + static_cast<long>(trained));
+  std::vector<double> top1;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const json& c = r["count_models"][i == 2 ? 0 : i + 1];  // the chosen one is listed first
+    ASSERT_EQ(c["config"], specs[i]) << r.dump();
+    IntentTrainer t(specs[i]);
+    for (const Event& e : before) t.Add(e);
+    const std::string path = dir_ + "/select.snap";
+    ASSERT_TRUE(t.Write(path).ok());
+    std::unique_ptr<IntentSnapshot> snap;
+    ASSERT_TRUE(IntentSnapshot::Open(path, &snap).ok());
+    const std::vector<double> hits = Replay(*snap, range);
+    EXPECT_DOUBLE_EQ(c["selection"]["top1"].get<double>(), hits[0]) << c.dump();
+    EXPECT_DOUBLE_EQ(c["selection"]["top3"].get<double>(), hits[1]) << c.dump();
+    EXPECT_DOUBLE_EQ(c["selection"]["top5"].get<double>(), hits[2]) << c.dump();
+    top1.push_back(hits[0]);
+    if (i == 1) {  // better than the default beyond noise, but below the chosen spec
+      EXPECT_NE(c["reason"].get<std::string>().find("better, but below the chosen spec"), std::string::npos) << c.dump();
+      EXPECT_GT(c["ci95"][0].get<double>(), 0.0) << c.dump();
+    }
+    if (i > 0 && i != 2) EXPECT_NEAR(c["top1_difference"].get<double>(), hits[0] - top1[0], 1e-12);
+    if (i != 2) continue;
+    // The challenger: this spec trained on every training event, byte for byte.
+    for (const Event& e : range) t.Add(e);
+    ASSERT_TRUE(t.Write(path).ok());
+    const std::string served = db_ + "/models/intent/" + r["version"].get<std::string>() + "/intent.snap";
+    EXPECT_EQ(memory::testing::ReadAll(path), memory::testing::ReadAll(served));
+  }
+  EXPECT_GT(top1[1], top1[0] + 0.05);
+  EXPECT_GT(top1[2], top1[1] + 0.05);
+  EXPECT_NEAR(r["count_models"][1]["top1_difference"].get<double>(), top1[0] - top1[2], 1e-12) << r.dump();
 }
 
 TEST_F(TrainSpecChoiceTest, WhenThePreviousCommandDecidesTheDefaultIsKept) {
