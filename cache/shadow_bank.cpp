@@ -1,6 +1,7 @@
 #include "cache/shadow_bank.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 namespace memory::cache {
@@ -31,14 +32,15 @@ ShadowBank::ShadowBank(size_t capacity, const std::vector<WConfig>& w, double pr
   keys_.assign(kLists, 0);
   cells_.resize(kLists);
   refs_.assign(kLists, 0);
-  links_.resize(kLists * nm_);
+  assert(nm_ <= kMaxMembers);
+  links_.resize(kLists * kMaxMembers);
   for (size_t m = 0; m < nm_; ++m)
     for (uint32_t l = 0; l < kLists; ++l) L(m, l) = Link{l, l, kAbsent, 0};
   size_t reserve = std::min<size_t>(4 * capacity + kLists, size_t(1) << 20);
   keys_.reserve(reserve);
   cells_.reserve(reserve);
   refs_.reserve(reserve);
-  links_.reserve(reserve * nm_);
+  links_.reserve(reserve * kMaxMembers);
 }
 
 [[gnu::always_inline]] inline void ShadowBank::PushBack(size_t m, uint8_t list, uint32_t n) {
@@ -94,7 +96,7 @@ uint32_t ShadowBank::Record(Key key) {
     keys_.push_back(0);
     cells_.emplace_back();
     refs_.push_back(0);
-    links_.resize(links_.size() + nm_, Link{0, 0, kAbsent, 0});
+    links_.resize(links_.size() + kMaxMembers, Link{0, 0, kAbsent, 0});
   }
   keys_[rid] = key;
   sketch_.Locate(key, &cells_[rid]);

@@ -24,7 +24,7 @@ class ShadowBank {
     double window;
     bool readmit;
   };
-  // Members 0..w.size()-1 are W-TinyLFU caches of `capacity` keys (protected share of the main
+  // At most 12 members (checked). Members 0..w.size()-1 are W-TinyLFU caches of `capacity` keys (protected share of the main
   // area `protected_share`), then ARC when `arc`. The sketch ages every `sketch_period` keys.
   ShadowBank(size_t capacity, const std::vector<WConfig>& w, double protected_share, bool arc,
              size_t sketch_period, bool doorkeeper);
@@ -57,13 +57,14 @@ class ShadowBank {
  private:
   static constexpr uint32_t kLists = 5;  // record ids 0..4 are each member's list sentinels
   static constexpr uint8_t kAbsent = 0xff;
+  static constexpr size_t kMaxMembers = 12;  // links per record (a constant stride is cheaper)
   struct Link {
     uint32_t prev, next;
     uint16_t tag, flag;  // not uint8_t, which may alias anything (see node_list.h)
   };
 
-  Link& L(size_t m, uint32_t rid) { return links_[size_t(rid) * nm_ + m]; }
-  const Link& L(size_t m, uint32_t rid) const { return links_[size_t(rid) * nm_ + m]; }
+  Link& L(size_t m, uint32_t rid) { return links_[size_t(rid) * kMaxMembers + m]; }
+  const Link& L(size_t m, uint32_t rid) const { return links_[size_t(rid) * kMaxMembers + m]; }
   uint32_t Front(size_t m, uint8_t list) const { return L(m, list).next; }
   bool Empty(size_t m, uint8_t list) const { return L(m, list).next == list; }
   void PushBack(size_t m, uint8_t list, uint32_t n);

@@ -104,6 +104,29 @@ void BM_SimulateZipfUnsampled(benchmark::State& state) {
 }
 BENCHMARK(BM_SimulateZipfUnsampled)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
+// Small capacities, where every access reaches all twelve shadows (issue 6: >= 5 M/s at every
+// size of the README table, the smallest being 100 entries): Zipf at 100 entries, and a loop of
+// 600 keys at 256 entries (every policy misses almost always: the longest path through each
+// shadow), 1M accesses.
+const std::vector<Key>& LoopTrace() {
+  static std::vector<Key> t = [] {
+    std::vector<Key> v(1'000'000);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = Key(i % 600) * 0x9e3779b97f4a7c15ULL;
+    return v;
+  }();
+  return t;
+}
+void BM_SimulateSmall(benchmark::State& state) {
+  if (state.range(0) == 0) {
+    Simulation(state, ZipfTrace(), "wtinylfu", 100);
+    state.SetLabel("wtinylfu zipf@100");
+  } else {
+    Simulation(state, LoopTrace(), "wtinylfu", 256);
+    state.SetLabel("wtinylfu loop600@256");
+  }
+}
+BENCHMARK(BM_SimulateSmall)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 void BM_SimulateZipfPrefetch(benchmark::State& state) {
   Simulation(state, ZipfTrace(), "wtinylfu", 10000, state.range(0) ? "markov" : "successor");
   state.SetLabel(state.range(0) ? "wtinylfu+markov" : "wtinylfu+successor");

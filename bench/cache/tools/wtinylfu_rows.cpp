@@ -5,11 +5,15 @@
 // measure a W-TinyLFU change on all rows (the published table uses hit_ratio_table.sh).
 // --speed also prints each spec's accesses per second per row (SimulationResult::accesses_per_s,
 // what `memory eval cache` reports: the access loop's wall time, without building the policy;
-// the median of --repeat N runs, default 1; use --threads 1) and the slowest row; every run prints an FNV hash of the exact
+// the median of --repeat N runs, default 1; use --threads 1; with --cpu, the thread's CPU time
+// of the whole Simulate call instead, less disturbed by other processes on a loaded machine,
+// and including building the policy) and the slowest row; every run prints an FNV hash of the exact
 // hit counts of all rows per spec, so two builds can be compared for identical results.
 // --row NAME@SIZE (repeatable) runs only those rows (for profiling; the summary then covers them).
-// Usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] [--repeat N] [--row R]...
-//                      SPEC...
+// Usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] [--cpu] [--repeat N]
+//                      [--row R]... SPEC...
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   bool matrix = false, speed = false;
   int repeat = 1;
+  bool cpu = false;
   std::vector<std::string> only;
   std::vector<std::string> specs = {"arc"};
   for (int i = 1; i < argc; ++i) {
@@ -49,14 +54,15 @@ int main(int argc, char** argv) {
     else if (a == "--threads" && i + 1 < argc) threads = std::max(1, std::atoi(argv[++i]));
     else if (a == "--matrix") matrix = true;
     else if (a == "--speed") speed = true;
+    else if (a == "--cpu") speed = cpu = true;
     else if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
     else if (a == "--row" && i + 1 < argc) only.push_back(argv[++i]);
     else specs.push_back(a);
   }
   if (specs.size() < 2) {
     std::fprintf(stderr,
-                 "usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] [--repeat N] [--row R]...\n"
-                 "                     SPEC...\n");
+                 "usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] [--cpu] [--repeat N]\n"
+                 "                     [--row R]... SPEC...\n");
     return 2;
   }
   std::vector<Trace> ts = {
@@ -115,8 +121,13 @@ int main(int argc, char** argv) {
       std::vector<double> rates;
       Status st;
       for (int k = 0; k < (speed ? repeat : 1) && st.ok(); ++k) {
+        timespec t0, t1;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
         st = cache::Simulate(ts[rows[r].trace].keys, o, &out);
-        rates.push_back(out.accesses_per_s);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        double sec = double(t1.tv_sec - t0.tv_sec) + 1e-9 * double(t1.tv_nsec - t0.tv_nsec);
+        rates.push_back(cpu ? double(ts[rows[r].trace].keys.size()) / std::max(sec, 1e-9)
+                            : out.accesses_per_s);
       }
       std::sort(rates.begin(), rates.end());
       rate[s][r] = rates[rates.size() / 2];
@@ -136,7 +147,7 @@ int main(int argc, char** argv) {
   if (failed) return 1;
   auto round2 = [](double x) { return std::round(x * 100.0) / 100.0; };
   if (speed) {
-    std::printf("accesses per second (M/s, CPU time)\n%-18s", "row");
+    std::printf("accesses per second (M/s, %s)\n%-18s", cpu ? "CPU time" : "accesses_per_s", "row");
     for (auto& s : specs) std::printf(" %10.10s", s.c_str());
     std::printf("\n");
     for (size_t r = 0; r < rows.size(); ++r) {
