@@ -6,11 +6,11 @@
 // context is this session's (else this directory's) newest commands from the store's
 // recent-events file and the spool (ReadRecentEvents). The database is opened only when that file
 // cannot answer. The live snapshot is built on first use and rebuilt by a detached background
-// `memory predict --rebuild` when many events arrived since, so a call never waits for training
+// `memory predict --rebuild` when many events arrived since (LiveSnapshotStale: at least 64 and
+// 1/256 of those it learnt, or any once it is 10 minutes old), so a call never waits for training
 // once a snapshot exists.
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,8 +36,6 @@ namespace memory::cli {
 namespace {
 
 constexpr size_t kHistory = kRecentPerKey;  // context commands used
-constexpr size_t kStaleEvents = 64;       // rebuild in the background after this many new events...
-constexpr int64_t kStaleAgeUs = 600LL * 1000000;  // ...or any new event and a snapshot this old
 
 struct PredictOptions {
   std::string context = "current";
@@ -162,11 +160,9 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     }
   } else if (!o.no_refresh) {
     // Keep the live snapshot current: rebuild in the background when many events arrived since
-    // it was built (or any, and it is old), or when it is not the one served (a new champion).
-    int64_t newer = store_events < 0 ? kStaleEvents : store_events - served.snapshot->events();
-    struct stat st;
-    int64_t age_us = ::stat(served.file.c_str(), &st) == 0 ? NowMicros() - st.st_mtime * 1000000LL : 0;
-    if (!served.live || newer >= static_cast<int64_t>(kStaleEvents) || newer < 0 || (newer > 0 && age_us > kStaleAgeUs))
+    // it was built (or any, and it is old: LiveSnapshotStale), or when it is not the one served
+    // (a new champion).
+    if (!served.live || LiveSnapshotStale(served.snapshot->events(), store_events, FileAgeUs(served.file)))
       RefreshInBackground(g);
   }
 

@@ -163,6 +163,11 @@ nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const l
 
 std::string ModelsDir(const Globals& g) { return g.db + "/models"; }
 
+int64_t FileAgeUs(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? NowMicros() - st.st_mtime * 1000000LL : 0;
+}
+
 namespace {
 
 Status EnsureModelsDir(const Globals& g) {

@@ -3,6 +3,8 @@
 // served intent snapshot, and the JSON answer.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +66,23 @@ nlohmann::json PredictionsJson(const std::vector<RankedCommand>& ranked, const l
 
 // <db>/models and the live snapshot's rebuild, shared by both modes.
 std::string ModelsDir(const Globals& g);
+// When `memory predict` (one-shot and --stream) rebuilds the live snapshot in the background.
+// The context is always read fresh; only the counts lag, until enough new events make a rebuild
+// worth its cost, a scan of the whole store (~1.7 s CPU on a 1M-event store): at least
+// max(kRefreshMinEvents, learned / kRefreshShare) events newer than the snapshot's `learned`, or
+// any once the snapshot is older than kRefreshMaxAgeUs (so a small change is picked up in the
+// end); also when the store holds fewer events than were learned (`memory forget`) or its count
+// is unknown (store_events < 0).
+inline constexpr int64_t kRefreshMinEvents = 64;
+inline constexpr int64_t kRefreshShare = 256;
+inline constexpr int64_t kRefreshMaxAgeUs = int64_t{600} * 1000000;
+inline bool LiveSnapshotStale(int64_t learned, int64_t store_events, int64_t age_us) {
+  if (store_events < 0 || store_events < learned) return true;
+  const int64_t newer = store_events - learned;
+  return newer >= std::max(kRefreshMinEvents, learned / kRefreshShare) || (newer > 0 && age_us > kRefreshMaxAgeUs);
+}
+// Age of a file (now minus its modification time; 0 when it cannot be read).
+int64_t FileAgeUs(const std::string& path);
 // Starts `memory --db DB -q predict --rebuild` detached, unless one is already running.
 void RefreshInBackground(const Globals& g);
 // Rebuilds the live snapshot (<db>/models/intent.snap) from the whole store with `spec`.

@@ -32,7 +32,6 @@ namespace {
 constexpr size_t kPrefetch = 3;          // next contexts computed ahead per answer
 constexpr size_t kStreamHistory = 8;     // context commands used (as `predict --context current`)
 constexpr uint64_t kStaleCheckEvery = 256;  // answers between checks for a stale live snapshot
-constexpr int64_t kStaleEvents = 64;
 
 // Changes when the champion pointer or the live snapshot is replaced.
 std::string ServingStamp(const std::string& models_dir) {
@@ -218,11 +217,11 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
         prefetched.insert(k);
       }
     }
-    // Keep the live snapshot current, as one-shot calls do.
+    // Keep the live snapshot current, with the rule of one-shot calls.
     if (!no_refresh && answered % kStaleCheckEvery == 1) {
       RecentEvents r;
-      if (!served.live ||
-          (ReadRecentEvents(g.db, "", "", 0, &r).ok() && r.events - served.snapshot->events() >= kStaleEvents))
+      const int64_t store_events = ReadRecentEvents(g.db, "", "", 0, &r).ok() ? r.events : -1;
+      if (!served.live || LiveSnapshotStale(served.snapshot->events(), store_events, FileAgeUs(served.file)))
         RefreshInBackground(g);
     }
   }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/predict_core.h"
 #include "learner/intent_snapshot.h"
 #include "learner/registry.h"
 #include "tests/cli/cli_test_util.h"
@@ -325,17 +326,53 @@ TEST_F(PredictServingTest, AnOlderSnapshotFormatIsRebuilt) {
   unsetenv("MEMORY_SESSION");
 }
 
+TEST(LiveSnapshotStaleTest, AtLeast64NewEventsAndOneIn256OfThoseLearntOrAnyWhenOld) {
+  using memory::cli::LiveSnapshotStale;
+  const int64_t minute = int64_t{60} * 1000000;
+  // A small store: 64 new events.
+  EXPECT_FALSE(LiveSnapshotStale(9, 9 + 63, 0));
+  EXPECT_TRUE(LiveSnapshotStale(9, 9 + 64, 0));
+  EXPECT_FALSE(LiveSnapshotStale(16384, 16384 + 63, minute));
+  EXPECT_TRUE(LiveSnapshotStale(16384, 16384 + 64, minute));
+  // A large one: 1/256 of what the snapshot learnt (3,906 on 1M events, 390 on 100k).
+  EXPECT_FALSE(LiveSnapshotStale(1000000, 1000000 + 64, minute));
+  EXPECT_FALSE(LiveSnapshotStale(1000000, 1000000 + 3905, minute));
+  EXPECT_TRUE(LiveSnapshotStale(1000000, 1000000 + 3906, minute));
+  EXPECT_FALSE(LiveSnapshotStale(100000, 100000 + 389, 0));
+  EXPECT_TRUE(LiveSnapshotStale(100000, 100000 + 390, 0));
+  // Any new event once the snapshot is more than 10 minutes old; none: never.
+  EXPECT_FALSE(LiveSnapshotStale(1000000, 1000001, 10 * minute));
+  EXPECT_TRUE(LiveSnapshotStale(1000000, 1000001, 10 * minute + 1));
+  EXPECT_TRUE(LiveSnapshotStale(9, 10, 11 * minute));
+  EXPECT_FALSE(LiveSnapshotStale(1000000, 1000000, 1000 * minute));
+  // Events removed since (forget), or a count that is not known.
+  EXPECT_TRUE(LiveSnapshotStale(1000000, 999999, 0));
+  EXPECT_TRUE(LiveSnapshotStale(9, -1, 0));
+}
+
 TEST_F(PredictServingTest, ManyNewEventsRebuildTheLiveSnapshotInTheBackground) {
   RecordChains();
   setenv("MEMORY_SESSION", "s1", 1);
   nlohmann::json j = Predict();  // builds the live snapshot (9 events)
   EXPECT_EQ(j["events"], 9);
-  int code = Sh("for i in $(seq 70); do " + std::string(MEMORY_BIN) + " --db " + memory::testing::Quote(db_) +
-                " record --session s2 --cwd /w --exit 0 --cmd \"echo $i\" || exit 1; done");
+  auto record = [&](int from, int to) {
+    return Sh("for i in $(seq " + std::to_string(from) + " " + std::to_string(to) + "); do " +
+              std::string(MEMORY_BIN) + " --db " + memory::testing::Quote(db_) +
+              " record --session s2 --cwd /w --exit 0 --cmd \"echo $i\" || exit 1; done");
+  };
+  // 30 new events (< 64) on a fresh snapshot: no rebuild.
+  int code = record(1, 30);
   ASSERT_EQ(code, 0);
-  // Without --no-refresh: answered at once from the old snapshot, rebuilt by a detached child
-  // that removes its lock file when done.
   std::string out = Memory("predict --json", &code);
+  ASSERT_EQ(code, 0) << out;
+  usleep(300000);
+  EXPECT_FALSE(std::filesystem::exists(db_ + "/models/intent.rebuild.lock"));
+  EXPECT_EQ(Predict()["events"], 9);
+  code = record(31, 70);
+  ASSERT_EQ(code, 0);
+  // 70 new events: answered at once from the old snapshot, rebuilt by a detached child that
+  // removes its lock file when done.
+  out = Memory("predict --json", &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(nlohmann::json::parse(out, nullptr, false)["events"], 9);
   int64_t events = 0;
@@ -347,6 +384,43 @@ TEST_F(PredictServingTest, ManyNewEventsRebuildTheLiveSnapshotInTheBackground) {
   for (int i = 0; i < 100 && std::filesystem::exists(db_ + "/models/intent.rebuild.lock"); ++i) usleep(50000);
   EXPECT_FALSE(std::filesystem::exists(db_ + "/models/intent.rebuild.lock"));
   unsetenv("MEMORY_SESSION");
+}
+
+TEST_F(PredictServingTest, ALargerStoreWaitsForItsShareOfNewEvents) {
+  // 20,480 imported events: the snapshot is rebuilt after 20480 / 256 = 80 new events, not 64.
+  {
+    std::ofstream f(dir_ + "/h.jsonl");
+    const int64_t ts = 1700000000LL * 1000000;
+    for (int i = 0; i < 20480; ++i)
+      f << nlohmann::json{{"ts", ts + int64_t{i} * 10000000}, {"kind", "shell"}, {"command", "cmd" + std::to_string(i % 50)},
+                          {"session", "s" + std::to_string(i / 20)}, {"cwd", "/w"}, {"exit", 0}}.dump()
+        << "\n";
+  }
+  int code = 0;
+  std::string out = Memory("import --format jsonl " + memory::testing::Quote(dir_ + "/h.jsonl"), &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(Predict()["events"], 20480);  // builds the live snapshot
+  auto record = [&](int from, int to) {
+    return Sh("for i in $(seq " + std::to_string(from) + " " + std::to_string(to) + "); do " +
+              std::string(MEMORY_BIN) + " --db " + memory::testing::Quote(db_) +
+              " record --session x --cwd /w --exit 0 --cmd \"echo $i\" || exit 1; done");
+  };
+  ASSERT_EQ(record(1, 70), 0);
+  out = Memory("predict --json", &code);
+  ASSERT_EQ(code, 0) << out;
+  usleep(300000);
+  EXPECT_FALSE(std::filesystem::exists(db_ + "/models/intent.rebuild.lock"));
+  EXPECT_EQ(Predict()["events"], 20480);
+  ASSERT_EQ(record(71, 80), 0);
+  out = Memory("predict --json", &code);
+  ASSERT_EQ(code, 0) << out;
+  int64_t events = 0;
+  for (int i = 0; i < 200 && events != 20560; ++i) {
+    usleep(50000);
+    events = Predict()["events"].get<int64_t>();
+  }
+  EXPECT_EQ(events, 20560);
+  for (int i = 0; i < 100 && std::filesystem::exists(db_ + "/models/intent.rebuild.lock"); ++i) usleep(50000);
 }
 
 }  // namespace
