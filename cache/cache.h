@@ -10,7 +10,8 @@
 // Policies track keys only; a cache that stores values keeps them next to the policy and drops
 // a value when the policy reports its key as evicted. Not thread-safe: one owner per instance.
 //
-// Files: lru.cpp, arc.cpp, wtinylfu.cpp (+ frequency_sketch.*), min.cpp, factory.cpp;
+// Files: lru.cpp, arc.cpp, wtinylfu.cpp (+ frequency_sketch.*, shadow_bank.*: the shadow caches of
+// adapt=sim), min.cpp, factory.cpp;
 // flat_map.h / node_list.h are the internal containers. Trace readers are in env/cache_trace.h.
 #pragma once
 

@@ -323,7 +323,10 @@ class RocksStore final : public Store {
         if (!k.starts_with(prefix) || k.size() != prefix.size() + 16) break;
         std::string id_bytes(k.data() + prefix.size(), 16);
         int64_t ts = static_cast<int64_t>(coding::GetFixed64BE(id_bytes.data()));
-        if (ts >= o.until_us) continue;
+        if (ts >= o.until_us) {
+          if (o.newest_first) continue;
+          break;  // oldest first: every later key is later still
+        }
         if (ts < o.since_us) break;
         ev->Seek(id_bytes);
         if (!ev->Valid() || ev->key() != rocksdb::Slice(id_bytes)) {
@@ -344,7 +347,10 @@ class RocksStore final : public Store {
         rocksdb::Slice k = it->key();
         if (k.size() != 16) continue;
         int64_t ts = static_cast<int64_t>(coding::GetFixed64BE(k.data()));
-        if (ts >= o.until_us) continue;
+        if (ts >= o.until_us) {
+          if (o.newest_first) continue;
+          break;  // oldest first: every later key is later still
+        }
         if (ts < o.since_us) break;
         Event e;
         MEMORY_RETURN_IF_ERROR(DecodeStored(k, it->value(), &e));

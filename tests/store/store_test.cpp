@@ -1,5 +1,6 @@
 // The experience store through its public interface: encoding, spool + fold, ingest, scan,
 // search, statistics, forget/clean (bytes really gone), backup/restore, bad input.
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -265,6 +266,35 @@ TEST(Store, ScanBySessionAndCwdUsesIndexesAndTimeBounds) {
   std::vector<int64_t> got;
   ASSERT_TRUE(s->Scan(so, [&](const Event& e) { return got.push_back(e.ts_us), true; }).ok());
   EXPECT_EQ(got, (std::vector<int64_t>{150, 152, 154, 156, 158}));
+}
+
+TEST(Store, ScanTimeBoundsInBothDirectionsWithSpooledEvents) {
+  TempDir t;
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> evs;
+    for (int i = 0; i < 50; ++i) evs.push_back(MakeEvent("db" + std::to_string(i), 100 + 2 * i));
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  // Spooled (not folded) events between and beyond the stored ones.
+  std::vector<Event> spooled = {MakeEvent("sp1", 121), MakeEvent("sp2", 131), MakeEvent("sp3", 500)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, spooled).ok());
+  StoreOptions o;
+  o.dir = t.path();
+  o.mode = StoreOptions::Mode::kReadOnly;
+  std::unique_ptr<Store> s;
+  ASSERT_TRUE(Store::Open(o, &s).ok());
+  for (bool newest_first : {false, true}) {
+    ScanOptions so;
+    so.newest_first = newest_first;
+    so.since_us = 118;
+    so.until_us = 132;
+    std::vector<int64_t> got;
+    ASSERT_TRUE(s->Scan(so, [&](const Event& e) { return got.push_back(e.ts_us), true; }).ok());
+    std::vector<int64_t> want = {118, 120, 121, 122, 124, 126, 128, 130, 131};
+    if (newest_first) std::reverse(want.begin(), want.end());
+    EXPECT_EQ(got, want) << "newest_first=" << newest_first;
+  }
 }
 
 TEST(Store, SearchModes) {
