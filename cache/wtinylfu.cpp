@@ -131,15 +131,33 @@ class WTinyLfu final : public Policy {
   size_t window_maximum() const { return max_window_; }
 
  protected:
+  // Where the shadows hand over their contents (unsampled), a change of configuration decided
+  // at this access happens after the cache's own access: the new leader's contents already
+  // hold the current key, so taking them first would count it as a hit even when the cache did
+  // not hold it. After the hand-over the cache is exactly the leader after this access. Sampled
+  // shadows only move the segment limits, which cannot make the key resident, so there the
+  // decision comes first, as it always did.
   AccessResult DoAccess(Key key) override {
+    bool decide_after = false;
     if (share_cells_) {  // unsampled shadows, same sketch width: the bank located the counters
-      Simulate(key);
+      decide_after = Observe(key);
       own_sketch_.RecordAt(bank_->last_cells());
     } else {
-      if (bank_ && (MixKey(key) >> 32) < sample_below_) Simulate(key);
+      if (bank_ && (MixKey(key) >> 32) < sample_below_) {
+        bool due = Observe(key);
+        if (copy_shadows_) decide_after = due;
+        else if (due) Decide();
+      }
       own_sketch_.Record(key);
     }
-    if (arc_) return arc_->Access(key);
+    AccessResult r = arc_ ? arc_->Access(key) : OwnAccess(key);
+    if (decide_after) Decide();
+    return r;
+  }
+
+ private:
+  // The access as the cache's own W-TinyLFU (not while it runs as ARC).
+  AccessResult OwnAccess(Key key) {
     uint32_t n = map_.Find(key);
     AccessResult r;
     bool rejected_before = false;
@@ -174,7 +192,6 @@ class WTinyLfu final : public Policy {
     return r;
   }
 
- private:
   void SetMaxima(double window_share) {
     size_t main = static_cast<size_t>(std::floor(double(capacity_) * (1.0 - window_share) + 1e-9));
     if (main >= capacity_) main = capacity_ - 1;  // the window holds at least one key
@@ -318,12 +335,17 @@ class WTinyLfu final : public Policy {
 
   uint64_t ShadowHits(size_t i) const { return bank_->hits(i); }
 
-  void Simulate(Key key) {
+  // The shadows see `key`; true when a decision is due (Decide).
+  bool Observe(Key key) {
     bank_->Access(key);
     // A decision every 1/8 of the period, but every 16 sampled accesses at first (doubling),
     // so a cold cache does not run long on the initial window. Scores decay by sim_decay per
     // period, whatever the decision step.
-    if (++sim_count_ < decide_every_) return;
+    return ++sim_count_ >= decide_every_;
+  }
+
+  // Scores the shadows' hits since the last decision and follows the leader.
+  void Decide() {
     double decay = std::pow(opt_.sim_decay, double(sim_count_) / double(sim_period_));
     decide_every_ = std::min(std::max<size_t>(sim_period_ / 8, 16), decide_every_ * 2);
     double fast_decay = std::pow(opt_.sim_fast_decay, double(sim_count_) / double(sim_period_));
@@ -376,8 +398,6 @@ class WTinyLfu final : public Policy {
     }
     if (restart) scores_ = fast_;
     if (restart) best = fast_best;
-    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
-    // Copying a shadow costs no hit, so only sampled shadows need it.
     // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
     // Copying a shadow costs no hit, so only sampled shadows need it.
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
