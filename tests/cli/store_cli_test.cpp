@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -150,7 +151,16 @@ TEST_F(StoreCli, KillDashNineLosesNothingAcknowledged) {
     execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Kill it once it has acknowledged a few dozen records (not after a fixed time: on a loaded
+  // machine 1.5 s gave only 5), or after 60 s at most.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto acked_lines = [&] {
+    const std::string text = ReadAll(acks);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  while (acked_lines() < 30 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // mid-flight, not right after an ack
   kill(-pid, SIGKILL);
   int st;
   waitpid(pid, &st, 0);
