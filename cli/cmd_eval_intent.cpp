@@ -104,6 +104,22 @@ Status ReadStreams(const std::vector<std::string>& files, env::HistoryFormat for
   return Status::OK();
 }
 
+// How well the listed probabilities match how often the commands came: expected calibration
+// error (10 equal-width bins), mean probability and hit rate, for the first prediction of each
+// list and for every prediction of the top-5 lists; the bins for a reliability diagram.
+nlohmann::json CalibrationJson(const learner::EvalCounts& c) {
+  auto table = [](const learner::ReliabilityTable& t) {
+    nlohmann::json bins = nlohmann::json::array();
+    for (int b = 0; b < learner::ReliabilityTable::kBins; ++b) {
+      if (t.n[b] == 0) continue;
+      bins.push_back({{"from", double(b) / t.kBins}, {"to", double(b + 1) / t.kBins}, {"n", t.n[b]},
+                      {"mean_prob", t.prob[b] / double(t.n[b])}, {"hit_rate", double(t.hits[b]) / double(t.n[b])}});
+    }
+    return nlohmann::json{{"ece", t.Ece()}, {"mean_prob", t.MeanProb()}, {"hit_rate", t.HitRate()}, {"bins", bins}};
+  };
+  return {{"top1", table(c.top1)}, {"top5", table(c.listed)}};
+}
+
 nlohmann::json Rates(const learner::EvalCounts& c, size_t top) {
   nlohmann::json j = {{"top1", c.Rate(0)}, {"top3", c.Rate(1)}, {"top5", c.Rate(2)}};
   if (top != 1 && top != 3 && top != 5) j["top" + std::to_string(top)] = c.Rate(3);
@@ -171,6 +187,7 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
       per.push_back(ju);
     }
     j["per_user"] = per;
+    j["calibration"] = CalibrationJson(r.total);
     if (!pretrain.empty())
       j["pretrain"] = {{"files", pretrain.size()}, {"events", r.pretrain_events}, {"seconds", r.pretrain_seconds}};
     std::printf("%s\n", j.dump().c_str());
@@ -197,6 +214,11 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   row("macro", r.Macro(0), r.Macro(1), r.Macro(2), r.Macro(3));
   row("min user", r.Min(0), r.Min(1), r.Min(2), r.Min(3));
   row("max user", r.Max(0), r.Max(1), r.Max(2), r.Max(3));
+  std::printf("\ncalibration (ECE: mean |probability - outcome| by probability bin; 0 = calibrated)\n");
+  std::printf("  first prediction   ECE %.4f  mean prob %.4f  hit rate %.4f\n", r.total.top1.Ece(),
+              r.total.top1.MeanProb(), r.total.top1.HitRate());
+  std::printf("  top-5 predictions  ECE %.4f  mean prob %.4f  hit rate %.4f\n", r.total.listed.Ece(),
+              r.total.listed.MeanProb(), r.total.listed.HitRate());
   std::printf("\nper %s:\n", o.by == "session" ? "session" : "user");
   for (const auto& u : r.users) {
     std::string label = u.name.size() > 24 ? u.name.substr(0, 21) + "..." : u.name;

@@ -62,6 +62,10 @@ struct RespellOptions {
 };
 std::unique_ptr<NextCommandModel> NewRespellModel(std::unique_ptr<NextCommandModel> inner, const RespellOptions& o);
 
+// "calibrate(INNER,prior=50)": INNER with its probabilities mapped to observed rates (an online,
+// monotone ListCalibrator; calibration.h). INNER's order and top-k hits are unchanged.
+std::unique_ptr<NextCommandModel> NewCalibratedModel(std::unique_ptr<NextCommandModel> inner, double prior);
+
 // "gru(path=FILE)": NotFound / Corruption when the weight file is missing or damaged.
 Status NewGruModel(const std::string& path, std::unique_ptr<NextCommandModel>* out);
 

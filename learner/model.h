@@ -18,6 +18,8 @@
 //   "mixture(m1,m2,...,rate=..)"  online-learned combination of member models (mixture.cpp)
 //   "respell(m,edits=2,rare=1)"   m, plus the known commands spelt like a rare previous command
 //                                 (a typo, then the intended command; respell.cpp); needs texts
+//   "calibrate(m,prior=50)"       m's list in m's order, probabilities mapped to the rate at which
+//                                 such predictions came true so far (calibration.h)
 //   "gru(path=FILE)"              GRU network trained by memory-train (weights file), run with
 //                                 Eigen; a population model: it does not learn online, its hidden
 //                                 state follows the stream (see gru_model.cpp)

@@ -95,6 +95,8 @@ void EvaluateUser(NextCommandModel* model, const UserStream& s, size_t top_k, Ev
       for (size_t r = 0; r < preds.size(); ++r)
         if (preds[r].command == actual) { rank = r; break; }
       for (int j = 0; j < 3; ++j) u->counts.hits[j] += rank < static_cast<size_t>(kEvalKs[j]);
+      if (!preds.empty()) u->counts.top1.Add(preds[0].prob, rank == 0);
+      for (size_t r = 0, m = std::min<size_t>(preds.size(), 5); r < m; ++r) u->counts.listed.Add(preds[r].prob, r == rank);
       u->counts.hits[3] += rank < top_k;
       u->counts.novel += !seen[actual];
       ++u->counts.scored;
@@ -179,6 +181,8 @@ Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& us
     result->total.scored += u.counts.scored;
     result->total.novel += u.counts.novel;
     for (int j = 0; j < 4; ++j) result->total.hits[j] += u.counts.hits[j];
+    result->total.top1.Merge(u.counts.top1);
+    result->total.listed.Merge(u.counts.listed);
   }
   return Status::OK();
 }

@@ -13,19 +13,21 @@
 namespace memory::learner {
 namespace {
 
-// Top-level member specs of a "mixture(...)" name (items without '='); a "respell(...)" around the
-// mixture is looked through (it changes predictions only after a rare command).
+// Top-level member specs of a "mixture(...)" name (items without '='); a "calibrate(...)" (it
+// changes only probabilities) and a "respell(...)" (it changes predictions only after a rare
+// command) around the mixture are looked through.
 std::vector<std::string> MemberSpecs(std::string name) {
   std::vector<std::string> out;
-  if (name.rfind("respell(", 0) == 0) {
+  for (const std::string wrapper : {"calibrate(", "respell("}) {
+    if (name.rfind(wrapper, 0) != 0) continue;
     int depth = 0;
-    size_t end = 8;
+    size_t end = wrapper.size();
     for (; end < name.size(); ++end) {
       if (name[end] == '(') ++depth;
       if (name[end] == ')') --depth;
       if (depth < 0 || (depth == 0 && name[end] == ',')) break;
     }
-    name = name.substr(8, end - 8);
+    name = name.substr(wrapper.size(), end - wrapper.size());
   }
   size_t open = name.find('(');
   if (name.rfind("mixture", 0) != 0 || open == std::string::npos) return out;

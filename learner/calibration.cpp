@@ -1,0 +1,125 @@
+#include "learner/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace memory::learner {
+
+void ReliabilityTable::Merge(const ReliabilityTable& o) {
+  for (int b = 0; b < kBins; ++b) {
+    n[b] += o.n[b];
+    prob[b] += o.prob[b];
+    hits[b] += o.hits[b];
+  }
+}
+
+int64_t ReliabilityTable::total() const {
+  int64_t t = 0;
+  for (int b = 0; b < kBins; ++b) t += n[b];
+  return t;
+}
+
+double ReliabilityTable::Ece() const {
+  const int64_t t = total();
+  if (t == 0) return 0;
+  double e = 0;
+  for (int b = 0; b < kBins; ++b) e += std::abs(prob[b] - static_cast<double>(hits[b]));
+  return e / static_cast<double>(t);
+}
+
+double ReliabilityTable::MeanProb() const {
+  const int64_t t = total();
+  double s = 0;
+  for (int b = 0; b < kBins; ++b) s += prob[b];
+  return t ? s / static_cast<double>(t) : 0;
+}
+
+double ReliabilityTable::HitRate() const {
+  const int64_t t = total();
+  int64_t h = 0;
+  for (int b = 0; b < kBins; ++b) h += hits[b];
+  return t ? static_cast<double>(h) / static_cast<double>(t) : 0;
+}
+
+int Calibrator::BinOf(double p) {
+  if (!(p > 0)) return 0;
+  int b = static_cast<int>(std::sqrt(p) * kBins);
+  return b >= kBins ? kBins - 1 : b;
+}
+
+void Calibrator::Observe(double p, bool hit) {
+  p = std::clamp(p, 0.0, 1.0);
+  const int b = BinOf(p);
+  n_[b] += 1;
+  prob_[b] += p;
+  hits_[b] += hit;
+  ++observed_;
+}
+
+void Calibrator::Fit() {
+  // Each bin: its raw probabilities and hits, plus `prior` pseudo-observations at the bin's
+  // centre that came true at the centre's rate (the identity).
+  double x[kBins], y[kBins], w[kBins];
+  for (int b = 0; b < kBins; ++b) {
+    const double lo = double(b) / kBins, hi = double(b + 1) / kBins;
+    const double centre = 0.5 * (lo * lo + hi * hi);
+    w[b] = n_[b] + prior_;
+    x[b] = w[b] > 0 ? (prob_[b] + prior_ * centre) / w[b] : centre;
+    y[b] = w[b] > 0 ? (hits_[b] + prior_ * centre) / w[b] : centre;
+    if (w[b] <= 0) w[b] = 1e-12;
+  }
+  // Pool adjacent violators: blocks of bins with one weighted mean rate, non-decreasing.
+  double level[kBins], weight[kBins];
+  int first[kBins], blocks = 0;
+  for (int b = 0; b < kBins; ++b) {
+    level[blocks] = y[b];
+    weight[blocks] = w[b];
+    first[blocks] = b;
+    ++blocks;
+    while (blocks > 1 && level[blocks - 2] > level[blocks - 1]) {
+      const double wt = weight[blocks - 2] + weight[blocks - 1];
+      level[blocks - 2] = (level[blocks - 2] * weight[blocks - 2] + level[blocks - 1] * weight[blocks - 1]) / wt;
+      weight[blocks - 2] = wt;
+      --blocks;
+    }
+  }
+  knots_.clear();
+  knots_.push_back({0, 0});
+  for (int k = 0; k < blocks; ++k) {
+    const int end = k + 1 < blocks ? first[k + 1] : kBins;
+    for (int b = first[k]; b < end; ++b) {
+      const double yb = std::clamp(level[k], 0.0, 1.0);
+      if (x[b] > knots_.back().x && x[b] < 1) knots_.push_back({x[b], std::max(yb, knots_.back().y)});
+    }
+  }
+  knots_.push_back({1, 1});
+}
+
+double Calibrator::Map(double p) const {
+  if (!(p > 0)) return 0;
+  if (p >= 1) return 1;
+  // The first knot at or beyond p (knots_ runs from x = 0 to x = 1).
+  auto it = std::lower_bound(knots_.begin(), knots_.end(), p, [](const Knot& k, double v) { return k.x < v; });
+  if (it == knots_.begin()) return it->y;
+  const Knot& hi = *it;
+  const Knot& lo = *(it - 1);
+  return lo.y + (hi.y - lo.y) * (p - lo.x) / (hi.x - lo.x);
+}
+
+bool Calibrator::ValidKnots(const std::vector<Knot>& knots) {
+  if (knots.size() < 2 || knots.front().x != 0 || knots.front().y != 0 || knots.back().x != 1 || knots.back().y != 1)
+    return false;
+  for (size_t i = 0; i < knots.size(); ++i) {
+    if (!(knots[i].y >= 0 && knots[i].y <= 1)) return false;
+    if (i > 0 && !(knots[i].x > knots[i - 1].x && knots[i].y >= knots[i - 1].y)) return false;
+  }
+  return true;
+}
+
+Calibrator Calibrator::FromKnots(std::vector<Knot> knots) {
+  Calibrator c;
+  if (ValidKnots(knots)) c.knots_ = std::move(knots);
+  return c;
+}
+
+}  // namespace memory::learner
