@@ -108,6 +108,7 @@ std::vector<RankedCommand> RankNextCommands(const learner::IntentSnapshot& snap,
   std::vector<learner::Prediction> preds;
   std::vector<int> orders;
   snap.Predict(ctx, top, &preds, &orders);
+  snap.calibrator().Apply(&preds);
   RecentByTemplate recent(c.recent);
   std::vector<RankedCommand> ranked;
   for (size_t i = 0; i < preds.size(); ++i) {

@@ -23,8 +23,10 @@ namespace memory::learner {
 namespace {
 
 // Version 04: session rows (features=2) are trained with gaps, positions and actors and served.
+// Version 05: the header holds the calibration maps (knots of a ListCalibrator's two Calibrators).
 // A file of an older version does not open (Corruption): predict rebuilds the live snapshot.
-constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '4'};
+constexpr char kMagic[8] = {'M', 'E', 'M', 'I', 'N', 'T', '0', '5'};
+constexpr uint32_t kMaxKnots = Calibrator::kBins + 2;
 constexpr char kMagicPrefix[6] = {'M', 'E', 'M', 'I', 'N', 'T'};
 constexpr uint32_t kEndianMark = 0x01020304;
 
@@ -42,6 +44,10 @@ struct Header {
   int64_t watermark_us;
   int64_t events;
   uint64_t rows_off, entries_off, text_off_off, text_index_off, cwd_off, text_off, file_size;
+  // Calibration maps (ListCalibrator): [0] the first prediction's, [1] the others'; knots (x, y),
+  // 2..kMaxKnots each.
+  uint32_t num_knots[2];
+  double knot_x[2][kMaxKnots], knot_y[2][kMaxKnots];
 };
 
 struct CwdRec {
@@ -220,6 +226,13 @@ void IntentSessionState::Advance(const Event& e, CommandId id) {
   if (events < UINT32_MAX) ++events;
 }
 
+namespace {
+// The trainer's calibration sample: one event in kCalibrationEvery, evenly over the whole
+// history, each scored on its top kCalibrationTop predictions.
+constexpr int64_t kCalibrationEvery = 4;
+constexpr size_t kCalibrationTop = 5;
+}  // namespace
+
 IntentTrainer::IntentTrainer(const std::string& spec) {
   cwds_.Intern("");  // id 0 = unknown
   status_ = NewModel(spec, &model_);
@@ -235,10 +248,20 @@ void IntentTrainer::Add(const Event& e) {
   IntentSessionState& st = sessions_[SessionKeyOf(e)];
   Context ctx;
   st.Fill(e, cwds_.Intern(e.cwd), &ctx);
+  if (events_ % kCalibrationEvery == 0) {  // the calibration sample
+    model_->Predict(ctx, kCalibrationTop, &preds_);
+    calibrator_.Observe(preds_, id);
+  }
   model_->Learn(ctx, id);
   st.Advance(e, id);
   ++events_;
   watermark_us_ = std::max(watermark_us_, e.ts_us);
+}
+
+ListCalibrator IntentTrainer::FittedCalibrator() const {
+  ListCalibrator c = calibrator_;
+  c.Fit();
+  return c;
 }
 
 Status IntentTrainer::Write(const std::string& path, int max_entries) const {
@@ -307,6 +330,13 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   h.cwd_off = h.text_index_off + index.size() * sizeof(uint32_t);
   h.text_off = h.cwd_off + cwd_table.size() * sizeof(CwdRec);
   h.file_size = h.text_off + texts.size();
+  const ListCalibrator calibrator = FittedCalibrator();
+  for (int m = 0; m < 2; ++m) {
+    const std::vector<Calibrator::Knot>& knots = (m == 0 ? calibrator.first() : calibrator.rest()).knots();
+    if (knots.size() > kMaxKnots || !Calibrator::ValidKnots(knots)) return Status::Aborted("calibration map out of shape");
+    h.num_knots[m] = static_cast<uint32_t>(knots.size());
+    for (size_t i = 0; i < knots.size(); ++i) h.knot_x[m][i] = knots[i].x, h.knot_y[m][i] = knots[i].y;
+  }
 
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -390,6 +420,7 @@ struct IntentSnapshot::Impl {
   const uint32_t* index = nullptr;
   const CwdRec* cwds = nullptr;
   const char* texts = nullptr;
+  ListCalibrator calibrator;
 
   bool RowOk(const RowRec& r) const { return static_cast<uint64_t>(r.first) + r.count <= h->num_entries; }
   const RowRec* FindRow(uint64_t key) const {
@@ -457,6 +488,15 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
   m.index = reinterpret_cast<const uint32_t*>(m.base + h.text_index_off);
   m.cwds = reinterpret_cast<const CwdRec*>(m.base + h.cwd_off);
   m.texts = m.base + h.text_off;
+  Calibrator maps[2];
+  for (int c = 0; c < 2; ++c) {
+    if (h.num_knots[c] < 2 || h.num_knots[c] > kMaxKnots) return bad("inconsistent calibration map");
+    std::vector<Calibrator::Knot> knots(h.num_knots[c]);
+    for (uint32_t i = 0; i < h.num_knots[c]; ++i) knots[i] = {h.knot_x[c][i], h.knot_y[c][i]};
+    if (!Calibrator::ValidKnots(knots)) return bad("inconsistent calibration map");
+    maps[c] = Calibrator::FromKnots(std::move(knots));
+  }
+  m.calibrator = ListCalibrator(std::move(maps[0]), std::move(maps[1]));
   // Rows, entries and texts are checked when used (Open must not touch every page of the file).
   *out = std::move(s);
   return Status::OK();
@@ -464,6 +504,7 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
 
 int64_t IntentSnapshot::watermark_us() const { return impl_->h->watermark_us; }
 int64_t IntentSnapshot::events() const { return impl_->h->events; }
+const ListCalibrator& IntentSnapshot::calibrator() const { return impl_->calibrator; }
 size_t IntentSnapshot::commands() const { return impl_->h->num_commands; }
 std::string IntentSnapshot::model() const {
   const Header& h = *impl_->h;

@@ -9,7 +9,10 @@
 //
 // IntentTrainer learns from events in time order (sessions may interleave: each session keeps its
 // own history, event count and time of its last event, for the session row of features=2), then
-// writes a snapshot.
+// writes a snapshot. Before learning a sample of the events (all of the first 32,768, then one in
+// 1 + learnt/32,768: ~110k predictions on a 1M-event store) it also predicts them, and the snapshot
+// keeps the ListCalibrator fitted on those predictions: `memory predict` shows calibrated
+// probabilities (IntentSnapshot::calibrator()).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "learner/calibration.h"
 #include "learner/gru.h"
 #include "learner/model.h"
 #include "learner/vocabulary.h"
@@ -120,6 +124,8 @@ class IntentTrainer {
   int64_t events() const { return events_; }
   // Writes the snapshot atomically (temporary file + rename).
   Status Write(const std::string& path, int max_entries = 16) const;
+  // The calibration of the predictions made while learning (fitted; what Write stores).
+  ListCalibrator FittedCalibrator() const;
 
  private:
   Status status_;
@@ -130,6 +136,8 @@ class IntentTrainer {
   std::unordered_map<std::string, IntentSessionState> sessions_;
   int64_t events_ = 0;
   int64_t watermark_us_ = 0;
+  ListCalibrator calibrator_;
+  std::vector<Prediction> preds_;  // scratch for the calibration sample
 };
 
 // Trains on every event of `store` (oldest first, spooled ones included) and writes the snapshot
@@ -154,6 +162,9 @@ class IntentSnapshot {
   int64_t events() const;         // events learned
   size_t commands() const;        // distinct templates
   std::string model() const;      // spec it was trained with
+  // Maps Predict's raw probabilities to the rates at which such predictions came true while the
+  // model learned (calibrator().Apply(&list): the list keeps its order).
+  const ListCalibrator& calibrator() const;
 
   CommandId Find(std::string_view template_text) const;  // kNoCommand when unknown
   uint32_t FindCwd(std::string_view cwd) const;           // Context::cwd id; 0 when unknown

@@ -251,14 +251,14 @@ TEST(IntentSnapshotSessionTest, AnOlderFormatIsRejectedNotMisread) {
   std::unique_ptr<IntentSnapshot> snap;
   ASSERT_TRUE(IntentSnapshot::Open(path, &snap).ok());
   snap.reset();
-  // The same file with the previous version's magic ("MEMINT03").
+  // The same file with the previous version's magic ("MEMINT04").
   std::string bytes;
   {
     std::ifstream f(path, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(f), {});
   }
-  ASSERT_EQ(bytes.substr(0, 8), "MEMINT04");
-  bytes[7] = '3';
+  ASSERT_EQ(bytes.substr(0, 8), "MEMINT05");
+  bytes[7] = '4';
   {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f << bytes;

@@ -314,15 +314,15 @@ TEST_F(PredictServingTest, AnOlderSnapshotFormatIsRebuilt) {
   ASSERT_FALSE(j["predictions"].empty());
   const std::string live = db_ + "/models/intent.snap";
   std::string bytes = memory::testing::ReadAll(live);
-  ASSERT_EQ(bytes.substr(0, 8), "MEMINT04");
-  bytes[7] = '3';  // as written by the previous version
+  ASSERT_EQ(bytes.substr(0, 8), "MEMINT05");
+  bytes[7] = '4';  // as written by the previous version
   {
     std::ofstream f(live, std::ios::binary | std::ios::trunc);
     f << bytes;
   }
   nlohmann::json again = Predict();
   EXPECT_EQ(again["predictions"], j["predictions"]);
-  EXPECT_EQ(memory::testing::ReadAll(live).substr(0, 8), "MEMINT04");
+  EXPECT_EQ(memory::testing::ReadAll(live).substr(0, 8), "MEMINT05");
   unsetenv("MEMORY_SESSION");
 }
 
