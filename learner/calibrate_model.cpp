@@ -16,7 +16,7 @@ class CalibratedModel final : public NextCommandModel {
   CalibratedModel(std::unique_ptr<NextCommandModel> inner, double prior)
       : inner_(std::move(inner)), calibrator_(prior) {}
   CalibratedModel(const CalibratedModel& o)
-      : inner_(o.inner_->Clone()), calibrator_(o.calibrator_), since_fit_(o.since_fit_) {}
+      : inner_(o.inner_->Clone()), calibrator_(o.calibrator_), since_fit_(o.since_fit_), scored_(o.scored_) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     inner_->Predict(ctx, k, out);
@@ -29,10 +29,11 @@ class CalibratedModel final : public NextCommandModel {
     if (!pending_.empty()) {
       calibrator_.Observe(pending_, actual);
       pending_.clear();
-      if (++since_fit_ >= kRefitEvery) {
+      if (++since_fit_ >= (scored_ < kWarmUp ? kRefitEarly : kRefitLater)) {
         calibrator_.Fit();
         since_fit_ = 0;
       }
+      ++scored_;
     }
     inner_->Learn(ctx, actual);
   }
@@ -44,10 +45,14 @@ class CalibratedModel final : public NextCommandModel {
   void SetVocabulary(const Vocabulary* vocab) override { inner_->SetVocabulary(vocab); }
 
  private:
-  static constexpr int kRefitEvery = 16;  // scored events between refits
+  // Scored events between refits: few while the map is young, more once it has settled (a fit
+  // costs two passes over the bins; every 16 events it was ~250 instructions per event).
+  static constexpr int kRefitEarly = 16, kRefitLater = 256;
+  static constexpr int64_t kWarmUp = 2048;
   std::unique_ptr<NextCommandModel> inner_;
   ListCalibrator calibrator_;
   int since_fit_ = 0;
+  int64_t scored_ = 0;
   std::vector<Prediction> pending_;  // the last Predict's list, raw probabilities
 };
 

@@ -93,16 +93,29 @@ void Calibrator::Fit() {
     }
   }
   knots_.push_back({1, 1});
+  IndexKnots();
+}
+
+void Calibrator::IndexKnots() {
+  size_t k = 0;
+  for (int b = 0; b < kBins; ++b) {
+    const double edge = double(b) * double(b) / (double(kBins) * kBins);
+    while (knots_[k].x < edge) ++k;  // the last knot (x = 1) stops it
+    first_knot_[b] = static_cast<uint8_t>(k);
+  }
 }
 
 double Calibrator::Map(double p) const {
   if (!(p > 0)) return 0;
   if (p >= 1) return 1;
-  // The first knot at or beyond p (knots_ runs from x = 0 to x = 1).
-  auto it = std::lower_bound(knots_.begin(), knots_.end(), p, [](const Knot& k, double v) { return k.x < v; });
-  if (it == knots_.begin()) return it->y;
-  const Knot& hi = *it;
-  const Knot& lo = *(it - 1);
+  // The first knot at or beyond p (knots_ runs from x = 0 to x = 1): from the first knot of p's
+  // bin (p is at or above that bin's lower edge, so no earlier knot can be at or beyond it).
+  size_t i = first_knot_[BinOf(p)];
+  while (i > 0 && knots_[i - 1].x >= p) --i;  // (rounding at a bin edge)
+  while (knots_[i].x < p) ++i;
+  if (i == 0) return knots_[0].y;
+  const Knot& hi = knots_[i];
+  const Knot& lo = knots_[i - 1];
   return lo.y + (hi.y - lo.y) * (p - lo.x) / (hi.x - lo.x);
 }
 
@@ -118,7 +131,8 @@ bool Calibrator::ValidKnots(const std::vector<Knot>& knots) {
 
 Calibrator Calibrator::FromKnots(std::vector<Knot> knots) {
   Calibrator c;
-  if (ValidKnots(knots)) c.knots_ = std::move(knots);
+  if (ValidKnots(knots) && knots.size() <= 255) c.knots_ = std::move(knots);
+  c.IndexKnots();
   return c;
 }
 

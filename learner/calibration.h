@@ -54,7 +54,7 @@ class Calibrator {
     double x, y;
   };
 
-  explicit Calibrator(double prior = 50) : prior_(prior) {}
+  explicit Calibrator(double prior = 50) : prior_(prior) { IndexKnots(); }
 
   // A listed prediction with raw probability p came true (hit) or not.
   void Observe(double p, bool hit);
@@ -74,12 +74,16 @@ class Calibrator {
 
  private:
   static int BinOf(double p);
+  void IndexKnots();  // fills first_knot_
   double prior_;
   int64_t observed_ = 0;
   double n_[kBins] = {};
   double prob_[kBins] = {};
   double hits_[kBins] = {};
   std::vector<Knot> knots_ = {{0, 0}, {1, 1}};  // identity until fitted
+  // Per bin b: the first knot with x >= the bin's lower edge (b / kBins)^2, so Map looks at one
+  // or two knots instead of searching them all.
+  uint8_t first_knot_[kBins] = {};
 };
 
 // The calibration of ranked lists: a model's first prediction comes true more often than its
