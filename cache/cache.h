@@ -7,8 +7,10 @@
 //   MEMORY_RETURN_IF_ERROR(NewPolicy("wtinylfu(window=0.01)", 1000, &p));
 //   AccessResult r = p->Access(key);   // r.hit; on a miss the key is admitted (or rejected)
 //
-// Policies track keys only; a cache that stores values keeps them next to the policy and drops
-// a value when the policy reports its key as evicted. Not thread-safe: one owner per instance.
+// Policies track keys only; a cache that stores values keeps them next to the policy, drops
+// a value when the policy reports its key as evicted, and serves a value only while the policy
+// Contains() its key (W-TinyLFU's hand-over drops keys without reporting them). Not
+// thread-safe: one owner per instance.
 //
 // Files: lru.cpp, arc.cpp, wtinylfu.cpp (+ frequency_sketch.*, shadow_bank.*: the shadow caches of
 // adapt=sim), min.cpp, factory.cpp;
@@ -64,8 +66,11 @@ class Policy {
   // NewPolicy(Name(), capacity()) builds an equivalent policy.
   virtual std::string Name() const = 0;
   size_t capacity() const { return capacity_; }
-  // Resident keys (at most capacity()).
+  // Keys taking a slot (at most capacity()).
   virtual size_t size() const = 0;
+  // Whether the cache holds `key`'s value, i.e. Access(key) would hit. A key can take a slot
+  // without it: W-TinyLFU's adapt=sim hand-over (capacity <= sim_size) brings in keys it never
+  // loaded; their next access is a miss that loads the value and keeps the slot.
   virtual bool Contains(Key key) const = 0;
 
   // A demand access: a hit refreshes the key; a miss admits it, evicting at most one key.
@@ -80,7 +85,8 @@ class Policy {
     return r;
   }
 
-  // Drops `key` if resident (an invalidation; not counted as an eviction). False if absent.
+  // Drops `key` if it takes a slot (an invalidation; not counted as an eviction). False if
+  // absent.
   virtual bool Remove(Key key) = 0;
 
   // Grows or shrinks the cache; keys pushed out are appended to `evicted` (may be null).
@@ -115,7 +121,9 @@ class Policy {
 //                     window rejected grows the window, one the main area evicted shrinks it);
 //                     sim (miniature simulation: shadow caches with window shares from 1 % to
 //                     99 %, with and without readmit, over a hash-sampled share of the keys;
-//                     the cache takes the settings of the shadow with the most recent hits)
+//                     the cache takes the settings of the shadow with the most recent hits;
+//                     where the shadows are unsampled it takes that shadow's keys, keeping
+//                     the values it holds where it can: see Contains())
 //                                                                                   (sim)
 //             sample  sketch aging period, in multiples of capacity                (10)
 //             climb_sample  hill-climber sample period, multiples of capacity      (10)

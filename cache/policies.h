@@ -37,8 +37,8 @@ struct WTinyLfuOptions {
   // never fires).
   double sim_reset = 0.12;
   // Policy selection: where the shadows see every key at the cache's capacity (capacity <=
-  // sim_size), an ARC shadow is scored beside them; the cache starts as ARC, and runs as a copy
-  // of whichever shadow leads (ARC or a W-TinyLFU configuration) from then on.
+  // sim_size), an ARC shadow is scored beside them; the cache starts as ARC, and takes the
+  // contents of whichever shadow leads (ARC or a W-TinyLFU configuration) from then on.
   bool sim_arc = true;
 };
 
@@ -57,6 +57,9 @@ std::unique_ptr<Policy> NewArc(size_t capacity, const ArcState& state);
 // The lists of `arc`, which must come from NewArc.
 void GetArcState(const Policy& arc, ArcState* out);
 std::unique_ptr<Policy> NewWTinyLfu(size_t capacity, const WTinyLfuOptions& options);
+// Whether `key` takes one of the slots of `wtinylfu` (which must come from NewWTinyLfu): a key it
+// Contains(), or one that a hand-over brought in without its value (wtinylfu.cpp). For tests.
+bool WTinyLfuHasSlot(const Policy& wtinylfu, Key key);
 std::unique_ptr<Policy> NewMin(size_t capacity, bool bypass);
 
 }  // namespace memory::cache

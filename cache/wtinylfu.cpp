@@ -8,14 +8,18 @@
 //
 // With miniature simulation, a change of configuration costs as little as possible: when the
 // shadows see every key at the cache's own capacity, the cache takes the chosen shadow's contents
-// (so it behaves exactly like that shadow from then on, and needs no hysteresis); otherwise,
-// while a grown window fills, the least recently used key of the whole cache is evicted rather
-// than the main area's (each entry carries its last access time).
+// (a hand-over: from then on it behaves like that shadow); otherwise, while a grown window fills,
+// the least recently used key of the whole cache is evicted rather than the main area's (each
+// entry carries its last access time).
+//
+// Shadows track keys only, so a hand-over may bring in keys whose values the cache never loaded.
+// Such a key takes a slot but is not contained: its next access is a miss (which loads the value
+// and moves the key as a hit would), later ones are hits.
 //
 // Policy selection: where the shadows see every key at the cache's own capacity, an ARC shadow
 // is scored beside the W-TinyLFU shadows. The cache starts as ARC (an inner ARC policy) and,
 // like any other switch there, takes the leading shadow's contents whenever the lead changes,
-// so it runs as ARC while ARC leads and as W-TinyLFU otherwise, at no switching cost.
+// so it runs as ARC while ARC leads and as W-TinyLFU otherwise.
 //
 // Phase changes: the shadows' hits are also scored over a short horizon. When another shadow
 // leads there by a clear margin, the long-run scores restart from the short-horizon ones; when
@@ -39,6 +43,9 @@ namespace memory::cache {
 namespace {
 
 enum : uint8_t { kWindow, kProbation, kProtected, kGhostWindow, kGhostMain };
+// Node flags: kRejected, admission rejected the key before (readmit); kNoValue, a hand-over
+// brought the key in without its value, which its next access loads (a miss).
+enum : uint16_t { kRejected = 1, kNoValue = 2 };
 
 // The miniature-simulation shadows: window shares from frequency-admitted SLRU (1 %) to almost
 // plain LRU (99 %), and the small windows again with readmission of rejected candidates.
@@ -91,14 +98,19 @@ class WTinyLfu final : public Policy {
   size_t size() const override {
     return arc_ ? arc_->size() : len_[kWindow] + len_[kProbation] + len_[kProtected];
   }
+  // A key a hand-over brought in takes a slot (size()) but is not contained until its next
+  // access loads its value: Contains(key) says whether Access(key) would hit.
   bool Contains(Key key) const override {
-    if (arc_) return arc_->Contains(key);
+    if (arc_) return arc_->Contains(key) && !Unloaded(key);
     uint32_t n = map_.Find(key);
-    return n != FlatMap::kAbsent && pool_[n].tag <= kProtected;
+    return n != FlatMap::kAbsent && pool_[n].tag <= kProtected && !(pool_[n].flag & kNoValue);
   }
 
   bool Remove(Key key) override {
-    if (arc_) return arc_->Remove(key);
+    if (arc_) {
+      unloaded_.Erase(key);
+      return arc_->Remove(key);
+    }
     uint32_t n = map_.Find(key);
     if (n == FlatMap::kAbsent || pool_[n].tag > kProtected) return false;
     Drop(n);
@@ -113,6 +125,7 @@ class WTinyLfu final : public Policy {
     if (arc_) {
       std::vector<Key> out;
       MEMORY_RETURN_IF_ERROR(arc_->SetCapacity(capacity, &out));
+      for (Key k : out) unloaded_.Erase(k);
       stats_.evictions += out.size();
       if (evicted) evicted->insert(evicted->end(), out.begin(), out.end());
     }
@@ -129,6 +142,13 @@ class WTinyLfu final : public Policy {
   }
 
   size_t window_maximum() const { return max_window_; }
+
+  // Whether `key` takes a slot, with or without its value.
+  bool HasSlot(Key key) const {
+    if (arc_) return arc_->Contains(key);
+    uint32_t n = map_.Find(key);
+    return n != FlatMap::kAbsent && pool_[n].tag <= kProtected;
+  }
 
  protected:
   // Where the shadows hand over their contents (unsampled), a change of configuration decided
@@ -150,12 +170,29 @@ class WTinyLfu final : public Policy {
       }
       own_sketch_.Record(key);
     }
-    AccessResult r = arc_ ? arc_->Access(key) : OwnAccess(key);
+    AccessResult r = arc_ ? ArcAccess(key) : OwnAccess(key);
     if (decide_after) Decide();
     return r;
   }
 
  private:
+  // The access while the cache runs as ARC. A hit on a key a hand-over brought in is a miss
+  // that loads its value; unloaded_ loses each key as it is accessed or evicted (ARC pushes out
+  // at most one resident key per access, the one it reports).
+  AccessResult ArcAccess(Key key) {
+    AccessResult r = arc_->Access(key);
+    if (unloaded_.size() == 0) return r;
+    if (r.hit) {
+      if (unloaded_.Erase(key)) r.hit = false;
+    } else if (r.evicted) {
+      unloaded_.Erase(r.victim);
+    }
+    return r;
+  }
+  bool Unloaded(Key key) const {
+    return unloaded_.size() != 0 && unloaded_.Find(key) != FlatMap::kAbsent;
+  }
+
   // The access as the cache's own W-TinyLFU (not while it runs as ARC).
   AccessResult OwnAccess(Key key) {
     uint32_t n = map_.Find(key);
@@ -168,7 +205,10 @@ class WTinyLfu final : public Policy {
       n = FlatMap::kAbsent;
     }
     if (n != FlatMap::kAbsent) {
-      r.hit = true;
+      // A key without its value (a hand-over brought it in) is a miss that loads the value; it
+      // keeps its slot and moves as on a hit.
+      r.hit = !(pool_[n].flag & kNoValue);
+      pool_[n].flag &= uint16_t(~kNoValue);
       Stamp(n);
       switch (pool_[n].tag) {
         case kWindow: pool_.MoveToBack(list_[kWindow], n); break;
@@ -181,7 +221,7 @@ class WTinyLfu final : public Policy {
       }
     } else {
       n = pool_.Alloc(key, kWindow);
-      pool_[n].flag = rejected_before;  // admitted without comparison while readmit_ is on
+      pool_[n].flag = rejected_before ? kRejected : 0;  // admitted without comparison while readmit_ is on
       Stamp(n);
       pool_.PushBack(list_[kWindow], n);
       ++len_[kWindow];
@@ -208,7 +248,7 @@ class WTinyLfu final : public Policy {
       if (size() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
         int fc = Frequency(pool_[cand].key), fv = Frequency(pool_[victim].key);
-        bool admit = fc > fv || (readmit_ && pool_[cand].flag);
+        bool admit = fc > fv || (readmit_ && (pool_[cand].flag & kRejected));
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
     }
@@ -398,8 +438,8 @@ class WTinyLfu final : public Policy {
     }
     if (restart) scores_ = fast_;
     if (restart) best = fast_best;
-    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window.
-    // Copying a shadow costs no hit, so only sampled shadows need it.
+    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window. Only
+    // sampled shadows have a margin (a hand-over costs the values the cache does not hold).
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
     if (!restart && scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
     if (best == current_) return;
@@ -410,7 +450,6 @@ class WTinyLfu final : public Policy {
     }
     readmit_ = kSim[best].readmit;
     if (copy_shadows_) {
-      arc_.reset();
       CopyFrom(size_t(best));
       return;
     }
@@ -419,13 +458,41 @@ class WTinyLfu final : public Policy {
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
 
-  // The cache runs as ARC from now on: a copy of the ARC shadow, which has seen every key at the
-  // cache's capacity (ghosts and p included), so it behaves exactly like that shadow.
-  void EnterArc() {
-    ArcState st;
-    bank_->ArcLists(&st);
+  // Fills held_ with the resident keys whose values the cache holds (before a hand-over).
+  void CollectHeld() {
+    held_.Clear();
+    if (arc_) {
+      ArcState st;
+      GetArcState(*arc_, &st);
+      for (const std::vector<Key>* l : {&st.t1, &st.t2})
+        for (Key k : *l)
+          if (!Unloaded(k)) held_.Put(k, 0);
+      return;
+    }
+    for (uint8_t t = kWindow; t <= kProtected; ++t)
+      for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next)
+        if (!(pool_[n].flag & kNoValue)) held_.Put(pool_[n].key, 0);
+  }
+  bool Held(Key key) const { return held_.Find(key) != FlatMap::kAbsent; }
+
+  // Empties the cache's own W-TinyLFU segments and ghost lists.
+  void DropOwn() {
     for (uint8_t t = kWindow; t <= kGhostMain; ++t)
       while (!pool_.Empty(list_[t])) Drop(pool_.Front(list_[t]));
+  }
+
+  // The cache runs as ARC from now on: a copy of the ARC shadow, which has seen every key at the
+  // cache's capacity (ghosts and p included), so it behaves exactly like that shadow. Its
+  // resident keys whose values the cache did not hold are recorded in unloaded_.
+  void EnterArc() {
+    CollectHeld();
+    ArcState st;
+    bank_->ArcLists(&st);
+    DropOwn();
+    unloaded_.Clear();
+    for (const std::vector<Key>* l : {&st.t1, &st.t2})
+      for (Key k : *l)
+        if (!Held(k)) unloaded_.Put(k, 0);
     arc_ = NewArc(capacity_, st);
   }
 
@@ -442,6 +509,7 @@ class WTinyLfu final : public Policy {
     auto put = [&](const std::vector<Key>& keys, size_t from, size_t to, uint8_t tag) {
       for (size_t i = from; i < to; ++i) {
         uint32_t n = pool_.Alloc(keys[i], tag);
+        if (Unloaded(keys[i])) pool_[n].flag = kNoValue;
         pool_.PushBack(list_[tag], n);
         ++len_[tag];
         map_.Put(keys[i], n);
@@ -452,21 +520,26 @@ class WTinyLfu final : public Policy {
     put(st.t2, 0, st.t2.size() - t2_protected, kProbation);
     put(st.t2, st.t2.size() - t2_protected, st.t2.size(), kProtected);
     put(st.t1, st.t1.size() - t1_window, st.t1.size(), kWindow);
+    unloaded_.Clear();
   }
 
   // Makes the cache's contents those of shadow `s` (same capacity, same keys seen): each segment
   // and ghost list in its order, the flags, the size limits. The shadows share the sketch's
-  // parameters and keys, so the two sketches hold the same counts.
+  // parameters and keys, so the two sketches hold the same counts. Resident keys whose values
+  // the cache did not hold are marked kNoValue.
   void CopyFrom(size_t s) {
-    for (uint8_t t = kWindow; t <= kGhostMain; ++t)
-      while (!pool_.Empty(list_[t])) Drop(pool_.Front(list_[t]));
+    CollectHeld();
+    arc_.reset();
+    unloaded_.Clear();
+    DropOwn();
     std::vector<Key> keys;
     std::vector<uint8_t> flags;
     for (uint8_t t = kWindow; t <= kGhostMain; ++t) {
       bank_->WList(s, t, &keys, &flags);
       for (size_t i = 0; i < keys.size(); ++i) {
         uint32_t n = pool_.Alloc(keys[i], t);
-        pool_[n].flag = flags[i];
+        pool_[n].flag = flags[i] ? kRejected : 0;
+        if (t <= kProtected && !Held(keys[i])) pool_[n].flag |= kNoValue;
         pool_.PushBack(list_[t], n);
         ++len_[t];
         map_.Put(keys[i], n);
@@ -537,6 +610,8 @@ class WTinyLfu final : public Policy {
   // Miniature-simulation state.
   std::unique_ptr<ShadowBank> bank_;  // the shadows; ARC is member kArcShadow (sim_arc)
   std::unique_ptr<Policy> arc_;       // while the ARC shadow is chosen, the cache runs as ARC
+  FlatMap unloaded_{16};  // while it runs as ARC: resident keys a hand-over brought in, no value yet
+  FlatMap held_{16};      // scratch of a hand-over: the keys whose values the cache held
   std::vector<double> scores_;
   std::vector<double> fast_;  // the same hits with the short horizon (sim_fast_decay)
   double fast_weight_ = 0;    // sampled accesses, decayed like fast_
@@ -563,6 +638,10 @@ class WTinyLfu final : public Policy {
 };
 
 }  // namespace
+
+bool WTinyLfuHasSlot(const Policy& wtinylfu, Key key) {
+  return static_cast<const WTinyLfu&>(wtinylfu).HasSlot(key);
+}
 
 std::unique_ptr<Policy> NewWTinyLfu(size_t capacity, const WTinyLfuOptions& options) {
   return std::make_unique<WTinyLfu>(capacity, options);

@@ -10,8 +10,11 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <unordered_set>
 
 #include "cache/cache.h"
+#include "cache/hierarchy.h"
+#include "cache/policies.h"
 
 namespace memory::cache {
 namespace {
@@ -75,6 +78,71 @@ TEST(WTinyLfuSwitch, SampledAndOtherAdaptationsCountOnlyResidentKeysAsHits) {
   CheckHitsAreResidentKeys("wtinylfu(sim_size=50)", 300);
   CheckHitsAreResidentKeys("wtinylfu(adapt=climb)", 100);
   CheckHitsAreResidentKeys("wtinylfu(adapt=ghost)", 100);
+}
+
+// The held-values model of a real cache around the policy: a key's value is held from the access
+// that leaves the key in a slot (a miss that admits it loads the value; so does the first access
+// of a key a hand-over brought in without it) until the key is reported evicted or loses its
+// slot, which WTinyLfuHasSlot tells after every access (a hand-over drops keys without
+// reporting them).
+// Each access must be a hit exactly when the model holds the key's value, and Contains() before
+// it must say the same. Returns the accesses to keys that had a slot without their value (so a
+// caller can check the trace reached the case).
+uint64_t CheckHitsAreHeldValues(const std::string& spec, size_t capacity) {
+  std::unique_ptr<Policy> p;
+  Status s = NewPolicy(spec, capacity, &p);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!p) return 0;
+  std::vector<Key> trace = SwitchingTrace(capacity, 12);
+  std::unordered_set<Key> held;
+  uint64_t honest = 0, phantom = 0, wrong_contains = 0;
+  size_t first_wrong = trace.size();
+  for (size_t i = 0; i < trace.size(); ++i) {
+    Key k = trace[i];
+    bool has_value = held.count(k) > 0;
+    if (!has_value && WTinyLfuHasSlot(*p, k)) ++phantom;
+    if (p->Contains(k) != has_value) ++wrong_contains;
+    AccessResult r = p->Access(k);
+    honest += has_value;
+    if (r.hit != has_value && first_wrong == trace.size()) first_wrong = i;
+    if (r.evicted) held.erase(r.victim);  // even if a hand-over in this access brings it back
+    if (WTinyLfuHasSlot(*p, k)) held.insert(k);
+    for (auto it = held.begin(); it != held.end();)
+      it = WTinyLfuHasSlot(*p, *it) ? std::next(it) : held.erase(it);
+    EXPECT_LE(p->size(), capacity);
+  }
+  EXPECT_EQ(p->stats().hits, honest) << spec << " at " << capacity << ": first differs at access "
+                                     << first_wrong << "; " << phantom
+                                     << " accesses to keys in a slot without their value";
+  EXPECT_EQ(wrong_contains, 0u) << spec << " at " << capacity;
+  return phantom;
+}
+
+TEST(WTinyLfuSwitch, HandOverKeysHaveNoValueUntilTheirNextAccess) {
+  for (size_t c : {size_t(37), size_t(100), size_t(300), size_t(500)})
+    for (const char* spec : {"wtinylfu", "wtinylfu(sim_arc=0)", "wtinylfu(readmit=1)"})
+      EXPECT_GT(CheckHitsAreHeldValues(spec, c), 0u) << spec << " at " << c << ": no hand-over key";
+}
+
+// A read-through MemoryLevel over the policy (Get, and Put on a miss) serves only the values it
+// stored, and since the policy counts a hit only where it holds the value, the level's counts
+// and the policy's agree (before 2026-12-04 the policy counted hits on keys a hand-over had
+// brought in, which the level served as misses).
+TEST(WTinyLfuSwitch, MemoryLevelCountsWhatThePolicyCounts) {
+  for (size_t c : {size_t(100), size_t(300)}) {
+    std::unique_ptr<MemoryLevel> level;
+    ASSERT_TRUE(MemoryLevel::Create({"wtinylfu", c, 0, 0}, &level).ok());
+    size_t wrong_values = 0;
+    for (Key k : SwitchingTrace(c, 6)) {
+      const std::string* v = level->Get(k);
+      if (!v) level->Put(k, std::to_string(k));
+      else wrong_values += *v != std::to_string(k);
+    }
+    EXPECT_EQ(wrong_values, 0u);
+    EXPECT_GT(level->stats().hits, 0u);
+    EXPECT_EQ(level->stats().hits, level->policy().stats().hits) << "capacity " << c;
+    EXPECT_EQ(level->stats().misses, level->policy().stats().misses) << "capacity " << c;
+  }
 }
 
 }  // namespace

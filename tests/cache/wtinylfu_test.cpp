@@ -66,11 +66,18 @@ TEST(WTinyLfuAdaptive, FollowsLruOnARecencySweep) {
 TEST(WTinyLfuAdaptive, ColdStartOnShortSweepsCostsLittle) {
   // Six sweeps: the shadows have evidence only once they are full, so here the cost of the first
   // configuration and of the switch away from it is most of the gap to LRU (which equals MIN).
-  // At 100 and 200 entries the shadows see every key and the cache takes the chosen shadow's
-  // contents (before that change: 3.5 and 8.0 points below LRU).
+  // At 100 and 200 entries the shadows see every key; the cache starts as ARC and takes the
+  // chosen shadow's contents at a switch. The keys the LRU-like leader holds and the cache does
+  // not are exactly those the next sweep hits, and the cache has no values for them, so the
+  // switch cannot win back the cold start: the cache stays where ARC is (ARC 16.46 / 33.17 %,
+  // LRU 20.62 / 41.46 %, W-TinyLFU 16.50 / 33.08 %; the 20.00 / 40.67 % measured before
+  // 2026-12-04 counted hits on those keys).
   std::vector<Key> t = Zigzag(400, 6);
-  for (size_t c : {100, 200})
-    EXPECT_GT(HitPercent("wtinylfu", c, t), HitPercent("lru", c, t) - 2.5) << "capacity " << c;
+  for (size_t c : {100, 200}) {
+    double w = HitPercent("wtinylfu", c, t);
+    EXPECT_GT(w, HitPercent("arc", c, t) - 0.5) << "capacity " << c;
+    EXPECT_GT(w, HitPercent("lru", c, t) - 9.0) << "capacity " << c;
+  }
   // At 1500 entries the shadows are sampled (sim_size 500); a window grown by a switch fills in
   // LRU order of the whole cache (before: 7.7 points below LRU over six sweeps, 1.8 over 26).
   std::vector<Key> big = Zigzag(2000, 6);
@@ -209,14 +216,17 @@ TEST(WTinyLfuPolicySelection, ReachesArcWhereArcBeatsEveryFixedConfiguration) {
 TEST(WTinyLfuPolicySelection, LeavesArcWhereWTinyLfuPays) {
   // The cache starts as ARC; on a loop longer than the cache ARC (like LRU) never hits, while
   // frequency admission keeps a fixed part of the loop, so the cache must hand over to a
-  // W-TinyLFU configuration early.
+  // W-TinyLFU configuration early. The hand-over brings in keys whose values the cache does not
+  // hold (ARC held other keys of the loop): up to one cache's worth of misses more than
+  // sim_arc=0, which starts as W-TinyLFU (200 entries: 30.11 vs 30.66 %).
   std::vector<Key> t;
   for (int r = 0; r < 30; ++r)
     for (Key k = 0; k < 600; ++k) t.push_back(k);
   for (size_t c : {200, 500}) {
     double w = HitPercent("wtinylfu", c, t);
+    double hand_over = 100.0 * double(c) / double(t.size());
     EXPECT_LT(HitPercent("arc", c, t), 1.0);
-    EXPECT_GE(w, HitPercent("wtinylfu(sim_arc=0)", c, t) - 0.5) << "capacity " << c;
+    EXPECT_GE(w, HitPercent("wtinylfu(sim_arc=0)", c, t) - 0.5 - hand_over) << "capacity " << c;
     EXPECT_GT(w, 0.8 * 100.0 * double(c) / 600.0) << "capacity " << c;
   }
 }
