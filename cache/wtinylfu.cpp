@@ -14,7 +14,8 @@
 //
 // Shadows track keys only, so a hand-over may bring in keys whose values the cache never loaded.
 // Such a key takes a slot but is not contained: its next access is a miss (which loads the value
-// and moves the key as a hit would), later ones are hits.
+// and moves the key as a hit would), later ones are hits. To lose few values, a hand-over gives
+// the places of those keys to held keys the leader has dropped, the most recent first (KeepHeld).
 //
 // Policy selection: where the shadows see every key at the cache's own capacity, an ARC shadow
 // is scored beside the W-TinyLFU shadows. The cache starts as ARC (an inner ARC policy) and,
@@ -154,9 +155,9 @@ class WTinyLfu final : public Policy {
   // Where the shadows hand over their contents (unsampled), a change of configuration decided
   // at this access happens after the cache's own access: the new leader's contents already
   // hold the current key, so taking them first would count it as a hit even when the cache did
-  // not hold it. After the hand-over the cache is exactly the leader after this access. Sampled
-  // shadows only move the segment limits, which cannot make the key resident, so there the
-  // decision comes first, as it always did.
+  // not hold it. After the hand-over the cache is the leader after this access (but for the
+  // held keys KeepHeld keeps). Sampled shadows only move the segment limits, which cannot make
+  // the key resident, so there the decision comes first, as it always did.
   AccessResult DoAccess(Key key) override {
     bool decide_after = false;
     if (share_cells_) {  // unsampled shadows, same sketch width: the bank located the counters
@@ -221,7 +222,8 @@ class WTinyLfu final : public Policy {
       }
     } else {
       n = pool_.Alloc(key, kWindow);
-      pool_[n].flag = rejected_before ? kRejected : 0;  // admitted without comparison while readmit_ is on
+      // A rejected key that returns is admitted without comparison while readmit_ is on.
+      pool_[n].flag = rejected_before ? kRejected : 0;
       Stamp(n);
       pool_.PushBack(list_[kWindow], n);
       ++len_[kWindow];
@@ -438,8 +440,9 @@ class WTinyLfu final : public Policy {
     }
     if (restart) scores_ = fast_;
     if (restart) best = fast_best;
-    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window. Only
-    // sampled shadows have a margin (a hand-over costs the values the cache does not hold).
+    // Hysteresis: each move reshuffles the cache, so near-ties keep the current window. A
+    // hand-over costs the values it cannot keep, but no margin measured better on the reference
+    // rows (bench/results/cache.md, 2026-12-04), so only sampled shadows have one.
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
     if (!restart && scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
     if (best == current_) return;
@@ -458,22 +461,60 @@ class WTinyLfu final : public Policy {
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
 
-  // Fills held_ with the resident keys whose values the cache holds (before a hand-over).
+  // Before a hand-over: held_ has each resident key whose value the cache holds; held_keys_
+  // lists them least recently used first (from ARC: T1's keys before T2's, each least recently
+  // used first) with their kRejected bits.
   void CollectHeld() {
     held_.Clear();
+    held_keys_.clear();
     if (arc_) {
       ArcState st;
       GetArcState(*arc_, &st);
       for (const std::vector<Key>* l : {&st.t1, &st.t2})
         for (Key k : *l)
-          if (!Unloaded(k)) held_.Put(k, 0);
-      return;
+          if (!Unloaded(k)) held_keys_.push_back({k, 0});
+    } else {
+      std::vector<std::pair<uint64_t, uint32_t>> by_time;  // (last access, node)
+      for (uint8_t t = kWindow; t <= kProtected; ++t)
+        for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next)
+          if (!(pool_[n].flag & kNoValue))
+            by_time.push_back({n < stamps_.size() ? stamps_[n] : 0, n});
+      std::sort(by_time.begin(), by_time.end());
+      for (auto [time, n] : by_time)
+        held_keys_.push_back({pool_[n].key, uint8_t(pool_[n].flag & kRejected)});
     }
-    for (uint8_t t = kWindow; t <= kProtected; ++t)
-      for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next)
-        if (!(pool_[n].flag & kNoValue)) held_.Put(pool_[n].key, 0);
+    for (const auto& [key, rejected] : held_keys_) held_.Put(key, 0);
   }
   bool Held(Key key) const { return held_.Find(key) != FlatMap::kAbsent; }
+
+  // A hand-over keeps the values the cache holds where it can: in the leader's resident lists
+  // (window, probation, protected or T1, T2), the places of keys whose values the cache does
+  // not hold go to held keys the leader has in none of its lists (resident or ghost) — the most
+  // recently used of them, in order, the last to the last such place. Places left over keep
+  // the leader's key, without its value. `flags` (empty for ARC) are the resident lists' flags;
+  // an adopted key brings its own.
+  void KeepHeld(const std::vector<std::vector<Key>*>& resident,
+                const std::vector<std::vector<Key>*>& ghosts,
+                const std::vector<std::vector<uint8_t>*>& flags) {
+    FlatMap leader(2 * capacity_ + 16);
+    for (const auto* lists : {&resident, &ghosts})
+      for (const std::vector<Key>* l : *lists)
+        for (Key k : *l) leader.Put(k, 0);
+    std::vector<uint32_t> adopt;  // indices into held_keys_, least recently used first
+    for (uint32_t i = 0; i < held_keys_.size(); ++i)
+      if (leader.Find(held_keys_[i].first) == FlatMap::kAbsent) adopt.push_back(i);
+    std::vector<std::pair<size_t, size_t>> places;  // (list, index) of keys without values
+    for (size_t l = 0; l < resident.size(); ++l)
+      for (size_t i = 0; i < resident[l]->size(); ++i)
+        if (!Held((*resident[l])[i])) places.push_back({l, i});
+    size_t m = std::min(places.size(), adopt.size());
+    for (size_t j = 0; j < m; ++j) {
+      auto [l, i] = places[places.size() - m + j];
+      const auto& [key, rejected] = held_keys_[adopt[adopt.size() - m + j]];
+      (*resident[l])[i] = key;
+      if (!flags.empty()) (*flags[l])[i] = rejected;
+    }
+  }
 
   // Empties the cache's own W-TinyLFU segments and ghost lists.
   void DropOwn() {
@@ -482,12 +523,14 @@ class WTinyLfu final : public Policy {
   }
 
   // The cache runs as ARC from now on: a copy of the ARC shadow, which has seen every key at the
-  // cache's capacity (ghosts and p included), so it behaves exactly like that shadow. Its
-  // resident keys whose values the cache did not hold are recorded in unloaded_.
+  // cache's capacity (ghosts and p included), so it behaves like that shadow, except for the
+  // held keys KeepHeld puts in place of keys whose values the cache does not have; those left
+  // are recorded in unloaded_.
   void EnterArc() {
     CollectHeld();
     ArcState st;
     bank_->ArcLists(&st);
+    KeepHeld({&st.t1, &st.t2}, {&st.b1, &st.b2}, {});
     DropOwn();
     unloaded_.Clear();
     for (const std::vector<Key>* l : {&st.t1, &st.t2})
@@ -524,25 +567,29 @@ class WTinyLfu final : public Policy {
   }
 
   // Makes the cache's contents those of shadow `s` (same capacity, same keys seen): each segment
-  // and ghost list in its order, the flags, the size limits. The shadows share the sketch's
-  // parameters and keys, so the two sketches hold the same counts. Resident keys whose values
-  // the cache did not hold are marked kNoValue.
+  // and ghost list in its order, the flags, the size limits — except for the held keys KeepHeld
+  // puts in place of keys whose values the cache does not have; those left are marked
+  // kNoValue. The shadows share the sketch's parameters and keys, so the two sketches hold the
+  // same counts.
   void CopyFrom(size_t s) {
     CollectHeld();
+    std::vector<Key> keys[5];
+    std::vector<uint8_t> flags[5];
+    for (uint8_t t = kWindow; t <= kGhostMain; ++t) bank_->WList(s, t, &keys[t], &flags[t]);
+    KeepHeld({&keys[kWindow], &keys[kProbation], &keys[kProtected]},
+             {&keys[kGhostWindow], &keys[kGhostMain]},
+             {&flags[kWindow], &flags[kProbation], &flags[kProtected]});
     arc_.reset();
     unloaded_.Clear();
     DropOwn();
-    std::vector<Key> keys;
-    std::vector<uint8_t> flags;
     for (uint8_t t = kWindow; t <= kGhostMain; ++t) {
-      bank_->WList(s, t, &keys, &flags);
-      for (size_t i = 0; i < keys.size(); ++i) {
-        uint32_t n = pool_.Alloc(keys[i], t);
-        pool_[n].flag = flags[i] ? kRejected : 0;
-        if (t <= kProtected && !Held(keys[i])) pool_[n].flag |= kNoValue;
+      for (size_t i = 0; i < keys[t].size(); ++i) {
+        uint32_t n = pool_.Alloc(keys[t][i], t);
+        pool_[n].flag = flags[t][i] ? kRejected : 0;
+        if (t <= kProtected && !Held(keys[t][i])) pool_[n].flag |= kNoValue;
         pool_.PushBack(list_[t], n);
         ++len_[t];
-        map_.Put(keys[i], n);
+        map_.Put(keys[t][i], n);
         Stamp(n);
       }
     }
@@ -610,8 +657,11 @@ class WTinyLfu final : public Policy {
   // Miniature-simulation state.
   std::unique_ptr<ShadowBank> bank_;  // the shadows; ARC is member kArcShadow (sim_arc)
   std::unique_ptr<Policy> arc_;       // while the ARC shadow is chosen, the cache runs as ARC
-  FlatMap unloaded_{16};  // while it runs as ARC: resident keys a hand-over brought in, no value yet
-  FlatMap held_{16};      // scratch of a hand-over: the keys whose values the cache held
+  // While it runs as ARC: the resident keys a hand-over brought in without their values.
+  FlatMap unloaded_{16};
+  // Scratch of a hand-over (CollectHeld): the keys whose values the cache holds.
+  FlatMap held_{16};
+  std::vector<std::pair<Key, uint8_t>> held_keys_;
   std::vector<double> scores_;
   std::vector<double> fast_;  // the same hits with the short horizon (sim_fast_decay)
   double fast_weight_ = 0;    // sampled accesses, decayed like fast_
