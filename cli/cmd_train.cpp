@@ -58,6 +58,7 @@
 #include "cli/common.h"
 #include "cli/model_prune.h"
 #include "cli/spawn.h"
+#include "learner/calibration.h"
 #include "learner/intent_snapshot.h"
 #include "learner/registry.h"
 #include "learner/template.h"
@@ -115,11 +116,16 @@ struct SliceEvent {
 };
 
 // Replays the evaluation slice through one model: per session, the rank of the true template
-// (5 = not in the top 5), then the model sees it.
+// (5 = not in the top 5), then the model sees it. shown() holds the probabilities the last Score
+// listed, as `memory predict` shows them (best first).
 class Scorer {
  public:
   virtual ~Scorer() = default;
   virtual int Score(const Event& e, const std::string& templ) = 0;
+  const std::vector<double>& shown() const { return shown_; }
+
+ protected:
+  std::vector<double> shown_;
 };
 
 // A static count snapshot (what `memory predict` serves).
@@ -132,6 +138,9 @@ class SnapshotScorer final : public Scorer {
     learner::Context ctx;
     st.Fill(e, snap_->FindCwd(e.cwd), &ctx);
     snap_->Predict(ctx, 5, &preds_, nullptr);
+    snap_->calibrator().Apply(&preds_);
+    shown_.clear();
+    for (const learner::Prediction& p : preds_) shown_.push_back(p.prob);
     const learner::CommandId actual = snap_->Find(templ);
     int rank = 5;
     for (size_t r = 0; r < preds_.size(); ++r)
@@ -154,6 +163,8 @@ class GruScorer final : public Scorer {
   int Score(const Event& e, const std::string& templ) override {
     auto it = sessions_.try_emplace(learner::SessionKeyOf(e), net_.get()).first;
     it->second.Top(5, &top_);
+    shown_.clear();
+    for (const auto& t : top_) shown_.push_back(t.second);
     int rank = 5;
     for (size_t r = 0; r < top_.size(); ++r)
       if (it->second.Text(top_[r].first) == templ) { rank = static_cast<int>(r); break; }
@@ -167,13 +178,27 @@ class GruScorer final : public Scorer {
   std::vector<std::pair<int32_t, double>> top_;
 };
 
+// Hits of a replay, and the calibration of what was shown (ECE of the first prediction and of
+// the top-5 lists; learner/calibration.h).
 struct Hits {
   int64_t n = 0, h1 = 0, h3 = 0, h5 = 0;
-  void Add(int rank) { ++n, h1 += rank < 1, h3 += rank < 3, h5 += rank < 5; }
+  learner::ReliabilityTable first, listed;
+  void Add(int rank, const std::vector<double>& shown) {
+    ++n, h1 += rank < 1, h3 += rank < 3, h5 += rank < 5;
+    for (size_t r = 0; r < shown.size(); ++r) {
+      if (r == 0) first.Add(shown[r], rank == 0);
+      listed.Add(shown[r], static_cast<int>(r) == rank);
+    }
+  }
   double Top1() const { return n ? static_cast<double>(h1) / n : 0.0; }
   std::map<std::string, double> Metrics() const {
     auto r = [&](int64_t h) { return n ? static_cast<double>(h) / n : 0.0; };
-    return {{"top1", r(h1)}, {"top3", r(h3)}, {"top5", r(h5)}, {"events", static_cast<double>(n)}};
+    return {{"top1", r(h1)},
+            {"top3", r(h3)},
+            {"top5", r(h5)},
+            {"events", static_cast<double>(n)},
+            {"ece_top1", first.Ece()},
+            {"ece_top5", listed.Ece()}};
   }
 };
 
@@ -336,7 +361,7 @@ class CountSpecChoice {
         (*slice_)[j].To(&e);
         const int rank = scorer.Score(e, templates_[j]);
         ranks_[i].push_back(static_cast<uint8_t>(rank));
-        hits_[i].Add(rank);
+        hits_[i].Add(rank, scorer.shown());
       }
     }
     scored_[i] = true;
@@ -690,11 +715,11 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
       se.To(&e);
       const std::string templ = e.kind == EventKind::kToolCall ? e.command : learner::CommandTemplate(e.command);
       const int rp = champ ? champ->Score(e, templ) : 5;
-      if (champ) champ_hits.Add(rp);
+      if (champ) champ_hits.Add(rp, champ->shown());
       const std::string key = learner::SessionKeyOf(e);
       for (auto& c : cands) {
         const int rc = c->scorer->Score(e, templ);
-        c->hits.Add(rc);
+        c->hits.Add(rc, c->scorer->shown());
         if (!champ) continue;
         auto [it, fresh] = c->cluster_of.try_emplace(key, c->clusters.size());
         if (fresh) c->clusters.emplace_back();

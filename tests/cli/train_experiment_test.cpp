@@ -62,6 +62,13 @@ TEST_F(TrainCli, FirstModelThenKeptThenGatedPromotionAndRollback) {
   EXPECT_GT(r["eval_sessions"].get<int>(), 1);
   EXPECT_LT(r["eval_sessions"].get<int>(), r["eval_events"].get<int>());
   EXPECT_GT(r["challenger"]["top1"].get<double>(), r["champion"]["top1"].get<double>());
+  // The calibration of what predict would have shown on the slice, for both models.
+  for (const char* who : {"challenger", "champion"}) {
+    ASSERT_TRUE(r[who].contains("ece_top1")) << out;
+    EXPECT_GE(r[who]["ece_top1"].get<double>(), 0.0);
+    EXPECT_LT(r[who]["ece_top1"].get<double>(), 0.2);
+    EXPECT_LT(r[who]["ece_top5"].get<double>(), 0.1);
+  }
   const std::string second = r["version"];
   EXPECT_EQ(Champion(), second);
   json list = List();
