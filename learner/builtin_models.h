@@ -14,7 +14,9 @@ namespace memory::learner {
 std::unique_ptr<NextCommandModel> NewMfuModel();
 std::unique_ptr<NextCommandModel> NewMruModel();
 std::unique_ptr<NextCommandModel> NewMarkovModel(int order);
-std::unique_ptr<NextCommandModel> NewIpamModel(double alpha);
+// IPAM; a new row starts with the default row's best `copy_limit` entries (see baselines.cpp).
+inline constexpr size_t kIpamRowCopy = 64;
+std::unique_ptr<NextCommandModel> NewIpamModel(double alpha, size_t copy_limit = kIpamRowCopy);
 
 struct PpmOptions {
   int order = 3;          // longest context (previous commands) used

@@ -142,6 +142,20 @@ class RankedList {
     *this = other;
     for (Entry& e : mutable_entries()) e.val *= scale;
   }
+  // This list becomes other's best `n` entries (all when n >= other.size()), scaled.
+  void CopyTop(const RankedList& other, double scale, size_t n) {
+    if (n >= other.size()) return CopyFrom(other, scale);
+    pos_.reset();
+    size_ = 0;
+    Reserve(static_cast<uint32_t>(std::max<size_t>(n, 1)));
+    std::memcpy(data(), other.data(), n * sizeof(Entry));
+    size_ = static_cast<uint32_t>(n);
+    for (Entry& e : mutable_entries()) e.val *= scale;
+    if (size_ > kLinear) {
+      pos_ = std::make_unique<Positions>();
+      for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
+    }
+  }
 
  private:
   static constexpr uint32_t kAbsent = UINT32_MAX;
@@ -272,8 +286,10 @@ class DecayRow {
     return ranked_.Add(id, add);
   }
   // Starts as a copy of `other` with scale 1 (IPAM's new rows).
-  void CopyFrom(const DecayRow& other) {
-    ranked_.CopyFrom(other.ranked_, other.scale_);
+  void CopyFrom(const DecayRow& other) { CopyTop(other, SIZE_MAX); }
+  // A copy of other's best `n` entries; Sum() stays other's (the scores left out still count).
+  void CopyTop(const DecayRow& other, size_t n) {
+    ranked_.CopyTop(other.ranked_, other.scale_, n);
     raw_sum_ = other.raw_sum_ * other.scale_;
     scale_ = 1.0;
   }
