@@ -117,7 +117,7 @@ nlohmann::json CalibrationJson(const learner::EvalCounts& c) {
     }
     return nlohmann::json{{"ece", t.Ece()}, {"mean_prob", t.MeanProb()}, {"hit_rate", t.HitRate()}, {"bins", bins}};
   };
-  return {{"top1", table(c.top1)}, {"top5", table(c.listed)}};
+  return {{"top1", table(c.calibration.first)}, {"top5", table(c.calibration.listed)}};
 }
 
 nlohmann::json Rates(const learner::EvalCounts& c, size_t top) {
@@ -215,10 +215,10 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   row("min user", r.Min(0), r.Min(1), r.Min(2), r.Min(3));
   row("max user", r.Max(0), r.Max(1), r.Max(2), r.Max(3));
   std::printf("\ncalibration (ECE: mean |probability - outcome| by probability bin; 0 = calibrated)\n");
-  std::printf("  first prediction   ECE %.4f  mean prob %.4f  hit rate %.4f\n", r.total.top1.Ece(),
-              r.total.top1.MeanProb(), r.total.top1.HitRate());
-  std::printf("  top-5 predictions  ECE %.4f  mean prob %.4f  hit rate %.4f\n", r.total.listed.Ece(),
-              r.total.listed.MeanProb(), r.total.listed.HitRate());
+  std::printf("  first prediction   ECE %.4f  mean prob %.4f  hit rate %.4f\n", r.total.calibration.first.Ece(),
+              r.total.calibration.first.MeanProb(), r.total.calibration.first.HitRate());
+  std::printf("  top-5 predictions  ECE %.4f  mean prob %.4f  hit rate %.4f\n", r.total.calibration.listed.Ece(),
+              r.total.calibration.listed.MeanProb(), r.total.calibration.listed.HitRate());
   std::printf("\nper %s:\n", o.by == "session" ? "session" : "user");
   for (const auto& u : r.users) {
     std::string label = u.name.size() > 24 ? u.name.substr(0, 21) + "..." : u.name;

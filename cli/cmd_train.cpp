@@ -122,10 +122,10 @@ class Scorer {
  public:
   virtual ~Scorer() = default;
   virtual int Score(const Event& e, const std::string& templ) = 0;
-  const std::vector<double>& shown() const { return shown_; }
+  const std::vector<learner::Prediction>& shown() const { return shown_; }
 
  protected:
-  std::vector<double> shown_;
+  std::vector<learner::Prediction> shown_;
 };
 
 // A static count snapshot (what `memory predict` serves).
@@ -137,14 +137,12 @@ class SnapshotScorer final : public Scorer {
     auto& st = sessions_[learner::SessionKeyOf(e)];
     learner::Context ctx;
     st.Fill(e, snap_->FindCwd(e.cwd), &ctx);
-    snap_->Predict(ctx, 5, &preds_, nullptr);
-    snap_->calibrator().Apply(&preds_);
-    shown_.clear();
-    for (const learner::Prediction& p : preds_) shown_.push_back(p.prob);
+    snap_->Predict(ctx, 5, &shown_, nullptr);
+    snap_->calibrator().Apply(&shown_);
     const learner::CommandId actual = snap_->Find(templ);
     int rank = 5;
-    for (size_t r = 0; r < preds_.size(); ++r)
-      if (actual != learner::kNoCommand && preds_[r].command == actual) { rank = static_cast<int>(r); break; }
+    for (size_t r = 0; r < shown_.size(); ++r)
+      if (actual != learner::kNoCommand && shown_[r].command == actual) { rank = static_cast<int>(r); break; }
     st.Advance(e, actual);
     return rank;
   }
@@ -152,7 +150,6 @@ class SnapshotScorer final : public Scorer {
  private:
   const learner::IntentSnapshot* snap_;
   std::unordered_map<std::string, learner::IntentSessionState> sessions_;
-  std::vector<learner::Prediction> preds_;
 };
 
 // A GRU (what `memory predict` serves for a GRU champion): each session's hidden state starts
@@ -163,8 +160,8 @@ class GruScorer final : public Scorer {
   int Score(const Event& e, const std::string& templ) override {
     auto it = sessions_.try_emplace(learner::SessionKeyOf(e), net_.get()).first;
     it->second.Top(5, &top_);
-    shown_.clear();
-    for (const auto& t : top_) shown_.push_back(t.second);
+    shown_.clear();  // (probabilities only: tokens are not command ids)
+    for (const auto& t : top_) shown_.push_back({learner::kNoCommand, t.second});
     int rank = 5;
     for (size_t r = 0; r < top_.size(); ++r)
       if (it->second.Text(top_[r].first) == templ) { rank = static_cast<int>(r); break; }
@@ -182,13 +179,10 @@ class GruScorer final : public Scorer {
 // the top-5 lists; learner/calibration.h).
 struct Hits {
   int64_t n = 0, h1 = 0, h3 = 0, h5 = 0;
-  learner::ReliabilityTable first, listed;
-  void Add(int rank, const std::vector<double>& shown) {
+  learner::ListReliability calibration;
+  void Add(int rank, const std::vector<learner::Prediction>& shown) {
     ++n, h1 += rank < 1, h3 += rank < 3, h5 += rank < 5;
-    for (size_t r = 0; r < shown.size(); ++r) {
-      if (r == 0) first.Add(shown[r], rank == 0);
-      listed.Add(shown[r], static_cast<int>(r) == rank);
-    }
+    calibration.Add(shown, static_cast<size_t>(rank));
   }
   double Top1() const { return n ? static_cast<double>(h1) / n : 0.0; }
   std::map<std::string, double> Metrics() const {
@@ -197,8 +191,8 @@ struct Hits {
             {"top3", r(h3)},
             {"top5", r(h5)},
             {"events", static_cast<double>(n)},
-            {"ece_top1", first.Ece()},
-            {"ece_top5", listed.Ece()}};
+            {"ece_top1", calibration.first.Ece()},
+            {"ece_top5", calibration.listed.Ece()}};
   }
 };
 

@@ -41,6 +41,24 @@ struct ReliabilityTable {
   double HitRate() const;   // share of listed predictions that came true
 };
 
+// The reliability of ranked lists: `first` counts the first prediction of each list, `listed`
+// every prediction of the first kListed.
+struct ListReliability {
+  static constexpr size_t kListed = 5;
+  ReliabilityTable first, listed;
+  // A list shown (best first) and the rank of what came (>= list.size(): not listed).
+  void Add(std::span<const Prediction> list, size_t rank) {
+    for (size_t r = 0; r < list.size() && r < kListed; ++r) {
+      if (r == 0) first.Add(list[r].prob, rank == 0);
+      listed.Add(list[r].prob, r == rank);
+    }
+  }
+  void Merge(const ListReliability& o) {
+    first.Merge(o.first);
+    listed.Merge(o.listed);
+  }
+};
+
 // An online, monotone (non-decreasing) map from a model's probability to the rate at which such
 // predictions come true. Observations are counted in kBins bins of the raw probability (narrower
 // near 0, where most listed probabilities fall: bin = floor(sqrt(p) * kBins)); each bin's rate is

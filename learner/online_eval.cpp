@@ -95,8 +95,7 @@ void EvaluateUser(NextCommandModel* model, const UserStream& s, size_t top_k, Ev
       for (size_t r = 0; r < preds.size(); ++r)
         if (preds[r].command == actual) { rank = r; break; }
       for (int j = 0; j < 3; ++j) u->counts.hits[j] += rank < static_cast<size_t>(kEvalKs[j]);
-      if (!preds.empty()) u->counts.top1.Add(preds[0].prob, rank == 0);
-      for (size_t r = 0, m = std::min<size_t>(preds.size(), 5); r < m; ++r) u->counts.listed.Add(preds[r].prob, r == rank);
+      u->counts.calibration.Add(preds, rank);
       u->counts.hits[3] += rank < top_k;
       u->counts.novel += !seen[actual];
       ++u->counts.scored;
@@ -181,8 +180,7 @@ Status EvaluateOnline(const std::string& spec, const std::vector<UserStream>& us
     result->total.scored += u.counts.scored;
     result->total.novel += u.counts.novel;
     for (int j = 0; j < 4; ++j) result->total.hits[j] += u.counts.hits[j];
-    result->total.top1.Merge(u.counts.top1);
-    result->total.listed.Merge(u.counts.listed);
+    result->total.calibration.Merge(u.counts.calibration);
   }
   return Status::OK();
 }

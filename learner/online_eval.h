@@ -46,7 +46,7 @@ struct EvalCounts {
   int64_t hits[4] = {0, 0, 0, 0};  // hits at 1, 3, 5 and at the requested K
   int64_t novel = 0;    // scored commands never seen before by this user's model
   // Calibration: the first prediction of each list, and every prediction of the top-5 lists.
-  ReliabilityTable top1, listed;
+  ListReliability calibration;
   double Rate(int i) const { return scored ? static_cast<double>(hits[i]) / scored : 0.0; }
 };
 

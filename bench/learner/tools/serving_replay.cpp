@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   }
   std::unordered_map<std::string, learner::IntentSessionState> sessions;
   std::vector<learner::Prediction> preds;
-  learner::ReliabilityTable raw1, raw5, cal1, cal5;
+  learner::ListReliability raw, cal;
   int64_t scored = 0, hit1 = 0, hit5 = 0, rebuilds = 0, since = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
@@ -105,15 +105,9 @@ int main(int argc, char** argv) {
       ++scored;
       hit1 += rank == 0;
       hit5 += rank < 5;
-      for (int pass = 0; pass < 2; ++pass) {
-        learner::ReliabilityTable& first = pass == 0 ? raw1 : cal1;
-        learner::ReliabilityTable& list = pass == 0 ? raw5 : cal5;
-        for (size_t r = 0; r < preds.size(); ++r) {
-          if (r == 0) first.Add(preds[r].prob, rank == 0);
-          list.Add(preds[r].prob, r == rank);
-        }
-        if (pass == 0) snap->calibrator().Apply(&preds);
-      }
+      raw.Add(preds, rank);
+      snap->calibrator().Apply(&preds);
+      cal.Add(preds, rank);
       if (refresh) trainer.Add(e), ++since;
     }
     state.Advance(e, id);
@@ -125,13 +119,13 @@ int main(int argc, char** argv) {
                 "\"top5\":%.6f,\"raw\":{\"ece_top1\":%.6f,\"ece_top5\":%.6f,\"mean_prob_top1\":%.6f},"
                 "\"calibrated\":{\"ece_top1\":%.6f,\"ece_top5\":%.6f,\"mean_prob_top1\":%.6f}}\n",
                 dir.c_str(), spec.c_str(), refresh ? "true" : "false", (long long)rebuilds, (long long)scored,
-                hit1 / n, hit5 / n, raw1.Ece(), raw5.Ece(), raw1.MeanProb(), cal1.Ece(), cal5.Ece(), cal1.MeanProb());
+                hit1 / n, hit5 / n, raw.first.Ece(), raw.listed.Ece(), raw.first.MeanProb(), cal.first.Ece(), cal.listed.Ece(), cal.first.MeanProb());
   } else {
     std::printf("%s: %lld events replayed%s, top-1 %.4f, top-5 %.4f\n", dir.c_str(), (long long)scored,
                 refresh ? (" (" + std::to_string(rebuilds) + " rebuilds)").c_str() : " (frozen snapshot)", hit1 / n,
                 hit5 / n);
-    std::printf("  raw         ECE first %.4f (mean prob %.4f)  ECE top-5 %.4f\n", raw1.Ece(), raw1.MeanProb(), raw5.Ece());
-    std::printf("  calibrated  ECE first %.4f (mean prob %.4f)  ECE top-5 %.4f\n", cal1.Ece(), cal1.MeanProb(), cal5.Ece());
+    std::printf("  raw         ECE first %.4f (mean prob %.4f)  ECE top-5 %.4f\n", raw.first.Ece(), raw.first.MeanProb(), raw.listed.Ece());
+    std::printf("  calibrated  ECE first %.4f (mean prob %.4f)  ECE top-5 %.4f\n", cal.first.Ece(), cal.first.MeanProb(), cal.listed.Ece());
   }
   return 0;
 }
