@@ -160,6 +160,12 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
                                          "': parameter sim_reset must lie in (0, 1]");
       } else if (k == "sim_arc") {
         MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.sim_arc));
+      } else if (k == "sim_arc_sampled" || k == "sim_arc_margin") {
+        double* d = k == "sim_arc_sampled" ? &o.sim_arc_sampled : &o.sim_arc_margin;
+        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, d));
+        if (!(*d >= 0 && *d <= 1))
+          return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k +
+                                         " must lie in [0, 1]");
       } else if (k == "sim_margin") {
         MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_margin));
         if (!(o.sim_margin >= 0 && o.sim_margin <= 1))

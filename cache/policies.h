@@ -40,6 +40,13 @@ struct WTinyLfuOptions {
   // sim_size), an ARC shadow is scored beside them; the cache starts as ARC, and takes the
   // contents of whichever shadow leads (ARC or a W-TinyLFU configuration) from then on.
   bool sim_arc = true;
+  // ... and also where the shadows see at most a share `sim_arc_sampled` of the keys (capacity
+  // >= sim_size / sim_arc_sampled; 0 = never). The cache cannot take a sampled shadow's
+  // contents, so it turns its own into ARC's (window and probation become T1, protected T2,
+  // ghosts empty, the ARC shadow's target p scaled up) and back; such a switch needs a
+  // relative lead of `sim_arc_margin` (sampled shadows tell ARC from W-TinyLFU poorly).
+  double sim_arc_sampled = 0.1;
+  double sim_arc_margin = 0.02;
 };
 
 std::unique_ptr<Policy> NewLru(size_t capacity);
@@ -60,6 +67,8 @@ std::unique_ptr<Policy> NewWTinyLfu(size_t capacity, const WTinyLfuOptions& opti
 // Whether `key` takes one of the slots of `wtinylfu` (which must come from NewWTinyLfu): a key it
 // Contains(), or one that a hand-over brought in without its value (wtinylfu.cpp). For tests.
 bool WTinyLfuHasSlot(const Policy& wtinylfu, Key key);
+// Whether `wtinylfu` (from NewWTinyLfu) runs as ARC now (policy selection). For tests.
+bool WTinyLfuRunsAsArc(const Policy& wtinylfu);
 std::unique_ptr<Policy> NewMin(size_t capacity, bool bypass);
 
 }  // namespace memory::cache

@@ -33,6 +33,7 @@ class ShadowBank {
   void Access(Key key);
 
   size_t members() const { return hits_.size(); }
+  size_t capacity() const { return capacity_; }
   bool has_arc() const { return arc_; }
   size_t arc_member() const { return nw_; }
   uint64_t hits(size_t m) const { return hits_[m]; }

@@ -89,11 +89,13 @@ class WTinyLfu final : public Policy {
     std::snprintf(buf, sizeof buf,
                   "wtinylfu(window=%g,protected=%g,doorkeeper=%d,readmit=%d,adapt=%s,sample=%g,"
                   "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g,"
-                  "sim_fast_decay=%g,sim_fast_lead=%g,sim_reset=%g,sim_arc=%d)",
+                  "sim_fast_decay=%g,sim_fast_lead=%g,sim_reset=%g,sim_arc=%d,sim_arc_sampled=%g,"
+                  "sim_arc_margin=%g)",
                   opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.readmit ? 1 : 0,
                   kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
                   opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin,
-                  opt_.sim_fast_decay, opt_.sim_fast_lead, opt_.sim_reset, opt_.sim_arc ? 1 : 0);
+                  opt_.sim_fast_decay, opt_.sim_fast_lead, opt_.sim_reset, opt_.sim_arc ? 1 : 0,
+                  opt_.sim_arc_sampled, opt_.sim_arc_margin);
     return buf;
   }
   size_t size() const override {
@@ -143,6 +145,7 @@ class WTinyLfu final : public Policy {
   }
 
   size_t window_maximum() const { return max_window_; }
+  bool runs_as_arc() const { return arc_ != nullptr; }
 
   // Whether `key` takes a slot, with or without its value.
   bool HasSlot(Key key) const {
@@ -340,13 +343,15 @@ class WTinyLfu final : public Policy {
     sample_below_ = rate >= 1.0 ? (uint64_t(1) << 32) : uint64_t(rate * 4294967296.0);
     // Shadows that see every key at the cache's capacity can hand over their contents.
     copy_shadows_ = rate >= 1.0 && cap == capacity_;
-    // ARC is scored beside them only then: a sampled ARC shadow cannot hand over its ghosts and
-    // p, and without them a switch costs more than the sampled evidence can tell apart.
+    // ARC is scored beside them then, and where they see at most a share sim_arc_sampled of
+    // the keys (large caches); a sampled ARC shadow cannot hand over its lists, so there the
+    // cache turns its own contents into ARC's (EnterArcFromOwn) and back (LeaveArc). Between
+    // the two, starting as ARC and leaving it cost loop-like traces up to 13 points (cs@600).
     // The shadows see the same sampled keys: one bank (one lookup, one sketch) holds them all.
     std::vector<ShadowBank::WConfig> configs;
     for (const SimConfig& c : kSim) configs.push_back({c.window, c.readmit});
     bank_ = std::make_unique<ShadowBank>(cap, configs, opt_.protected_share,
-                                         opt_.sim_arc && copy_shadows_,
+                                         opt_.sim_arc && (copy_shadows_ || rate <= opt_.sim_arc_sampled),
                                          static_cast<size_t>(opt_.sample * double(cap)),
                                          opt_.doorkeeper);
     // (A resize keeps the cache's sketch, so after one the widths may differ.)
@@ -444,16 +449,26 @@ class WTinyLfu final : public Policy {
     // hand-over costs the values it cannot keep, but no margin measured better on the reference
     // rows (bench/results/cache.md, 2026-12-04), so only sampled shadows have one.
     double margin = copy_shadows_ ? 0.0 : opt_.sim_margin;
+    // Sampled shadows tell ARC from W-TinyLFU poorly (on the reference rows the miniature ARC
+    // and the best miniature W-TinyLFU are often within a point while the real caches are not),
+    // so a sampled switch into or out of ARC needs the larger lead sim_arc_margin.
+    if (!copy_shadows_ && (best == kArcShadow || current_ == kArcShadow))
+      margin = opt_.sim_arc_margin;
     if (!restart && scores_[best] <= scores_[current_] * (1.0 + margin)) best = current_;
     if (best == current_) return;
     current_ = best;
     if (best == kArcShadow) {
-      EnterArc();
+      if (copy_shadows_) EnterArc();
+      else EnterArcFromOwn();
       return;
     }
     readmit_ = kSim[best].readmit;
     if (copy_shadows_) {
       CopyFrom(size_t(best));
+      return;
+    }
+    if (arc_) {
+      LeaveArc(kSim[best].window);
       return;
     }
     SetMaxima(kSim[best].window);
@@ -536,6 +551,32 @@ class WTinyLfu final : public Policy {
     for (const std::vector<Key>* l : {&st.t1, &st.t2})
       for (Key k : *l)
         if (!Held(k)) unloaded_.Put(k, 0);
+    arc_ = NewArc(capacity_, st);
+  }
+
+  // The cache runs as ARC from now on, with its own contents (sampled shadows, which it cannot
+  // copy): window and probation keys become T1, least recently used first, protected keys T2;
+  // the ghosts start empty; T1's target is the ARC shadow's, scaled to the cache's capacity.
+  void EnterArcFromOwn() {
+    ArcState st;
+    bank_->ArcLists(&st);
+    const size_t shadow_capacity = std::max<size_t>(1, bank_->capacity());
+    st.p = std::min(capacity_, size_t(std::llround(double(st.p) * double(capacity_) /
+                                                   double(shadow_capacity))));
+    st.b1.clear();
+    st.b2.clear();
+    std::vector<std::pair<uint64_t, Key>> once;  // (last access, key) of window and probation
+    for (uint8_t t : {kWindow, kProbation})
+      for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next)
+        once.push_back({n < stamps_.size() ? stamps_[n] : 0, pool_[n].key});
+    std::sort(once.begin(), once.end());
+    st.t1.clear();
+    for (const auto& [time, key] : once) st.t1.push_back(key);
+    st.t2.clear();
+    for (uint32_t n = pool_.Front(list_[kProtected]); n != list_[kProtected]; n = pool_[n].next)
+      st.t2.push_back(pool_[n].key);
+    DropOwn();
+    unloaded_.Clear();
     arc_ = NewArc(capacity_, st);
   }
 
@@ -691,6 +732,10 @@ class WTinyLfu final : public Policy {
 
 bool WTinyLfuHasSlot(const Policy& wtinylfu, Key key) {
   return static_cast<const WTinyLfu&>(wtinylfu).HasSlot(key);
+}
+
+bool WTinyLfuRunsAsArc(const Policy& wtinylfu) {
+  return static_cast<const WTinyLfu&>(wtinylfu).runs_as_arc();
 }
 
 std::unique_ptr<Policy> NewWTinyLfu(size_t capacity, const WTinyLfuOptions& options) {

@@ -80,6 +80,34 @@ TEST(WTinyLfuSwitch, SampledAndOtherAdaptationsCountOnlyResidentKeysAsHits) {
   CheckHitsAreResidentKeys("wtinylfu(adapt=ghost)", 100);
 }
 
+// Large caches (shadows that see at most a tenth of the keys) also choose between ARC and
+// W-TinyLFU, turning their own contents into the other policy's: no key is lost or invented by
+// a switch (hits are exactly the keys held before each access), the size stays within capacity,
+// and the generated trace makes the cache switch both ways.
+TEST(WTinyLfuSwitch, SampledPolicySelectionKeepsTheCachesKeys) {
+  for (const char* spec : {"wtinylfu(sim_size=50)", "wtinylfu(sim_size=50,sim_arc_margin=0)"}) {
+    std::unique_ptr<Policy> p;
+    ASSERT_TRUE(NewPolicy(spec, 500, &p).ok());
+    std::vector<Key> trace = SwitchingTrace(500, 12);
+    size_t wrong = 0, into_arc = 0, out_of_arc = 0;
+    bool arc = WTinyLfuRunsAsArc(*p);
+    EXPECT_TRUE(arc) << "a cold cache starts as ARC";
+    for (Key k : trace) {
+      bool resident = p->Contains(k);
+      wrong += p->Access(k).hit != resident;
+      EXPECT_LE(p->size(), 500u);
+      if (WTinyLfuRunsAsArc(*p) != arc) {
+        arc = !arc;
+        ++(arc ? into_arc : out_of_arc);
+      }
+    }
+    EXPECT_EQ(wrong, 0u) << spec;
+    EXPECT_GE(out_of_arc, 1u) << spec;
+    EXPECT_GE(into_arc, 1u) << spec;
+    EXPECT_EQ(p->size(), 500u) << spec << ": a switch dropped keys";
+  }
+}
+
 // The held-values model of a real cache around the policy: a key's value is held from the access
 // that leaves the key in a slot (a miss that admits it loads the value; so does the first access
 // of a key a hand-over brought in without it) until the key is reported evicted or loses its
