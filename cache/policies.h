@@ -45,7 +45,7 @@ struct WTinyLfuOptions {
   // contents, so it turns its own into ARC's (window and probation become T1, protected T2,
   // ghosts empty, the ARC shadow's target p scaled up) and back; such a switch needs a
   // relative lead of `sim_arc_margin` (sampled shadows tell ARC from W-TinyLFU poorly).
-  double sim_arc_sampled = 0.1;
+  double sim_arc_sampled = 0.125;
   double sim_arc_margin = 0.02;
 };
 

@@ -80,7 +80,7 @@ TEST(WTinyLfuSwitch, SampledAndOtherAdaptationsCountOnlyResidentKeysAsHits) {
   CheckHitsAreResidentKeys("wtinylfu(adapt=ghost)", 100);
 }
 
-// Large caches (shadows that see at most a tenth of the keys) also choose between ARC and
+// Large caches (shadows that see at most an eighth of the keys) also choose between ARC and
 // W-TinyLFU, turning their own contents into the other policy's: no key is lost or invented by
 // a switch (hits are exactly the keys held before each access), the size stays within capacity,
 // and the generated trace makes the cache switch both ways.
