@@ -153,12 +153,17 @@ class SnapshotScorer final : public Scorer {
 };
 
 // A GRU (what `memory predict` serves for a GRU champion): each session's hidden state starts
-// from zero at its first event of the slice, as the snapshot's history does.
+// from zero at its first event of the slice, as the snapshot's history does. With `calibration`
+// (a champion's gru.calib) it shows calibrated probabilities, as predict does; without (a
+// challenger) it shows the raw softmax and keeps each list for FitCalibration.
 class GruScorer final : public Scorer {
  public:
-  explicit GruScorer(std::shared_ptr<const learner::GruNet> net) : net_(std::move(net)) {}
+  explicit GruScorer(std::shared_ptr<const learner::GruNet> net,
+                     std::shared_ptr<const learner::ListCalibrator> calibration = nullptr)
+      : net_(std::move(net)), calibration_(std::move(calibration)) {}
   int Score(const Event& e, const std::string& templ) override {
-    auto it = sessions_.try_emplace(learner::SessionKeyOf(e), net_.get()).first;
+    const std::string key = learner::SessionKeyOf(e);
+    auto it = sessions_.try_emplace(key, net_.get()).first;
     it->second.Top(5, &top_);
     shown_.clear();  // (probabilities only: tokens are not command ids)
     for (const auto& t : top_) shown_.push_back({learner::kNoCommand, t.second});
@@ -166,13 +171,55 @@ class GruScorer final : public Scorer {
     for (size_t r = 0; r < top_.size(); ++r)
       if (it->second.Text(top_[r].first) == templ) { rank = static_cast<int>(r); break; }
     it->second.Observe(templ);
+    if (calibration_) {
+      calibration_->Apply(&shown_);
+    } else {
+      Shown s;
+      s.fold = static_cast<uint8_t>(std::hash<std::string>()(key) & 1);
+      s.rank = static_cast<uint8_t>(rank);
+      s.n = static_cast<uint8_t>(shown_.size());
+      for (size_t r = 0; r < shown_.size(); ++r) s.prob[r] = shown_[r].prob;
+      lists_.push_back(s);
+    }
     return rank;
   }
 
+  // The challenger's calibration: `all` fitted on every list it showed (what its version keeps
+  // and predict applies); `cross` what predict would show with such a map, estimated without
+  // fitting and scoring on the same lists: sessions fall in two folds, each scored with the map
+  // fitted on the other.
+  void FitCalibration(learner::ListCalibrator* all, learner::ListReliability* cross) const {
+    learner::ListCalibrator fold[2];
+    std::vector<learner::Prediction> list;
+    for (const Shown& s : lists_) {
+      ToList(s, &list);
+      all->ObserveRank(list, s.rank);
+      fold[s.fold].ObserveRank(list, s.rank);
+    }
+    all->Fit();
+    fold[0].Fit();
+    fold[1].Fit();
+    for (const Shown& s : lists_) {
+      ToList(s, &list);
+      fold[1 - s.fold].Apply(&list);
+      cross->Add(list, s.rank);
+    }
+  }
+
  private:
+  struct Shown {
+    uint8_t fold = 0, rank = 5, n = 0;
+    double prob[5] = {};
+  };
+  static void ToList(const Shown& s, std::vector<learner::Prediction>* list) {
+    list->clear();
+    for (uint8_t r = 0; r < s.n; ++r) list->push_back({learner::kNoCommand, s.prob[r]});
+  }
   std::shared_ptr<const learner::GruNet> net_;
+  std::shared_ptr<const learner::ListCalibrator> calibration_;
   std::unordered_map<std::string, learner::GruSession> sessions_;
   std::vector<std::pair<int32_t, double>> top_;
+  std::vector<Shown> lists_;
 };
 
 // Hits of a replay, and the calibration of what was shown (ECE of the first prediction and of
@@ -503,8 +550,10 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     Status s = reg.Get("intent", champion, &champ_info);
     if (s.ok() && IsGruVersion(dir)) {
       std::shared_ptr<const learner::GruNet> net;
+      std::shared_ptr<const learner::ListCalibrator> calibration;
       s = learner::OpenGruNet(dir + "/" + learner::kGruFile, &net);
-      if (s.ok()) champ = std::make_unique<GruScorer>(std::move(net));
+      if (s.ok()) s = learner::OpenGruCalibration(dir, &calibration);
+      if (s.ok()) champ = std::make_unique<GruScorer>(std::move(net), std::move(calibration));
     } else if (s.ok()) {
       s = learner::IntentSnapshot::Open(dir + "/intent.snap", &champ_snap);
       if (s.ok()) champ = std::make_unique<SnapshotScorer>(champ_snap.get());
@@ -733,6 +782,18 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
     r.info.eval_events = m;
     r.info.eval_to_us = ts.back();
     for (const auto& [k, v] : c->hits.Metrics()) r.info.metrics[k] = v;  // beside selection_* of a count model
+    if (const auto* gru = dynamic_cast<const GruScorer*>(c->scorer.get())) {
+      // The GRU's softmax is not calibrated: fit the maps predict will apply, and report the
+      // calibration predict would show (cross-fitted) beside the raw one.
+      learner::ListCalibrator fitted;
+      learner::ListReliability cross;
+      gru->FitCalibration(&fitted, &cross);
+      MEMORY_RETURN_IF_ERROR(learner::SaveListCalibrator(fitted, c->staging + "/" + learner::kGruCalibrationFile));
+      r.info.metrics["ece_top1_raw"] = c->hits.calibration.first.Ece();
+      r.info.metrics["ece_top5_raw"] = c->hits.calibration.listed.Ece();
+      r.info.metrics["ece_top1"] = cross.first.Ece();
+      r.info.metrics["ece_top5"] = cross.listed.Ece();
+    }
     if (champ) r.info.champion_metrics = champ_hits.Metrics();
     const bool by_session = static_cast<int64_t>(c->clusters.size()) >= learner::kMinGateClusters;
     const learner::GateInterval gate = learner::ClusterBootstrap(by_session ? c->clusters : c->singles);

@@ -133,6 +133,12 @@ std::vector<RankedCommand> RankNextCommands(const learner::ServingIntentModel& s
   for (const std::string& h : c.history) session.Observe(learner::CommandTemplate(h));
   std::vector<std::pair<int32_t, double>> tokens;
   session.Top(top, &tokens);
+  if (served.gru_calibration) {  // the maps `memory train` fitted on the GRU's held-out slice
+    std::vector<learner::Prediction> probs;
+    for (const auto& [token, prob] : tokens) probs.push_back({learner::kNoCommand, prob});
+    served.gru_calibration->Apply(&probs);
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i].second = probs[i].prob;
+  }
   RecentByTemplate recent(c.recent);
   std::vector<RankedCommand> ranked;
   for (const auto& [token, prob] : tokens) {

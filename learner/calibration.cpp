@@ -1,7 +1,12 @@
 #include "learner/calibration.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace memory::learner {
 
@@ -134,6 +139,49 @@ Calibrator Calibrator::FromKnots(std::vector<Knot> knots) {
   if (ValidKnots(knots) && knots.size() <= 255) c.knots_ = std::move(knots);
   c.IndexKnots();
   return c;
+}
+
+Status SaveListCalibrator(const ListCalibrator& c, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
+  std::fprintf(f, "MEMCAL01\n");
+  for (int m = 0; m < 2; ++m) {
+    const std::vector<Calibrator::Knot>& knots = (m == 0 ? c.first() : c.rest()).knots();
+    std::fprintf(f, "%s %zu\n", m == 0 ? "first" : "rest", knots.size());
+    for (const Calibrator::Knot& k : knots) std::fprintf(f, "%.17g %.17g\n", k.x, k.y);
+  }
+  const bool ok = std::fflush(f) == 0 && !std::ferror(f);
+  std::fclose(f);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Status::IOError(path + ": write failed: " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+Status LoadListCalibrator(const std::string& path, ListCalibrator* out) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(path + ": no calibration file");
+  auto bad = [&](const std::string& why) { return Status::Corruption(path + ": " + why); };
+  std::string magic;
+  if (!(in >> magic) || magic != "MEMCAL01") return bad("not a calibration file (MEMCAL01)");
+  Calibrator maps[2];
+  for (int m = 0; m < 2; ++m) {
+    std::string name;
+    size_t n = 0;
+    if (!(in >> name >> n) || name != (m == 0 ? "first" : "rest") || n < 2 || n > 255)
+      return bad("malformed map header");
+    std::vector<Calibrator::Knot> knots(n);
+    for (Calibrator::Knot& k : knots)
+      if (!(in >> k.x >> k.y)) return bad("truncated map");
+    if (!Calibrator::ValidKnots(knots)) return bad("a map is not monotone from (0, 0) to (1, 1)");
+    maps[m] = Calibrator::FromKnots(std::move(knots));
+  }
+  std::string extra;
+  if (in >> extra) return bad("unexpected data after the maps");
+  *out = ListCalibrator(std::move(maps[0]), std::move(maps[1]));
+  return Status::OK();
 }
 
 }  // namespace memory::learner

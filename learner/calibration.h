@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "learner/model.h"
+#include "store/status.h"
 
 namespace memory::learner {
 
@@ -117,6 +118,11 @@ class ListCalibrator {
   void Observe(std::span<const Prediction> list, CommandId actual) {
     for (size_t i = 0; i < list.size(); ++i) (i == 0 ? first_ : rest_).Observe(list[i].prob, list[i].command == actual);
   }
+  // The same, for a list whose items have no command ids: what came was listed at `rank`
+  // (>= list.size(): not listed).
+  void ObserveRank(std::span<const Prediction> list, size_t rank) {
+    for (size_t i = 0; i < list.size(); ++i) (i == 0 ? first_ : rest_).Observe(list[i].prob, i == rank);
+  }
   void Fit() {
     first_.Fit();
     rest_.Fit();
@@ -137,5 +143,12 @@ class ListCalibrator {
  private:
   Calibrator first_, rest_;
 };
+
+// A ListCalibrator's two maps in a small text file ("MEMCAL01", then per map "first N" / "rest N"
+// and N lines "x y"), how a GRU version keeps the calibration `memory train` fitted for it.
+// Save writes a temporary file and renames it. Load: NotFound when the file is missing,
+// Corruption when it is malformed or a map is not one Calibrator::ValidKnots accepts.
+Status SaveListCalibrator(const ListCalibrator& c, const std::string& path);
+Status LoadListCalibrator(const std::string& path, ListCalibrator* out);
 
 }  // namespace memory::learner

@@ -124,10 +124,22 @@ Status ValidateIntentVersion(const std::string& version_dir) {
   std::error_code ec;
   if (std::filesystem::exists(version_dir + "/" + kGruFile, ec)) {
     std::shared_ptr<const GruNet> net;
-    return OpenGruNet(version_dir + "/" + kGruFile, &net);
+    MEMORY_RETURN_IF_ERROR(OpenGruNet(version_dir + "/" + kGruFile, &net));
+    std::shared_ptr<const ListCalibrator> calibration;
+    return OpenGruCalibration(version_dir, &calibration);
   }
   std::unique_ptr<IntentSnapshot> snap;
   return IntentSnapshot::Open(version_dir + "/" + kIntentSnapshotFile, &snap);
+}
+
+Status OpenGruCalibration(const std::string& version_dir, std::shared_ptr<const ListCalibrator>* out) {
+  out->reset();
+  auto c = std::make_shared<ListCalibrator>();
+  Status s = LoadListCalibrator(version_dir + "/" + kGruCalibrationFile, c.get());
+  if (s.IsNotFound()) return Status::OK();
+  MEMORY_RETURN_IF_ERROR(s);
+  *out = std::move(c);
+  return Status::OK();
 }
 
 void GruSession::Observe(std::string_view template_text) {
@@ -166,8 +178,11 @@ Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel*
       // A GRU champion ranks; the live count snapshot names the commands.
       std::shared_ptr<const GruNet> net;
       Status s = OpenGruNet(dir + "/" + kGruFile, &net);
+      std::shared_ptr<const ListCalibrator> calibration;
+      if (s.ok()) s = OpenGruCalibration(dir, &calibration);
       if (s.ok()) {
         out->gru = std::move(net);
+        out->gru_calibration = std::move(calibration);
         out->version = champion;
         ModelVersionInfo info;
         out->model = registry.Get("intent", champion, &info).ok() && !info.config.empty() ? info.config

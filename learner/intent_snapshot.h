@@ -64,6 +64,9 @@ class IntentSnapshot;
 struct ServingIntentModel {
   std::unique_ptr<IntentSnapshot> snapshot;
   std::shared_ptr<const GruNet> gru;  // set when a GRU champion ranks
+  // The GRU's calibration (gru.calib, fitted by `memory train` on its held-out slice); null when
+  // the version has none (raw softmax probabilities are shown).
+  std::shared_ptr<const ListCalibrator> gru_calibration;
   std::string model;        // what ranks: the snapshot's spec or the GRU version's config
   std::string version;      // the champion's version, "" without one
   std::string file;         // the file served
@@ -75,11 +78,16 @@ struct ServingIntentModel {
 // File of a GRU registry version (<models dir>/intent/<version>/gru.bin) and its config string.
 inline constexpr const char* kGruFile = "gru.bin";
 inline constexpr const char* kGruVersionConfig = "gru(path=gru.bin)";
+// The calibration maps of a GRU version's probabilities (learner/calibration.h), when it has them.
+inline constexpr const char* kGruCalibrationFile = "gru.calib";
 // A registry version directory of kind "intent" loads: its gru.bin when it has one (a GRU
 // version), else its intent.snap. What promote / rollback check before switching champions.
 Status ValidateIntentVersion(const std::string& version_dir);
 // Loads a GRU weight file (NotFound when missing, Corruption when malformed or inconsistent).
 Status OpenGruNet(const std::string& path, std::shared_ptr<const GruNet>* out);
+// Loads a GRU version's calibration: OK with *out null when the version has none (versions
+// trained before 2026-12-05), Corruption when the file is malformed.
+Status OpenGruCalibration(const std::string& version_dir, std::shared_ptr<const ListCalibrator>* out);
 
 // One session's hidden state in a GRU over command templates (serving and the train gate):
 // starts from zero; Observe() steps it with a command template (unknown ones are <unk>).

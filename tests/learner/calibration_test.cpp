@@ -115,6 +115,51 @@ TEST(ListCalibratorTest, ApplyKeepsTheListsOrder) {
   EXPECT_EQ(list[2].command, 3u);
 }
 
+// The maps a GRU version keeps (gru.calib): ObserveRank learns as Observe does, the file round-trips
+// every map exactly, and a missing, truncated or non-monotone file is refused.
+TEST(ListCalibratorTest, RanksLearnAsIdsAndTheFileRoundTrips) {
+  ListCalibrator by_id, by_rank;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 4000; ++i) {
+    double p0 = 0.2 + 0.6 * u(rng), p1 = p0 * u(rng), p2 = p1 * u(rng);
+    std::vector<Prediction> shown = {{7, p0}, {8, p1}, {9, p2}};
+    size_t rank = u(rng) < p0 * p0 ? 0 : (u(rng) < 0.1 ? 1 : (u(rng) < 0.05 ? 2 : 3));
+    by_id.Observe(shown, rank < 3 ? shown[rank].command : 99);
+    by_rank.ObserveRank(shown, rank);
+  }
+  by_id.Fit();
+  by_rank.Fit();
+  const std::string path = ::testing::TempDir() + "/calibration_roundtrip.calib";
+  ASSERT_TRUE(SaveListCalibrator(by_rank, path).ok());
+  ListCalibrator loaded;
+  ASSERT_TRUE(LoadListCalibrator(path, &loaded).ok());
+  bool moved = false;
+  for (double p = 0; p <= 1.0; p += 0.0137)
+    for (size_t r = 0; r < 2; ++r) {
+      EXPECT_EQ(by_rank.Map(p, r), by_id.Map(p, r)) << p << " " << r;
+      EXPECT_EQ(loaded.Map(p, r), by_rank.Map(p, r)) << p << " " << r;
+      moved |= std::abs(by_rank.Map(p, r) - p) > 0.05;
+    }
+  EXPECT_TRUE(moved) << "the fitted maps should differ from the identity";
+
+  EXPECT_TRUE(LoadListCalibrator(path + ".missing", &loaded).IsNotFound());
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto write = [&](const std::string& t) { std::ofstream(path) << t; };
+  for (const std::string& bad :
+       {text.substr(0, text.size() / 2), std::string("MEMCAL02") + text.substr(8), std::string(""),
+        text + "0.5 0.5\n", std::string("MEMCAL01\nfirst 3\n0 0\n0.5 0.8\n1 1\nrest 3\n0 0\n0.5 0.9\n0.6 0.2\n")}) {
+    write(bad);
+    Status s = LoadListCalibrator(path, &loaded);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString() << " for: " << bad;
+  }
+  write("MEMCAL01\nfirst 3\n0 0\n0.5 0.8\n1 1\nrest 2\n0 0\n1 1\n");
+  ASSERT_TRUE(LoadListCalibrator(path, &loaded).ok());
+  EXPECT_DOUBLE_EQ(loaded.Map(0.25, 0), 0.4);
+  EXPECT_DOUBLE_EQ(loaded.Map(0.25, 1), 0.25);
+}
+
 // A model that is sure of itself and right half the time: it says 0.9 for the command that comes
 // next with probability 0.5.
 class OverconfidentModel final : public NextCommandModel {

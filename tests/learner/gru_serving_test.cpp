@@ -105,6 +105,42 @@ TEST_F(GruServingTest, PredictRanksWithTheGruChampionAndNamesCommandsFromTheCont
   }
 }
 
+// A GRU version with calibration maps (gru.calib, written by `memory train`): predict shows the
+// mapped probabilities in the GRU's order; a damaged map makes the version unloadable (served
+// by the live model with a warning, as damaged weights are).
+TEST_F(GruServingTest, PredictAppliesTheGruVersionsCalibration) {
+  for (const char* cmd : {"vim src/a.cc", "make", "make test", "git status"}) Record("s1", cmd);
+  const std::string v = MakeGruChampion({"<unk>", "vim <path>", "make", "make test", "git status", "ls"}, 11);
+  const std::string context = R"({"cwd":"/w","history":["make","git status"]})";
+  std::string out, err;
+  ASSERT_EQ(Predict(context, "--top 4", &out, &err), 0) << err;
+  const json raw = json::parse(out)["predictions"];
+  ASSERT_EQ(raw.size(), 4u) << out;
+
+  // First prediction: p -> p / 2 up to 0.9; the others: p -> p / 5 up to 0.5.
+  ListCalibrator map;
+  std::ofstream(VersionDir(v) + "/" + kGruCalibrationFile)
+      << "MEMCAL01\nfirst 3\n0 0\n0.9 0.45\n1 1\nrest 3\n0 0\n0.5 0.1\n1 1\n";
+  ASSERT_TRUE(LoadListCalibrator(VersionDir(v) + "/" + kGruCalibrationFile, &map).ok());
+  ASSERT_EQ(Predict(context, "--top 4", &out, &err), 0) << err;
+  const json cal = json::parse(out);
+  EXPECT_EQ(cal["version"], v);
+  ASSERT_EQ(cal["predictions"].size(), raw.size());
+  std::vector<Prediction> want;
+  for (const json& p : raw) want.push_back({kNoCommand, p["prob"].get<double>()});
+  map.Apply(&want);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    EXPECT_EQ(cal["predictions"][i]["template"], raw[i]["template"]) << i;
+    EXPECT_NEAR(cal["predictions"][i]["prob"].get<double>(), want[i].prob, 1e-12) << i;
+    EXPECT_LT(cal["predictions"][i]["prob"].get<double>(), raw[i]["prob"].get<double>()) << i;
+  }
+
+  std::ofstream(VersionDir(v) + "/" + kGruCalibrationFile) << "MEMCAL01\nfirst 2\n0 0\n";
+  ASSERT_EQ(Predict(context, "", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["version"], "") << out;
+  EXPECT_NE(err.find("champion " + v + " does not load"), std::string::npos) << err;
+}
+
 TEST_F(GruServingTest, CorruptGruChampionFallsBackToTheLiveModelWithAWarning) {
   for (const char* cmd : {"vim src/a.cc", "make", "make test"}) Record("s1", cmd);
   const std::string v = MakeGruChampion({"<unk>", "vim <path>", "make", "make test"}, 3);
@@ -165,10 +201,20 @@ TEST_F(GruServingTest, TrainAddsAGruChallengerAndPromotesTheBetterOne) {
     EXPECT_GT(c["eval_events"].get<int>(), 0);
     (c["config"] == kGruVersionConfig ? gru_version : ppm_version) = c["version"];
     (c["config"] == kGruVersionConfig ? gru_top1 : ppm_top1) = c["challenger"]["top1"].get<double>();
+    if (c["config"] == kGruVersionConfig)
+      for (const char* m : {"ece_top1", "ece_top5", "ece_top1_raw", "ece_top5_raw"}) {
+        ASSERT_TRUE(c["challenger"].contains(m)) << m << ": " << out;
+        EXPECT_GE(c["challenger"][m].get<double>(), 0.0) << m;
+        EXPECT_LT(c["challenger"][m].get<double>(), 1.0) << m;
+      }
   }
   ASSERT_FALSE(gru_version.empty()) << out;
   ASSERT_FALSE(ppm_version.empty()) << out;
   EXPECT_TRUE(fs::exists(VersionDir(gru_version) + "/" + kGruFile));
+  // The GRU challenger's calibration, fitted on the held-out slice, is kept with its weights, and
+  // the report gives the calibration predict would show (cross-fitted) beside the raw softmax's.
+  EXPECT_TRUE(fs::exists(VersionDir(gru_version) + "/" + kGruCalibrationFile));
+  EXPECT_TRUE(ValidateIntentVersion(VersionDir(gru_version)).ok());
   EXPECT_FALSE(fs::exists(VersionDir(gru_version) + "/train.jsonl"));  // the exported commands are removed
   EXPECT_TRUE(fs::exists(VersionDir(ppm_version) + "/" + kIntentSnapshotFile));
   // No champion before: the higher top-1 wins, the other is rejected naming why.
