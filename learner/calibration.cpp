@@ -52,25 +52,30 @@ int Calibrator::BinOf(double p) {
   return b >= kBins ? kBins - 1 : b;
 }
 
-void Calibrator::Observe(double p, bool hit) {
+void Calibrator::Observe(double p, bool hit, double weight) {
   p = std::clamp(p, 0.0, 1.0);
   const int b = BinOf(p);
-  n_[b] += 1;
-  prob_[b] += p;
-  hits_[b] += hit;
+  n_[b] += weight;
+  prob_[b] += weight * p;
+  hits_[b] += hit ? weight : 0.0;
   ++observed_;
 }
 
-void Calibrator::Fit() {
+void Calibrator::Scale(double f) {
+  for (int b = 0; b < kBins; ++b) n_[b] *= f, prob_[b] *= f, hits_[b] *= f;
+}
+
+void Calibrator::Fit(double unit) {
+  const double inv = 1 / unit;
   // Each bin: its raw probabilities and hits, plus `prior` pseudo-observations at the bin's
   // centre that came true at the centre's rate (the identity).
   double x[kBins], y[kBins], w[kBins];
   for (int b = 0; b < kBins; ++b) {
     const double lo = double(b) / kBins, hi = double(b + 1) / kBins;
     const double centre = 0.5 * (lo * lo + hi * hi);
-    w[b] = n_[b] + prior_;
-    x[b] = w[b] > 0 ? (prob_[b] + prior_ * centre) / w[b] : centre;
-    y[b] = w[b] > 0 ? (hits_[b] + prior_ * centre) / w[b] : centre;
+    w[b] = n_[b] * inv + prior_;
+    x[b] = w[b] > 0 ? (prob_[b] * inv + prior_ * centre) / w[b] : centre;
+    y[b] = w[b] > 0 ? (hits_[b] * inv + prior_ * centre) / w[b] : centre;
     if (w[b] <= 0) w[b] = 1e-12;
   }
   // Pool adjacent violators: blocks of bins with one weighted mean rate, non-decreasing.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -75,10 +76,13 @@ class Calibrator {
 
   explicit Calibrator(double prior = 50) : prior_(prior) { IndexKnots(); }
 
-  // A listed prediction with raw probability p came true (hit) or not.
-  void Observe(double p, bool hit);
-  // Recomputes the map from the observations so far (cheap: kBins bins).
-  void Fit();
+  // A listed prediction with raw probability p came true (hit) or not; it counts `weight` times.
+  void Observe(double p, bool hit, double weight = 1);
+  // Recomputes the map from the observations so far (cheap: kBins bins), each counted as its
+  // weight divided by `unit` (what a forgetting ListCalibrator's newest observation weighs).
+  void Fit(double unit = 1);
+  // Multiplies every observation's weight by f (keeps growing weights finite).
+  void Scale(double f);
   // The calibrated probability of raw probability p, in [0, 1].
   double Map(double p) const;
   // The fitted map: kBins + 2 knots, increasing in x and non-decreasing in y, from (0, 0) to (1, 1).
@@ -111,21 +115,27 @@ class Calibrator {
 // one shared map; bench/results/calibration.md). Apply keeps the list's order.
 class ListCalibrator {
  public:
-  explicit ListCalibrator(double prior = 50) : first_(prior), rest_(prior) {}
+  // With `half_life` > 0 the maps forget: a list observed half_life lists ago counts half as
+  // much as the newest one.
+  explicit ListCalibrator(double prior = 50, double half_life = 0)
+      : first_(prior), rest_(prior), growth_(half_life > 0 ? std::exp2(1.0 / half_life) : 1.0) {}
   ListCalibrator(Calibrator first, Calibrator rest) : first_(std::move(first)), rest_(std::move(rest)) {}
 
   // `list` (raw probabilities, best first) was shown before `actual` came.
   void Observe(std::span<const Prediction> list, CommandId actual) {
-    for (size_t i = 0; i < list.size(); ++i) (i == 0 ? first_ : rest_).Observe(list[i].prob, list[i].command == actual);
+    for (size_t i = 0; i < list.size(); ++i)
+      (i == 0 ? first_ : rest_).Observe(list[i].prob, list[i].command == actual, weight_);
+    Age();
   }
   // The same, for a list whose items have no command ids: what came was listed at `rank`
   // (>= list.size(): not listed).
   void ObserveRank(std::span<const Prediction> list, size_t rank) {
-    for (size_t i = 0; i < list.size(); ++i) (i == 0 ? first_ : rest_).Observe(list[i].prob, i == rank);
+    for (size_t i = 0; i < list.size(); ++i) (i == 0 ? first_ : rest_).Observe(list[i].prob, i == rank, weight_);
+    Age();
   }
   void Fit() {
-    first_.Fit();
-    rest_.Fit();
+    first_.Fit(weight_);
+    rest_.Fit(weight_);
   }
   // The calibrated probability of the prediction at `rank` (0 = first) with raw probability p.
   double Map(double p, size_t rank) const { return rank == 0 ? first_.Map(p) : rest_.Map(p); }
@@ -141,7 +151,20 @@ class ListCalibrator {
   double prior() const { return first_.prior(); }
 
  private:
+  // Forgetting: the next list's weight grows by growth_ per list (older ones count relatively
+  // less); rescaled before it overflows.
+  void Age() {
+    if (growth_ == 1.0) return;
+    weight_ *= growth_;
+    if (weight_ > 1e100) {
+      first_.Scale(1 / weight_);
+      rest_.Scale(1 / weight_);
+      weight_ = 1;
+    }
+  }
   Calibrator first_, rest_;
+  double growth_ = 1.0;
+  double weight_ = 1.0;
 };
 
 // A ListCalibrator's two maps in a small text file ("MEMCAL01", then per map "first N" / "rest N"

@@ -115,6 +115,34 @@ TEST(ListCalibratorTest, ApplyKeepsTheListsOrder) {
   EXPECT_EQ(list[2].command, 3u);
 }
 
+// A forgetting ListCalibrator follows a change of regime: predictions of 0.5 came true 80 % of the
+// time, then 20 %; with a half-life of 3,000 lists the map follows the newer rate, without one it
+// keeps the average of both regimes; with no change both give the same map.
+TEST(ListCalibratorTest, WithAHalfLifeTheMapFollowsTheNewestOutcomes) {
+  ListCalibrator forgetting(50, 3000), keeping(50);
+  std::vector<Prediction> shown = {{1, 0.5}, {2, 0.1}};
+  for (int i = 0; i < 60000; ++i) {
+    const bool second_regime = i >= 30000;
+    const bool first_right = second_regime ? i % 5 == 0 : i % 5 != 0;
+    forgetting.Observe(shown, first_right ? 1 : 3);
+    keeping.Observe(shown, first_right ? 1 : 3);
+  }
+  forgetting.Fit();
+  keeping.Fit();
+  EXPECT_NEAR(forgetting.Map(0.5, 0), 0.2, 0.03);
+  EXPECT_NEAR(keeping.Map(0.5, 0), 0.5, 0.03);
+
+  ListCalibrator steady_forgetting(50, 3000), steady(50);
+  for (int i = 0; i < 1100000; ++i) {  // long enough for the weights to pass 1e100 (rescaled)
+    steady_forgetting.Observe(shown, i % 4 == 0 ? 1 : 3);
+    steady.Observe(shown, i % 4 == 0 ? 1 : 3);
+  }
+  steady_forgetting.Fit();
+  steady.Fit();
+  EXPECT_NEAR(steady_forgetting.Map(0.5, 0), 0.25, 0.03);
+  EXPECT_NEAR(steady.Map(0.5, 0), 0.25, 0.01);
+}
+
 // The maps a GRU version keeps (gru.calib): ObserveRank learns as Observe does, the file round-trips
 // every map exactly, and a missing, truncated or non-monotone file is refused.
 TEST(ListCalibratorTest, RanksLearnAsIdsAndTheFileRoundTrips) {
