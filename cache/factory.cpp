@@ -36,6 +36,16 @@ Status ParseBool(std::string_view spec, const std::string& k, const std::string&
   return Status::OK();
 }
 
+// Parses v into *out and checks it with `in_range` (the interval written `range`, e.g. "[0, 1)").
+template <typename InRange>
+Status ParseDoubleIn(std::string_view spec, const std::string& k, const std::string& v, InRange in_range,
+                     const char* range, double* out) {
+  MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, out));
+  if (!in_range(*out))
+    return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k + " must lie in " + range);
+  return Status::OK();
+}
+
 Status OpenShare(std::string_view spec, const std::string& k, double v) {
   if (!(v > 0.0 && v < 1.0))
     return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k +
@@ -124,53 +134,35 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
                                          "': parameter adapt must be none, climb, ghost or sim");
       } else if (k == "sample" || k == "climb_sample") {
         double* d = k == "sample" ? &o.sample : &o.climb_sample;
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, d));
-        if (!(*d >= 0.01 && *d <= 1000))
-          return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k +
-                                         " must lie in [0.01, 1000]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0.01 && x <= 1000; }, "[0.01, 1000]", d));
       } else if (k == "sim_size") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_size));
-        if (!(o.sim_size >= 1 && o.sim_size <= double(kMaxCapacity)))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_size must lie in [1, 2^30]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 1 && x <= double(kMaxCapacity); }, "[1, 2^30]", &o.sim_size));
       } else if (k == "sim_period") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_period));
-        if (!(o.sim_period >= 0.001 && o.sim_period <= 1000))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_period must lie in [0.001, 1000]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0.001 && x <= 1000; }, "[0.001, 1000]", &o.sim_period));
       } else if (k == "sim_decay") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_decay));
-        if (!(o.sim_decay >= 0 && o.sim_decay < 1))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_decay must lie in [0, 1)");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0 && x < 1; }, "[0, 1)", &o.sim_decay));
       } else if (k == "sim_fast_decay") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_fast_decay));
-        if (!(o.sim_fast_decay >= 0 && o.sim_fast_decay < 1))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_fast_decay must lie in [0, 1)");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0 && x < 1; }, "[0, 1)", &o.sim_fast_decay));
       } else if (k == "sim_fast_lead") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_fast_lead));
-        if (!(o.sim_fast_lead > 0 && o.sim_fast_lead <= 1))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_fast_lead must lie in (0, 1]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x > 0 && x <= 1; }, "(0, 1]", &o.sim_fast_lead));
       } else if (k == "sim_reset") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_reset));
-        if (!(o.sim_reset > 0 && o.sim_reset <= 1))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_reset must lie in (0, 1]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x > 0 && x <= 1; }, "(0, 1]", &o.sim_reset));
       } else if (k == "sim_arc") {
         MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.sim_arc));
       } else if (k == "sim_arc_sampled" || k == "sim_arc_margin") {
         double* d = k == "sim_arc_sampled" ? &o.sim_arc_sampled : &o.sim_arc_margin;
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, d));
-        if (!(*d >= 0 && *d <= 1))
-          return Status::InvalidArgument("policy '" + std::string(spec) + "': parameter " + k +
-                                         " must lie in [0, 1]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0 && x <= 1; }, "[0, 1]", d));
       } else if (k == "sim_margin") {
-        MEMORY_RETURN_IF_ERROR(ParseDouble(spec, k, v, &o.sim_margin));
-        if (!(o.sim_margin >= 0 && o.sim_margin <= 1))
-          return Status::InvalidArgument("policy '" + std::string(spec) +
-                                         "': parameter sim_margin must lie in [0, 1]");
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0 && x <= 1; }, "[0, 1]", &o.sim_margin));
       } else {
         return unknown(k);
       }
