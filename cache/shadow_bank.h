@@ -43,8 +43,9 @@ class ShadowBank {
   void WList(size_t m, int t, std::vector<Key>* keys, std::vector<uint8_t>* flags) const;
   size_t max_window(size_t m) const { return maxw_[m]; }
   size_t max_protected(size_t m) const { return maxp_[m]; }
-  // The ARC member's lists and p.
+  // The ARC member's lists and p; its p alone.
   void ArcLists(ArcState* out) const;
+  size_t arc_p() const { return arc_p_; }
 
   // Clears the shared sketch (same parameters).
   void ResetSketch();

@@ -559,20 +559,15 @@ class WTinyLfu final : public Policy {
   // the ghosts start empty; T1's target is the ARC shadow's, scaled to the cache's capacity.
   void EnterArcFromOwn() {
     ArcState st;
-    bank_->ArcLists(&st);
     const size_t shadow_capacity = std::max<size_t>(1, bank_->capacity());
-    st.p = std::min(capacity_, size_t(std::llround(double(st.p) * double(capacity_) /
+    st.p = std::min(capacity_, size_t(std::llround(double(bank_->arc_p()) * double(capacity_) /
                                                    double(shadow_capacity))));
-    st.b1.clear();
-    st.b2.clear();
     std::vector<std::pair<uint64_t, Key>> once;  // (last access, key) of window and probation
     for (uint8_t t : {kWindow, kProbation})
       for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next)
         once.push_back({n < stamps_.size() ? stamps_[n] : 0, pool_[n].key});
     std::sort(once.begin(), once.end());
-    st.t1.clear();
     for (const auto& [time, key] : once) st.t1.push_back(key);
-    st.t2.clear();
     for (uint32_t n = pool_.Front(list_[kProtected]); n != list_[kProtected]; n = pool_[n].next)
       st.t2.push_back(pool_[n].key);
     DropOwn();
@@ -580,9 +575,9 @@ class WTinyLfu final : public Policy {
     arc_ = NewArc(capacity_, st);
   }
 
-  // Back from ARC to a W-TinyLFU window share when a resize leaves no ARC shadow: T2's most
-  // recent keys fill the protected segment, T1's the window; the rest enter probation, T1's
-  // before T2's.
+  // Back from ARC to a W-TinyLFU window share, with the cache's own contents (when a resize
+  // leaves no ARC shadow, or a sampled W-TinyLFU shadow leads): T2's most recent keys fill the
+  // protected segment, T1's the window; the rest enter probation, T1's before T2's.
   void LeaveArc(double window) {
     ArcState st;
     GetArcState(*arc_, &st);
