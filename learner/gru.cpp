@@ -1,5 +1,7 @@
 #include "learner/gru.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -129,5 +131,30 @@ void GruNet::Step(int32_t token, Eigen::VectorXf* h) const {
 }
 
 void GruNet::Logits(const Eigen::VectorXf& h, Eigen::VectorXf* logits) const { *logits = out_w_ * h + out_b_; }
+
+void GruNet::Top(const Eigen::VectorXf& h, size_t k, Eigen::VectorXf* logits,
+                 std::vector<std::pair<int32_t, double>>* out) const {
+  out->clear();
+  Logits(h, logits);
+  const int32_t V = static_cast<int32_t>(logits->size());
+  const float* l = logits->data();
+  k = std::min<size_t>(k, V > 1 ? size_t(V - 1) : 0);
+  if (k == 0) return;
+  // The best k by one pass of insertion into *out (k is small; most logits fail the first
+  // comparison), their logits held in .second until the softmax below.
+  out->reserve(k);
+  for (int32_t t = 1; t < V; ++t) {
+    const double v = l[t];
+    if (out->size() == k && !(v > out->back().second)) continue;
+    if (out->size() < k) out->emplace_back();
+    size_t j = out->size() - 1;
+    for (; j > 0 && (*out)[j - 1].second < v; --j) (*out)[j] = (*out)[j - 1];
+    (*out)[j] = {t, v};
+  }
+  // Softmax: the normalizer with Eigen's vectorized exp (float), each shown probability in double.
+  const float mx = std::max(l[0], static_cast<float>(out->front().second));
+  const double z = (logits->array() - mx).exp().sum();
+  for (auto& [token, v] : *out) v = std::exp(static_cast<double>(l[token] - mx)) / z;
+}
 
 }  // namespace memory::learner

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -38,6 +39,11 @@ class GruNet {
   void Step(int32_t token, Eigen::VectorXf* h) const;
   // Logits of the next token given hidden state h.
   void Logits(const Eigen::VectorXf& h, Eigen::VectorXf* logits) const;
+  // Up to k (token, probability) pairs after hidden state h, best first, never <unk> (token 0):
+  // the softmax over all tokens; equal logits rank the lower token first. `logits` is scratch
+  // (a caller that asks often keeps it, so no allocation per call).
+  void Top(const Eigen::VectorXf& h, size_t k, Eigen::VectorXf* logits,
+           std::vector<std::pair<int32_t, double>>* out) const;
   Eigen::VectorXf Zero() const { return Eigen::VectorXf::Zero(w_.hidden); }
 
  private:

@@ -2,8 +2,6 @@
 // trained offline by memory-train: Learn() only advances its hidden state along the stream (reset
 // at the start of each stream), it does not change weights. Combine it with count models in a
 // mixture to adapt to a user.
-#include <algorithm>
-#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,7 +16,7 @@ namespace {
 class GruModel final : public NextCommandModel {
  public:
   GruModel(std::string path, std::shared_ptr<const GruNet> net)
-      : path_(std::move(path)), net_(std::move(net)), h_(net_->Zero()) {}
+      : path_(std::move(path)), net_(std::move(net)), h_(net_->Zero()), zero_(net_->Zero()) {}
 
   void SetVocabulary(const Vocabulary* vocab) override {
     vocab_ = vocab;
@@ -29,25 +27,17 @@ class GruModel final : public NextCommandModel {
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     out->clear();
     if (vocab_ == nullptr) return;
-    net_->Logits(ctx.history.empty() ? net_->Zero() : h_, &logits_);
-    const float mx = logits_.maxCoeff();
-    double z = 0;
-    for (Eigen::Index i = 0; i < logits_.size(); ++i) z += std::exp(static_cast<double>(logits_[i] - mx));
-    // Best k tokens that name a known command (token 0 is <unk>).
-    order_.clear();
-    for (int32_t t = 1; t < static_cast<int32_t>(logits_.size()); ++t) order_.push_back(t);
-    size_t want = std::min(order_.size(), k + 8);
-    std::partial_sort(order_.begin(), order_.begin() + want, order_.end(),
-                      [&](int32_t a, int32_t b) { return logits_[a] > logits_[b]; });
-    for (size_t i = 0; i < want && out->size() < k; ++i) {
-      CommandId id = IdOf(order_[i]);
-      if (id == kNoCommand) continue;
-      out->push_back({id, std::exp(static_cast<double>(logits_[order_[i]] - mx)) / z});
+    // The best k + 8 tokens: some may name commands this user never ran (skipped).
+    net_->Top(ctx.history.empty() ? zero_ : h_, k + 8, &logits_, &top_);
+    for (const auto& [token, prob] : top_) {
+      if (out->size() == k) break;
+      CommandId id = IdOf(token);
+      if (id != kNoCommand) out->push_back({id, prob});
     }
   }
 
   void Learn(const Context& ctx, CommandId actual) override {
-    if (ctx.history.empty()) h_ = net_->Zero();
+    if (ctx.history.empty()) h_ = zero_;
     net_->Step(TokenOf(actual), &h_);
   }
 
@@ -71,11 +61,12 @@ class GruModel final : public NextCommandModel {
   std::string path_;
   std::shared_ptr<const GruNet> net_;
   Eigen::VectorXf h_;
+  Eigen::VectorXf zero_;  // the state at a stream's start
   const Vocabulary* vocab_ = nullptr;
   std::vector<int32_t> id_to_token_;
   std::vector<CommandId> token_to_id_;
-  Eigen::VectorXf logits_;
-  std::vector<int32_t> order_;
+  Eigen::VectorXf logits_;                       // scratch of Predict
+  std::vector<std::pair<int32_t, double>> top_;  // scratch of Predict
 };
 
 }  // namespace

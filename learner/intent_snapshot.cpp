@@ -147,20 +147,8 @@ void GruSession::Observe(std::string_view template_text) {
 }
 
 void GruSession::Top(size_t k, std::vector<std::pair<int32_t, double>>* out) {
-  out->clear();
-  Eigen::VectorXf logits_;  // scratch (sessions are many; the vocabulary may be large)
-  std::vector<int32_t> order_;
-  net_->Logits(h_, &logits_);
-  const float mx = logits_.maxCoeff();
-  double z = 0;
-  for (Eigen::Index i = 0; i < logits_.size(); ++i) z += std::exp(static_cast<double>(logits_[i] - mx));
-  order_.clear();
-  for (int32_t t = 1; t < static_cast<int32_t>(logits_.size()); ++t) order_.push_back(t);
-  const size_t want = std::min(order_.size(), k);
-  std::partial_sort(order_.begin(), order_.begin() + want, order_.end(),
-                    [&](int32_t a, int32_t b) { return logits_[a] > logits_[b] || (logits_[a] == logits_[b] && a < b); });
-  for (size_t i = 0; i < want; ++i)
-    out->push_back({order_[i], std::exp(static_cast<double>(logits_[order_[i]] - mx)) / z});
+  Eigen::VectorXf logits;  // scratch (sessions are many; the vocabulary may be large)
+  net_->Top(h_, k, &logits, out);
 }
 
 Status OpenServingIntentModel(const std::string& models_dir, ServingIntentModel* out) {

@@ -144,8 +144,9 @@ void BM_SnapshotOpenAndPredict(benchmark::State& state) {
 }
 BENCHMARK(BM_SnapshotOpenAndPredict)->Arg(1000000)->Unit(benchmark::kMicrosecond);
 
-// One GRU step + logits + top-5 (the neural model's cost per event), random weights of the size
-// memory-train uses by default (E=32, H=64) over a Purdue-sized vocabulary.
+// The neural model's cost per event as the online protocol pays it: gru(path=...)'s Predict
+// (top 5 with softmax probabilities) and Learn (one GRU step), random weights of the size
+// memory-train uses by default (E=32, H=64) over a vocabulary of V commands.
 void BM_GruEvent(benchmark::State& state) {
   const uint32_t V = static_cast<uint32_t>(state.range(0)), E = 32, H = 64;
   GruWeights w;
@@ -159,18 +160,27 @@ void BM_GruEvent(benchmark::State& state) {
   for (size_t i = 0; i < 3 * H; ++i) w.b_ih.push_back(rnd()), w.b_hh.push_back(rnd());
   for (size_t i = 0; i < V * H; ++i) w.out_w.push_back(rnd());
   for (size_t i = 0; i < V; ++i) w.out_b.push_back(rnd());
-  w.texts.assign(V, "x");
-  GruNet net(std::move(w));
-  Eigen::VectorXf h = net.Zero(), logits;
-  std::vector<int32_t> order(V);
-  int32_t tok = 1;
+  w.texts.assign(1, "<unk>");
+  Vocabulary vocab;
+  for (uint32_t i = 1; i < V; ++i) vocab.Intern(w.texts.emplace_back("c" + std::to_string(i)));
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("bench_gru_" + std::to_string(V) + ".bin")).string();
+  std::unique_ptr<NextCommandModel> model;
+  if (!w.Save(path).ok() || !NewModel("gru(path=" + path + ")", &model).ok()) {
+    state.SkipWithError("cannot write or load the weights");
+    return;
+  }
+  std::filesystem::remove(path);
+  model->SetVocabulary(&vocab);
+  std::vector<CommandId> history = {0};
+  Context ctx;
+  std::vector<Prediction> top;
   for (auto _ : state) {
-    net.Step(tok, &h);
-    net.Logits(h, &logits);
-    for (uint32_t i = 0; i < V; ++i) order[i] = static_cast<int32_t>(i);
-    std::partial_sort(order.begin(), order.begin() + 5, order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-    tok = order[0] == 0 ? 1 : order[0];
-    benchmark::DoNotOptimize(tok);
+    ctx.history = history;
+    model->Predict(ctx, 5, &top);
+    const CommandId next = top.empty() ? 0 : top[0].command;
+    model->Learn(ctx, next);
+    history[0] = next;
   }
   state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }

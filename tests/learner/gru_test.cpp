@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <random>
 
@@ -55,6 +57,39 @@ TEST(GruTest, StepFollowsTheGateEquations) {
   net.Step(1, &h);
   EXPECT_FLOAT_EQ(h[0], 0.4f);
   EXPECT_FLOAT_EQ(h[1], -0.2f);
+}
+
+// Top() against the definition: softmax over every logit in double, tokens sorted by logit
+// (the lower token first on a tie), <unk> left out, at most k.
+TEST(GruTest, TopIsTheSoftmaxsBestTokens) {
+  GruWeights w = RandomWeights(300, 6, 10, 4);
+  for (int t : {7, 8, 9}) {  // three tokens with equal logits, among the best
+    std::copy_n(&w.out_w[size_t(5) * 10], 10, &w.out_w[size_t(t) * 10]);
+    w.out_b[size_t(t)] = w.out_b[5] = 4.0f;
+  }
+  w.out_b[0] = 9.0f;  // <unk> is the most probable token but never listed
+  GruNet net(w);
+  Eigen::VectorXf h = net.Zero(), logits;
+  for (int step = 0; step < 6; ++step) {
+    std::vector<std::pair<int32_t, double>> top;
+    for (size_t k : {size_t(0), size_t(1), size_t(5), size_t(13), size_t(299), size_t(1000)}) {
+      net.Top(h, k, &logits, &top);
+      net.Logits(h, &logits);
+      double mx = logits.maxCoeff(), z = 0;
+      for (int t = 0; t < 300; ++t) z += std::exp(double(logits[t]) - mx);
+      std::vector<int32_t> want(299);
+      for (int t = 1; t < 300; ++t) want[size_t(t - 1)] = t;
+      std::stable_sort(want.begin(), want.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+      want.resize(std::min<size_t>(k, 299));
+      ASSERT_EQ(top.size(), want.size()) << "k=" << k;
+      for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(top[i].first, want[i]) << "k=" << k << " rank " << i;
+        const double p = std::exp(double(logits[want[i]]) - mx) / z;
+        EXPECT_NEAR(top[i].second, p, 1e-6 * p) << "k=" << k << " rank " << i;
+      }
+    }
+    net.Step(step + 1, &h);
+  }
 }
 
 TEST(GruTest, ModelFromFactoryPredictsKnownCommands) {
