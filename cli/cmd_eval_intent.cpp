@@ -141,6 +141,12 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   if (Status s = ExpandInputs(o.pretrain, &pre_files); !s.ok()) return Fail(s);
   if (files.empty()) return Fail(Status::InvalidArgument("no history files given"));
 
+  // Each user's model is built, grown and freed in turn: keep freed memory in this (short-lived)
+  // process instead of handing it back to the kernel, so the next user's model does not page-fault
+  // it in again (about 8 % of the loop's CPU time on Schonlau with ppm). Set before the files are
+  // read, so that the loop also reuses the memory reading them took (another 4-5 %).
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
   learner::StreamVocabularies vocab;
   std::vector<learner::UserStream> users, pretrain;
   if (o.by != "file" && o.by != "session")
@@ -150,11 +156,6 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
   if (Status s = ReadStreams(files, format, by_session, &vocab, &users); !s.ok()) return Fail(s);
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "evaluating %zu users...\r", users.size());
 
-  // Each user's model is built, grown and freed in turn: keep freed memory in this (short-lived)
-  // process instead of handing it back to the kernel, so the next user's model does not page-fault
-  // it in again (about 8 % of the loop's CPU time on Schonlau with ppm).
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
   learner::EvalResult r;
   if (Status s = learner::EvaluateOnline(spec, users, pretrain, o.top, &r, &vocab.commands, o.jobs); !s.ok()) return Fail(s);
   if (!g.quiet && !o.json && StderrIsTerminal()) std::fprintf(stderr, "\033[K");
