@@ -43,3 +43,16 @@ function(memory_bench name)
   target_link_libraries(${name} PRIVATE ${M_LIBS} benchmark::benchmark benchmark::benchmark_main)
   target_compile_definitions(${name} PRIVATE MEMORY_SHARED_DIR="${MEMORY_SHARED_DIR}")
 endfunction()
+
+# memory_static_or(VAR ARCHIVE FALLBACK...): VAR = the system's static archive ARCHIVE (e.g.
+# libz.a) when there is one, else FALLBACK (an imported target or a library name). Every shared
+# library costs the dynamic loader page faults and relocations at each process start, and the
+# fast-path commands (`memory record` after every shell command) are mostly start-up.
+function(memory_static_or var archive)
+  find_library(${var}_ARCHIVE NAMES ${archive})
+  if(${var}_ARCHIVE)
+    set(${var} ${${var}_ARCHIVE} PARENT_SCOPE)
+  else()
+    set(${var} ${ARGN} PARENT_SCOPE)
+  endif()
+endfunction()
