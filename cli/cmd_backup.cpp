@@ -41,5 +41,5 @@ void SetupBackup(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(60, SetupBackup);
+MEMORY_REGISTER_COMMAND(60, "backup restore", SetupBackup);
 }  // namespace memory::cli

@@ -115,5 +115,5 @@ void SetupEvalBandit(CLI::App& app, Globals& g, Action* action) {
   sub->callback([o, &g, action] { *action = [o, &g] { return RunEvalBandit(*o, g); }; });
 }
 }  // namespace
-MEMORY_REGISTER_COMMAND(62, SetupEvalBandit);
+MEMORY_REGISTER_COMMAND(62, "eval", SetupEvalBandit);
 }  // namespace memory::cli

@@ -168,5 +168,5 @@ void SetupEvalCache(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(62, SetupEvalCache);
+MEMORY_REGISTER_COMMAND(62, "eval", SetupEvalCache);
 }  // namespace memory::cli

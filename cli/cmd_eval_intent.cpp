@@ -266,5 +266,5 @@ void SetupEvalIntent(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(60, SetupEvalIntent);
+MEMORY_REGISTER_COMMAND(60, "eval", SetupEvalIntent);
 }  // namespace memory::cli

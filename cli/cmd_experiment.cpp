@@ -331,5 +331,5 @@ void SetupExperiment(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(80, SetupExperiment);
+MEMORY_REGISTER_COMMAND(80, "experiment", SetupExperiment);
 }  // namespace memory::cli

@@ -75,5 +75,5 @@ void SetupExport(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(45, SetupExport);
+MEMORY_REGISTER_COMMAND(45, "export", SetupExport);
 }  // namespace memory::cli

@@ -124,5 +124,5 @@ void SetupForget(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(70, SetupForget);
+MEMORY_REGISTER_COMMAND(70, "forget clean", SetupForget);
 }  // namespace memory::cli

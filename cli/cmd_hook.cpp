@@ -195,5 +195,5 @@ void SetupHook(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(15, SetupHook);
+MEMORY_REGISTER_COMMAND(15, "hook", SetupHook);
 }  // namespace memory::cli

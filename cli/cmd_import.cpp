@@ -142,5 +142,5 @@ void SetupImport(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(40, SetupImport);
+MEMORY_REGISTER_COMMAND(40, "import", SetupImport);
 }  // namespace memory::cli

@@ -29,5 +29,5 @@ void SetupLearn(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(80, SetupLearn);
+MEMORY_REGISTER_COMMAND(80, "learn", SetupLearn);
 }  // namespace memory::cli

@@ -218,5 +218,5 @@ void SetupModel(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(72, SetupModel);
+MEMORY_REGISTER_COMMAND(72, "model", SetupModel);
 }  // namespace memory::cli

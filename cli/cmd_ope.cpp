@@ -102,5 +102,5 @@ void SetupOpe(CLI::App& app, Globals& g, Action* action) {
   sub->callback([o, &g, action] { *action = [o, &g] { return RunOpe(*o, g); }; });
 }
 }  // namespace
-MEMORY_REGISTER_COMMAND(74, SetupOpe);
+MEMORY_REGISTER_COMMAND(74, "ope", SetupOpe);
 }  // namespace memory::cli

@@ -33,5 +33,5 @@ void SetupOptimize(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(65, SetupOptimize);
+MEMORY_REGISTER_COMMAND(65, "optimize", SetupOptimize);
 }  // namespace memory::cli

@@ -243,5 +243,5 @@ void SetupPredict(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(30, SetupPredict);
+MEMORY_REGISTER_COMMAND(30, "predict", SetupPredict);
 }  // namespace memory::cli

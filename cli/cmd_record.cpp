@@ -147,5 +147,5 @@ void SetupRecord(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(10, SetupRecord);
+MEMORY_REGISTER_COMMAND(10, "record", SetupRecord);
 }  // namespace memory::cli

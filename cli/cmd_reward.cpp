@@ -98,5 +98,5 @@ void SetupReward(CLI::App& app, Globals& g, Action* action) {
   sub->callback([o, &g, action] { *action = [o, &g] { return RunReward(*o, g); }; });
 }
 }  // namespace
-MEMORY_REGISTER_COMMAND(72, SetupReward);
+MEMORY_REGISTER_COMMAND(72, "reward", SetupReward);
 }  // namespace memory::cli

@@ -239,5 +239,5 @@ void SetupRun(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(12, SetupRun);
+MEMORY_REGISTER_COMMAND(12, "run", SetupRun);
 }  // namespace memory::cli

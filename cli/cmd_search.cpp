@@ -105,5 +105,5 @@ void SetupSearch(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(30, SetupSearch);
+MEMORY_REGISTER_COMMAND(30, "search", SetupSearch);
 }  // namespace memory::cli

@@ -192,5 +192,5 @@ void SetupSimulate(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(90, SetupSimulate);
+MEMORY_REGISTER_COMMAND(90, "simulate", SetupSimulate);
 }  // namespace memory::cli

@@ -128,5 +128,5 @@ void SetupStatus(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(20, SetupStatus);
+MEMORY_REGISTER_COMMAND(20, "status", SetupStatus);
 }  // namespace memory::cli

@@ -151,5 +151,5 @@ void SetupSuggest(CLI::App& app, Globals& g, Action* action) {
   sub->callback([o, &g, action] { *action = [o, &g] { return RunSuggest(*o, g); }; });
 }
 }  // namespace
-MEMORY_REGISTER_COMMAND(68, SetupSuggest);
+MEMORY_REGISTER_COMMAND(68, "suggest", SetupSuggest);
 }  // namespace memory::cli

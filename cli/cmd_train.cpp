@@ -1164,5 +1164,5 @@ void SetupTrain(CLI::App& app, Globals& g, Action* action) {
 }
 
 }  // namespace
-MEMORY_REGISTER_COMMAND(70, SetupTrain);
+MEMORY_REGISTER_COMMAND(70, "train", SetupTrain);
 }  // namespace memory::cli

@@ -277,5 +277,5 @@ void SetupTune(CLI::App& app, Globals& g, Action* action) {
   sub->callback([o, &g, action] { *action = [o, &g] { return RunTune(*o, g); }; });
 }
 }  // namespace
-MEMORY_REGISTER_COMMAND(70, SetupTune);
+MEMORY_REGISTER_COMMAND(70, "tune", SetupTune);
 }  // namespace memory::cli

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <string_view>
 #include <unistd.h>
 #include <vector>
 
@@ -11,13 +13,46 @@
 
 namespace memory::cli {
 namespace {
-std::vector<std::pair<int, SetupFn>>& Registry() {
-  static std::vector<std::pair<int, SetupFn>> r;
+struct Registered {
+  int order;
+  std::string_view names;  // space-separated top-level subcommands
+  SetupFn setup;
+};
+std::vector<Registered>& Registry() {
+  static std::vector<Registered> r;
   return r;
+}
+
+bool Declares(std::string_view names, std::string_view name) {
+  while (!names.empty()) {
+    size_t end = names.find(' ');
+    if (names.substr(0, end) == name) return true;
+    names = end == std::string_view::npos ? std::string_view() : names.substr(end + 1);
+  }
+  return false;
+}
+
+// The subcommand named on the command line, or "" when every setup must run: none is named
+// (`memory`, `memory --help`, `memory --version`) or no setup declares it (CLI11 then reports
+// it as unknown).
+std::string_view SelectedCommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--db" || a == "--config") {
+      ++i;  // its value
+    } else if (!a.starts_with("-")) {
+      for (const Registered& r : Registry())
+        if (Declares(r.names, a)) return a;
+      return "";
+    }
+  }
+  return "";
 }
 }  // namespace
 
-CommandRegistration::CommandRegistration(int order, SetupFn fn) { Registry().emplace_back(order, fn); }
+CommandRegistration::CommandRegistration(int order, const char* names, SetupFn fn) {
+  Registry().push_back({order, names, fn});
+}
 
 CLI::App* EvalGroup(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App* a) { return a->get_name() == "eval"; })) return sub;
@@ -47,9 +82,11 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", globals.quiet, "No progress output");
 
   auto& reg = Registry();
-  std::stable_sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::stable_sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.order < b.order; });
   Action action;
-  for (auto& [order, setup] : reg) setup(app, globals, &action);
+  const std::string_view selected = SelectedCommand(argc, argv);
+  for (const Registered& r : reg)
+    if (selected.empty() || Declares(r.names, selected)) r.setup(app, globals, &action);
 
   try {
     app.parse(argc, argv);
