@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,5 +34,8 @@ constexpr const char* kFoldPrefix = "fold-";
 
 // Decodes every complete record of a spool file; a torn tail (crash mid-append) is ignored.
 Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads, bool* torn_tail);
+// The same frames one at a time (views into the file's bytes, valid during the call).
+Status VisitSpoolFile(const std::string& path, const std::function<void(std::string_view)>& fn,
+                      bool* torn_tail);
 
 }  // namespace memory::internal

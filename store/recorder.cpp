@@ -109,7 +109,8 @@ Status SetRecordingPaused(const std::string& dir, bool paused) {
 
 namespace internal {
 
-Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads, bool* torn_tail) {
+Status VisitSpoolFile(const std::string& path, const std::function<void(std::string_view)>& fn,
+                      bool* torn_tail) {
   std::string data;
   MEMORY_RETURN_IF_ERROR(ReadFile(path, &data));
   *torn_tail = false;
@@ -122,7 +123,7 @@ Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads
       if (len <= data.size() - pos - kHeader) {
         std::string_view p(data.data() + pos + kHeader, len);
         if (Crc(p) == crc) {
-          payloads->emplace_back(p);
+          fn(p);
           pos += kHeader + len;
           good = true;
         }
@@ -139,9 +140,13 @@ Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads
   return Status::OK();
 }
 
+Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads, bool* torn_tail) {
+  return VisitSpoolFile(path, [&](std::string_view p) { payloads->emplace_back(p); }, torn_tail);
+}
+
 }  // namespace internal
 
-Status ReadPending(const std::string& dir, std::vector<Event>* events) {
+Status ForEachPending(const std::string& dir, const std::function<void(const Event&)>& fn) {
   std::vector<std::string> names;
   std::string spool = internal::SpoolDir(dir);
   MEMORY_RETURN_IF_ERROR(internal::ListDir(spool, &names));
@@ -151,18 +156,19 @@ Status ReadPending(const std::string& dir, std::vector<Event>* events) {
     if (n.rfind(internal::kFoldPrefix, 0) == 0) ordered.push_back(n);
   for (auto& n : names)
     if (n == internal::kCurrentSpool) ordered.push_back(n);
+  Event e;
   for (const auto& n : ordered) {
-    std::vector<std::string> payloads;
     bool torn;
-    Status s = internal::ReadSpoolFile(spool + "/" + n, &payloads, &torn);
+    Status s = internal::VisitSpoolFile(
+        spool + "/" + n, [&](std::string_view p) { if (DecodeEvent(p, &e).ok()) fn(e); }, &torn);
     if (s.IsNotFound()) continue;  // folded meanwhile
     MEMORY_RETURN_IF_ERROR(s);
-    for (const auto& p : payloads) {
-      Event e;
-      if (DecodeEvent(p, &e).ok()) events->push_back(std::move(e));
-    }
   }
   return Status::OK();
+}
+
+Status ReadPending(const std::string& dir, std::vector<Event>* events) {
+  return ForEachPending(dir, [&](const Event& e) { events->push_back(e); });
 }
 
 int64_t PendingSpoolBytes(const std::string& dir) {

@@ -6,6 +6,7 @@
 // Privacy: callers apply the user's ignore rules and redaction (see privacy.h) before Record().
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ Status SetRecordingPaused(const std::string& dir, bool paused);
 
 // Events spooled but not folded yet, oldest first (readers merge them with the database).
 Status ReadPending(const std::string& dir, std::vector<Event>* events);
+// The same events one at a time, each decoded into a scratch Event valid during the call: for
+// readers that keep few of them (the spool holds up to ~10,000 events before a fold).
+Status ForEachPending(const std::string& dir, const std::function<void(const Event&)>& fn);
 
 // Number of bytes waiting in the spool (cheap: one stat per spool file).
 int64_t PendingSpoolBytes(const std::string& dir);

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "store/recorder.h"
 #include "store/store.h"
@@ -98,6 +100,66 @@ TEST_F(RecentCountsTest, ACountOlderThanTheFilesWindowIsALowerBound) {
   ASSERT_TRUE(ReadRecentEvents(dir_, "busy", "", 8, &r).ok());
   EXPECT_EQ(r.session_count, kRecentCountCap);
   EXPECT_TRUE(r.session_count_exact);  // at the cap: exact enough
+}
+
+// The spool holds up to ~10,000 events before a fold; ReadRecentEvents visits them one at a time
+// and keeps only candidates. Against the definition: the file's list plus the spooled events of
+// the key it lacks (ids deduplicate; some spooled ones repeat stored events, as after a crash
+// mid-fold, and some are older than the file's), newest first by (ts, id), at most the limit;
+// counts add the spooled events whose id the file's list lacks, capped.
+TEST_F(RecentCountsTest, ALargeSpoolMergesLikeTheDefinition) {
+  std::vector<Event> stored;
+  for (int i = 0; i < 30; ++i)
+    stored.push_back(Ev("c" + std::to_string(i), 10'000 + 10 * i, "s" + std::to_string(i % 3), i % 2 ? "/a" : "/b"));
+  Ingest(stored);
+  RecentEvents file;
+  ASSERT_TRUE(ReadRecentEvents(dir_, "s1", "/a", 8, &file).ok());
+  ASSERT_EQ(file.session.size(), 8u);
+  ASSERT_EQ(file.session_count, 10u);
+  std::vector<Event> spooled;
+  uint64_t x = 7;
+  for (int i = 0; i < 4000; ++i) {  // sessions s2..s9, mostly older than the stored events
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    spooled.push_back(Ev("p" + std::to_string(i), 5'000 + int64_t((x >> 33) % 5'400), "s" + std::to_string(2 + (x >> 20) % 8),
+                         (x >> 40) % 3 == 0 ? "/a" : "/c"));
+  }
+  for (int64_t ts : {9'500, 10'135, 10'295, 10'300, 10'400})  // five more of s1 (15 in all: below the cap)
+    spooled.push_back(Ev("q" + std::to_string(ts), ts, "s1", "/b"));
+  for (const Event& e : {file.session[0], file.session[3], file.newest[1]}) {  // already stored
+    Event again = e;
+    again.session = "s1", again.cwd = "/a";
+    spooled.push_back(again);
+  }
+  ASSERT_TRUE(RecordEvents(RecorderOptions{dir_, false}, spooled).ok());
+  RecentEvents r;
+  ASSERT_TRUE(ReadRecentEvents(dir_, "s1", "/a", 8, &r).ok());
+  EXPECT_EQ(r.events, 30 + int64_t(spooled.size()));
+
+  auto expect = [&](const std::vector<Event>& from_file, auto match, size_t limit, uint32_t file_count,
+                    const std::vector<Event>& got, uint32_t got_count, const char* what) {
+    std::vector<std::pair<int64_t, std::string>> want;
+    std::set<std::string> ids, file_ids;
+    for (const Event& e : from_file) want.push_back({e.ts_us, e.id}), ids.insert(e.id), file_ids.insert(e.id);
+    uint64_t count = file_count;
+    for (const Event& e : spooled) {
+      if (!match(e)) continue;
+      count += file_ids.count(e.id) == 0;
+      if (ids.insert(e.id).second) want.push_back({e.ts_us, e.id});
+    }
+    std::sort(want.rbegin(), want.rend());
+    if (want.size() > limit) want.resize(limit);
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].id, want[i].second) << what << " " << i;
+      EXPECT_EQ(got[i].ts_us, want[i].first) << what << " " << i;
+    }
+    if (got_count != UINT32_MAX)
+      EXPECT_EQ(got_count, std::min<uint64_t>(count, kRecentCountCap)) << what;
+  };
+  expect(file.session, [](const Event& e) { return e.session == "s1"; }, 8, file.session_count, r.session,
+         r.session_count, "session");
+  expect(file.cwd, [](const Event& e) { return e.cwd == "/a"; }, 8, file.cwd_count, r.cwd, r.cwd_count, "cwd");
+  expect(file.newest, [](const Event&) { return true; }, kRecentNewest, 0, r.newest, UINT32_MAX, "newest");
 }
 
 TEST_F(RecentCountsTest, AnOlderFileIsNotFoundNotMisread) {
