@@ -28,7 +28,14 @@ $H "$WORK/fast.json" \
 # predict when this session's commands are only in RocksDB (nothing spooled): a stored session.
 STORED=$("$MEM" --db "$DB" export --format jsonl | grep -v '"bench-session"' | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])')
 MEMORY_SESSION=$STORED $H "$WORK/stored.json" "$MEM --version" "$MEM --db $DB predict --context current --json --no-refresh"
-python3 - "$WORK/fast.json" "$WORK/stored.json" <<'PY'
+# predict just before a fold: a copy of the store with ~1 MB spooled (5,000 simulated events;
+# `record` folds above 1 MB), which every reader merges.
+if [ ! -d "$WORK/fullspool" ]; then
+  cp -r "$DB" "$WORK/fullspool"
+  "$MEM" simulate --events 5000 --seed 3 --out - | "$MEM" --db "$WORK/fullspool" record --json - > /dev/null
+fi
+$H "$WORK/fullspool.json" "$MEM --version" "$MEM --db $WORK/fullspool predict --context current --json --no-refresh"
+python3 - "$WORK/fast.json" "$WORK/stored.json" "$WORK/fullspool.json" <<'PY'
 import json, sys
 print(f"{'command':70s} {'median ms':>10s} {'x --version':>12s}")
 for path in sys.argv[1:]:

@@ -213,7 +213,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   RecentList session_list(std::move(stored_session), limit), cwd_list(std::move(stored_cwd), limit);
   RecentList newest_list(std::move(stored_newest), kRecentNewest);
   int64_t pending = 0;
-  MEMORY_RETURN_IF_ERROR(ForEachPending(dir, [&](const Event& e) {
+  MEMORY_RETURN_IF_ERROR(ForEachPending(dir, [&](Event& e) {
     ++pending;
     if (by_session && e.session == session) session_list.Offer(e);
     if (by_cwd && e.cwd == cwd) cwd_list.Offer(e);

@@ -146,7 +146,7 @@ Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads
 
 }  // namespace internal
 
-Status ForEachPending(const std::string& dir, const std::function<void(const Event&)>& fn) {
+Status ForEachPending(const std::string& dir, const std::function<void(Event&)>& fn) {
   std::vector<std::string> names;
   std::string spool = internal::SpoolDir(dir);
   MEMORY_RETURN_IF_ERROR(internal::ListDir(spool, &names));
@@ -168,7 +168,7 @@ Status ForEachPending(const std::string& dir, const std::function<void(const Eve
 }
 
 Status ReadPending(const std::string& dir, std::vector<Event>* events) {
-  return ForEachPending(dir, [&](const Event& e) { events->push_back(e); });
+  return ForEachPending(dir, [&](Event& e) { events->push_back(std::move(e)); });
 }
 
 int64_t PendingSpoolBytes(const std::string& dir) {

@@ -30,9 +30,9 @@ Status SetRecordingPaused(const std::string& dir, bool paused);
 
 // Events spooled but not folded yet, oldest first (readers merge them with the database).
 Status ReadPending(const std::string& dir, std::vector<Event>* events);
-// The same events one at a time, each decoded into a scratch Event valid during the call: for
-// readers that keep few of them (the spool holds up to ~10,000 events before a fold).
-Status ForEachPending(const std::string& dir, const std::function<void(const Event&)>& fn);
+// The same events one at a time, each decoded into a scratch Event that `fn` may change or move
+// from: for readers that keep few of them (the spool holds up to ~10,000 events before a fold).
+Status ForEachPending(const std::string& dir, const std::function<void(Event&)>& fn);
 
 // Number of bytes waiting in the spool (cheap: one stat per spool file).
 int64_t PendingSpoolBytes(const std::string& dir);

@@ -219,14 +219,12 @@ Status RocksStore::Stats(StoreStats* st) {
   st->first_ts_us = totals.first_ts_us;
   st->last_ts_us = totals.last_ts_us;
 
-  std::vector<Event> pending;
-  MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
-  st->pending_spool_events = static_cast<int64_t>(pending.size());
-  for (const auto& e : pending) {
+  MEMORY_RETURN_IF_ERROR(ForEachPendingNotStored([&](Event& e) {
+    st->pending_spool_events++;
     st->events++;
     if (!st->first_ts_us || e.ts_us < st->first_ts_us) st->first_ts_us = e.ts_us;
     st->last_ts_us = std::max(st->last_ts_us, e.ts_us);
-  }
+  }));
 
   for (int i = 0; i < kNumCf; ++i) {
     StoreStats::Family f;

@@ -280,13 +280,13 @@ class RocksStore final : public Store {
 
   Status Scan(const ScanOptions& o, const std::function<bool(const Event&)>& fn) override {
     MEMORY_RETURN_IF_ERROR(EnsureDb());
-    std::vector<Event> pending;
-    if (o.include_pending) MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
-    std::vector<Event> keep;
-    for (auto& e : pending)
-      if (e.ts_us >= o.since_us && e.ts_us < o.until_us && (o.session.empty() || e.session == o.session) &&
-          (o.cwd.empty() || e.cwd == o.cwd))
-        keep.push_back(std::move(e));
+    std::vector<Event> keep;  // the spooled events in range
+    if (o.include_pending)
+      MEMORY_RETURN_IF_ERROR(ForEachPendingNotStored([&](Event& e) {
+        if (e.ts_us >= o.since_us && e.ts_us < o.until_us && (o.session.empty() || e.session == o.session) &&
+            (o.cwd.empty() || e.cwd == o.cwd))
+          keep.push_back(std::move(e));
+      }));
     std::sort(keep.begin(), keep.end(), [&](const Event& a, const Event& b) {
       return o.newest_first ? std::tie(a.ts_us, a.id) > std::tie(b.ts_us, b.id)
                             : std::tie(a.ts_us, a.id) < std::tie(b.ts_us, b.id);
@@ -499,23 +499,25 @@ class RocksStore final : public Store {
     return db_->Get(rocksdb::ReadOptions(), handles_[kEvents], id_bytes, &v).ok();
   }
 
-  // Spooled events the database does not hold yet (a folder may be midway).
-  Status PendingNotStored(std::vector<Event>* out) {
-    std::vector<Event> all;
-    MEMORY_RETURN_IF_ERROR(ReadPending(dir_, &all));
-    if (all.empty()) return Status::OK();
+  // Spooled events the database does not hold yet (a folder may be midway), one at a time (a
+  // scratch Event that `fn` may move from), or all of them.
+  Status ForEachPendingNotStored(const std::function<void(Event&)>& fn) {
     // Seek on one iterator, not Get: a cold reader would otherwise load the events bloom filter.
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+    std::unique_ptr<rocksdb::Iterator> it;
     std::string bytes;
-    for (auto& e : all) {
+    MEMORY_RETURN_IF_ERROR(ForEachPending(dir_, [&](Event& e) {
+      if (!it) it.reset(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
       bool stored = false;
       if (IdToBytes(e.id, &bytes)) {
         it->Seek(bytes);
         stored = it->Valid() && it->key() == rocksdb::Slice(bytes);
       }
-      if (!stored) out->push_back(std::move(e));
-    }
-    return FromRocks(it->status(), "spool check");
+      if (!stored) fn(e);
+    }));
+    return it ? FromRocks(it->status(), "spool check") : Status::OK();
+  }
+  Status PendingNotStored(std::vector<Event>* out) {
+    return ForEachPendingNotStored([&](Event& e) { out->push_back(std::move(e)); });
   }
 
   // Looks up or assigns the dictionary id of `text`; new entries go into `sink`.
