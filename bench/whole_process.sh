@@ -34,7 +34,8 @@ if [ ! -d "$WORK/fullspool" ]; then
   cp -r "$DB" "$WORK/fullspool"
   "$MEM" simulate --events 5000 --seed 3 --out - | "$MEM" --db "$WORK/fullspool" record --json - > /dev/null
 fi
-$H "$WORK/fullspool.json" "$MEM --version" "$MEM --db $WORK/fullspool predict --context current --json --no-refresh"
+$H "$WORK/fullspool.json" "$MEM --version" "$MEM --db $WORK/fullspool predict --context current --json --no-refresh" \
+  "$MEM --db $WORK/fullspool search --fuzzy 'gco main' --limit 10 --no-cache" "$MEM --db $WORK/fullspool status --json"
 python3 - "$WORK/fast.json" "$WORK/stored.json" "$WORK/fullspool.json" <<'PY'
 import json, sys
 print(f"{'command':70s} {'median ms':>10s} {'x --version':>12s}")

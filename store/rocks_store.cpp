@@ -114,15 +114,13 @@ Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
       c.hit.last_exit = cs.last_exit;
       return true;
     };
-    std::vector<Event> pending;
     if (from_summary) {
       for (const auto& cs : summary.commands) visit(cs);
-      MEMORY_RETURN_IF_ERROR(ReadPending(dir_, &pending));  // the summary predates the spool
+      MEMORY_RETURN_IF_ERROR(ForEachPending(dir_, add_event));  // the summary predates the spool
     } else {
       MEMORY_RETURN_IF_ERROR(ForEachCommand([&](const CommandStats& cs) { return visit(cs); }));
-      MEMORY_RETURN_IF_ERROR(PendingNotStored(&pending));
+      MEMORY_RETURN_IF_ERROR(ForEachPendingNotStored(add_event));
     }
-    for (const auto& e : pending) add_event(e);
   }
 
   std::vector<Candidate*> all;

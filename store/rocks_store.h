@@ -500,7 +500,7 @@ class RocksStore final : public Store {
   }
 
   // Spooled events the database does not hold yet (a folder may be midway), one at a time (a
-  // scratch Event that `fn` may move from), or all of them.
+  // scratch Event that `fn` may move from).
   Status ForEachPendingNotStored(const std::function<void(Event&)>& fn) {
     // Seek on one iterator, not Get: a cold reader would otherwise load the events bloom filter.
     std::unique_ptr<rocksdb::Iterator> it;
@@ -516,10 +516,6 @@ class RocksStore final : public Store {
     }));
     return it ? FromRocks(it->status(), "spool check") : Status::OK();
   }
-  Status PendingNotStored(std::vector<Event>* out) {
-    return ForEachPendingNotStored([&](Event& e) { out->push_back(std::move(e)); });
-  }
-
   // Looks up or assigns the dictionary id of `text`; new entries go into `sink`.
   Status CommandId(const std::string& text, KvSink* sink, std::unordered_map<std::string, uint64_t>* fresh,
                    uint64_t* id) {
