@@ -494,11 +494,6 @@ class RocksStore final : public Store {
     return DecodeStored(rocksdb::Slice(bytes), rocksdb::Slice(v), e);
   }
 
-  bool Stored(const std::string& id_bytes) {
-    std::string v;
-    return db_->Get(rocksdb::ReadOptions(), handles_[kEvents], id_bytes, &v).ok();
-  }
-
   // Spooled events the database does not hold yet (a folder may be midway), one at a time (a
   // scratch Event that `fn` may move from).
   Status ForEachPendingNotStored(const std::function<void(Event&)>& fn) {
@@ -561,6 +556,15 @@ class RocksStore final : public Store {
     std::unordered_set<std::string> seen_given;  // duplicates inside one batch
     const std::string* last_session = nullptr;
     Counter* last_session_counter = nullptr;
+    // Whether the database holds an event id: Seek on one iterator, not Get (each Get read and
+    // verified the events family's whole bloom filter block: 0.4 of the 0.8 s a fold of 5,000
+    // spooled events took).
+    std::unique_ptr<rocksdb::Iterator> stored_it;
+    auto stored = [&](const std::string& bytes) {
+      if (!stored_it) stored_it.reset(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+      stored_it->Seek(bytes);
+      return stored_it->Valid() && stored_it->key() == rocksdb::Slice(bytes);
+    };
     for (size_t i = 0; i < n; ++i) {
       Event& e = events[i];
       if (e.command.empty()) return Status::InvalidArgument("an event needs a command (or tool name)");
@@ -569,7 +573,7 @@ class RocksStore final : public Store {
       bool given_id = !e.id.empty();
       if (!given_id) e.id = NewEventId(e.ts_us);
       if (!IdToBytes(e.id, &id_bytes)) return Status::InvalidArgument("bad event id '" + e.id + "'");
-      if (given_id && (Stored(id_bytes) || !seen_given.insert(id_bytes).second)) continue;
+      if (given_id && (stored(id_bytes) || !seen_given.insert(id_bytes).second)) continue;
       uint64_t cmd_id;
       MEMORY_RETURN_IF_ERROR(CommandId(e.command, sink, fresh, &cmd_id));
       value.clear();
