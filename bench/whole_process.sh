@@ -36,6 +36,11 @@ if [ ! -d "$WORK/fullspool" ]; then
 fi
 $H "$WORK/fullspool.json" "$MEM --version" "$MEM --db $WORK/fullspool predict --context current --json --no-refresh" \
   "$MEM --db $WORK/fullspool search --fuzzy 'gco main' --limit 10 --no-cache" "$MEM --db $WORK/fullspool status --json"
+# The fold: the `record` (120 events) that takes that spool over 1 MB moves it into RocksDB.
+"$MEM" simulate --events 120 --seed 5 --out "$WORK/fold120.jsonl" > /dev/null
+hyperfine --runs ${FOLD_RUNS:-5} --prepare "rm -rf $WORK/fold && cp -r $WORK/fullspool $WORK/fold" \
+  "$MEM --db $WORK/fold record --json - < $WORK/fold120.jsonl" --export-json "$WORK/fold.json" > /dev/null
+python3 -c "import json; r=json.load(open('$WORK/fold.json'))['results'][0]; print('fold of ~1 MB of spool (record crossing the threshold): median %.3f s' % r['median'])"
 python3 - "$WORK/fast.json" "$WORK/stored.json" "$WORK/fullspool.json" <<'PY'
 import json, sys
 print(f"{'command':70s} {'median ms':>10s} {'x --version':>12s}")
