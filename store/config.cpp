@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <pwd.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -217,6 +216,20 @@ class Parser {
   std::string file_;
 };
 
+// The home directory of `uid` from /etc/passwd, or "" (the executable is static: glibc's
+// getpwuid would need the shared NSS modules at run time; only used when $HOME is unset).
+std::string HomeFromPasswd(uid_t uid) {
+  std::ifstream in("/etc/passwd");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ':');) f.push_back(x);
+    if (f.size() >= 6 && f[2] == std::to_string(uid)) return f[5];
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string DefaultConfigPath() {
@@ -225,8 +238,8 @@ std::string DefaultConfigPath() {
   std::string home;
   if (const char* h = std::getenv("HOME"); h != nullptr && h[0] != '\0') {
     home = h;
-  } else if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_dir != nullptr) {
-    home = pw->pw_dir;
+  } else {
+    home = HomeFromPasswd(getuid());
   }
   return home + "/.config/llmunix-memory/config.yaml";
 }
