@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -91,50 +92,90 @@ Status RecentCollector::Write(const std::string& dir, int64_t db_events) const {
 namespace memory {
 namespace {
 
+// The events ReadRecentEvents' lists keep, each stored once however many lists keep it; a slot
+// no list holds any more is reused (a 1 MB spool offers ~5,000 events, nearly all of them newer
+// than the lists' floors at the time).
+class EventPool {
+ public:
+  const Event& operator[](size_t ix) const { return events_[ix]; }
+  size_t Put(Event&& e) {
+    if (free_.empty()) {
+      events_.push_back(std::move(e));
+      refs_.push_back(0);
+      return events_.size() - 1;
+    }
+    size_t ix = free_.back();
+    free_.pop_back();
+    events_[ix] = std::move(e);
+    return ix;
+  }
+  void Ref(size_t ix) { ++refs_[ix]; }
+  void Unref(size_t ix) {
+    if (--refs_[ix] == 0) free_.push_back(ix);
+  }
+
+ private:
+  std::deque<Event> events_;
+  std::vector<uint32_t> refs_;
+  std::vector<size_t> free_;
+};
+
 // One list of ReadRecentEvents: the file's events of a key plus the spooled events it lacks,
 // newest first, at most `limit`. The spool may hold ~10,000 events before a fold, so they are
-// offered one at a time and only candidates for the newest `limit` are copied (keeping them all
-// and comparing each with every kept one took predict to 200 ms with 9,000 spooled events).
+// offered one at a time and only candidates for the newest `limit` are kept (keeping them all
+// and comparing each with every kept one took predict to 200 ms with 9,000 spooled events). The
+// list holds places in a shared EventPool: pruning sorts indices, not events (an Event is a
+// dozen strings), and an event several lists keep is stored once.
 class RecentList {
  public:
-  RecentList(std::vector<Event> stored, size_t limit) : events_(std::move(stored)), limit_(limit) {
-    for (const Event& e : events_) stored_ids_.insert(e.id);
+  RecentList(EventPool& pool, std::vector<size_t> stored, size_t limit)
+      : pool_(pool), kept_(std::move(stored)), limit_(limit) {
+    for (size_t ix : kept_) stored_ids_.insert(pool_[ix].id), pool_.Ref(ix);
     Index();
   }
-  // A spooled event of this list's key.
-  void Offer(const Event& e) {
+  // A spooled event of this list's key: whether the list wants it (then call Keep with its place
+  // in the pool). Counts it when the file lacks its id.
+  bool Offer(const Event& e) {
     if (stored_ids_.count(e.id) == 0) ++added_;
-    if (full_ && !Newer(e, floor_)) return;  // cannot be among the newest `limit`
-    if (!ids_.insert(e.id).second) return;
-    events_.push_back(e);
-    if (events_.size() >= 2 * limit_ + 16) Prune();
+    if (full_ && !Newer(e, pool_[floor_])) return false;  // cannot be among the newest `limit`
+    return ids_.insert(e.id).second;
+  }
+  void Keep(size_t ix) {
+    pool_.Ref(ix);
+    kept_.push_back(ix);
+    if (kept_.size() >= 2 * limit_ + 16) Prune();
   }
   // Spooled events offered whose id the file does not hold (repeats counted).
   uint64_t added() const { return added_; }
   std::vector<Event> Take() {
     Prune();
-    return std::move(events_);
+    std::vector<Event> out;
+    out.reserve(kept_.size());
+    for (size_t ix : kept_) out.push_back(pool_[ix]);
+    return out;
   }
 
  private:
   static bool Newer(const Event& a, const Event& b) { return std::tie(a.ts_us, a.id) > std::tie(b.ts_us, b.id); }
   void Prune() {
-    std::sort(events_.begin(), events_.end(), Newer);
-    if (events_.size() > limit_) events_.resize(limit_);
-    full_ = limit_ > 0 && events_.size() == limit_;
-    if (full_) floor_ = events_.back();
+    std::sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) { return Newer(pool_[a], pool_[b]); });
+    for (size_t i = limit_; i < kept_.size(); ++i) pool_.Unref(kept_[i]);
+    if (kept_.size() > limit_) kept_.resize(limit_);
+    full_ = limit_ > 0 && kept_.size() == limit_;
+    if (full_) floor_ = kept_.back();
     Index();
   }
   void Index() {
     ids_.clear();
-    for (const Event& e : events_) ids_.insert(e.id);
+    for (size_t ix : kept_) ids_.insert(pool_[ix].id);
   }
-  std::vector<Event> events_;
+  EventPool& pool_;
+  std::vector<size_t> kept_;  // indices into pool_
   size_t limit_;
-  std::unordered_set<std::string> stored_ids_, ids_;  // the file's; those in events_
+  std::unordered_set<std::string> stored_ids_, ids_;  // the file's; those in kept_
   uint64_t added_ = 0;
-  bool full_ = false;  // events_ held `limit` after the last prune; floor_ is the oldest of them
-  Event floor_;
+  bool full_ = false;  // kept_ held `limit` after the last prune; pool_[floor_] is the oldest of them
+  size_t floor_ = 0;
 };
 
 }  // namespace
@@ -181,7 +222,8 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   }
   uint64_t m = 0;
   if (!r.GetVarint(&m) || m > data.size()) return damaged();
-  std::vector<Event> stored_session, stored_cwd, stored_newest;
+  EventPool pool;  // the events any list keeps
+  std::vector<size_t> stored_session, stored_cwd, stored_newest;
   for (uint64_t i = 0; i < m; ++i) {
     int64_t ts = 0, exit1 = 0;
     uint64_t si = 0, ci = 0, ai = 0;
@@ -197,27 +239,33 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     e.ts_us = ts;
     e.id = std::string(id);
     if (exit1) e.exit_code = static_cast<int32_t>(exit1 - 1);
-    e.session = si == session_ix ? session : std::string();
-    e.cwd = ci == cwd_ix ? cwd : std::string();
+    if (si == session_ix) e.session = session;
+    if (ci == cwd_ix) e.cwd = cwd;
     e.actor = std::string(strings[ai]);
     e.command = std::string(command);
-    if (in_session) stored_session.push_back(e);
-    if (in_newest) stored_newest.push_back(e);
-    if (in_cwd) stored_cwd.push_back(std::move(e));
+    const size_t ix = pool.Put(std::move(e));
+    if (in_session) stored_session.push_back(ix);
+    if (in_newest) stored_newest.push_back(ix);
+    if (in_cwd) stored_cwd.push_back(ix);
   }
   if (!r.done()) return damaged();
 
   // Spooled events are newer than the file (or were folded after a crash: ids deduplicate).
   // Counts: the file's plus the spooled events it does not hold.
   const bool by_session = !session.empty(), by_cwd = !cwd.empty();
-  RecentList session_list(std::move(stored_session), limit), cwd_list(std::move(stored_cwd), limit);
-  RecentList newest_list(std::move(stored_newest), kRecentNewest);
+  RecentList session_list(pool, std::move(stored_session), limit), cwd_list(pool, std::move(stored_cwd), limit);
+  RecentList newest_list(pool, std::move(stored_newest), kRecentNewest);
   int64_t pending = 0;
   MEMORY_RETURN_IF_ERROR(ForEachPending(dir, [&](Event& e) {
     ++pending;
-    if (by_session && e.session == session) session_list.Offer(e);
-    if (by_cwd && e.cwd == cwd) cwd_list.Offer(e);
-    newest_list.Offer(e);
+    const bool to_session = by_session && e.session == session && session_list.Offer(e);
+    const bool to_cwd = by_cwd && e.cwd == cwd && cwd_list.Offer(e);
+    const bool to_newest = newest_list.Offer(e);
+    if (!to_session && !to_cwd && !to_newest) return;
+    const size_t ix = pool.Put(std::move(e));
+    if (to_session) session_list.Keep(ix);
+    if (to_cwd) cwd_list.Keep(ix);
+    if (to_newest) newest_list.Keep(ix);
   }));
   out->events = static_cast<int64_t>(db_events) + pending;
   if (by_session)

@@ -111,8 +111,9 @@ namespace internal {
 
 Status VisitSpoolFile(const std::string& path, const std::function<void(std::string_view)>& fn,
                       bool* torn_tail) {
-  std::string data;
-  MEMORY_RETURN_IF_ERROR(ReadFile(path, &data));
+  MappedFile file;
+  MEMORY_RETURN_IF_ERROR(file.Open(path));
+  const std::string_view data = file.data();
   *torn_tail = false;
   size_t pos = 0;
   while (pos < data.size()) {
@@ -133,7 +134,7 @@ Status VisitSpoolFile(const std::string& path, const std::function<void(std::str
       // Damaged or torn frame: resynchronise on the next magic.
       *torn_tail = true;
       size_t next = data.find(std::string_view(kMagic, 4), pos + 1);
-      if (next == std::string::npos) break;
+      if (next == std::string_view::npos) break;
       pos = next;
     }
   }
