@@ -185,12 +185,18 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   *out = RecentEvents();
   limit = std::min(limit, kRecentPerKey);
   if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");
-  std::string data;
-  if (!internal::ReadFile(internal::RecentPath(dir), &data).ok()) {
+  // Mapped, not read: the file is replaced by rename, never truncated (MappedFile).
+  internal::MappedFile file;
+  std::string empty;
+  std::string_view data;
+  if (file.Open(internal::RecentPath(dir)).ok()) {
+    data = file.data();
+  } else {
     if (internal::FileExists(internal::DbDir(dir))) return Status::NotFound("no recent-events file");
     // No database yet: everything is in the spool.
-    data.assign(internal::kMagic, 8);
-    data.append({'\0', '\1', '\0', '\0', '\0'});  // 0 events (all counted), no strings, counts, events
+    empty.assign(internal::kMagic, 8);
+    empty.append({'\0', '\1', '\0', '\0', '\0'});  // 0 events (all counted), no strings, counts, events
+    data = empty;
   }
   // Written before the summary and its dirty marker's removal: if the marker appeared meanwhile,
   // the file may predate a commit.
@@ -200,7 +206,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
       std::memcmp(data.data(), internal::kMagic, 8) != 0)
     return Status::NotFound("recent-events file of an older format");
   if (data.size() < 8 || std::memcmp(data.data(), internal::kMagic, 8) != 0) return damaged();
-  coding::Reader r(std::string_view(data).substr(8));
+  coding::Reader r(data.substr(8));
   uint64_t db_events = 0, complete = 0, n = 0;
   if (!r.GetVarint(&db_events) || !r.GetVarint(&complete) || !r.GetVarint(&n) || n > data.size()) return damaged();
   constexpr uint64_t kAbsent = UINT64_MAX;
