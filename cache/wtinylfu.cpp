@@ -504,30 +504,47 @@ class WTinyLfu final : public Policy {
 
   // A hand-over keeps the values the cache holds where it can: in the leader's resident lists
   // (window, probation, protected or T1, T2), the places of keys whose values the cache does
-  // not hold go to held keys the leader has in none of its lists (resident or ghost) — the most
-  // recently used of them, in order, the last to the last such place. Places left over keep
-  // the leader's key, without its value. `flags` (empty for ARC) are the resident lists' flags;
-  // an adopted key brings its own.
+  // not hold go to held keys the leader does not hold — the most recently used of them, in
+  // order, the last to the last such place; a key adopted from the leader's ghost lists leaves
+  // them (adopting only keys in none of the leader's lists left hand-overs short of keys: with
+  // ghosts, 8 of the 45 reference rows gain, cs@300 +1.88 points, and none loses). Places left over
+  // keep the leader's key, without its value. `flags` / `ghost_flags` (empty for ARC) are the
+  // lists' flags; an adopted key brings its own.
   void KeepHeld(const std::vector<std::vector<Key>*>& resident,
                 const std::vector<std::vector<Key>*>& ghosts,
-                const std::vector<std::vector<uint8_t>*>& flags) {
+                const std::vector<std::vector<uint8_t>*>& flags,
+                const std::vector<std::vector<uint8_t>*>& ghost_flags) {
     FlatMap leader(2 * capacity_ + 16);
-    for (const auto* lists : {&resident, &ghosts})
-      for (const std::vector<Key>* l : *lists)
-        for (Key k : *l) leader.Put(k, 0);
+    for (const std::vector<Key>* l : resident)
+      for (Key k : *l) leader.Put(k, 0);
+    for (const std::vector<Key>* l : ghosts)
+      for (Key k : *l) leader.Put(k, 1);
     std::vector<uint32_t> adopt;  // indices into held_keys_, least recently used first
     for (uint32_t i = 0; i < held_keys_.size(); ++i)
-      if (leader.Find(held_keys_[i].first) == FlatMap::kAbsent) adopt.push_back(i);
+      if (leader.Find(held_keys_[i].first) != 0) adopt.push_back(i);  // absent or a ghost
     std::vector<std::pair<size_t, size_t>> places;  // (list, index) of keys without values
     for (size_t l = 0; l < resident.size(); ++l)
       for (size_t i = 0; i < resident[l]->size(); ++i)
         if (!Held((*resident[l])[i])) places.push_back({l, i});
     size_t m = std::min(places.size(), adopt.size());
+    FlatMap adopted(2 * m + 16);
     for (size_t j = 0; j < m; ++j) {
       auto [l, i] = places[places.size() - m + j];
       const auto& [key, rejected] = held_keys_[adopt[adopt.size() - m + j]];
       (*resident[l])[i] = key;
       if (!flags.empty()) (*flags[l])[i] = rejected;
+      if (leader.Find(key) == 1) adopted.Put(key, 0);
+    }
+    for (size_t g = 0; g < ghosts.size(); ++g) {
+      std::vector<Key>& l = *ghosts[g];
+      size_t out = 0;
+      for (size_t i = 0; i < l.size(); ++i) {
+        if (adopted.Find(l[i]) != FlatMap::kAbsent) continue;
+        if (!ghost_flags.empty()) (*ghost_flags[g])[out] = (*ghost_flags[g])[i];
+        l[out++] = l[i];
+      }
+      l.resize(out);
+      if (!ghost_flags.empty()) ghost_flags[g]->resize(out);
     }
   }
 
@@ -545,7 +562,7 @@ class WTinyLfu final : public Policy {
     CollectHeld();
     ArcState st;
     bank_->ArcLists(&st);
-    KeepHeld({&st.t1, &st.t2}, {&st.b1, &st.b2}, {});
+    KeepHeld({&st.t1, &st.t2}, {&st.b1, &st.b2}, {}, {});
     DropOwn();
     unloaded_.Clear();
     for (const std::vector<Key>* l : {&st.t1, &st.t2})
@@ -614,7 +631,8 @@ class WTinyLfu final : public Policy {
     for (uint8_t t = kWindow; t <= kGhostMain; ++t) bank_->WList(s, t, &keys[t], &flags[t]);
     KeepHeld({&keys[kWindow], &keys[kProbation], &keys[kProtected]},
              {&keys[kGhostWindow], &keys[kGhostMain]},
-             {&flags[kWindow], &flags[kProbation], &flags[kProtected]});
+             {&flags[kWindow], &flags[kProbation], &flags[kProtected]},
+             {&flags[kGhostWindow], &flags[kGhostMain]});
     arc_.reset();
     unloaded_.Clear();
     DropOwn();
