@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/core.h"
 
 namespace memory::cli {
 namespace {
@@ -151,13 +152,6 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
-std::string SelfPath() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "memory";  // no /proc: rely on PATH
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 void ReplaceAll(std::string* text, const std::string& from, const std::string& to) {
   for (size_t pos = text->find(from); pos != std::string::npos; pos = text->find(from, pos + to.size()))
     text->replace(pos, from.size(), to);
@@ -169,7 +163,7 @@ int RunHook(const HookOptions& o) {
   else if (o.shell == "zsh") code = kZshHook;
   else return Fail(Status::InvalidArgument("unknown shell '" + o.shell + "' (expected bash or zsh)"));
 
-  const std::string bin = SelfPath();
+  const std::string bin = FrontEndExecutable();  // the fast `memory`, not memory-core
   std::string args;
   if (!o.db.empty()) args += "--db " + ShellQuote(o.db);
   if (!o.config.empty()) args += std::string(args.empty() ? "" : " ") + "--config " + ShellQuote(o.config);

@@ -27,6 +27,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/core.h"
 #include "cli/predict_core.h"
 #include "learner/intent_snapshot.h"
 #include "learner/template.h"
@@ -63,6 +64,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   CallContext c;
   if (o.context == "-") {
     std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    RememberStdin(text);  // in case the answer needs memory-core (cli/core.h)
     if (Status s = ParseContextJson(text, "stdin", &c); !s.ok()) return Fail(s);
   } else {
     if (const char* s = std::getenv("MEMORY_SESSION"); s && *s) c.session = s;

@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "cli/context.h"
+#include "cli/core.h"
 #include "store/privacy.h"
 #include "store/recorder.h"
 
@@ -25,6 +26,7 @@ struct RecordOptions {
   std::optional<double> duration_ms, cpu_ms;
   std::optional<int64_t> rss_kb, ts_us;
   bool print_json = false;
+  bool fold_pending = false;  // only fold (the front end's hand-over to memory-core)
 };
 
 Status ReadStdinEvents(std::vector<Event>* events) {
@@ -62,6 +64,7 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
   std::unique_ptr<PrivacyFilter> privacy;
   Status s = LoadPrivacy(g, &config, &privacy);
   if (!s.ok()) return Fail(s);
+  if (o.fold_pending) return FoldPendingNow(g, config);
 
   std::vector<Event> events;
   if (!o.json_input.empty()) {
@@ -110,15 +113,7 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
     std::printf("%s]}\n", out.c_str());
   }
   // The next writer folds the spool in; when it has grown large, this one does (if free).
-  if (PendingSpoolBytes(g.db) > kFoldThresholdBytes) {
-    StoreOptions so;
-    so.dir = g.db;
-    so.mode = StoreOptions::Mode::kReadWrite;
-    so.lock_wait_ms = 0;
-    so.sync = config.sync;
-    std::unique_ptr<Store> store;
-    (void)Store::Open(so, &store);  // Busy: someone else is folding; fine
-  }
+  if (PendingSpoolBytes(g.db) > kFoldThresholdBytes) return FoldPendingNow(g, config);
   return 0;
 }
 
@@ -143,6 +138,8 @@ void SetupRecord(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--tag", o->tags, "Tag (repeatable)");
   sub->add_option("--ts-us", o->ts_us, "Start time in µs since the epoch (default: now)");
   sub->add_flag("--print-json", o->print_json, "Print the recorded ids as JSON");
+  sub->add_flag("--fold-pending", o->fold_pending, "Record nothing; fold the spool into the database if it is free")
+      ->group("");  // how the front end hands a fold to memory-core (cli/core.h)
   sub->callback([o, &g, action] { *action = [o, &g] { return RunRecord(*o, g); }; });
 }
 

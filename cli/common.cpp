@@ -25,16 +25,6 @@ Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>&
   return RecordEvents(ro, events);
 }
 
-Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store) {
-  Config config;
-  MEMORY_RETURN_IF_ERROR(LoadUserConfig(g, &config));
-  StoreOptions o;
-  o.dir = g.db;
-  o.mode = mode;
-  o.sync = config.sync;
-  return Store::Open(o, store);
-}
-
 bool DataDirExists(const Globals& g) {
   struct stat st;
   return ::stat(g.db.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

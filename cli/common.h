@@ -22,7 +22,9 @@ Status LoadPrivacy(const Globals& g, Config* config, std::unique_ptr<PrivacyFilt
 Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>& events);
 
 // Opens the store of --db. kReadOnly readers never block writers; kReadWrite waits briefly for
-// the writer lock and folds the spool.
+// the writer lock and folds the spool. In the front end (cli/core.h) it does not return on
+// success: the process continues as memory-core with the same arguments, so call it before
+// printing anything. Defined in links_database.cpp / front_end.cpp.
 Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store);
 
 // False when the data directory does not exist: read commands then show an empty store instead

@@ -1,5 +1,6 @@
-// The `memory` command: parses the global options, lets every registered command add its
-// subcommand, runs the selected one. Nothing here links LibTorch.
+// The `memory` command (both executables, cli/core.h): parses the global options, lets every
+// registered command add its subcommand, runs the selected one. The front end hands a command
+// it does not have (and `--help`) to memory-core. Nothing here links LibTorch.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/core.h"
 #include "store/store.h"
 
 namespace memory::cli {
@@ -85,6 +87,20 @@ int main(int argc, char** argv) {
   std::stable_sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.order < b.order; });
   Action action;
   const std::string_view selected = SelectedCommand(argc, argv);
+  SetCommandLine(argc, argv);
+  // The front end keeps `--version` and its own subcommands (and their --help); memory-core
+  // lists every command in the help and reports unknown ones.
+  if (!LinksDatabase()) {
+    bool version = false, help = false;
+    for (int i = 1; i < argc; ++i) {
+      std::string_view a = argv[i];
+      if (a == "--db" || a == "--config") ++i;
+      else if (!a.starts_with("-")) break;
+      version |= a == "--version";
+      help |= a == "-h" || a == "--help" || a == "--help-all";
+    }
+    if (help || (selected.empty() && !version)) return RunInCore();
+  }
   for (const Registered& r : reg)
     if (selected.empty() || Declares(r.names, selected)) r.setup(app, globals, &action);
 

@@ -1,4 +1,5 @@
 #include "cli/predict_core.h"
+#include "cli/core.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -217,13 +218,7 @@ void RefreshInBackground(const Globals& g) {
   int fd = ::open(lock.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return;
   ::close(fd);
-  char exe[4096];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) {
-    ::unlink(lock.c_str());
-    return;
-  }
-  exe[n] = 0;
+  const std::string exe = CoreExecutable();  // the rebuild needs the database
   // Detached (new session, stdio on /dev/null): it outlives this call and is reaped by init.
   SpawnOptions so;
   so.stdout_file = "/dev/null";
