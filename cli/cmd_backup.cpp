@@ -1,6 +1,8 @@
 // memory backup DIR / memory restore DIR.
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "env/cb_data.h"
 #include "policies/cb_eval.h"

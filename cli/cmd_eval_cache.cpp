@@ -8,6 +8,8 @@
 
 #include "cache/prefetch.h"
 #include "cache/simulator.h"
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/intent_prefetch.h"
 #include "env/cache_trace.h"

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "env/history.h"
 #include "learner/model.h"

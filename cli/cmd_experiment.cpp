@@ -20,6 +20,8 @@
 
 #include "cache/cache.h"
 #include "cache/simulator.h"
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "env/cache_trace.h"

@@ -2,6 +2,8 @@
 // `memory import --format jsonl`.
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "store/internal.h"

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/hierarchy.h"
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "learner/registry.h"

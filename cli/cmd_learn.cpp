@@ -1,6 +1,8 @@
 // memory learn --disable | --enable: pause or resume recording (and learning).
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "store/recorder.h"
 

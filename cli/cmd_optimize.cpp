@@ -1,6 +1,8 @@
 // memory optimize: fold the spool and compact the store into few files.
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <iterator>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "cli/context.h"

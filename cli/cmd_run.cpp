@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "cli/context.h"

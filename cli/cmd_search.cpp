@@ -8,6 +8,8 @@
 #include <re2/re2.h>
 
 #include "cache/search_cache.h"
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/hierarchy.h"
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/common.h"
 

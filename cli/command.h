@@ -5,9 +5,13 @@
 #include <functional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "store/status.h"
+
+// Declared, not included: CLI11's header defines a dozen validator objects per translation unit
+// that includes it, all built at every start-up; only main.cpp and the cmd_*.cpp files need it.
+namespace CLI {
+class App;
+}
 
 namespace memory::cli {
 

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/command.h"
 #include "cli/core.h"
 #include "store/store.h"
