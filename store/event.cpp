@@ -156,6 +156,24 @@ void EncodeEvent(const Event& e, std::string* out) {
   }
 }
 
+Status PeekEvent(std::string_view in, EventKey* key) {
+  coding::Reader r(in);
+  uint8_t version, kind;
+  uint64_t f;
+  *key = EventKey();
+  if (!r.GetByte(&version) || version != kEncodingVersion) return Status::Corruption("unknown event encoding");
+  if (!r.GetVarint(&f) || (f & ~static_cast<uint64_t>(kKnownFields))) return Status::Corruption("bad event field mask");
+  if (!r.GetZigzag(&key->ts_us) || !r.GetByte(&kind) || kind > 1) return Status::Corruption("truncated event header");
+  // In DecodeEvent's order, up to the session.
+  std::string_view skipped;
+  for (uint32_t bit : {kId, kCommand, kParams, kCwd, kRepo, kBranch, kHost, kUser, kSession}) {
+    if (!(f & bit)) continue;
+    std::string_view* v = bit == kId ? &key->id : bit == kCwd ? &key->cwd : bit == kSession ? &key->session : &skipped;
+    if (!r.GetView(v)) return Status::Corruption("truncated event record");
+  }
+  return Status::OK();
+}
+
 Status DecodeEvent(std::string_view in, Event* e) {
   coding::Reader r(in);
   uint8_t version, kind;

@@ -59,6 +59,15 @@ struct Event {
 void EncodeEvent(const Event& e, std::string* out);   // appends to *out
 Status DecodeEvent(std::string_view in, Event* e);
 
+// The fields a reader filters and orders events by, read without decoding the rest (views into
+// the encoded bytes). OK for whatever DecodeEvent accepts; a record damaged after these fields
+// may peek OK and still fail to decode.
+struct EventKey {
+  int64_t ts_us = 0;
+  std::string_view id, cwd, session;
+};
+Status PeekEvent(std::string_view in, EventKey* key);
+
 // JSON form used by `record --json`, `import --format jsonl` and `export`.
 // Field names: id, ts (µs), time (ISO-8601, output only), kind, command|tool, params, cwd, repo,
 // branch, host, user, session, actor, exit, duration_ms, cpu_ms, peak_rss_kb, error, tags,

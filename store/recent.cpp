@@ -94,20 +94,45 @@ namespace {
 
 // The events ReadRecentEvents' lists keep, each stored once however many lists keep it; a slot
 // no list holds any more is reused (a 1 MB spool offers ~5,000 events, nearly all of them newer
-// than the lists' floors at the time).
+// than the lists' floors at the time). A spooled event is kept encoded and decoded only if it is
+// still in a list at the end: most of those offered are pruned (decoding one is a dozen
+// allocations).
 class EventPool {
  public:
-  const Event& operator[](size_t ix) const { return events_[ix]; }
-  size_t Put(Event&& e) {
-    if (free_.empty()) {
-      events_.push_back(std::move(e));
-      refs_.push_back(0);
-      return events_.size() - 1;
+  struct Slot {
+    int64_t ts_us = 0;
+    std::string_view id;  // into `record` or `event.id`
+    std::string record;   // a spooled event, encoded ("" once decoded, or for the file's events)
+    Event event;
+    bool decoded = false;
+  };
+  const Slot& operator[](size_t ix) const { return slots_[ix]; }
+  // An event of the recent-events file.
+  size_t PutEvent(Event&& e) {
+    Slot& s = NewSlot();
+    s.event = std::move(e);
+    s.ts_us = s.event.ts_us;
+    s.id = s.event.id;
+    s.decoded = true;
+    return last_;
+  }
+  // A spooled event, encoded (`key` peeked from `record`).
+  size_t PutRecord(std::string_view record, const EventKey& key) {
+    Slot& s = NewSlot();
+    s.record.assign(record);
+    s.ts_us = key.ts_us;
+    s.id = std::string_view(s.record).substr(static_cast<size_t>(key.id.data() - record.data()), key.id.size());
+    s.decoded = false;
+    return last_;
+  }
+  // The slot's event, decoding it on first use; null when it does not decode.
+  const Event* Get(size_t ix) {
+    Slot& s = slots_[ix];
+    if (!s.decoded) {
+      s.decoded = true;
+      if (!DecodeEvent(s.record, &s.event).ok()) s.event.id.clear();
     }
-    size_t ix = free_.back();
-    free_.pop_back();
-    events_[ix] = std::move(e);
-    return ix;
+    return s.event.id.empty() ? nullptr : &s.event;
   }
   void Ref(size_t ix) { ++refs_[ix]; }
   void Unref(size_t ix) {
@@ -115,34 +140,46 @@ class EventPool {
   }
 
  private:
-  std::deque<Event> events_;
+  Slot& NewSlot() {
+    if (free_.empty()) {
+      slots_.emplace_back();
+      refs_.push_back(0);
+      last_ = slots_.size() - 1;
+    } else {
+      last_ = free_.back();
+      free_.pop_back();
+    }
+    return slots_[last_];
+  }
+  std::deque<Slot> slots_;
   std::vector<uint32_t> refs_;
   std::vector<size_t> free_;
+  size_t last_ = 0;
 };
 
 // One list of ReadRecentEvents: the file's events of a key plus the spooled events it lacks,
 // newest first, at most `limit`. The spool may hold ~10,000 events before a fold, so they are
 // offered one at a time and only candidates for the newest `limit` are kept (keeping them all
 // and comparing each with every kept one took predict to 200 ms with 9,000 spooled events). The
-// list holds places in a shared EventPool: pruning sorts indices, not events (an Event is a
-// dozen strings), and an event several lists keep is stored once.
+// list holds places in a shared EventPool: pruning sorts indices, not events.
 class RecentList {
  public:
   RecentList(EventPool& pool, std::vector<size_t> stored, size_t limit)
       : pool_(pool), kept_(std::move(stored)), limit_(limit) {
-    for (size_t ix : kept_) stored_ids_.insert(pool_[ix].id), pool_.Ref(ix);
+    for (size_t ix : kept_) stored_ids_.insert(std::string(pool_[ix].id)), pool_.Ref(ix);
     Index();
   }
   // A spooled event of this list's key: whether the list wants it (then call Keep with its place
   // in the pool). Counts it when the file lacks its id.
-  bool Offer(const Event& e) {
-    if (stored_ids_.count(e.id) == 0) ++added_;
-    if (full_ && !Newer(e, pool_[floor_])) return false;  // cannot be among the newest `limit`
-    return ids_.insert(e.id).second;
+  bool Offer(const EventKey& e) {
+    if (stored_ids_.count(std::string(e.id)) == 0) ++added_;
+    if (full_ && !Newer(e.ts_us, e.id, pool_[floor_].ts_us, pool_[floor_].id)) return false;
+    return ids_.count(e.id) == 0;  // a repeat of a kept event (a fold cut short by a crash)
   }
   void Keep(size_t ix) {
     pool_.Ref(ix);
     kept_.push_back(ix);
+    ids_.insert(pool_[ix].id);
     if (kept_.size() >= 2 * limit_ + 16) Prune();
   }
   // Spooled events offered whose id the file does not hold (repeats counted).
@@ -151,14 +188,19 @@ class RecentList {
     Prune();
     std::vector<Event> out;
     out.reserve(kept_.size());
-    for (size_t ix : kept_) out.push_back(pool_[ix]);
+    for (size_t ix : kept_)
+      if (const Event* e = pool_.Get(ix)) out.push_back(*e);
     return out;
   }
 
  private:
-  static bool Newer(const Event& a, const Event& b) { return std::tie(a.ts_us, a.id) > std::tie(b.ts_us, b.id); }
+  static bool Newer(int64_t ts_a, std::string_view id_a, int64_t ts_b, std::string_view id_b) {
+    return std::tie(ts_a, id_a) > std::tie(ts_b, id_b);
+  }
   void Prune() {
-    std::sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) { return Newer(pool_[a], pool_[b]); });
+    std::sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) {
+      return Newer(pool_[a].ts_us, pool_[a].id, pool_[b].ts_us, pool_[b].id);
+    });
     for (size_t i = limit_; i < kept_.size(); ++i) pool_.Unref(kept_[i]);
     if (kept_.size() > limit_) kept_.resize(limit_);
     full_ = limit_ > 0 && kept_.size() == limit_;
@@ -172,7 +214,8 @@ class RecentList {
   EventPool& pool_;
   std::vector<size_t> kept_;  // indices into pool_
   size_t limit_;
-  std::unordered_set<std::string> stored_ids_, ids_;  // the file's; those in kept_
+  std::unordered_set<std::string> stored_ids_;  // the file's
+  std::unordered_set<std::string_view> ids_;    // those in kept_ (views into the pool's slots)
   uint64_t added_ = 0;
   bool full_ = false;  // kept_ held `limit` after the last prune; pool_[floor_] is the oldest of them
   size_t floor_ = 0;
@@ -249,7 +292,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
     if (ci == cwd_ix) e.cwd = cwd;
     e.actor = std::string(strings[ai]);
     e.command = std::string(command);
-    const size_t ix = pool.Put(std::move(e));
+    const size_t ix = pool.PutEvent(std::move(e));
     if (in_session) stored_session.push_back(ix);
     if (in_newest) stored_newest.push_back(ix);
     if (in_cwd) stored_cwd.push_back(ix);
@@ -262,13 +305,15 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   RecentList session_list(pool, std::move(stored_session), limit), cwd_list(pool, std::move(stored_cwd), limit);
   RecentList newest_list(pool, std::move(stored_newest), kRecentNewest);
   int64_t pending = 0;
-  MEMORY_RETURN_IF_ERROR(ForEachPending(dir, [&](Event& e) {
+  MEMORY_RETURN_IF_ERROR(ForEachPendingRecord(dir, [&](std::string_view record) {
+    EventKey e;
+    if (!PeekEvent(record, &e).ok()) return;
     ++pending;
     const bool to_session = by_session && e.session == session && session_list.Offer(e);
     const bool to_cwd = by_cwd && e.cwd == cwd && cwd_list.Offer(e);
     const bool to_newest = newest_list.Offer(e);
     if (!to_session && !to_cwd && !to_newest) return;
-    const size_t ix = pool.Put(std::move(e));
+    const size_t ix = pool.PutRecord(record, e);
     if (to_session) session_list.Keep(ix);
     if (to_cwd) cwd_list.Keep(ix);
     if (to_newest) newest_list.Keep(ix);

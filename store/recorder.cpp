@@ -147,7 +147,7 @@ Status ReadSpoolFile(const std::string& path, std::vector<std::string>* payloads
 
 }  // namespace internal
 
-Status ForEachPending(const std::string& dir, const std::function<void(Event&)>& fn) {
+Status ForEachPendingRecord(const std::string& dir, const std::function<void(std::string_view)>& fn) {
   std::vector<std::string> names;
   std::string spool = internal::SpoolDir(dir);
   MEMORY_RETURN_IF_ERROR(internal::ListDir(spool, &names));
@@ -157,15 +157,20 @@ Status ForEachPending(const std::string& dir, const std::function<void(Event&)>&
     if (n.rfind(internal::kFoldPrefix, 0) == 0) ordered.push_back(n);
   for (auto& n : names)
     if (n == internal::kCurrentSpool) ordered.push_back(n);
-  Event e;
   for (const auto& n : ordered) {
     bool torn;
-    Status s = internal::VisitSpoolFile(
-        spool + "/" + n, [&](std::string_view p) { if (DecodeEvent(p, &e).ok()) fn(e); }, &torn);
+    Status s = internal::VisitSpoolFile(spool + "/" + n, fn, &torn);
     if (s.IsNotFound()) continue;  // folded meanwhile
     MEMORY_RETURN_IF_ERROR(s);
   }
   return Status::OK();
+}
+
+Status ForEachPending(const std::string& dir, const std::function<void(Event&)>& fn) {
+  Event e;
+  return ForEachPendingRecord(dir, [&](std::string_view p) {
+    if (DecodeEvent(p, &e).ok()) fn(e);
+  });
 }
 
 Status ReadPending(const std::string& dir, std::vector<Event>* events) {

@@ -33,6 +33,9 @@ Status ReadPending(const std::string& dir, std::vector<Event>* events);
 // The same events one at a time, each decoded into a scratch Event that `fn` may change or move
 // from: for readers that keep few of them (the spool holds up to ~10,000 events before a fold).
 Status ForEachPending(const std::string& dir, const std::function<void(Event&)>& fn);
+// The same events still encoded (DecodeEvent / PeekEvent; the view is valid during the call), for
+// readers that decode only the few they keep.
+Status ForEachPendingRecord(const std::string& dir, const std::function<void(std::string_view)>& fn);
 
 // Number of bytes waiting in the spool (cheap: one stat per spool file).
 int64_t PendingSpoolBytes(const std::string& dir);
