@@ -123,6 +123,33 @@ TEST(EventCodec, RejectsTruncatedAndGarbage) {
   EXPECT_FALSE(EventFromJson("{\"command\":\"x\",\"exit\":\"1\"}", &back).ok());
 }
 
+// PeekEvent reads what DecodeEvent reads for the fields it gives, whichever optional fields are
+// present before them, and fails on a record cut before the session.
+TEST(EventCodec, PeekReadsTheKeyFieldsAsDecodeDoes) {
+  for (int mask = 0; mask < 32; ++mask) {
+    Event e = MakeEvent("make -j8", 1700000000000000 + mask, mask % 3);
+    e.id = mask & 1 ? NewEventId(e.ts_us) : "";
+    e.params_json = mask & 2 ? R"({"a":1})" : "";
+    e.cwd = mask & 4 ? "/home/u/src" : "";
+    e.repo_root = e.branch = e.host = e.user = mask & 8 ? "x" : "";
+    e.session = mask & 16 ? "sh:42" : "";
+    std::string enc;
+    EncodeEvent(e, &enc);
+    EventKey key;
+    ASSERT_TRUE(PeekEvent(enc, &key).ok()) << mask;
+    EXPECT_EQ(key.ts_us, e.ts_us);
+    EXPECT_EQ(key.id, e.id) << mask;
+    EXPECT_EQ(key.cwd, e.cwd) << mask;
+    EXPECT_EQ(key.session, e.session) << mask;
+    if (mask == 31) {
+      const size_t session_end = enc.find("sh:42") + 5;
+      for (size_t cut = 0; cut < session_end; ++cut) EXPECT_FALSE(PeekEvent(enc.substr(0, cut), &key).ok()) << cut;
+    }
+  }
+  EventKey key;
+  EXPECT_FALSE(PeekEvent("\x07garbage", &key).ok());
+}
+
 TEST(Glob, MatchesLikeAShell) {
   EXPECT_TRUE(GlobMatch("*secret*", "echo my secret here"));
   EXPECT_TRUE(GlobMatch("git *", "git status"));
