@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,21 +16,18 @@ std::vector<std::string>& Args() {
   static std::vector<std::string> args;
   return args;
 }
-std::string& KeptStdin() {
-  static std::string text;
+std::optional<std::string>& KeptStdin() {
+  static std::optional<std::string> text;
   return text;
 }
-bool& HasKeptStdin() {
-  static bool kept = false;
-  return kept;
-}
 
+// `name` in this executable's directory; just `name` (found on $PATH) without /proc.
 std::string Beside(const char* name) {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   size_t slash = self.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/" + name;
+  return slash == std::string::npos ? std::string(name) : self.substr(0, slash + 1) + name;
 }
 
 // Makes stdin a memory file holding `text` (what this process already consumed).
@@ -54,10 +52,7 @@ std::string FrontEndExecutable() { return Beside("memory"); }
 
 void SetCommandLine(int argc, char** argv) { Args().assign(argv, argv + argc); }
 
-void RememberStdin(std::string text) {
-  KeptStdin() = std::move(text);
-  HasKeptStdin() = true;
-}
+void RememberStdin(std::string text) { KeptStdin() = std::move(text); }
 
 int RunInCore(const std::vector<std::string>& extra) {
   std::fflush(stdout);
@@ -69,11 +64,11 @@ int RunInCore(const std::vector<std::string>& extra) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  if (HasKeptStdin() && !ReplaceStdin(KeptStdin())) {
+  if (KeptStdin() && !ReplaceStdin(*KeptStdin())) {
     std::fprintf(stderr, "memory: cannot hand stdin on to %s: %s\n", core.c_str(), std::strerror(errno));
     return 1;
   }
-  ::execv(core.c_str(), argv.data());
+  ::execvp(core.c_str(), argv.data());
   std::fprintf(stderr, "memory: cannot run %s (it is built beside memory): %s\n", core.c_str(), std::strerror(errno));
   return 127;
 }

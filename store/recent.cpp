@@ -172,7 +172,7 @@ class RecentList {
   // A spooled event of this list's key: whether the list wants it (then call Keep with its place
   // in the pool). Counts it when the file lacks its id.
   bool Offer(const EventKey& e) {
-    if (stored_ids_.count(std::string(e.id)) == 0) ++added_;
+    if (stored_ids_.find(e.id) == stored_ids_.end()) ++added_;
     if (full_ && !Newer(e.ts_us, e.id, pool_[floor_].ts_us, pool_[floor_].id)) return false;
     return ids_.count(e.id) == 0;  // a repeat of a kept event (a fold cut short by a crash)
   }
@@ -214,7 +214,12 @@ class RecentList {
   EventPool& pool_;
   std::vector<size_t> kept_;  // indices into pool_
   size_t limit_;
-  std::unordered_set<std::string> stored_ids_;  // the file's
+  // The file's ids, looked up by view (no string built per offered event).
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, IdHash, std::equal_to<>> stored_ids_;
   std::unordered_set<std::string_view> ids_;    // those in kept_ (views into the pool's slots)
   uint64_t added_ = 0;
   bool full_ = false;  // kept_ held `limit` after the last prune; pool_[floor_] is the oldest of them
