@@ -47,8 +47,7 @@ bool FrequencySketch::DoorPut(uint64_t h) {
   return present;
 }
 
-void FrequencySketch::Record(uint64_t key) {
-  uint64_t h = MixKey(key);
+void FrequencySketch::RecordMixed(uint64_t h) {
   bool count = true;
   if (doorkeeper_) count = DoorPut(h);
   if (count) {
@@ -56,7 +55,7 @@ void FrequencySketch::Record(uint64_t key) {
       uint64_t r = Row(h, i);
       uint64_t& w = table_[r & mask_];
       int shift = static_cast<int>((r >> 58) & 15) * 4;
-      if (((w >> shift) & 15) < 15) w += 1ULL << shift;
+      w += uint64_t(((w >> shift) & 15) < 15) << shift;  // branch-free: saturated counters are common
     }
   }
   if (++additions_ >= sample_period_) Age();

@@ -8,13 +8,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "cache/flat_map.h"
+
 namespace memory::cache {
 
 class FrequencySketch {
  public:
   FrequencySketch(size_t capacity, size_t sample_period, bool doorkeeper);
 
-  void Record(uint64_t key);
+  void Record(uint64_t key) { RecordMixed(MixKey(key)); }
+  // Record(key) for a caller that has MixKey(key) at hand already.
+  void RecordMixed(uint64_t mixed);
   // Estimated accesses of `key` since the last aging steps (0..16).
   int Frequency(uint64_t key) const;
 
@@ -44,7 +48,7 @@ class FrequencySketch {
   int SketchFrequency(uint64_t h) const;
   void Increment(uint64_t word, int shift) {
     uint64_t& w = table_[word];
-    if (((w >> shift) & 15) < 15) w += 1ULL << shift;
+    w += uint64_t(((w >> shift) & 15) < 15) << shift;
   }
   void Age();
   bool DoorContains(uint64_t h) const;

@@ -167,12 +167,13 @@ class WTinyLfu final : public Policy {
       decide_after = Observe(key);
       own_sketch_.RecordAt(bank_->last_cells());
     } else {
-      if (bank_ && (MixKey(key) >> 32) < sample_below_) {
+      const uint64_t mixed = MixKey(key);
+      if (bank_ && (mixed >> 32) < sample_below_) {
         bool due = Observe(key);
         if (copy_shadows_) decide_after = due;
         else if (due) Decide();
       }
-      own_sketch_.Record(key);
+      own_sketch_.RecordMixed(mixed);
     }
     AccessResult r = arc_ ? ArcAccess(key) : OwnAccess(key);
     if (decide_after) Decide();
