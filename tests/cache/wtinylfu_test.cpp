@@ -63,6 +63,29 @@ TEST(WTinyLfuAdaptive, FollowsLruOnARecencySweep) {
             HitPercent("lru", 1500, short_run) - 5.0);
 }
 
+// Hits of `spec` at `capacity` over trace[from, end), after running trace[0, from) through it.
+uint64_t HitsFrom(const std::string& spec, size_t capacity, const std::vector<Key>& trace, size_t from) {
+  std::unique_ptr<Policy> p;
+  EXPECT_TRUE(NewPolicy(spec, capacity, &p).ok());
+  if (!p) return 0;
+  for (size_t i = 0; i < from; ++i) p->Access(trace[i]);
+  uint64_t before = p->stats().hits;
+  for (size_t i = from; i < trace.size(); ++i) p->Access(trace[i]);
+  return p->stats().hits - before;
+}
+
+TEST(WTinyLfuAdaptive, BecomesExactlyLruWhereItsShadowsAreExact) {
+  // At 500 entries the shadows see every key and the cache copies the leader. On a sweep LRU
+  // (= MIN here) hits 499 keys per turn, ARC 498.5 on average; the most recency-biased shadow
+  // must be plain LRU, not a 99 % window whose 5-key main goes stale (497 per turn: the cache
+  // ended below ARC on the LIRS zigzag at 500 entries).
+  std::vector<Key> t = Zigzag(2000, 40);
+  const size_t half = t.size() / 2;
+  EXPECT_EQ(HitsFrom("wtinylfu", 500, t, half), HitsFrom("lru", 500, t, half));
+  std::vector<Key> lirs_length = Zigzag(2000, 26);
+  EXPECT_GE(HitPercent("wtinylfu", 500, lirs_length), HitPercent("arc", 500, lirs_length));
+}
+
 TEST(WTinyLfuAdaptive, ColdStartOnShortSweepsCostsLittle) {
   // Six sweeps: the shadows have evidence only once they are full, so here the cost of the first
   // configuration and of the switch away from it is most of the gap to LRU (which equals MIN).
