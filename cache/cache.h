@@ -41,6 +41,7 @@ struct CacheStats {
   uint64_t evictions = 0;          // resident keys pushed out (not counting ghost entries)
   uint64_t prefetches_issued = 0;  // keys loaded because a model predicted them
   uint64_t prefetches_used = 0;    // of those, keys asked for before they were evicted
+  uint64_t victim_hits = 0;        // hits on keys the main pushed out, kept by the prefetch area
 
   uint64_t requests() const { return hits + misses; }
   double hit_ratio() const { return requests() ? double(hits) / double(requests()) : 0.0; }

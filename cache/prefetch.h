@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cache/cache.h"
+#include "cache/flat_map.h"
 
 namespace memory::cache {
 
@@ -64,6 +65,15 @@ using PredictorFactory =
 void RegisterPredictorFactory(const std::string& name, PredictorFactory factory);
 
 // Main policy + prefetch area + predictor. capacity = main + area entries.
+//
+// The area holds one of two things, whichever serves more misses: the model's guesses, or the
+// keys the main policy pushed out last (a victim cache, so that the area's room is not lost
+// where the model guesses poorly). Two keys-only shadows of the area, one fed with the guesses
+// and one with the victims, see which of them holds each demand miss of the main; a counter
+// clamped to [-area, +area] moves up for the guesses' shadow and down for the victims', and the
+// area changes use when it reaches the far end (so a switch needs a net lead of up to twice the
+// area's size: about what a switch can cost). It starts with guesses; entries of the other use
+// age out of the area.
 class PrefetchingCache {
  public:
   // `predictor` may be null (no prefetching; the area then gets no capacity). The area gets
@@ -80,8 +90,13 @@ class PrefetchingCache {
   const Policy* area() const { return area_.get(); }
   const Predictor* predictor() const { return predictor_.get(); }
   size_t capacity() const { return capacity_; }
-  // Totals over both parts: hits, misses, evictions (main), prefetches issued / used.
+  // Totals over both parts: hits, misses, evictions (main), prefetches issued / used, hits on
+  // victims kept in the area.
   const CacheStats& stats() const { return stats_; }
+  // Whether the area holds the model's guesses now (else the main's victims), and how often it
+  // changed use.
+  bool area_prefetches() const { return use_prefetch_; }
+  uint64_t area_switches() const { return switches_; }
   // Share of would-be misses that a prefetch turned into hits.
   double coverage() const {
     uint64_t d = stats_.prefetches_used + stats_.misses;
@@ -96,6 +111,14 @@ class PrefetchingCache {
   size_t capacity_ = 0;
   CacheStats stats_;
   std::vector<Prediction> guesses_;
+  // The area's use and the shadows that score both (see the class comment).
+  void LoadIntoArea(Key key, bool guess);
+  void Lean(int step);  // +1: a guess would have served a miss, -1: a victim would have
+  bool use_prefetch_ = true;
+  FlatMap guessed_;  // keys in the area that were loaded as guesses (the others are victims)
+  std::unique_ptr<Policy> guess_shadow_, victim_shadow_;
+  int64_t lean_ = 0;  // in [-area, area]; the area changes use at the far end
+  uint64_t switches_ = 0;
 };
 
 }  // namespace memory::cache

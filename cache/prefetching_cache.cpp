@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cache/flat_map.h"
 #include "cache/policies.h"
 #include "cache/prefetch.h"
 
@@ -20,6 +21,9 @@ Status PrefetchingCache::Create(std::string_view policy_spec, size_t capacity,
   MEMORY_RETURN_IF_ERROR(NewPolicy(policy_spec, capacity - area, &c->main_));
   if (area > 0) {
     c->area_ = NewLru(area);
+    c->guess_shadow_ = NewLru(area);
+    c->victim_shadow_ = NewLru(area);
+    c->lean_ = static_cast<int64_t>(area);
     c->predictor_ = std::move(predictor);
   }
   c->capacity_ = capacity;
@@ -29,13 +33,18 @@ Status PrefetchingCache::Create(std::string_view policy_spec, size_t capacity,
 
 bool PrefetchingCache::Access(Key key) {
   bool hit;
-  if (main_->Contains(key)) {
+  const bool in_main = main_->Contains(key);
+  if (in_main) {
     hit = true;
   } else if (area_ && area_->Remove(key)) {
     hit = true;
-    ++stats_.prefetches_used;
+    ++(guessed_.Erase(key) ? stats_.prefetches_used : stats_.victim_hits);
   } else {
     hit = false;
+  }
+  if (area_ && !in_main) {  // what each use of the area would have served
+    if (guess_shadow_->Remove(key)) Lean(+1);
+    if (victim_shadow_->Remove(key)) Lean(-1);
   }
   // The main policy sees every demand access (MIN relies on that to follow its trace).
   AccessResult r = main_->Access(key);
@@ -43,15 +52,39 @@ bool PrefetchingCache::Access(Key key) {
   else ++stats_.misses;
   if (r.evicted && r.victim != key) ++stats_.evictions;
   if (!predictor_) return hit;
+  if (r.evicted) {  // a victim (or a key the main refused) may come back soon
+    victim_shadow_->Access(r.victim);
+    if (!use_prefetch_) LoadIntoArea(r.victim, false);
+  }
   predictor_->Observe(key);
   predictor_->Predict(predictor_->degree(), &guesses_);
   for (const Prediction& p : guesses_) {
     if (main_->Contains(p.key)) continue;
-    bool refresh = area_->Contains(p.key);
-    area_->Access(p.key);  // loads it, or refreshes a guess already waiting in the area
-    if (!refresh) ++stats_.prefetches_issued;
+    guess_shadow_->Access(p.key);
+    if (use_prefetch_) LoadIntoArea(p.key, true);
   }
   return hit;
+}
+
+void PrefetchingCache::LoadIntoArea(Key key, bool guess) {
+  const bool refresh = area_->Contains(key);
+  AccessResult r = area_->Access(key);  // loads it, or refreshes an entry already waiting
+  if (r.evicted) guessed_.Erase(r.victim);
+  if (guess) {
+    if (!refresh || guessed_.Find(key) == FlatMap::kAbsent) ++stats_.prefetches_issued;
+    guessed_.Put(key, 0);
+  } else {
+    guessed_.Erase(key);
+  }
+}
+
+void PrefetchingCache::Lean(int step) {
+  const int64_t limit = static_cast<int64_t>(area_->capacity());
+  lean_ = std::clamp<int64_t>(lean_ + step, -limit, limit);
+  if (lean_ == (use_prefetch_ ? -limit : limit)) {
+    use_prefetch_ = !use_prefetch_;
+    ++switches_;
+  }
 }
 
 }  // namespace memory::cache

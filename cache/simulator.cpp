@@ -36,6 +36,8 @@ Status Simulate(std::span<const Key> trace, const SimulationOptions& o, Simulati
   res->total = cache->predictor() ? cache->stats() : main.stats();
   if (cache->area()) res->area = cache->area()->stats();
   res->coverage = cache->coverage();
+  res->area_switches = cache->area_switches();
+  res->area_prefetches = cache->area() != nullptr && cache->area_prefetches();
   res->seconds = std::chrono::duration<double>(t1 - t0).count();
   res->accesses_per_s = res->seconds > 0 ? double(trace.size()) / res->seconds : 0;
   return Status::OK();

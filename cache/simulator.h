@@ -27,6 +27,8 @@ struct SimulationResult {
   CacheStats main;             // the main policy's own counters (area hits count as its misses)
   CacheStats area;             // prefetch area: misses = loads, evictions = wasted guesses
   double coverage = 0;         // share of would-be misses that prefetching turned into hits
+  uint64_t area_switches = 0;  // times the area changed use (guesses <-> the main's victims)
+  bool area_prefetches = false;  // the area's use at the end: guesses (else victims)
   double seconds = 0;          // time spent replaying (reading the trace excluded)
   double accesses_per_s = 0;
 };

@@ -112,6 +112,9 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
         {"prefetch_used", t.prefetches_used},
         {"prefetch_accuracy", t.prefetch_accuracy()},
         {"prefetch_coverage", r.coverage},
+        {"victim_hits", t.victim_hits},
+        {"area_switches", r.area_switches},
+        {"area_holds", r.area_prefetches ? "guesses" : "victims"},
         {"seconds", r.seconds},
         {"accesses_per_s", r.accesses_per_s},
     };
@@ -138,6 +141,9 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
                 r.prefetch.c_str(), (unsigned long long)t.prefetches_issued,
                 (unsigned long long)t.prefetches_used, 100.0 * t.prefetch_accuracy(),
                 100.0 * r.coverage);
+    std::printf("area       holds %s at the end (%llu change%s of use); %llu hits on the main's victims\n",
+                r.area_prefetches ? "guesses" : "the main's victims", (unsigned long long)r.area_switches,
+                r.area_switches == 1 ? "" : "s", (unsigned long long)t.victim_hits);
   }
   if (network)
     std::printf("network    %zu keys known; %zu of the trace's %zu unique keys unknown (never "

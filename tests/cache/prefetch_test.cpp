@@ -111,8 +111,35 @@ TEST(PrefetchingCache, TurnsALoopIntoHits) {
   EXPECT_EQ(pre.main_capacity, 495u);
   EXPECT_GT(pre.total.hit_ratio(), 0.94);
   EXPECT_GT(pre.total.prefetch_accuracy(), 0.99);
-  EXPECT_EQ(pre.total.hits, pre.total.prefetches_used + pre.main.hits);
+  EXPECT_EQ(pre.total.hits, pre.total.prefetches_used + pre.total.victim_hits + pre.main.hits);
   EXPECT_GT(pre.coverage, 0.9);
+  EXPECT_EQ(pre.area_switches, 0u);  // the guesses serve far more misses than victims would
+  EXPECT_TRUE(pre.area_prefetches);
+}
+
+// Where every guess is wrong the area turns into a victim cache of the main's last evictions.
+// An LRU main with its victims behind it is then exactly one LRU of the whole capacity.
+TEST(PrefetchingCache, AreaKeepsVictimsWhereGuessesFail) {
+  std::vector<Key> t;  // a zigzag: after x comes x + 1 on the way up, x - 1 on the way down
+  for (int sweep = 0; sweep < 30; ++sweep)
+    for (Key i = 0; i < 400; ++i) t.push_back(sweep % 2 == 0 ? i : 400 - i);
+  std::unique_ptr<PrefetchingCache> c;
+  ASSERT_TRUE(PrefetchingCache::Create("lru", 200, Model("successor"), 0.05, &c).ok());
+  std::unique_ptr<Policy> lru;
+  ASSERT_TRUE(NewPolicy("lru", 200, &lru).ok());
+  const size_t half = t.size() / 2;
+  uint64_t hits = 0, lru_hits = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    bool hit = c->Access(t[i]);
+    bool lru_hit = lru->Access(t[i]).hit;
+    if (i >= half) hits += hit, lru_hits += lru_hit;
+  }
+  EXPECT_GT(lru_hits, 14u * 199u);
+  EXPECT_EQ(hits, lru_hits);  // without the victims: the main's 190 entries, ~10 hits per sweep fewer
+  EXPECT_FALSE(c->area_prefetches());
+  EXPECT_EQ(c->area_switches(), 1u);
+  EXPECT_GT(c->stats().victim_hits, 0u);
+  EXPECT_EQ(c->stats().hits, c->stats().prefetches_used + c->stats().victim_hits + c->main().stats().hits);
 }
 
 // Wrong guesses land in the prefetch area only: a hot set that fits the main area keeps
