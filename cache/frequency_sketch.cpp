@@ -53,9 +53,7 @@ void FrequencySketch::RecordMixed(uint64_t h) {
   if (count) {
     for (int i = 0; i < 4; ++i) {
       uint64_t r = Row(h, i);
-      uint64_t& w = table_[r & mask_];
-      int shift = static_cast<int>((r >> 58) & 15) * 4;
-      w += uint64_t(((w >> shift) & 15) < 15) << shift;  // branch-free: saturated counters are common
+      Increment(r & mask_, static_cast<int>((r >> 58) & 15) * 4);
     }
   }
   if (++additions_ >= sample_period_) Age();

@@ -48,7 +48,7 @@ class FrequencySketch {
   int SketchFrequency(uint64_t h) const;
   void Increment(uint64_t word, int shift) {
     uint64_t& w = table_[word];
-    w += uint64_t(((w >> shift) & 15) < 15) << shift;
+    w += uint64_t(((w >> shift) & 15) < 15) << shift;  // branch-free: saturated counters are common
   }
   void Age();
   bool DoorContains(uint64_t h) const;

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cache/flat_map.h"
 #include "cache/policies.h"
 #include "cache/prefetch.h"
 

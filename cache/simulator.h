@@ -25,7 +25,7 @@ struct SimulationResult {
   size_t area_capacity = 0;
   CacheStats total;            // demand hits/misses over main + area, prefetch counters
   CacheStats main;             // the main policy's own counters (area hits count as its misses)
-  CacheStats area;             // prefetch area: misses = loads, evictions = wasted guesses
+  CacheStats area;             // prefetch area: misses = loads, evictions = guesses or victims never asked for
   double coverage = 0;         // share of would-be misses that prefetching turned into hits
   uint64_t area_switches = 0;  // times the area changed use (guesses <-> the main's victims)
   bool area_prefetches = false;  // the area's use at the end: guesses (else victims)

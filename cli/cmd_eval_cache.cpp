@@ -114,7 +114,7 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
         {"prefetch_coverage", r.coverage},
         {"victim_hits", t.victim_hits},
         {"area_switches", r.area_switches},
-        {"area_holds", r.area_prefetches ? "guesses" : "victims"},
+        {"area_holds", r.area_capacity == 0 ? "none" : r.area_prefetches ? "guesses" : "victims"},
         {"seconds", r.seconds},
         {"accesses_per_s", r.accesses_per_s},
     };
