@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace memory::testing {
 
@@ -86,7 +88,17 @@ class CliTest : public ::testing::Test {
     unsetenv("MEMORY_DB");
     unsetenv("MEMORY_SESSION");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // A background model rebuild a test started may still be writing into the directory (its
+  // temporary files come and go), so removal retries instead of throwing mid-way.
+  void TearDown() override {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      if (!ec && !std::filesystem::exists(dir_, ec)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "could not remove " << dir_;
+  }
 
   // Runs a shell command line; returns its exit status (128+N for a signal), fills stdout/stderr.
   int Sh(const std::string& cmd, std::string* out = nullptr, std::string* err = nullptr) {
