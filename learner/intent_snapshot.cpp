@@ -1,7 +1,5 @@
 #include "learner/intent_snapshot.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "learner/ranked_list.h"
 #include "learner/registry.h"
 #include "learner/template.h"
+#include "store/mapped_file.h"
 #include "store/store.h"
 
 namespace memory::learner {
@@ -420,6 +419,7 @@ Status IntentTrainer::Write(const std::string& path, int max_entries) const {
 }
 
 struct IntentSnapshot::Impl {
+  MappedFile file;  // replaced by rename, never truncated
   const char* base = nullptr;
   size_t size = 0;
   const Header* h = nullptr;
@@ -461,37 +461,20 @@ struct IntentSnapshot::Impl {
   }
 };
 
-IntentSnapshot::~IntentSnapshot() {
-  if (impl_ && impl_->base) ::munmap(const_cast<char*>(impl_->base), impl_->size);
-}
+IntentSnapshot::~IntentSnapshot() = default;
 
 Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnapshot>* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path);
-    return Status::IOError(path + ": " + std::strerror(errno));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return Status::IOError(path + ": " + std::strerror(errno));
-  }
-  size_t size = static_cast<size_t>(st.st_size);
-  auto bad = [&](const char* what) { return Status::Corruption(path + ": " + what); };
-  if (size < sizeof(Header)) {
-    ::close(fd);
-    return bad("too short for an intent snapshot");
-  }
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) return Status::IOError(path + ": mmap: " + std::strerror(errno));
-  // A prediction reads a handful of rows found by binary search: without read-around, a cold file
-  // costs those pages, not a window around each (see bench/results/servespec.md).
-  ::madvise(p, size, MADV_RANDOM);
   std::unique_ptr<IntentSnapshot> s(new IntentSnapshot());
   s->impl_ = std::make_unique<Impl>();
   Impl& m = *s->impl_;
-  m.base = static_cast<const char*>(p);
+  MEMORY_RETURN_IF_ERROR(m.file.Open(path));
+  const size_t size = m.file.data().size();
+  auto bad = [&](const char* what) { return Status::Corruption(path + ": " + what); };
+  if (size < sizeof(Header)) return bad("too short for an intent snapshot");
+  // A prediction reads a handful of rows found by binary search: without read-around, a cold file
+  // costs those pages, not a window around each (see bench/results/servespec.md).
+  m.file.AdviseRandom();
+  m.base = m.file.data().data();
   m.size = size;
   m.h = reinterpret_cast<const Header*>(m.base);
   const Header& h = *m.h;

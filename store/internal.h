@@ -20,23 +20,6 @@ Status EnsureDir(const std::string& path);         // mkdir -p with 0700
 Status ReadFile(const std::string& path, std::string* out);
 Status WriteFileAtomic(const std::string& path, std::string_view data);  // tmp + fsync + rename
 bool FileExists(const std::string& path);
-// A file's bytes mapped read-only: no copy, and the page cache is mapped many pages per fault
-// (reading a 1 MB spool into a string faulted in 256 fresh pages). Only for files that are
-// appended to or replaced, never truncated (a mapped page past a new end would fault SIGBUS):
-// the spool. Empty files map to an empty view.
-class MappedFile {
- public:
-  MappedFile() = default;
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  ~MappedFile();
-  Status Open(const std::string& path);
-  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
-
- private:
-  void* addr_ = nullptr;
-  size_t size_ = 0;
-};
 Status ListDir(const std::string& dir, std::vector<std::string>* names);  // sorted, no . and ..
 int64_t DirBytes(const std::string& dir);          // recursive size of regular files
 std::string ErrnoText();

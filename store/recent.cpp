@@ -24,6 +24,7 @@
 
 #include "store/coding.h"
 #include "store/internal.h"
+#include "store/mapped_file.h"
 #include "store/recorder.h"
 #include "store/summary.h"
 
@@ -234,7 +235,7 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   limit = std::min(limit, kRecentPerKey);
   if (internal::SummaryDirty(dir)) return Status::NotFound("the store is being written");
   // Mapped, not read: the file is replaced by rename, never truncated (MappedFile).
-  internal::MappedFile file;
+  MappedFile file;
   std::string empty;
   std::string_view data;
   if (file.Open(internal::RecentPath(dir)).ok()) {

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "store/internal.h"
+#include "store/mapped_file.h"
 
 namespace memory {
 namespace {

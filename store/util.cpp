@@ -1,7 +1,6 @@
 // Small utilities of the store: globs, durations, default paths, files.
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,36 +128,6 @@ Status EnsureDir(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Status::IOError(path + " is not a directory");
-  return Status::OK();
-}
-
-MappedFile::~MappedFile() {
-  if (addr_ != nullptr) ::munmap(addr_, size_);
-}
-
-Status MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": " + ErrnoText());
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    Status s = Status::IOError(path + ": not a readable regular file");
-    ::close(fd);
-    return s;
-  }
-  if (st.st_size > 0) {
-    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      Status s = Status::IOError(path + ": mmap: " + ErrnoText());
-      ::close(fd);
-      return s;
-    }
-    addr_ = p;
-    size_ = static_cast<size_t>(st.st_size);
-  }
-  ::close(fd);
   return Status::OK();
 }
 
