@@ -36,21 +36,31 @@ bool Declares(std::string_view names, std::string_view name) {
   return false;
 }
 
-// The subcommand named on the command line, or "" when every setup must run: none is named
-// (`memory`, `memory --help`, `memory --version`) or no setup declares it (CLI11 then reports
-// it as unknown).
-std::string_view SelectedCommand(int argc, char** argv) {
+// The command line up to its first word that is not an option: the subcommand that word names,
+// or "" when every setup must run (none is named: `memory`, `memory --help`, `memory --version`;
+// or no setup declares it, and CLI11 then reports it as unknown), and the global flags before it.
+struct Leading {
+  std::string_view word;      // the first word that is not an option ("" when none)
+  std::string_view selected;  // word when a setup declares it
+  bool version = false;
+  bool help = false;
+};
+Leading ScanLeading(int argc, char** argv) {
+  Leading out;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--db" || a == "--config") {
       ++i;  // its value
     } else if (!a.starts_with("-")) {
+      out.word = a;
       for (const Registered& r : Registry())
-        if (Declares(r.names, a)) return a;
-      return "";
+        if (Declares(r.names, a)) out.selected = a;
+      return out;
     }
+    out.version |= a == "--version";
+    out.help |= a == "-h" || a == "--help" || a == "--help-all";
   }
-  return "";
+  return out;
 }
 }  // namespace
 
@@ -88,20 +98,16 @@ int main(int argc, char** argv) {
   auto& reg = Registry();
   std::stable_sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.order < b.order; });
   Action action;
-  const std::string_view selected = SelectedCommand(argc, argv);
+  const Leading leading = ScanLeading(argc, argv);
+  const std::string_view selected = leading.selected;
   SetCommandLine(argc, argv);
   // The front end keeps `--version` and its own subcommands (and their --help); memory-core
   // lists every command in the help and reports unknown ones.
-  if (!LinksDatabase()) {
-    bool version = false, help = false;
-    for (int i = 1; i < argc; ++i) {
-      std::string_view a = argv[i];
-      if (a == "--db" || a == "--config") ++i;
-      else if (!a.starts_with("-")) break;
-      version |= a == "--version";
-      help |= a == "-h" || a == "--help" || a == "--help-all";
-    }
-    if (help || (selected.empty() && !version)) return RunInCore();
+  if (!LinksDatabase() && (leading.help || (selected.empty() && !leading.version))) return RunInCore();
+  if (!leading.word.empty() && selected.empty() && !leading.help) {
+    std::fprintf(stderr, "memory: unknown command '%.*s'. Run with --help for the commands.\n",
+                 static_cast<int>(leading.word.size()), leading.word.data());
+    return 2;
   }
   for (const Registered& r : reg)
     if (selected.empty() || Declares(r.names, selected)) r.setup(app, globals, &action);

@@ -58,7 +58,9 @@ TEST(CommandLine, HelpVersionAndUnknownNames) {
   EXPECT_NE(r.out.find("Usage: memory record"), std::string::npos) << r.out;
   CliResult bad = RunMemory("no-such-command");
   EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("unknown command 'no-such-command'"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("--help"), std::string::npos) << bad.err;
+  EXPECT_EQ(RunMemory("--db /tmp/unused no-such-command --json").code, 2);
   CliResult version = RunMemory("--version");
   EXPECT_EQ(version.code, 0);
   EXPECT_EQ(version.out.rfind("memory ", 0), 0u) << version.out;
