@@ -28,7 +28,6 @@
 #include <vector>
 
 #include "cache/cache.h"
-#include "cache/flat_map.h"
 
 namespace memory::cache {
 
@@ -74,8 +73,11 @@ void RegisterPredictorFactory(const std::string& name, PredictorFactory factory)
 // area changes use when it reaches the far end (so a switch needs a net lead of up to twice the
 // area's size: about what a switch can cost). It starts with guesses; entries of the other use
 // age out of the area.
+class FlatMap;  // internal (flat_map.h)
+
 class PrefetchingCache {
  public:
+  ~PrefetchingCache();
   // `predictor` may be null (no prefetching; the area then gets no capacity). The area gets
   // max(1, area_fraction * capacity) entries (none when capacity < 2).
   static Status Create(std::string_view policy_spec, size_t capacity,
@@ -115,7 +117,7 @@ class PrefetchingCache {
   void LoadIntoArea(Key key, bool guess);
   void Lean(int step);  // +1: a guess would have served a miss, -1: a victim would have
   bool use_prefetch_ = true;
-  FlatMap guessed_;  // keys in the area that were loaded as guesses (the others are victims)
+  std::unique_ptr<FlatMap> guessed_;  // keys in the area that were loaded as guesses (the others are victims)
   std::unique_ptr<Policy> guess_shadow_, victim_shadow_;
   int64_t lean_ = 0;  // in [-area, area]; the area changes use at the far end
   uint64_t switches_ = 0;

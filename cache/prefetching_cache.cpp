@@ -1,10 +1,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cache/flat_map.h"
 #include "cache/policies.h"
 #include "cache/prefetch.h"
 
 namespace memory::cache {
+
+PrefetchingCache::~PrefetchingCache() = default;
 
 Status PrefetchingCache::Create(std::string_view policy_spec, size_t capacity,
                                 std::unique_ptr<Predictor> predictor, double area_fraction,
@@ -17,6 +20,7 @@ Status PrefetchingCache::Create(std::string_view policy_spec, size_t capacity,
   if (predictor && capacity >= 2)
     area = std::clamp<size_t>(std::lround(area_fraction * double(capacity)), 1, capacity / 2);
   std::unique_ptr<PrefetchingCache> c(new PrefetchingCache());
+  c->guessed_ = std::make_unique<FlatMap>();
   MEMORY_RETURN_IF_ERROR(NewPolicy(policy_spec, capacity - area, &c->main_));
   if (area > 0) {
     c->area_ = NewLru(area);
@@ -37,7 +41,7 @@ bool PrefetchingCache::Access(Key key) {
     hit = true;
   } else if (area_ && area_->Remove(key)) {
     hit = true;
-    ++(guessed_.Erase(key) ? stats_.prefetches_used : stats_.victim_hits);
+    ++(guessed_->Erase(key) ? stats_.prefetches_used : stats_.victim_hits);
   } else {
     hit = false;
   }
@@ -68,12 +72,12 @@ bool PrefetchingCache::Access(Key key) {
 void PrefetchingCache::LoadIntoArea(Key key, bool guess) {
   const bool refresh = area_->Contains(key);
   AccessResult r = area_->Access(key);  // loads it, or refreshes an entry already waiting
-  if (r.evicted) guessed_.Erase(r.victim);
+  if (r.evicted) guessed_->Erase(r.victim);
   if (guess) {
-    if (!refresh || guessed_.Find(key) == FlatMap::kAbsent) ++stats_.prefetches_issued;
-    guessed_.Put(key, 0);
+    if (!refresh || guessed_->Find(key) == FlatMap::kAbsent) ++stats_.prefetches_issued;
+    guessed_->Put(key, 0);
   } else {
-    guessed_.Erase(key);
+    guessed_->Erase(key);
   }
 }
 
