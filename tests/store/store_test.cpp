@@ -221,6 +221,36 @@ TEST(Store, FoldIsIdempotentAfterACrashBeforeUnlink) {
   EXPECT_EQ(st.distinct_commands, 2);
 }
 
+// A reader merges the spool with the database and skips spooled events the database already
+// holds (a folder died before deleting its file). Spooled ids after the database's last key are
+// answered without a seek, the others by one: both kinds, and stored ones, are counted right.
+TEST(Store, ReadersCountSpooledEventsOnceWhetherNewerOrOlderThanTheDatabase) {
+  TempDir t;
+  RecorderOptions ro{t.path(), false};
+  std::vector<Event> first = {MakeEvent("a", 10), MakeEvent("b", 20)};
+  ASSERT_TRUE(RecordEvents(ro, first).ok());
+  const std::string spool = t.path() + "/spool/current.log";
+  fs::copy_file(spool, t.path() + "/saved.log");
+  { auto s = OpenRW(t.path()); }  // folds a and b
+  fs::copy_file(t.path() + "/saved.log", t.path() + "/spool/fold-1-1.log");  // still spooled
+  std::vector<Event> later = {MakeEvent("newer", 30), MakeEvent("older", 5)};
+  ASSERT_TRUE(RecordEvents(ro, later).ok());
+  StoreOptions o;
+  o.dir = t.path();
+  o.mode = StoreOptions::Mode::kReadOnly;
+  std::unique_ptr<Store> s;
+  ASSERT_TRUE(Store::Open(o, &s).ok());
+  StoreStats st;
+  ASSERT_TRUE(s->Stats(&st).ok());
+  EXPECT_EQ(st.events, 4);
+  EXPECT_EQ(st.pending_spool_events, 2);
+  EXPECT_EQ(st.first_ts_us, 5);
+  EXPECT_EQ(st.last_ts_us, 30);
+  std::vector<std::string> commands;
+  for (const Event& e : All(s.get())) commands.push_back(e.command);
+  EXPECT_EQ(commands, (std::vector<std::string>{"older", "a", "b", "newer"}));
+}
+
 TEST(Store, TornSpoolTailIsIgnoredAndEarlierRecordsKept) {
   TempDir t;
   RecorderOptions ro{t.path(), false};
