@@ -55,6 +55,17 @@ std::unique_ptr<Store> OpenRW(const std::string& dir, bool compress = true) {
   return s;
 }
 
+// A reader: it does not fold the spool.
+std::unique_ptr<Store> OpenRO(const std::string& dir) {
+  StoreOptions o;
+  o.dir = dir;
+  o.mode = StoreOptions::Mode::kReadOnly;
+  std::unique_ptr<Store> s;
+  Status st = Store::Open(o, &s);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return s;
+}
+
 std::vector<Event> All(Store* s, bool newest_first = false) {
   std::vector<Event> out;
   ScanOptions so;
@@ -235,11 +246,8 @@ TEST(Store, ReadersCountSpooledEventsOnceWhetherNewerOrOlderThanTheDatabase) {
   fs::copy_file(t.path() + "/saved.log", t.path() + "/spool/fold-1-1.log");  // still spooled
   std::vector<Event> later = {MakeEvent("newer", 30), MakeEvent("older", 5)};
   ASSERT_TRUE(RecordEvents(ro, later).ok());
-  StoreOptions o;
-  o.dir = t.path();
-  o.mode = StoreOptions::Mode::kReadOnly;
-  std::unique_ptr<Store> s;
-  ASSERT_TRUE(Store::Open(o, &s).ok());
+  auto s = OpenRO(t.path());
+  ASSERT_TRUE(s);
   StoreStats st;
   ASSERT_TRUE(s->Stats(&st).ok());
   EXPECT_EQ(st.events, 4);
@@ -336,11 +344,8 @@ TEST(Store, ScanTimeBoundsInBothDirectionsWithSpooledEvents) {
   // Spooled (not folded) events between and beyond the stored ones.
   std::vector<Event> spooled = {MakeEvent("sp1", 121), MakeEvent("sp2", 131), MakeEvent("sp3", 500)};
   ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, spooled).ok());
-  StoreOptions o;
-  o.dir = t.path();
-  o.mode = StoreOptions::Mode::kReadOnly;
-  std::unique_ptr<Store> s;
-  ASSERT_TRUE(Store::Open(o, &s).ok());
+  auto s = OpenRO(t.path());
+  ASSERT_TRUE(s);
   for (bool newest_first : {false, true}) {
     ScanOptions so;
     so.newest_first = newest_first;
@@ -556,11 +561,7 @@ TEST(Store, SummaryAnswersReadersAndAStaleOneIsNeverTrusted) {
   }
   ASSERT_TRUE(fs::exists(t.path() + "/summary.bin"));
   auto search = [&](const std::string& text) {
-    StoreOptions o;
-    o.dir = t.path();
-    o.mode = StoreOptions::Mode::kReadOnly;
-    std::unique_ptr<Store> s;
-    EXPECT_TRUE(Store::Open(o, &s).ok());
+    auto s = OpenRO(t.path());
     SearchQuery q;
     q.text = text;
     std::vector<SearchHit> hits;
@@ -698,11 +699,8 @@ TEST(Store, RecentEventsOfASessionWithoutOpeningTheDatabase) {
   EXPECT_EQ(r.events, 3023);
   // The same answer as a scan of the database.
   {
-    StoreOptions o;
-    o.dir = t.path();
-    o.mode = StoreOptions::Mode::kReadOnly;
-    std::unique_ptr<Store> s;
-    ASSERT_TRUE(Store::Open(o, &s).ok());
+    auto s = OpenRO(t.path());
+    ASSERT_TRUE(s);
     ScanOptions so;
     so.newest_first = true;
     so.include_pending = true;
