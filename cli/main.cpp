@@ -36,9 +36,9 @@ bool Declares(std::string_view names, std::string_view name) {
   return false;
 }
 
-// The command line up to its first word that is not an option: the subcommand that word names,
-// or "" when every setup must run (none is named: `memory`, `memory --help`, `memory --version`;
-// or no setup declares it, and CLI11 then reports it as unknown), and the global flags before it.
+// The command line up to its first word that is not an option: that word, the subcommand it
+// names ("" when none is named, as in `memory --help`, or no setup declares it: main then
+// reports it as unknown), and the global flags before it.
 struct Leading {
   std::string_view word;      // the first word that is not an option ("" when none)
   std::string_view selected;  // word when a setup declares it

@@ -498,7 +498,8 @@ class RocksStore final : public Store {
   // sees it. An id after the family's last key (the usual spooled event: ids grow with time) is
   // answered without a seek; the others by Seek. Not a Get per id: each Get read and verified
   // the family's whole bloom filter block (0.4 of the 0.8 s a fold of 5,000 spooled events
-  // took); a Seek per id was still ~30 % of `memory status` with 5,000 events spooled.
+  // took). Without the shortcut, `memory status` with 5,000 new events spooled took 14.4 ms
+  // instead of 12.1 (8.5 with none spooled).
   class StoredIds {
    public:
     StoredIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) : db_(db), events_(events) {}
