@@ -77,12 +77,15 @@ std::string NewEventId(int64_t ts_us) {
 namespace internal {
 bool IdToBytes(std::string_view id, std::string* out) {
   if (id.size() != 32) return false;
-  out->clear();
-  for (size_t i = 0; i < 32; i += 2) {
-    int hi = HexValue(id[i]), lo = HexValue(id[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
+  char bytes[16];
+  int bad = 0;  // one test at the end: ids are read for every spooled event
+  for (size_t i = 0; i < 16; ++i) {
+    int hi = HexValue(id[2 * i]), lo = HexValue(id[2 * i + 1]);
+    bad |= hi | lo;
+    bytes[i] = static_cast<char>(hi * 16 + lo);
   }
+  if (bad < 0) return false;
+  out->assign(bytes, sizeof bytes);
   return true;
 }
 
