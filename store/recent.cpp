@@ -165,15 +165,19 @@ class EventPool {
 // list holds places in a shared EventPool: pruning sorts indices, not events.
 class RecentList {
  public:
-  RecentList(EventPool& pool, std::vector<size_t> stored, size_t limit)
-      : pool_(pool), kept_(std::move(stored)), limit_(limit) {
-    for (size_t ix : kept_) stored_ids_.insert(std::string(pool_[ix].id)), pool_.Ref(ix);
+  // `count_added`: whether added() is wanted (it costs a lookup of every offered event's id).
+  RecentList(EventPool& pool, std::vector<size_t> stored, size_t limit, bool count_added)
+      : pool_(pool), kept_(std::move(stored)), limit_(limit), count_added_(count_added) {
+    if (count_added_)
+      for (size_t ix : kept_) stored_ids_.insert(std::string(pool_[ix].id));
+    for (size_t ix : kept_) pool_.Ref(ix);
+    ids_.reserve(2 * limit_ + 16);
     Index();
   }
   // A spooled event of this list's key: whether the list wants it (then call Keep with its place
   // in the pool). Counts it when the file lacks its id.
   bool Offer(const EventKey& e) {
-    if (stored_ids_.find(e.id) == stored_ids_.end()) ++added_;
+    if (count_added_ && stored_ids_.find(e.id) == stored_ids_.end()) ++added_;
     if (full_ && !Newer(e.ts_us, e.id, pool_[floor_].ts_us, pool_[floor_].id)) return false;
     return ids_.count(e.id) == 0;  // a repeat of a kept event (a fold cut short by a crash)
   }
@@ -183,10 +187,12 @@ class RecentList {
     ids_.insert(pool_[ix].id);
     if (kept_.size() >= 2 * limit_ + 16) Prune();
   }
-  // Spooled events offered whose id the file does not hold (repeats counted).
+  // Spooled events offered whose id the file does not hold (repeats counted; 0 without
+  // count_added).
   uint64_t added() const { return added_; }
   std::vector<Event> Take() {
     Prune();
+    std::sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) { return Before(a, b); });
     std::vector<Event> out;
     out.reserve(kept_.size());
     for (size_t ix : kept_)
@@ -198,30 +204,41 @@ class RecentList {
   static bool Newer(int64_t ts_a, std::string_view id_a, int64_t ts_b, std::string_view id_b) {
     return std::tie(ts_a, id_a) > std::tie(ts_b, id_b);
   }
+  bool Before(size_t a, size_t b) const { return Newer(pool_[a].ts_us, pool_[a].id, pool_[b].ts_us, pool_[b].id); }
+  // Keeps the newest `limit` (in no particular order: Take sorts them).
   void Prune() {
-    std::sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) {
-      return Newer(pool_[a].ts_us, pool_[a].id, pool_[b].ts_us, pool_[b].id);
-    });
-    for (size_t i = limit_; i < kept_.size(); ++i) pool_.Unref(kept_[i]);
-    if (kept_.size() > limit_) kept_.resize(limit_);
+    auto before = [&](size_t a, size_t b) { return Before(a, b); };
+    if (kept_.size() > limit_) {
+      if (limit_ > 0) std::nth_element(kept_.begin(), kept_.begin() + static_cast<long>(limit_ - 1), kept_.end(), before);
+      for (size_t i = limit_; i < kept_.size(); ++i) pool_.Unref(kept_[i]);
+      kept_.resize(limit_);
+    }
     full_ = limit_ > 0 && kept_.size() == limit_;
-    if (full_) floor_ = kept_.back();
+    if (full_) floor_ = *std::max_element(kept_.begin(), kept_.end(), before);  // the oldest kept
     Index();
   }
   void Index() {
     ids_.clear();
     for (size_t ix : kept_) ids_.insert(pool_[ix].id);
   }
+  // Ids are 32 hex digits whose last 16 are random: hashing those 16 bytes as two words is enough.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      if (s.size() < 16) return std::hash<std::string_view>{}(s);
+      uint64_t a, b;
+      std::memcpy(&a, s.data() + s.size() - 16, 8);
+      std::memcpy(&b, s.data() + s.size() - 8, 8);
+      return static_cast<size_t>((a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (s.size() << 1));
+    }
+  };
   EventPool& pool_;
   std::vector<size_t> kept_;  // indices into pool_
   size_t limit_;
-  // The file's ids, looked up by view (no string built per offered event).
-  struct IdHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
+  bool count_added_;
+  // The file's ids (only with count_added), looked up by view (no string built per offered event).
   std::unordered_set<std::string, IdHash, std::equal_to<>> stored_ids_;
-  std::unordered_set<std::string_view> ids_;    // those in kept_ (views into the pool's slots)
+  std::unordered_set<std::string_view, IdHash> ids_;  // those in kept_ (views into the pool's slots)
   uint64_t added_ = 0;
   bool full_ = false;  // kept_ held `limit` after the last prune; pool_[floor_] is the oldest of them
   size_t floor_ = 0;
@@ -308,8 +325,9 @@ Status ReadRecentEvents(const std::string& dir, const std::string& session, cons
   // Spooled events are newer than the file (or were folded after a crash: ids deduplicate).
   // Counts: the file's plus the spooled events it does not hold.
   const bool by_session = !session.empty(), by_cwd = !cwd.empty();
-  RecentList session_list(pool, std::move(stored_session), limit), cwd_list(pool, std::move(stored_cwd), limit);
-  RecentList newest_list(pool, std::move(stored_newest), kRecentNewest);
+  RecentList session_list(pool, std::move(stored_session), limit, by_session);
+  RecentList cwd_list(pool, std::move(stored_cwd), limit, by_cwd);
+  RecentList newest_list(pool, std::move(stored_newest), kRecentNewest, false);
   int64_t pending = 0;
   MEMORY_RETURN_IF_ERROR(ForEachPendingRecord(dir, [&](std::string_view record) {
     EventKey e;
