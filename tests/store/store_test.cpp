@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -272,6 +273,44 @@ TEST(Store, TornSpoolTailIsIgnoredAndEarlierRecordsKept) {
   auto all = All(s.get());
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[1].command, "second");
+}
+
+// Spool frames are "MEv1" | u32 LE length | u32 LE crc32 | payload, the checksum zlib's crc32
+// (as earlier versions wrote it): a frame checksummed by zlib is read, one whose payload was
+// damaged after checksumming is skipped, and the frames after it are still read.
+TEST(Store, SpoolFramesCarryZlibsCrc32) {
+  TempDir t;
+  fs::create_directories(t.path() + "/spool");
+  auto frame = [](const Event& e, bool damage) {
+    std::string payload, out = "MEv1";
+    EncodeEvent(e, &payload);
+    const uint32_t crc = static_cast<uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
+    for (uint32_t v : {static_cast<uint32_t>(payload.size()), crc})
+      for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    if (damage) payload[payload.size() / 2] ^= 0x20;
+    return out + payload;
+  };
+  Event a = MakeEvent("kept one", 10), b = MakeEvent("damaged", 20), c = MakeEvent("kept two", 30);
+  a.id = NewEventId(10), b.id = NewEventId(20), c.id = NewEventId(30);
+  {
+    std::ofstream f(t.path() + "/spool/current.log", std::ios::binary);
+    f << frame(a, false) << frame(b, true) << frame(c, false);
+  }
+  std::vector<std::string> commands;
+  for (const Event& e : All(OpenRW(t.path()).get())) commands.push_back(e.command);
+  EXPECT_EQ(commands, (std::vector<std::string>{"kept one", "kept two"}));
+  // And what RecordEvents writes, zlib verifies.
+  TempDir t2;
+  std::vector<Event> evs = {MakeEvent("written", 40)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t2.path(), false}, evs).ok());
+  std::ifstream in(t2.path() + "/spool/current.log", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 12u);
+  uint32_t stored = 0;
+  for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<unsigned char>(bytes[8 + i]);
+  EXPECT_EQ(stored, static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data() + 12),
+                                               static_cast<uInt>(bytes.size() - 12))));
 }
 
 TEST(Store, IngestDedupsCommandsAndCountsEverything) {
