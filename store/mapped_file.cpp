@@ -14,7 +14,17 @@ MappedFile::~MappedFile() {
   if (addr_ != nullptr) ::munmap(addr_, size_);
 }
 
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (addr_ != nullptr) ::munmap(addr_, size_);
+    addr_ = other.addr_, size_ = other.size_;
+    other.addr_ = nullptr, other.size_ = 0;
+  }
+  return *this;
+}
+
 Status MappedFile::Open(const std::string& path) {
+  *this = MappedFile();  // drops a mapping held before
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");

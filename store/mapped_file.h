@@ -18,9 +18,14 @@ class MappedFile {
   MappedFile() = default;
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile(MappedFile&& other) noexcept : addr_(other.addr_), size_(other.size_) {
+    other.addr_ = nullptr, other.size_ = 0;
+  }
+  MappedFile& operator=(MappedFile&& other) noexcept;
   ~MappedFile();
 
-  // Maps `path` (a regular file). NotFound when it does not exist, IOError otherwise.
+  // Maps `path` (a regular file), dropping any earlier mapping. NotFound when it does not exist,
+  // IOError otherwise.
   Status Open(const std::string& path);
   // Tells the kernel that reads will be scattered (no read-around on faults): for files read a
   // few records at a time, such as snapshots found by binary search.

@@ -203,9 +203,9 @@ Status RocksStore::Stats(StoreStats* st) {
   st->paused = RecordingPaused(dir_);
   Summary sum;
   SummaryTotals totals;
-  if (ReadSummary(dir_, &sum).ok()) {
+  if (ReadSummary(dir_, &sum, /*with_commands=*/false).ok()) {
     totals = sum.totals;
-    st->distinct_commands = static_cast<int64_t>(sum.commands.size());
+    st->distinct_commands = static_cast<int64_t>(sum.command_count);
   } else {
     std::vector<CommandStats> commands;
     MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));

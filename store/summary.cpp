@@ -36,19 +36,21 @@ Status WriteSummary(const std::string& dir, const SummaryTotals& t, const std::v
   return Status::OK();
 }
 
-Status ReadSummary(const std::string& dir, Summary* s) {
+Status ReadSummary(const std::string& dir, Summary* s, bool with_commands) {
   *s = Summary();
   if (SummaryDirty(dir)) return Status::NotFound("summary is being rewritten");
-  MEMORY_RETURN_IF_ERROR(ReadFile(SummaryPath(dir), &s->data));
-  if (s->data.size() < 8 || std::memcmp(s->data.data(), kMagic, 8) != 0) return Status::NotFound("summary damaged");
-  coding::Reader r(std::string_view(s->data).substr(8));
+  MEMORY_RETURN_IF_ERROR(s->file.Open(SummaryPath(dir)));
+  const std::string_view data = s->file.data();
+  if (data.size() < 8 || std::memcmp(data.data(), kMagic, 8) != 0) return Status::NotFound("summary damaged");
+  coding::Reader r(data.substr(8));
   SummaryTotals& t = s->totals;
   uint64_t n;
   bool ok = r.GetZigzag(&t.events) && r.GetZigzag(&t.sessions) && r.GetZigzag(&t.users) &&
-            r.GetZigzag(&t.first_ts_us) && r.GetZigzag(&t.last_ts_us) && r.GetVarint(&n) && n <= s->data.size();
-  if (ok) s->commands.resize(n);
+            r.GetZigzag(&t.first_ts_us) && r.GetZigzag(&t.last_ts_us) && r.GetVarint(&n) && n <= data.size();
+  if (ok && with_commands) s->commands.resize(n);
+  SummaryCommand scratch;
   for (uint64_t i = 0; ok && i < n; ++i) {
-    SummaryCommand& c = s->commands[i];
+    SummaryCommand& c = with_commands ? s->commands[i] : scratch;
     int64_t exit1;
     ok = r.GetVarint(&c.id) && r.GetZigzag(&c.count) && r.GetZigzag(&c.failures) && r.GetZigzag(&c.last_ts_us) &&
          r.GetZigzag(&exit1) && r.GetView(&c.command);
@@ -58,6 +60,7 @@ Status ReadSummary(const std::string& dir, Summary* s) {
     *s = Summary();
     return Status::NotFound("summary damaged");
   }
+  s->command_count = static_cast<size_t>(n);
   return Status::OK();
 }
 

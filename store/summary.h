@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "store/mapped_file.h"
 #include "store/status.h"
 #include "store/store.h"
 
@@ -17,7 +18,7 @@ struct SummaryTotals {
   int64_t events = 0, sessions = 0, users = 0, first_ts_us = 0, last_ts_us = 0;
 };
 
-// A command as read back: the text points into Summary::data (no allocation per command).
+// A command as read back: the text points into Summary::file (no allocation per command).
 struct SummaryCommand {
   uint64_t id = 0;
   int64_t count = 0, failures = 0, last_ts_us = 0;
@@ -27,13 +28,15 @@ struct SummaryCommand {
 
 struct Summary {
   SummaryTotals totals;
-  std::string data;
-  std::vector<SummaryCommand> commands;
+  MappedFile file;                       // the summary's bytes (replaced by rename, never truncated)
+  size_t command_count = 0;
+  std::vector<SummaryCommand> commands;  // empty when read without them
 };
 
 Status WriteSummary(const std::string& data_dir, const SummaryTotals& totals, const std::vector<CommandStats>& commands);
-// NotFound when there is no usable summary (missing, dirty or damaged).
-Status ReadSummary(const std::string& data_dir, Summary* s);
+// NotFound when there is no usable summary (missing, dirty or damaged). Without `with_commands`
+// the commands are checked and counted but not listed (status needs only their number).
+Status ReadSummary(const std::string& data_dir, Summary* s, bool with_commands = true);
 std::string SummaryPath(const std::string& data_dir);
 Status MarkSummaryDirty(const std::string& data_dir);
 bool SummaryDirty(const std::string& data_dir);

@@ -630,6 +630,25 @@ TEST(Store, SummaryAnswersReadersAndAStaleOneIsNeverTrusted) {
   { auto s = OpenRW(t.path()); }
   EXPECT_FALSE(fs::exists(t.path() + "/summary.dirty"));
   EXPECT_EQ(search("git pull").size(), 1u);
+  // A damaged summary is not trusted either, also where status only counts its commands: the
+  // header (magic, then events 3, sessions 1, users 1, first 10, last 30 and the number of
+  // commands, one byte each here) claims 5 commands where 2 follow.
+  std::string bytes;
+  {
+    std::ifstream in(t.path() + "/summary.bin", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(bytes.size(), 13u);
+  ASSERT_EQ(bytes[13], 2);
+  bytes[13] = 5;
+  {
+    std::ofstream out(t.path() + "/summary.bin", std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  StoreStats st;
+  ASSERT_TRUE(OpenRO(t.path())->Stats(&st).ok());
+  EXPECT_EQ(st.distinct_commands, 2);
+  EXPECT_EQ(st.events, 3);
 }
 
 }  // namespace
