@@ -105,7 +105,7 @@ Status ParseEnvironment(const std::string& file, const YAML::Node& n, const Expe
   const std::vector<std::string> keys = EnvKeysOfKind(c.kind);
   for (auto it = n.begin(); it != n.end(); ++it) {
     const std::string key = it->first.Scalar();
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: it-> is a proxy that dies with the statement
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
       return At(file, it->first, "unknown key '" + key + "' in a " + c.kind + " environment (expected " + Join(keys) + ")");
     if (key == "name") {
@@ -187,7 +187,7 @@ Status ParseExperimentYaml(std::string_view text, const std::string& path, bool 
   YAML::Node env_node;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.Scalar();
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: it-> is a proxy that dies with the statement
     if (std::find(kTop.begin(), kTop.end(), key) == kTop.end())
       return At(path, it->first, "unknown key '" + key + "' (expected " + Join(kTop) + ")");
     if (key == "name") {

@@ -427,7 +427,7 @@ struct IntentSnapshot::Impl {
   const EntryRec* entries = nullptr;
   const uint64_t* text_offsets = nullptr;
   const uint32_t* index = nullptr;
-  const CwdRec* cwds = nullptr;
+  const char* cwds = nullptr;  // CwdRec records, 4-byte aligned only (after the uint32 index): read with memcpy
   const char* texts = nullptr;
   ListCalibrator calibrator;
 
@@ -494,7 +494,7 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
   m.entries = reinterpret_cast<const EntryRec*>(m.base + h.entries_off);
   m.text_offsets = reinterpret_cast<const uint64_t*>(m.base + h.text_off_off);
   m.index = reinterpret_cast<const uint32_t*>(m.base + h.text_index_off);
-  m.cwds = reinterpret_cast<const CwdRec*>(m.base + h.cwd_off);
+  m.cwds = m.base + h.cwd_off;
   m.texts = m.base + h.text_off;
   Calibrator maps[2];
   for (int c = 0; c < 2; ++c) {
@@ -532,11 +532,21 @@ std::string_view TextAt(const uint64_t* offsets, const char* texts, uint64_t tex
 
 uint32_t IntentSnapshot::FindCwd(std::string_view cwd) const {
   if (cwd.empty()) return 0;
-  const CwdRec* lo = impl_->cwds;
-  const CwdRec* hi = lo + impl_->h->num_cwds;
-  uint64_t hash = Fnv1a(cwd);
-  const CwdRec* it = std::lower_bound(lo, hi, hash, [](const CwdRec& c, uint64_t k) { return c.hash < k; });
-  return (it != hi && it->hash == hash) ? it->id : 0;
+  const uint64_t hash = Fnv1a(cwd);
+  auto at = [&](size_t i) {
+    CwdRec r;
+    std::memcpy(&r, impl_->cwds + i * sizeof(CwdRec), sizeof r);
+    return r;
+  };
+  size_t lo = 0, hi = impl_->h->num_cwds;  // the first record whose hash is >= hash
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (at(mid).hash < hash) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == impl_->h->num_cwds) return 0;
+  const CwdRec r = at(lo);
+  return r.hash == hash ? r.id : 0;
 }
 
 std::string_view IntentSnapshot::TemplateText(CommandId id) const {

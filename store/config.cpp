@@ -71,7 +71,7 @@ class Parser {
   Status ForEachKey(const YAML::Node& map, const std::string& known, Fn fn) const {
     std::vector<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      const YAML::Node k = it->first;  // a copy: it-> is a proxy that dies with the statement
       if (!k.IsScalar()) return Bad(k, "expected a plain key name");
       std::string key = k.Scalar();
       for (const auto& s : seen)

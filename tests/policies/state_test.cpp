@@ -125,7 +125,8 @@ TEST(PolicyState, UntrainedPolicyRoundTrips) {
   Train(*a, Rounds(false, false, 50, 3));
   Train(*b, Rounds(false, false, 50, 3));
   std::vector<double> ca, cb;
-  Example ex = Ex(Rounds(false, false, 1, 4)[0]);
+  const std::vector<Round> probe = Rounds(false, false, 1, 4);  // Ex's spans point into it
+  Example ex = Ex(probe[0]);
   a->PredictCosts(ex, &ca);
   b->PredictCosts(ex, &cb);
   EXPECT_EQ(ca, cb);
