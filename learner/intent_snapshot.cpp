@@ -431,7 +431,12 @@ struct IntentSnapshot::Impl {
   const char* texts = nullptr;
   ListCalibrator calibrator;
 
-  bool RowOk(const RowRec& r) const { return static_cast<uint64_t>(r.first) + r.count <= h->num_entries; }
+  // A row that Predict can blend: its entries inside the table, its counts finite and its sum
+  // positive (a damaged file's NaN or infinite numbers would otherwise reach the probabilities).
+  bool RowOk(const RowRec& r) const {
+    return static_cast<uint64_t>(r.first) + r.count <= h->num_entries && r.sum > 0 && std::isfinite(r.sum) &&
+           r.n >= 0 && std::isfinite(r.n) && r.distinct >= 0 && std::isfinite(r.distinct);
+  }
   // Row keys are 64-bit hashes, spread evenly: a row's place is guessed from its key and the
   // range narrowed by interpolation (rows[1..num_rows) are sorted by key). A lookup touches two or
   // three pages of the table, where a binary search touched ~log2(rows / 100); the file is mapped
@@ -454,9 +459,13 @@ struct IntentSnapshot::Impl {
     const RowRec* it = std::lower_bound(rows + lo, end, key, [](const RowRec& r, uint64_t k) { return r.key < k; });
     return (it != end && it->key == key && RowOk(*it)) ? it : nullptr;
   }
+  // The entry's score; 0 when absent, or when damage made it negative or not finite.
   static double Score(const EntryRec* e, const RowRec& r, CommandId id) {
     for (uint32_t i = 0; i < r.count; ++i)
-      if (e[r.first + i].id == id) return e[r.first + i].score;
+      if (e[r.first + i].id == id) {
+        const double s = e[r.first + i].score;
+        return s > 0 && std::isfinite(s) ? s : 0;
+      }
     return 0;
   }
 };
@@ -482,6 +491,7 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
     return bad("intent snapshot of an older format, written by an older version of memory (a live snapshot is "
                "rebuilt on its own; a registry version is replaced by the next `memory train`)");
   if (std::memcmp(h.magic, kMagic, 8) != 0 || h.endian != kEndianMark) return bad("not an intent snapshot");
+  if (!(h.escape >= 0 && std::isfinite(h.escape))) return bad("inconsistent model parameters");
   if (h.file_size != size || h.num_rows < 1 || h.order > 8 || h.rows_off != sizeof(Header) ||
       h.entries_off != h.rows_off + h.num_rows * sizeof(RowRec) ||
       h.text_off_off != h.entries_off + h.num_entries * sizeof(EntryRec) ||
@@ -582,7 +592,7 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
   int n = std::min<int>(static_cast<int>(h.order), static_cast<int>(ctx.history.size()));
   auto add = [&](uint64_t key, int order) {
     const RowRec* r = m.FindRow(key);
-    if (r == nullptr || r->sum <= 0) return;
+    if (r == nullptr || !(r->n > 0)) return;  // every stored context row was seen (n >= 1)
     active.push_back({r, r->n / (r->n + h.escape * r->distinct), order});
   };
   // Same rows in the same order as the "ppm" model (features: an agent's step first, then cwd,
