@@ -179,4 +179,54 @@ TEST_F(RecentCountsTest, AnOlderFileIsNotFoundNotMisread) {
 }
 
 }  // namespace
+// A damaged recent.bin never crashes predict's reader: it answers from what decodes or says the
+// file is damaged (NotFound: predict then opens the database). Seeded random damage; under
+// AddressSanitizer (scripts/test-sanitizers) a read outside the file fails.
+TEST_F(RecentCountsTest, RandomDamageIsRejectedOrReadSafely) {
+  std::vector<Event> evs;
+  for (int i = 0; i < 300; ++i)
+    evs.push_back(Ev("cmd " + std::to_string(i % 17), 100 + i, "s" + std::to_string(i % 5), "/d" + std::to_string(i % 3),
+                     i % 4 ? "human" : "agent"));
+  Ingest(evs);
+  const std::string path = dir_ + "/recent.bin";
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(good.size(), 100u);
+  std::vector<Event> spooled = {Ev("later", 1000, "s1", "/d1")};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{dir_, false}, spooled).ok());
+  uint64_t x = 88172645463325252ULL;  // xorshift64: the same damage on every run
+  auto next = [&] { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  int served = 0, rejected = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string bytes = good;
+    if (round % 3 == 2) {
+      bytes.resize(next() % bytes.size());
+    } else {
+      for (int j = 0; j < 1 + static_cast<int>(next() % 6); ++j)
+        bytes[next() % bytes.size()] = round % 3 ? '\xff' : static_cast<char>(next());
+    }
+    {
+      std::ofstream out(path + ".tmp", std::ios::binary | std::ios::trunc);
+      out << bytes;
+    }
+    fs::rename(path + ".tmp", path);  // as writers replace it (readers map it)
+    RecentEvents r;
+    Status s = ReadRecentEvents(dir_, "s1", "/d1", 8, &r);
+    if (!s.ok()) {
+      EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+      ++rejected;
+      continue;
+    }
+    ++served;
+    EXPECT_LE(r.session.size(), 8u);
+    EXPECT_LE(r.cwd.size(), 8u);
+    EXPECT_LE(r.session_count, kRecentCountCap);
+  }
+  EXPECT_GT(rejected, 50);
+  EXPECT_GT(served + rejected, 299);
+}
+
 }  // namespace memory
