@@ -492,6 +492,10 @@ Status IntentSnapshot::Open(const std::string& path, std::unique_ptr<IntentSnaps
                "rebuilt on its own; a registry version is replaced by the next `memory train`)");
   if (std::memcmp(h.magic, kMagic, 8) != 0 || h.endian != kEndianMark) return bad("not an intent snapshot");
   if (!(h.escape >= 0 && std::isfinite(h.escape))) return bad("inconsistent model parameters");
+  // Each table fits in the file before any offset is computed from its size (no wrap-around).
+  if (h.num_rows > size / sizeof(RowRec) || h.num_entries > size / sizeof(EntryRec) ||
+      h.num_commands > size / sizeof(uint64_t) || h.num_cwds > size / sizeof(CwdRec))
+    return bad("inconsistent header (truncated or damaged file)");
   if (h.file_size != size || h.num_rows < 1 || h.order > 8 || h.rows_off != sizeof(Header) ||
       h.entries_off != h.rows_off + h.num_rows * sizeof(RowRec) ||
       h.text_off_off != h.entries_off + h.num_entries * sizeof(EntryRec) ||

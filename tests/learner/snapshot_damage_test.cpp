@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -94,6 +95,21 @@ TEST(IntentSnapshotDamage, RandomDamageIsRejectedOrReadSafely) {
   // Both outcomes occur: damage outside the checked structure is served, the rest rejected.
   EXPECT_GT(rejected, 100);
   EXPECT_GT(opened, 0);
+
+  // A crafted row count whose table size wraps around 2^64 (+2^61 rows of 40 bytes) leaves every
+  // offset in the header consistent: Open must still see that the table cannot fit the file.
+  std::string crafted = good;
+  constexpr size_t kNumRowsAt = 56;  // magic, endian, order, 3 doubles, 4 int32 fields before it
+  uint64_t rows = 0;
+  std::memcpy(&rows, crafted.data() + kNumRowsAt, sizeof rows);
+  ASSERT_GT(rows, 1u);
+  ASSERT_LT(rows, good.size() / 40);
+  rows += uint64_t(1) << 61;
+  std::memcpy(crafted.data() + kNumRowsAt, &rows, sizeof rows);
+  WriteBytes(path, crafted);
+  std::unique_ptr<IntentSnapshot> snap;
+  Status s = IntentSnapshot::Open(path, &snap);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
   std::remove(path.c_str());
 }
 
