@@ -1,32 +1,22 @@
 // A damaged intent snapshot never crashes a reader: Open either rejects it (Corruption, or
 // NotFound/IOError for a file that is gone) or maps something every lookup and Predict can walk
-// without reading outside the file. Seeded random damage (flipped bytes, runs of 0xff, cuts);
-// scripts/test-sanitizers runs this under AddressSanitizer, where a read past the mapping fails.
+// without reading outside the file. Seeded random damage (tests/damage.h: random bytes, 0xff
+// bytes, cuts); scripts/test-sanitizers runs this under AddressSanitizer, where a read past the
+// mapping fails.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "learner/intent_snapshot.h"
 #include "store/event.h"
+#include "tests/damage.h"
 #include "tests/learner/test_util.h"
 
 namespace memory::learner {
 namespace {
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << bytes;
-}
 
 TEST(IntentSnapshotDamage, RandomDamageIsRejectedOrReadSafely) {
   // A snapshot with every section: several cwds, failures (exit context), sessions, templates.
@@ -44,28 +34,15 @@ TEST(IntentSnapshotDamage, RandomDamageIsRejectedOrReadSafely) {
   }
   const std::string path = ::testing::TempDir() + "/damage.snap";
   ASSERT_TRUE(trainer.Write(path).ok());
-  const std::string good = ReadBytes(path);
+  const std::string good = memory::testing::ReadWholeFile(path);
   ASSERT_GT(good.size(), 1000u);
 
-  std::mt19937_64 rng(20261206);
+  memory::testing::Damage damage(20261206);
   int opened = 0, rejected = 0;
   std::vector<Prediction> out;
   std::vector<int> orders;
   for (int round = 0; round < 400; ++round) {
-    std::string bytes = good;
-    switch (round % 3) {
-      case 0:  // a few flipped bytes anywhere
-        for (int j = 0; j < 1 + static_cast<int>(rng() % 8); ++j) bytes[rng() % bytes.size()] ^= static_cast<char>(1 + rng() % 255);
-        break;
-      case 1: {  // a run of 0xff (huge counts and offsets)
-        const size_t at = rng() % bytes.size();
-        for (size_t j = at; j < std::min(bytes.size(), at + 8); ++j) bytes[j] = '\xff';
-        break;
-      }
-      default:  // cut short
-        bytes.resize(rng() % bytes.size());
-    }
-    WriteBytes(path, bytes);
+    memory::testing::ReplaceFile(path, damage.Apply(good, round));
     std::unique_ptr<IntentSnapshot> snap;
     Status s = IntentSnapshot::Open(path, &snap);
     if (!s.ok()) {
@@ -106,7 +83,7 @@ TEST(IntentSnapshotDamage, RandomDamageIsRejectedOrReadSafely) {
   ASSERT_LT(rows, good.size() / 40);
   rows += uint64_t(1) << 61;
   std::memcpy(crafted.data() + kNumRowsAt, &rows, sizeof rows);
-  WriteBytes(path, crafted);
+  memory::testing::ReplaceFile(path, crafted);
   std::unique_ptr<IntentSnapshot> snap;
   Status s = IntentSnapshot::Open(path, &snap);
   EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();

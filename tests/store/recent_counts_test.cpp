@@ -9,6 +9,7 @@
 #include <set>
 
 #include "store/recorder.h"
+#include "tests/damage.h"
 #include "store/store.h"
 
 namespace memory {
@@ -189,30 +190,14 @@ TEST_F(RecentCountsTest, RandomDamageIsRejectedOrReadSafely) {
                      i % 4 ? "human" : "agent"));
   Ingest(evs);
   const std::string path = dir_ + "/recent.bin";
-  std::string good;
-  {
-    std::ifstream in(path, std::ios::binary);
-    good.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string good = testing::ReadWholeFile(path);
   ASSERT_GT(good.size(), 100u);
   std::vector<Event> spooled = {Ev("later", 1000, "s1", "/d1")};
   ASSERT_TRUE(RecordEvents(RecorderOptions{dir_, false}, spooled).ok());
-  uint64_t x = 88172645463325252ULL;  // xorshift64: the same damage on every run
-  auto next = [&] { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  testing::Damage damage(88172645463325252ULL);
   int served = 0, rejected = 0;
   for (int round = 0; round < 300; ++round) {
-    std::string bytes = good;
-    if (round % 3 == 2) {
-      bytes.resize(next() % bytes.size());
-    } else {
-      for (int j = 0; j < 1 + static_cast<int>(next() % 6); ++j)
-        bytes[next() % bytes.size()] = round % 3 ? '\xff' : static_cast<char>(next());
-    }
-    {
-      std::ofstream out(path + ".tmp", std::ios::binary | std::ios::trunc);
-      out << bytes;
-    }
-    fs::rename(path + ".tmp", path);  // as writers replace it (readers map it)
+    testing::ReplaceFile(path, damage.Apply(good, round));
     RecentEvents r;
     Status s = ReadRecentEvents(dir_, "s1", "/d1", 8, &r);
     if (!s.ok()) {

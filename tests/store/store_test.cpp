@@ -13,6 +13,7 @@
 
 #include "store/recorder.h"
 #include "store/store.h"
+#include "tests/damage.h"
 
 namespace memory {
 namespace {
@@ -317,8 +318,8 @@ TEST(Store, SpoolFramesCarryZlibsCrc32) {
 // touch (their checksums hold; a damaged frame is skipped and reading resumes at the next frame)
 // and loses nothing else.
 TEST(Store, RandomSpoolDamageLosesOnlyTheDamagedFrames) {
-  uint64_t x = 0xD1B54A32D192ED03ULL;
-  auto next = [&] { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  testing::Damage damage(0xD1B54A32D192ED03ULL);
+  auto next = [&] { return damage.Next(); };
   for (int round = 0; round < 30; ++round) {
     TempDir t;
     std::vector<Event> evs;
@@ -648,27 +649,11 @@ TEST(Store, RandomSummaryDamageNeverCrashesReaders) {
     ASSERT_TRUE(s->Ingest(evs).ok());
   }
   const std::string path = t.path() + "/summary.bin";
-  std::string good;
-  {
-    std::ifstream in(path, std::ios::binary);
-    good.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string good = testing::ReadWholeFile(path);
   ASSERT_GT(good.size(), 100u);
-  uint64_t x = 0x9E3779B97F4A7C15ULL;
-  auto next = [&] { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  testing::Damage damage(0x9E3779B97F4A7C15ULL);
   for (int round = 0; round < 200; ++round) {
-    std::string bytes = good;
-    if (round % 3 == 2) {
-      bytes.resize(next() % bytes.size());
-    } else {
-      for (int j = 0; j < 1 + static_cast<int>(next() % 6); ++j)
-        bytes[next() % bytes.size()] = round % 3 ? '\xff' : static_cast<char>(next());
-    }
-    {
-      std::ofstream out(path + ".tmp", std::ios::binary | std::ios::trunc);
-      out << bytes;
-    }
-    fs::rename(path + ".tmp", path);
+    testing::ReplaceFile(path, damage.Apply(good, round));
     auto s = OpenRO(t.path());
     ASSERT_TRUE(s);
     StoreStats st;
