@@ -32,7 +32,7 @@ uint32_t GetU32(const char* p) {
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
 }
-// zlib's crc32 (spools written by earlier versions verify), computed by libdeflate: ~11x faster
+// zlib's crc32 (spools written by earlier versions verify), computed by libdeflate: ~10x faster
 // than zlib's on frames of ~200 bytes, which every reader of the spool checks.
 uint32_t Crc(std::string_view s) { return libdeflate_crc32(0, s.data(), s.size()); }
 
