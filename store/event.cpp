@@ -196,9 +196,9 @@ Status DecodeEvent(std::string_view in, Event* e) {
   };
   auto num = [&](uint32_t bit, auto* opt) {
     if (ok && (f & bit)) {
-      int64_t v;
+      int64_t v = 0;
       ok = r.GetZigzag(&v);
-      *opt = static_cast<typename std::remove_reference_t<decltype(*opt)>::value_type>(v);
+      if (ok) *opt = static_cast<typename std::remove_reference_t<decltype(*opt)>::value_type>(v);
     }
   };
   str(kId, &e->id);

@@ -38,10 +38,10 @@ struct CliResult {
 };
 
 struct RunOptions {
-  std::optional<std::string> stdin_text;  // fed on stdin; nullopt: the command line decides
+  std::optional<std::string> stdin_text{};  // fed on stdin; nullopt: the command line decides
   bool merge_stderr = false;              // 2>&1: stderr into `out`
-  std::string env;                        // "NAME=value ..." (already quoted) set for the command
-  std::string cwd;                        // run in this directory ("" = ours)
+  std::string env{};                      // "NAME=value ..." (already quoted) set for the command
+  std::string cwd{};                      // run in this directory ("" = ours)
 };
 
 // Runs a /bin/sh command line. The capture redirections are appended to `cmd`, so in a pipeline

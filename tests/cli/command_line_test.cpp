@@ -37,8 +37,8 @@ TEST(CommandLine, EverySubcommandParsesOnItsOwn) {
   ASSERT_EQ(all.code, 0) << all.err;
   const std::vector<std::string> names = Subcommands(all.out);
   ASSERT_GE(names.size(), 20u) << all.out;
-  for (const std::string& name : {"record", "predict", "search", "status", "backup", "restore",
-                                  "forget", "clean", "eval", "train"})
+  for (const char* name : {"record", "predict", "search", "status", "backup", "restore",
+                           "forget", "clean", "eval", "train"})
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   for (const std::string& name : names) {
     CliResult r = RunMemory("--db /tmp/memory-cli-unused -q " + name + " --help");
@@ -48,8 +48,8 @@ TEST(CommandLine, EverySubcommandParsesOnItsOwn) {
   // The eval group gathers three commands' setups.
   CliResult eval = RunMemory("eval --help");
   ASSERT_EQ(eval.code, 0) << eval.err;
-  for (const std::string& name : {"intent", "cache", "bandit"})
-    EXPECT_NE(eval.out.find("  " + name + " "), std::string::npos) << eval.out;
+  for (const char* name : {"intent", "cache", "bandit"})
+    EXPECT_NE(eval.out.find(std::string("  ") + name + " "), std::string::npos) << eval.out;
 }
 
 TEST(CommandLine, HelpVersionAndUnknownNames) {

@@ -56,7 +56,9 @@ TEST_F(ModelPruneCli, TrainPrunesThenPruneKeepsWhatRollbackNeeds) {
     r = json::parse(out);
     ASSERT_EQ(r["status"], "champion") << out;
     v.push_back(r["version"]);
-    if (i < 3) EXPECT_TRUE(r["pruned"].empty()) << out;  // champion + 1 rollback + 1 newest other
+    if (i < 3) {  // champion + 1 rollback + 1 newest other
+      EXPECT_TRUE(r["pruned"].empty()) << out;
+    }
   }
   // The fourth training pruned v1: v4 champion, v3 what rollback returns to, v2 the newest other.
   EXPECT_EQ(Names(r["pruned"]), std::vector<std::string>{v[0]});

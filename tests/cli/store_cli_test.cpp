@@ -220,7 +220,9 @@ TEST_F(StoreCli, ForgetNeedsConfirmationAndThenDeletes) {
   EXPECT_TRUE(json::parse(out).empty());
   // Gone from every file of the data directory, derived models included.
   for (auto& p : fs::recursive_directory_iterator(db_))
-    if (p.is_regular_file()) EXPECT_EQ(ReadAll(p.path()).find("my-private-note"), std::string::npos) << p.path();
+    if (p.is_regular_file()) {
+      EXPECT_EQ(ReadAll(p.path()).find("my-private-note"), std::string::npos) << p.path();
+    }
   ASSERT_EQ(Mem("predict --context current --json", &out), 0);  // rebuilt without it
   EXPECT_EQ(out.find("private"), std::string::npos);
 }

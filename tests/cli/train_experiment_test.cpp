@@ -366,7 +366,9 @@ TEST_F(TrainCli, PrefetchIsChosenGatedAndValidated) {
   EXPECT_NE(err.find("prefetch.json"), std::string::npos) << err;
   ASSERT_EQ(Mem("model list --kind prefetch --json", &out, &err), 0) << err;
   for (const auto& v : json::parse(out))
-    if (v["status"] == "champion") EXPECT_EQ(v["version"], champ_now);
+    if (v["status"] == "champion") {
+      EXPECT_EQ(v["version"], champ_now);
+    }
   EXPECT_EQ(Mem("model list --kind nonsense", &out, &err), 2);
   EXPECT_NE(err.find("intent, bandit or prefetch"), std::string::npos) << err;
 }

@@ -112,7 +112,9 @@ TEST(GruTest, ModelFromFactoryPredictsKnownCommands) {
     double sum = 0;
     for (size_t i = 0; i < p.size(); ++i) {
       EXPECT_LT(p[i].command, 20u) << "only commands the network knows";
-      if (i) EXPECT_GE(p[i - 1].prob, p[i].prob);
+      if (i) {
+        EXPECT_GE(p[i - 1].prob, p[i].prob);
+      }
       sum += p[i].prob;
     }
     EXPECT_LT(sum, 1.0);

@@ -214,7 +214,9 @@ TEST_F(TrainSpecChoiceTest, ReportAndChallengerAreWhatOneTrainerPerSpecGives) {
       EXPECT_NE(c["reason"].get<std::string>().find("better, but below the chosen spec"), std::string::npos) << c.dump();
       EXPECT_GT(c["ci95"][0].get<double>(), 0.0) << c.dump();
     }
-    if (i > 0 && i != 2) EXPECT_NEAR(c["top1_difference"].get<double>(), hits[0] - top1[0], 1e-12);
+    if (i > 0 && i != 2) {
+      EXPECT_NEAR(c["top1_difference"].get<double>(), hits[0] - top1[0], 1e-12);
+    }
     if (i != 2) continue;
     // The challenger: this spec trained on every training event, byte for byte.
     for (const Event& e : range) t.Add(e);

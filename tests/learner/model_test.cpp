@@ -200,7 +200,9 @@ TEST(ModelTest, PredictionsAreRankedProbabilities) {
       ctx.history = std::span<const CommandId>(stream.data(), i);
       m->Predict(ctx, 5, &p);
       ASSERT_LE(p.size(), 5u);
-      if (i > 0) ASSERT_FALSE(p.empty());
+      if (i > 0) {
+        ASSERT_FALSE(p.empty());
+      }
       double sum = 0;
       for (size_t r = 0; r < p.size(); ++r) {
         ASSERT_GE(p[r].prob, 0.0);

@@ -154,8 +154,9 @@ TEST_F(RecentCountsTest, ALargeSpoolMergesLikeTheDefinition) {
       EXPECT_EQ(got[i].id, want[i].second) << what << " " << i;
       EXPECT_EQ(got[i].ts_us, want[i].first) << what << " " << i;
     }
-    if (got_count != UINT32_MAX)
+    if (got_count != UINT32_MAX) {
       EXPECT_EQ(got_count, std::min<uint64_t>(count, kRecentCountCap)) << what;
+    }
   };
   expect(file.session, [](const Event& e) { return e.session == "s1"; }, 8, file.session_count, r.session,
          r.session_count, "session");

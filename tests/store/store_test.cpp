@@ -354,7 +354,9 @@ TEST(Store, RandomSpoolDamageLosesOnlyTheDamagedFrames) {
     for (const Event& e : All(s.get())) kept.insert(e.command);
     EXPECT_EQ(kept.size(), 60 - touched.size()) << "round " << round;
     for (size_t f = 0; f < 60; ++f)
-      if (!touched.count(f)) EXPECT_TRUE(kept.count("make target" + std::to_string(f))) << round << " frame " << f;
+      if (!touched.count(f)) {
+        EXPECT_TRUE(kept.count("make target" + std::to_string(f))) << round << " frame " << f;
+      }
   }
 }
 
