@@ -33,13 +33,12 @@ class ListedIds {
   uint32_t stamp_ = 0;
 };
 
-// Appends up to k entries of `row` (best first) with probabilities score/sum * mass, skipping
-// commands already listed: `listed` holds exactly the commands of *out, or is null to search *out
-// (faster for short lists).
-void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out, ListedIds* listed) {
-  double sum = row.Sum();
-  double scale = row.scale();
-  for (const auto& e : row.ranked().entries()) {
+// Appends `entries` (best first) with probabilities val * scale / sum * mass until *out holds k,
+// skipping commands already listed: `listed` holds exactly the commands of *out, or is null to
+// search *out (faster for short lists).
+[[gnu::always_inline]] inline void AppendEntries(std::span<const RankedList::Entry> entries, double sum, double scale, size_t k, double mass,
+                   std::vector<Prediction>* out, ListedIds* listed) {
+  for (const auto& e : entries) {
     if (out->size() >= k) break;
     if (listed != nullptr) {
       if (!listed->Insert(e.id)) continue;
@@ -51,6 +50,14 @@ void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Predictio
     }
     out->push_back({e.id, sum > 0 ? mass * e.val * scale / sum : 0.0});
   }
+}
+
+// Appends up to k entries of `row`, best first (see AppendEntries).
+void AppendRow(const DecayRow& row, size_t k, double mass, std::vector<Prediction>* out, ListedIds* listed) {
+  const RankedList& ranked = row.ranked();
+  AppendEntries(ranked.entries().first(ranked.ranked_size()), row.Sum(), row.scale(), k, mass, out, listed);
+  if (out->size() < k && ranked.ranked_size() < ranked.size())  // rare: k beyond the ranked head
+    AppendEntries(SortedTail(ranked), row.Sum(), row.scale(), k, mass, out, listed);
 }
 
 // What a Predict(k) dedups its list with: stamps for long lists, a search of the list for short.

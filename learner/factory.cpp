@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
 
 namespace memory::learner {
 
@@ -170,7 +171,8 @@ Status Build(const SpecNode& n, std::unique_ptr<NextCommandModel>* out) {
       } else if (k == "base_decay") {
         MEMORY_RETURN_IF_ERROR(ParseDouble(n.name, k, v, 0.01, 1.0, &o.base_decay));
       } else if (k == "candidates") {
-        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, 1000, &o.candidates));
+        // Each row's candidates and the entry after them must be within its ranked head.
+        MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 1, RankedList::kHead - 1, &o.candidates));
       } else if (k == "skip") {
         MEMORY_RETURN_IF_ERROR(ParseInt(n.name, k, v, 0, 1, &o.skip));
       } else if (k == "features") {

@@ -274,13 +274,16 @@ ListCalibrator IntentTrainer::FittedCalibrator() const {
 
 Status IntentTrainer::Write(const std::string& path, int max_entries) const {
   MEMORY_RETURN_IF_ERROR(status_);
+  // Rows are written best first: within the ranked head of each model row.
+  if (max_entries < 1 || max_entries > static_cast<int>(RankedList::kHead) / 2)
+    return Status::InvalidArgument("snapshot rows keep 1.." + std::to_string(RankedList::kHead / 2) + " entries");
   // Only the rows (sorted by key before they are written) are held in memory: the entries, in the
   // order the rows are visited, are streamed to the file as they are read from the model. A first
   // visit counts both, which fixes every offset. (The snapshot of a large store is tens of MB,
   // written beside the model: see `memory train`'s peak memory in bench/results/servespec.md.)
   PpmOptions o;
   auto limit_of = [&](const PpmRowView& v) {
-    return v.slot == 0 ? std::max<size_t>(static_cast<size_t>(max_entries), 256) : static_cast<size_t>(max_entries);
+    return v.slot == 0 ? size_t{RankedList::kHead} : static_cast<size_t>(max_entries);
   };
   size_t num_rows = 0, num_base_entries = 0, num_entries = 0;
   ForEachPpmRow(

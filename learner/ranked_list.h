@@ -1,11 +1,12 @@
 // Building blocks of the count models (internal to learner/).
 //
-// RankedList: items kept in descending score order. An item's score only grows relative to the
+// RankedList: items ranked by descending score. An item's score only grows relative to the
 // others, so an update bubbles that item up; ties go to the item updated last (the most recent).
-// This is exactly the tie-breaking of the reference baselines, so rankings match them.
+// This is exactly the tie-breaking of the reference baselines, so rankings match them. Only the
+// best kHead items are kept in that order (what every model reads); the rest are kept below them.
 //
 // DecayRow: a RankedList of decayed scores s_i = scale * raw_i. Decay-all is scale *= alpha, so a
-// row update is O(distance moved), as in the reference IPAM.
+// row update is O(distance moved, at most kHead), as in the reference IPAM.
 //
 // Each entry also carries a 32-bit link owned by the list's user (kNoLink when new; it moves with
 // its entry and is not part of the ranking). "ppm" links an entry of a context's row to the row of
@@ -87,6 +88,12 @@ class FlatMap64 {
 class RankedList {
  public:
   static constexpr uint32_t kNoLink = UINT32_MAX;
+  // Entries beyond the first kHead are the tail: each ranks below every head entry, but the tail
+  // itself is in no particular order (see entries()). So an update costs O(kHead) at most, where
+  // keeping a list of n distinct commands fully sorted cost O(n) per new command (each passes
+  // every older one with a lower or equal score): 40 us per event on histories of mostly unique
+  // command lines.
+  static constexpr uint32_t kHead = 256;
   struct Entry {
     Entry() = default;
     Entry(CommandId i, double v) : id(i), val(v) {}
@@ -128,8 +135,11 @@ class RankedList {
     uint32_t i = Find(id);
     return i == kAbsent ? 0.0 : data()[i].val;
   }
-  // Entries, best first.
+  // Entries: the first min(size(), kHead) best first, exactly as if the whole list were sorted
+  // (ties to the most recently updated); then the tail, each below the head, in no given order.
   std::span<const Entry> entries() const { return {data(), size_}; }
+  // How many entries at the front are in rank order.
+  size_t ranked_size() const { return std::min<size_t>(size_, kHead); }
   std::span<Entry> mutable_entries() { return {data(), size_}; }
   size_t size() const { return size_; }
   // The link of the entry at position `pos` (< size()).
@@ -148,23 +158,75 @@ class RankedList {
     pos_.reset();
     size_ = 0;
     Reserve(static_cast<uint32_t>(std::max<size_t>(n, 1)));
-    std::memcpy(data(), other.data(), n * sizeof(Entry));
+    std::memcpy(data(), other.data(), std::min<size_t>(n, kHead) * sizeof(Entry));
+    if (n > kHead) {  // the best n - kHead of other's tail
+      std::vector<Entry> tail(other.data() + kHead, other.data() + other.size_);
+      std::nth_element(tail.begin(), tail.begin() + (n - kHead - 1), tail.end(),
+                       [](const Entry& a, const Entry& b) { return a.val > b.val; });
+      std::memcpy(data() + kHead, tail.data(), (n - kHead) * sizeof(Entry));
+    }
     size_ = static_cast<uint32_t>(n);
     for (Entry& e : mutable_entries()) e.val *= scale;
-    if (size_ > kLinear) {
-      pos_ = std::make_unique<Positions>();
-      for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
-    }
+    if (size_ > kLinear) BuildPositions();
   }
 
  private:
   static constexpr uint32_t kAbsent = UINT32_MAX;
   static constexpr size_t kLinear = 12;  // small lists are searched linearly
+  // id -> index: open addressing over 8-byte slots (id << 32 | index), at most half full.
+  class PositionHash {
+   public:
+    uint32_t Get(CommandId id) const {
+      if (slots_.empty()) return kAbsent;
+      for (size_t i = Home(id);; i = (i + 1) & mask_) {
+        const uint64_t s = slots_[i];
+        if (s == kEmptySlot) return kAbsent;
+        if (static_cast<CommandId>(s >> 32) == id) return static_cast<uint32_t>(s);
+      }
+    }
+    void Set(CommandId id, uint32_t index) {  // id != kNoCommand
+      if (4 * (used_ + 1) > 3 * slots_.size()) Grow(2 * slots_.size());
+      for (size_t i = Home(id);; i = (i + 1) & mask_) {
+        uint64_t& s = slots_[i];
+        if (s == kEmptySlot) ++used_;
+        if (s == kEmptySlot || static_cast<CommandId>(s >> 32) == id) {
+          s = uint64_t{id} << 32 | index;
+          return;
+        }
+      }
+    }
+    // Room for n ids without growing.
+    void Reserve(size_t n) {
+      size_t want = 32;
+      while (3 * want < 4 * n + 4) want *= 2;
+      if (want > slots_.size()) Grow(want);
+    }
+
+   private:
+    static constexpr uint64_t kEmptySlot = UINT64_MAX;  // id kNoCommand
+    size_t Home(CommandId id) const { return static_cast<size_t>((uint64_t{id} * 0x9E3779B97F4A7C15ULL) >> shift_); }
+    void Grow(size_t size) {
+      std::vector<uint64_t> old(std::max<size_t>(size, 32), kEmptySlot);
+      old.swap(slots_);
+      mask_ = slots_.size() - 1;
+      shift_ = 64 - __builtin_ctzll(slots_.size());
+      used_ = 0;
+      for (uint64_t s : old)
+        if (s != kEmptySlot) Set(static_cast<CommandId>(s >> 32), static_cast<uint32_t>(s));
+    }
+    std::vector<uint64_t> slots_;
+    size_t mask_ = 0;
+    int shift_ = 64;
+    uint32_t used_ = 0;
+  };
   // Positions of the entries of a long list: a dense array indexed by id while ids stay within a
-  // few times the list's size (the usual case: ids are interned densely), else a hash map.
+  // few times the list's size (the usual case: ids are interned densely), else a hash. Small, as
+  // there may be one per context: a history of mostly unique lines makes tens of thousands of
+  // lists of 64 entries (IPAM's rows), where dense arrays of ~5,000 ids each made most of the
+  // run's time page faults.
   struct Positions {
     std::vector<uint32_t> dense;  // id -> index (kAbsent when not listed)
-    FlatMap64 hashed;             // id -> index, when ids are sparse
+    PositionHash hashed;          // when ids are sparse
     bool use_hash = false;
   };
   // A list of one entry (most contexts seen once) lives inline; longer ones on the heap.
@@ -188,7 +250,7 @@ class RankedList {
     other.data_ = &other.inline_, other.size_ = 0, other.cap_ = 1;
   }
   // Bump of `id`, listed at index i (kAbsent: not listed); returns its new index.
-  uint32_t BumpAt(uint32_t i, CommandId id, double new_val) {
+  [[gnu::always_inline]] uint32_t BumpAt(uint32_t i, CommandId id, double new_val) {
     uint32_t link = kNoLink;
     if (i != kAbsent) {
       link = data()[i].link;
@@ -197,11 +259,14 @@ class RankedList {
       if (size_ == cap_) Reserve(cap_ * 2);
       data()[size_++] = {id, new_val};
       if (size_ == kLinear + 1) {
-        pos_ = std::make_unique<Positions>();
-        for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
+        BuildPositions();
       } else if (size_ > kLinear) {
         SetPos(id, i);
       }
+    }
+    if (i >= kHead) [[unlikely]] {  // in the tail (so the head is full)
+      if (!EnterHead(i, new_val)) return i;
+      i = kHead - 1;
     }
     Entry* e = data();
     // New position: the first j with e[j].val <= new_val (entries before i are in descending
@@ -224,11 +289,25 @@ class RankedList {
     if (!pos_->use_hash) {  // ids of moved entries are already inside dense
       for (uint32_t x = j; x <= i; ++x) pos_->dense[e[x].id] = x;
     } else {
-      for (uint32_t x = j; x <= i; ++x) pos_->hashed.At(e[x].id, x) = x;
+      for (uint32_t x = j; x <= i; ++x) pos_->hashed.Set(e[x].id, x);
     }
     return j;
   }
 
+  // For an entry at i in the tail, to be given new_val: false when it stays in the tail (its
+  // value set); true when it enters the head, at kHead - 1, for the caller to move up (the head's
+  // last entry, now below it and so above every other tail entry, took its place in the tail).
+  [[gnu::noinline]] bool EnterHead(uint32_t i, double new_val) {
+    Entry* e = data();
+    if (new_val < e[kHead - 1].val) {
+      e[i].val = new_val;
+      return false;
+    }
+    const Entry demoted = e[kHead - 1];
+    e[i] = demoted;
+    SetPos(demoted.id, i);  // size_ > kHead > kLinear: the positions are kept
+    return true;
+  }
   uint32_t Find(CommandId id) const {
     if (size_ <= kLinear) {
       const Entry* e = data();
@@ -239,21 +318,37 @@ class RankedList {
     if (pos_->use_hash) return pos_->hashed.Get(id);
     return id < pos_->dense.size() ? pos_->dense[id] : kAbsent;
   }
+  // pos_ <- the positions of all entries, in the form SetPos would reach, sized once.
+  [[gnu::noinline]] void BuildPositions() {
+    pos_ = std::make_unique<Positions>();
+    CommandId max_id = 0;
+    for (uint32_t j = 0; j < size_; ++j) max_id = std::max(max_id, data()[j].id);
+    if (max_id < DenseLimit()) {
+      pos_->dense.assign(std::min<size_t>(DenseLimit(), 2 * (size_t{max_id} + 1)), kAbsent);  // room to grow
+    } else {
+      pos_->use_hash = true;
+      pos_->hashed.Reserve(size_);
+    }
+    for (uint32_t j = 0; j < size_; ++j) SetPos(data()[j].id, j);
+  }
+  // Ids below this are indexed densely: at most 64 bytes per entry, and 4 KiB (as many Schonlau
+  // rows need; sized to the vocabulary, tens of thousands of rows of 64 entries took ~20 KiB each).
+  size_t DenseLimit() const { return 16 * size_t{size_} + 1024; }
   void SetPos(CommandId id, uint32_t i) {
     Positions& p = *pos_;
     if (!p.use_hash && id >= p.dense.size()) {
-      if (id < 16 * size_ + 4096) {  // at most ~16 KiB beyond 16 slots per entry
+      if (id < DenseLimit()) {
         p.dense.resize(std::max<size_t>(id + 1, p.dense.size() * 2), kAbsent);
       } else {
         p.use_hash = true;
         for (uint32_t j = 0; j < p.dense.size(); ++j)
-          if (p.dense[j] != kAbsent) p.hashed.At(j, p.dense[j]) = p.dense[j];
+          if (p.dense[j] != kAbsent) p.hashed.Set(j, p.dense[j]);
         p.dense.clear();
         p.dense.shrink_to_fit();
       }
     }
     if (p.use_hash) {
-      p.hashed.At(id, i) = i;
+      p.hashed.Set(id, i);
     } else {
       p.dense[id] = i;
     }
@@ -308,6 +403,29 @@ class DecayRow {
   double scale_ = 1.0;
   double raw_sum_ = 0.0;
 };
+
+// Calls fn(entry) for the entries of `list` best first until it returns false: the head as kept,
+// then (only if reached) a copy of the tail sorted by descending score, ties in list order (the
+// tail does not record which was updated last).
+std::vector<RankedList::Entry> SortedTail(const RankedList& list);
+template <typename Fn>
+void ForEachBestFirst(const RankedList& list, Fn&& fn) {
+  const auto entries = list.entries();
+  const size_t head = list.ranked_size();
+  for (size_t i = 0; i < head; ++i)
+    if (!fn(entries[i])) return;
+  if (head == entries.size()) return;
+  for (const auto& e : SortedTail(list))
+    if (!fn(e)) return;
+}
+// The entries after the head, best first (ties in list order).
+inline std::vector<RankedList::Entry> SortedTail(const RankedList& list) {
+  const auto entries = list.entries();
+  std::vector<RankedList::Entry> tail(entries.begin() + list.ranked_size(), entries.end());
+  std::stable_sort(tail.begin(), tail.end(),
+                   [](const RankedList::Entry& a, const RankedList::Entry& b) { return a.val > b.val; });
+  return tail;
+}
 
 // Appends the first items of `primary` (up to k) to *out, then fills up to k from `fallback`
 // skipping items already there. Both lists are ids best first.

@@ -72,6 +72,56 @@ TEST(RankedListTest, MatchesReferenceShortList) { RunRandom(1, 5); }
 TEST(RankedListTest, MatchesReferenceDenseIds) { RunRandom(1, 200); }
 TEST(RankedListTest, MatchesReferenceSparseIds) { RunRandom(1000003, 200); }
 
+// Beyond kHead distinct items: the head is exactly the reference's best kHead, every tail item is
+// below it, values are exact, and ForEachBestFirst lists the values in descending order.
+void ExpectHeadAndTail(const RankedList& l, const Reference& r) {
+  ASSERT_EQ(l.size(), r.e.size());
+  const auto got = l.entries();
+  const size_t head = l.ranked_size();
+  ASSERT_EQ(head, std::min<size_t>(r.e.size(), RankedList::kHead));
+  for (size_t i = 0; i < head; ++i) {
+    ASSERT_EQ(got[i].id, r.e[i].id) << "at " << i;
+    ASSERT_EQ(got[i].val, r.e[i].val) << "at " << i;
+  }
+  for (size_t i = head; i < got.size(); ++i) {
+    ASSERT_LE(got[i].val, got[head - 1].val) << "tail entry " << i;
+    ASSERT_EQ(got[i].val, r.Value(got[i].id)) << "tail entry " << i;
+  }
+  std::vector<double> listed;
+  ForEachBestFirst(l, [&](const RankedList::Entry& e) { listed.push_back(e.val); return true; });
+  ASSERT_EQ(listed.size(), r.e.size());
+  for (size_t i = 0; i < listed.size(); ++i) ASSERT_EQ(listed[i], r.e[i].val) << "at " << i;
+}
+
+TEST(RankedListTest, LongListKeepsAnExactHead) {
+  // Mostly new items (as in a history of unique command lines), a few frequent ones, many ties.
+  RankedList list;
+  Reference ref;
+  uint64_t x = 5;
+  auto next = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+  for (int step = 0; step < 6000; ++step) {
+    const uint64_t r = next();
+    CommandId id = r % 3 == 0 ? static_cast<CommandId>(r % 7) : static_cast<CommandId>(10 + (next() % 2000));
+    double add = static_cast<double>(1 + next() % 2);
+    uint32_t pos = list.Add(id, add);
+    ref.Bump(id, ref.Value(id) + add);
+    ASSERT_EQ(list.entries()[pos].id, id);
+    if (step % 499 == 0) ExpectHeadAndTail(list, ref);
+  }
+  ASSERT_GT(list.size(), RankedList::kHead + 500);
+  ExpectHeadAndTail(list, ref);
+  // The best n of a long list, n beyond the head.
+  RankedList top;
+  top.CopyTop(list, 1.0, RankedList::kHead + 100);
+  Reference want;
+  want.e.assign(ref.e.begin(), ref.e.begin() + RankedList::kHead + 100);
+  std::vector<double> got_vals, want_vals;
+  ForEachBestFirst(top, [&](const RankedList::Entry& e) { got_vals.push_back(e.val); return true; });
+  for (const auto& e : want.e) want_vals.push_back(e.val);
+  EXPECT_EQ(got_vals, want_vals);
+  for (size_t i = 0; i < RankedList::kHead; ++i) EXPECT_EQ(top.entries()[i].id, ref.e[i].id);
+}
+
 TEST(RankedListTest, SingleEntryCopiesAndMoves) {
   RankedList a;
   a.Bump(7, 1.5);
