@@ -17,12 +17,17 @@
 #include <string_view>
 
 #include "learner/builtin_models.h"
+#include "learner/ranked_list.h"
 #include "learner/vocabulary.h"
 
 namespace memory::learner {
 namespace {
 
 constexpr size_t kMaxTextLength = 64;  // longer texts are not compared (cost; templates)
+// Per text length, only the most used known commands are compared: a history of many similar
+// command lines (`vim src/file_123.c`, ...) knows thousands of each length, and comparing every
+// one after every rare command made the rule cost O(distinct commands) per step.
+constexpr size_t kScanPerLength = 64;
 
 // The set of characters of `s`, one bit per character modulo 128. Each edit adds or removes at
 // most two characters from the set, so SignatureDistance(a, b) <= 2 * distance(a, b).
@@ -69,7 +74,7 @@ class RespellModel final : public NextCommandModel {
   RespellModel(std::unique_ptr<NextCommandModel> inner, const RespellOptions& o) : o_(o), inner_(std::move(inner)) {}
   RespellModel(const RespellModel& other)
       : o_(other.o_), inner_(other.inner_->Clone()), vocab_(other.vocab_), counts_(other.counts_),
-        by_length_(other.by_length_), applied_(other.applied_), respelt_(other.respelt_) {}
+        by_length_(other.by_length_), known_(other.known_), next_known_(other.next_known_), applied_(other.applied_), respelt_(other.respelt_) {}
 
   void Predict(const Context& ctx, size_t k, std::vector<Prediction>* out) override {
     inner_->Predict(ctx, k, out);
@@ -98,11 +103,16 @@ class RespellModel final : public NextCommandModel {
     cached_size_ = SIZE_MAX;  // counts change: the next context is looked at afresh
     if (actual != kNoCommand) {
       if (actual >= counts_.size()) counts_.resize(actual + 1, 0);
-      if (++counts_[actual] == 2 && vocab_ != nullptr && actual < vocab_->size()) {
+      const uint32_t count = ++counts_[actual];
+      if (count >= 2 && vocab_ != nullptr && actual < vocab_->size()) {
         const size_t len = vocab_->Text(actual).size();
         if (len <= kMaxTextLength) {  // longer ones are never compared
-          if (by_length_.size() <= len) by_length_.resize(len + 1);
-          by_length_[len].push_back({actual, Signature(vocab_->Text(actual))});
+          if (count == 2) {
+            if (by_length_.size() <= len) by_length_.resize(len + 1);
+            if (known_.size() <= actual) known_.resize(actual + 1, Known{0, Signature("")});
+            known_[actual] = {next_known_++, Signature(vocab_->Text(actual))};
+          }
+          by_length_[len].Add(actual, 1.0);
         }
       }
     }
@@ -136,17 +146,25 @@ class RespellModel final : public NextCommandModel {
     const Signature sig(text);
     double sum = 0;
     const size_t lo = text.size() - limit, hi = std::min(text.size() + limit, kMaxTextLength);
-    for (size_t len = lo; len <= hi && len < by_length_.size(); ++len)
-      for (const Known& known : by_length_[len]) {
-        const CommandId id = known.id;
-        if (id == prev || SignatureDistance(known.sig, sig) > 2 * limit) continue;
+    found_.clear();
+    for (size_t len = lo; len <= hi && len < by_length_.size(); ++len) {
+      const auto entries = by_length_[len].entries();
+      for (size_t i = 0, n = std::min(entries.size(), kScanPerLength); i < n; ++i) {
+        const CommandId id = entries[i].id;
+        if (id == prev || SignatureDistance(known_[id].sig, sig) > 2 * limit) continue;
         const int d = BoundedEditDistance(text, vocab_->Text(id), limit);
         if (d > limit) continue;
         double w = Count(id);
-        for (int i = 1; i < d; ++i) w *= 0.2;
-        cands_.push_back({id, w});
-        sum += w;
+        for (int j = 1; j < d; ++j) w *= 0.2;
+        found_.push_back({known_[id].order, {id, w}});
       }
+    }
+    // Listed in the order the commands became known (ties in the blend keep that order).
+    std::sort(found_.begin(), found_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& f : found_) {
+      cands_.push_back(f.second);
+      sum += f.second.prob;
+    }
     for (Prediction& c : cands_) c.prob /= sum;
     return !cands_.empty();
   }
@@ -156,12 +174,16 @@ class RespellModel final : public NextCommandModel {
   const Vocabulary* vocab_ = nullptr;
   std::vector<uint32_t> counts_;   // times each command was learned
   // Commands learned at least twice (with texts of at most kMaxTextLength characters): the
-  // candidates, by the length of their text, in the order they reached two uses.
+  // candidates, by the length of their text, ranked by use (the most used kScanPerLength are
+  // compared); per command id, when it became known and its text's signature.
   struct Known {
-    CommandId id;
-    Signature sig;  // of its text
+    uint64_t order;
+    Signature sig;
   };
-  std::vector<std::vector<Known>> by_length_;
+  std::vector<RankedList> by_length_;
+  std::vector<Known> known_;
+  uint64_t next_known_ = 0;
+  std::vector<std::pair<uint64_t, Prediction>> found_;  // scratch of Candidates
   uint64_t applied_ = 0, respelt_ = 0;
   std::vector<Prediction> cands_, merged_;
   size_t cached_size_ = SIZE_MAX;

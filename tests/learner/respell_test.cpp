@@ -1,6 +1,7 @@
 // "respell(INNER,...)": after a rare command, known commands spelt almost the same way.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -149,6 +150,41 @@ TEST(RespellTest, LearnsHowOftenThisUserRespells) {
   EXPECT_GT(p1, 0.9);
   EXPECT_LT(p2, 0.6);
   EXPECT_EQ(vocab.Text(PredictAfter(respeller.get(), h1)[0].command), "make");
+}
+
+// With many known commands of one length (say `job-000` .. `job-099`), only the most used of
+// that length are compared with the typo: a similar command used least is not a respelling, one
+// used as much as the rest is.
+TEST(RespellTest, ComparesOnlyTheMostUsedCommandsOfALength) {
+  Vocabulary vocab;
+  std::vector<std::string> stream;
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 100; ++i) {
+      char name[16];
+      std::snprintf(name, sizeof name, "job-%03d", i);
+      stream.push_back(name);
+      stream.push_back("ls");
+    }
+  stream.insert(stream.end(), {"job-04y", "ls", "job-04y", "ls", "job-04z"});  // job-04y: used least
+  auto inner = Build("mfu");
+  auto model = Build("respell(mfu)");
+  model->SetVocabulary(&vocab);
+  std::vector<CommandId> h1, h2;
+  Feed(inner.get(), &vocab, stream, &h1);
+  Feed(model.get(), &vocab, stream, &h2);
+  auto prob = [&](const std::vector<Prediction>& p, const std::string& text) {
+    for (const Prediction& x : p)
+      if (vocab.Text(x.command) == text) return x.prob;
+    ADD_FAILURE() << text << " not listed";
+    return 0.0;
+  };
+  const auto plain = PredictAfter(inner.get(), h1, 300);
+  const auto fixed = PredictAfter(model.get(), h2, 300);
+  // (1 - beta) scales every inner probability; respellings get more on top.
+  const double keep = prob(fixed, "ls") / prob(plain, "ls");
+  ASSERT_LT(keep, 1.0);
+  EXPECT_NEAR(prob(fixed, "job-04y") / prob(plain, "job-04y"), keep, 1e-12);  // not compared
+  EXPECT_GT(prob(fixed, "job-041") / prob(plain, "job-041"), keep + 0.01);    // one edit away
 }
 
 TEST(RespellTest, CloneBehavesLikeTheOriginal) {
