@@ -167,7 +167,7 @@ class RankedList {
     }
     size_ = static_cast<uint32_t>(n);
     for (Entry& e : mutable_entries()) e.val *= scale;
-    if (size_ > kLinear) BuildPositions();
+    if (size_ > kLinear) BuildPositions(/*copied=*/true);
   }
 
  private:
@@ -259,7 +259,7 @@ class RankedList {
       if (size_ == cap_) Reserve(cap_ * 2);
       data()[size_++] = {id, new_val};
       if (size_ == kLinear + 1) {
-        BuildPositions();
+        BuildPositions(/*copied=*/false);
       } else if (size_ > kLinear) {
         SetPos(id, i);
       }
@@ -318,12 +318,14 @@ class RankedList {
     if (pos_->use_hash) return pos_->hashed.Get(id);
     return id < pos_->dense.size() ? pos_->dense[id] : kAbsent;
   }
-  // pos_ <- the positions of all entries, in the form SetPos would reach, sized once.
-  [[gnu::noinline]] void BuildPositions() {
+  // pos_ <- the positions of all entries, sized once. A list that grew to kLinear + 1 entries
+  // takes the form SetPos would reach; a copied one (IPAM makes one per distinct previous command,
+  // most never updated again) is dense only when that costs no more than 64 bytes per entry.
+  [[gnu::noinline]] void BuildPositions(bool copied) {
     pos_ = std::make_unique<Positions>();
     CommandId max_id = 0;
     for (uint32_t j = 0; j < size_; ++j) max_id = std::max(max_id, data()[j].id);
-    if (max_id < DenseLimit()) {
+    if (max_id < (copied ? 16 * size_t{size_} : DenseLimit())) {
       pos_->dense.assign(std::min<size_t>(DenseLimit(), 2 * (size_t{max_id} + 1)), kAbsent);  // room to grow
     } else {
       pos_->use_hash = true;
