@@ -173,7 +173,7 @@ class RankedList {
  private:
   static constexpr uint32_t kAbsent = UINT32_MAX;
   static constexpr size_t kLinear = 12;  // small lists are searched linearly
-  // id -> index: open addressing over 8-byte slots (id << 32 | index), at most half full.
+  // id -> index: open addressing over 8-byte slots (id << 32 | index), at most 3/4 full.
   class PositionHash {
    public:
     uint32_t Get(CommandId id) const {
@@ -406,21 +406,8 @@ class DecayRow {
   double raw_sum_ = 0.0;
 };
 
-// Calls fn(entry) for the entries of `list` best first until it returns false: the head as kept,
-// then (only if reached) a copy of the tail sorted by descending score, ties in list order (the
-// tail does not record which was updated last).
-std::vector<RankedList::Entry> SortedTail(const RankedList& list);
-template <typename Fn>
-void ForEachBestFirst(const RankedList& list, Fn&& fn) {
-  const auto entries = list.entries();
-  const size_t head = list.ranked_size();
-  for (size_t i = 0; i < head; ++i)
-    if (!fn(entries[i])) return;
-  if (head == entries.size()) return;
-  for (const auto& e : SortedTail(list))
-    if (!fn(e)) return;
-}
-// The entries after the head, best first (ties in list order).
+// The entries after the head of `list`, best first (ties in list order: the tail does not record
+// which was updated last). For the rare reader that goes beyond the head.
 inline std::vector<RankedList::Entry> SortedTail(const RankedList& list) {
   const auto entries = list.entries();
   std::vector<RankedList::Entry> tail(entries.begin() + list.ranked_size(), entries.end());

@@ -107,6 +107,30 @@ TEST(BaselineTest, MostFrequentBreaksTiesByRecency) {
   EXPECT_DOUBLE_EQ(p[0].prob, 2.0 / 5);
 }
 
+// Beyond the ranked head of its list (RankedList::kHead), most frequent still lists every command
+// once, by descending count: 1,000 commands used 1..5 times, asked for 700.
+TEST(BaselineTest, MostFrequentListsBeyondTheRankedHead) {
+  std::unique_ptr<NextCommandModel> m;
+  ASSERT_TRUE(NewModel("mfu", &m).ok());
+  Context ctx;
+  std::map<CommandId, int> count;
+  for (int round = 0; round < 5; ++round)
+    for (CommandId c = 0; c < 1000; ++c)
+      if (c % 5 >= static_cast<CommandId>(round)) m->Learn(ctx, c), ++count[c];
+  std::vector<Prediction> p;
+  m->Predict(ctx, 700, &p);
+  ASSERT_EQ(p.size(), 700u);
+  std::map<CommandId, int> listed;
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_EQ(++listed[p[i].command], 1) << "listed twice: " << p[i].command;
+    EXPECT_DOUBLE_EQ(p[i].prob, count[p[i].command] / 3000.0) << i;
+    if (i > 0) {
+      EXPECT_GE(p[i - 1].prob, p[i].prob) << i;
+    }
+  }
+  EXPECT_DOUBLE_EQ(p[699].prob, 2 / 3000.0);  // 200 used 5 times, 200 4, 200 3, then 2
+}
+
 // Markov-1: the row of the previous command first, then most-frequent fill without repeats.
 TEST(BaselineTest, MarkovFillsFromMostFrequent) {
   std::unique_ptr<NextCommandModel> m;

@@ -73,7 +73,7 @@ TEST(RankedListTest, MatchesReferenceDenseIds) { RunRandom(1, 200); }
 TEST(RankedListTest, MatchesReferenceSparseIds) { RunRandom(1000003, 200); }
 
 // Beyond kHead distinct items: the head is exactly the reference's best kHead, every tail item is
-// below it, values are exact, and ForEachBestFirst lists the values in descending order.
+// below it, values are exact, and the head then SortedTail list the values in descending order.
 void ExpectHeadAndTail(const RankedList& l, const Reference& r) {
   ASSERT_EQ(l.size(), r.e.size());
   const auto got = l.entries();
@@ -88,7 +88,8 @@ void ExpectHeadAndTail(const RankedList& l, const Reference& r) {
     ASSERT_EQ(got[i].val, r.Value(got[i].id)) << "tail entry " << i;
   }
   std::vector<double> listed;
-  ForEachBestFirst(l, [&](const RankedList::Entry& e) { listed.push_back(e.val); return true; });
+  for (size_t i = 0; i < head; ++i) listed.push_back(got[i].val);
+  for (const auto& e : SortedTail(l)) listed.push_back(e.val);
   ASSERT_EQ(listed.size(), r.e.size());
   for (size_t i = 0; i < listed.size(); ++i) ASSERT_EQ(listed[i], r.e[i].val) << "at " << i;
 }
@@ -116,7 +117,8 @@ TEST(RankedListTest, LongListKeepsAnExactHead) {
   Reference want;
   want.e.assign(ref.e.begin(), ref.e.begin() + RankedList::kHead + 100);
   std::vector<double> got_vals, want_vals;
-  ForEachBestFirst(top, [&](const RankedList::Entry& e) { got_vals.push_back(e.val); return true; });
+  for (size_t i = 0; i < top.ranked_size(); ++i) got_vals.push_back(top.entries()[i].val);
+  for (const auto& e : SortedTail(top)) got_vals.push_back(e.val);
   for (const auto& e : want.e) want_vals.push_back(e.val);
   EXPECT_EQ(got_vals, want_vals);
   for (size_t i = 0; i < RankedList::kHead; ++i) EXPECT_EQ(top.entries()[i].id, ref.e[i].id);
