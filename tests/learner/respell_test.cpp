@@ -41,6 +41,20 @@ std::vector<Prediction> PredictAfter(NextCommandModel* m, const std::vector<Comm
   return out;
 }
 
+// mfu and respell(mfu), each fed `stream` (interned in *vocab): their top k after it.
+struct PlainAndRespelt {
+  std::vector<Prediction> plain, fixed;
+};
+PlainAndRespelt MfuWithAndWithoutRespell(Vocabulary* vocab, const std::vector<std::string>& stream, size_t k) {
+  auto inner = Build("mfu");
+  auto model = Build("respell(mfu)");
+  model->SetVocabulary(vocab);
+  std::vector<CommandId> h1, h2;
+  Feed(inner.get(), vocab, stream, &h1);
+  Feed(model.get(), vocab, stream, &h2);
+  return {PredictAfter(inner.get(), h1, k), PredictAfter(model.get(), h2, k)};
+}
+
 TEST(RespellTest, FactoryRoundTrip) {
   for (const std::string spec : {"respell(mfu)", "respell(markov(order=1),edits=1,rare=3)",
                                  "respell(mixture(ppm(order=2),ipam(alpha=0.8)),edits=3)"}) {
@@ -70,14 +84,7 @@ TEST(RespellTest, BadSpecsAreRejected) {
 TEST(RespellTest, ProposesTheKnownCommandAfterATypo) {
   Vocabulary vocab;
   const std::vector<std::string> stream = {"ls", "ls", "clear", "ls", "ls", "clear", "ls", "make", "ls", "clera"};
-  auto inner = Build("mfu");
-  auto model = Build("respell(mfu)");
-  model->SetVocabulary(&vocab);
-  std::vector<CommandId> h1, h2;
-  Feed(inner.get(), &vocab, stream, &h1);
-  Feed(model.get(), &vocab, stream, &h2);
-  auto plain = PredictAfter(inner.get(), h1);
-  auto fixed = PredictAfter(model.get(), h2);
+  const auto [plain, fixed] = MfuWithAndWithoutRespell(&vocab, stream, 5);
   ASSERT_FALSE(plain.empty());
   ASSERT_FALSE(fixed.empty());
   EXPECT_EQ(vocab.Text(plain[0].command), "ls");
@@ -166,20 +173,13 @@ TEST(RespellTest, ComparesOnlyTheMostUsedCommandsOfALength) {
       stream.push_back("ls");
     }
   stream.insert(stream.end(), {"job-04y", "ls", "job-04y", "ls", "job-04z"});  // job-04y: used least
-  auto inner = Build("mfu");
-  auto model = Build("respell(mfu)");
-  model->SetVocabulary(&vocab);
-  std::vector<CommandId> h1, h2;
-  Feed(inner.get(), &vocab, stream, &h1);
-  Feed(model.get(), &vocab, stream, &h2);
+  const auto [plain, fixed] = MfuWithAndWithoutRespell(&vocab, stream, 300);
   auto prob = [&](const std::vector<Prediction>& p, const std::string& text) {
     for (const Prediction& x : p)
       if (vocab.Text(x.command) == text) return x.prob;
     ADD_FAILURE() << text << " not listed";
     return 0.0;
   };
-  const auto plain = PredictAfter(inner.get(), h1, 300);
-  const auto fixed = PredictAfter(model.get(), h2, 300);
   // (1 - beta) scales every inner probability; respellings get more on top.
   const double keep = prob(fixed, "ls") / prob(plain, "ls");
   ASSERT_LT(keep, 1.0);
