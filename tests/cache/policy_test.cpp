@@ -30,7 +30,7 @@ TEST(PolicyFactory, RoundTripsEveryPolicy) {
         "wtinylfu(doorkeeper=1,adapt=none,protected=0.5,sample=4)", "wtinylfu(adapt=ghost)", "wtinylfu(readmit=1,adapt=none)",
         "wtinylfu(adapt=sim,sim_size=64,sim_period=2,sim_decay=0.5,sim_margin=0.1)",
         "wtinylfu(sim_fast_decay=0.5,sim_fast_lead=0.1,sim_reset=0.3)", "wtinylfu(sim_arc=0)",
-        "wtinylfu(sim_arc_sampled=0.25,sim_arc_margin=0.01)"}) {
+        "wtinylfu(sim_arc_sampled=0.125,sim_arc_margin=0.01)"}) {
     auto p = Make(spec, 100);
     ASSERT_TRUE(p);
     std::string name = p->Name();
@@ -42,7 +42,7 @@ TEST(PolicyFactory, RoundTripsEveryPolicy) {
   EXPECT_EQ(Make("wtinylfu(window=0.2, adapt=climb)", 10)->Name(),
             "wtinylfu(window=0.2,protected=0.8,doorkeeper=0,readmit=0,adapt=climb,sample=10,"
             "climb_sample=10,sim_size=500,sim_period=1,sim_decay=0.99,sim_margin=0.005,"
-            "sim_fast_decay=0.8,sim_fast_lead=0.08,sim_reset=0.12,sim_arc=1,sim_arc_sampled=0.125,"
+            "sim_fast_decay=0.8,sim_fast_lead=0.08,sim_reset=0.12,sim_arc=1,sim_arc_sampled=0.25,"
             "sim_arc_margin=0.02)");
 }
 
