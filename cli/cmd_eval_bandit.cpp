@@ -14,6 +14,7 @@
 #include "env/cb_data.h"
 #include "policies/cb_eval.h"
 #include "policies/policy.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -84,7 +85,7 @@ int RunEvalBandit(const EvalBanditOptions& o, const Globals& g) {
       per.push_back({{"seed", o.seed + r}, {"pv_loss", results[r].pv_loss}, {"examples_per_s", results[r].examples_per_s},
                      {"seconds", results[r].seconds}, {"mean_probability", results[r].mean_probability}});
     j["per_seed"] = per;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   std::printf("policy           %s\n", first.policy.c_str());

@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/intent_prefetch.h"
 #include "env/cache_trace.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -124,7 +125,7 @@ int RunEvalCache(const EvalCacheOptions& o, const Globals& g) {
     }
     j["levels"] = nlohmann::json::array({StatsJson("main", r.main_capacity, r.main)});
     if (r.area_capacity) j["levels"].push_back(StatsJson("prefetch_area", r.area_capacity, r.area));
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", JsonText(j, 2).c_str());
     return 0;
   }
   std::printf("trace      %s (%s, %zu requests, %zu unique keys)\n", o.trace.c_str(),

@@ -21,6 +21,7 @@
 #include "env/history.h"
 #include "learner/model.h"
 #include "learner/online_eval.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -193,7 +194,7 @@ int RunEvalIntent(const EvalIntentOptions& o, const Globals& g) {
     j["calibration"] = CalibrationJson(r.total);
     if (!pretrain.empty())
       j["pretrain"] = {{"files", pretrain.size()}, {"events", r.pretrain_events}, {"seconds", r.pretrain_seconds}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   std::printf("model    %s\n", r.model.c_str());

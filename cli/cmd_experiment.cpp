@@ -33,6 +33,7 @@
 #include "learner/online_eval.h"
 #include "policies/cb_eval.h"
 #include "policies/policy.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -310,7 +311,7 @@ int RunExperiment(const ExperimentOptions& o, const Globals& g) {
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     j["out"] = out;
     j["plot"] = plot_note;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   std::printf("experiment %s (%s): %zu jobs\n\n", c.name.c_str(), c.kind.c_str(), jobs.size());

@@ -18,6 +18,7 @@
 #include "cli/common.h"
 #include "env/history.h"
 #include "store/privacy.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -122,7 +123,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     j["parse_seconds"] = static_cast<double>(parse_us) / 1e6;
     j["privacy_seconds"] = static_cast<double>(filter_us) / 1e6;
     j["store_seconds"] = static_cast<double>(ingest_us) / 1e6;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
   } else if (!g.quiet) {
     std::fprintf(stderr, "imported %zu events from %zu file(s) in %.2f s (%.0f events/s)", imported, files.size(), secs, rate);
     if (ignored) std::fprintf(stderr, ", %zu ignored by privacy rules", ignored);

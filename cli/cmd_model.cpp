@@ -21,6 +21,7 @@
 #include "learner/registry.h"
 #include "cli/model_prune.h"
 #include "cli/train_prefetch.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -68,7 +69,7 @@ int RunList(const ModelOptions& o, const Globals& g) {
       nlohmann::json v = nlohmann::json::parse(learner::ModelVersionJson(m));
       j.push_back(v);
     }
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   if (all.empty()) {
@@ -116,7 +117,7 @@ int RunPromote(const ModelOptions& o, const Globals& g) {
   auto validate = [&](const std::string& dir) { return ValidateVersion(o.kind, dir); };
   if (Status s = reg.Promote(o.kind, o.version, "promoted by hand", "memory model promote", validate); !s.ok())
     return Fail(s);
-  if (o.json) std::printf("%s\n", nlohmann::json({{"champion", o.version}}).dump().c_str());
+  if (o.json) std::printf("%s\n", JsonText(nlohmann::json({{"champion", o.version}})).c_str());
   else std::printf("%s: %s is the champion\n", o.kind.c_str(), o.version.c_str());
   return 0;
 }
@@ -131,7 +132,7 @@ int RunRollback(const ModelOptions& o, const Globals& g) {
   auto validate = [&](const std::string& dir) { return ValidateVersion(o.kind, dir); };
   if (Status s = reg.Rollback(o.kind, validate, &restored); !s.ok()) return Fail(s);
   if (o.json)
-    std::printf("%s\n", nlohmann::json({{"champion", restored}, {"retired", previous}}).dump().c_str());
+    std::printf("%s\n", JsonText(nlohmann::json({{"champion", restored}, {"retired", previous}})).c_str());
   else
     std::printf("%s: rolled back from %s to %s\n", o.kind.c_str(), previous.c_str(), restored.c_str());
   return 0;
@@ -174,7 +175,7 @@ int RunPrune(const PruneCliOptions& o, const Globals& g) {
     nlohmann::json j = {{"dry_run", o.dry_run}, {"keep", po.keep}, {"keep_rollback", po.keep_rollback},
                         {"kinds", nlohmann::json::array()}};
     for (const auto& r : results) j["kinds"].push_back(nlohmann::json::parse(learner::PruneResultJson(r)));
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   for (const auto& r : results) {

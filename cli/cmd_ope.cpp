@@ -15,6 +15,7 @@
 #include "policies/decision_log.h"
 #include "policies/ope.h"
 #include "policies/policy.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -75,7 +76,7 @@ int RunOpe(const OpeCliOptions& o, const Globals& g) {
     j["snips"] = RewardJson(r.snips);
     j["dm"] = RewardJson(r.dm);
     j["dr"] = RewardJson(r.dr);
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   std::printf("candidate %s on %zu logged decisions (%zu without reward skipped), effective sample size %.1f\n",

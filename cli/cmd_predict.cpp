@@ -17,8 +17,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +32,7 @@
 #include "learner/intent_snapshot.h"
 #include "learner/template.h"
 #include "store/store.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -65,7 +64,8 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
 
   CallContext c;
   if (o.context == "-") {
-    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    std::string text;
+    if (Status s = ReadStdin(size_t(16) << 20, "the context on stdin", &text); !s.ok()) return Fail(s);
     RememberStdin(text);  // in case the answer needs memory-core (cli/core.h)
     if (Status s = ParseContextJson(text, "stdin", &c); !s.ok()) return Fail(s);
   } else {
@@ -77,7 +77,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   auto empty = [&](const char* why) {
     if (o.json) {
       nlohmann::json j = {{"predictions", nlohmann::json::array()}, {"model", model_name}, {"note", why}};
-      std::printf("%s\n", j.dump().c_str());
+      std::printf("%s\n", JsonText(j).c_str());
     } else if (!o.rebuild) {
       std::printf("no predictions: %s\n", why);
     } else {
@@ -213,7 +213,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
     nlohmann::json j = PredictionsJson(ranked, served, c);
     j["context"]["position"] = c.position;
     j["context"]["agent"] = c.agent;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   if (ranked.empty()) return empty("the model has no commands yet");

@@ -4,8 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 
 #include <CLI/CLI.hpp>
 
@@ -31,8 +29,11 @@ struct RecordOptions {
   bool fold_pending = false;  // only fold (the front end's hand-over to memory-core)
 };
 
+constexpr size_t kMaxStdinBytes = size_t(256) << 20;  // events piped to `record --json -`
+
 Status ReadStdinEvents(std::vector<Event>* events) {
-  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  std::string text;
+  MEMORY_RETURN_IF_ERROR(ReadStdin(kMaxStdinBytes, "stdin", &text));
   {
     // One event, possibly pretty-printed over several lines.
     Event e;
@@ -89,6 +90,9 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
     e.error = o.error;
     e.tags = o.tags;
     e.exit_code = o.exit_code;
+    for (const auto& [ms, name] : {std::pair{o.duration_ms, "--duration-ms"}, {o.cpu_ms, "--cpu-ms"}})
+      if (ms && !(*ms >= 0 && *ms <= 9e15))  // also NaN
+        return Fail(Status::InvalidArgument(std::string(name) + " must be a number of milliseconds from 0 to 9e15"));
     if (o.duration_ms) e.duration_us = std::llround(*o.duration_ms * 1000);
     if (o.cpu_ms) e.cpu_us = std::llround(*o.cpu_ms * 1000);
     e.peak_rss_kb = o.rss_kb;
@@ -102,7 +106,10 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
     FillContext(&e);
     privacy->Redact(&e);  // before cutting: a cut secret would no longer be recognised
     if (e.command.size() > config.max_command_bytes) {
-      e.command.resize(config.max_command_bytes);
+      size_t cut = config.max_command_bytes;  // not inside a UTF-8 character
+      while (cut > 0 && (static_cast<unsigned char>(e.command[cut]) & 0xC0) == 0x80) --cut;
+      if (cut == 0) cut = config.max_command_bytes;  // not UTF-8 anyway
+      e.command.resize(cut);
       e.tags.push_back("truncated");
     }
     keep.push_back(std::move(e));

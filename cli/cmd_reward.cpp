@@ -15,6 +15,7 @@
 #include "cli/context.h"
 #include "policies/decision_log.h"
 #include "store/recorder.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -84,7 +85,7 @@ int RunReward(const RewardOptions& o, const Globals& g) {
   if (!s.ok()) return Fail(s);
   if (o.json) {
     nlohmann::json j = {{"decision", o.decision}, {"reward", v}, {"action", d.action}, {"event", events[0].id}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
   } else if (!g.quiet) {
     std::printf("reward %g recorded for decision %s (%s)\n", v, o.decision.c_str(), d.action.c_str());
   }

@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -77,7 +78,7 @@ int RunSearch(const SearchOptions& o, const Globals& g) {
       if (q.match == SearchQuery::Match::kFuzzy) r["score"] = h.score;
       j.push_back(r);
     }
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   for (const auto& h : hits) {

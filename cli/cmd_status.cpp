@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -100,7 +101,7 @@ int RunStatus(bool json, const Globals& g) {
     j["caches"] = CachesJson(caches);
     if (!cache_error.ok()) j["caches_error"] = cache_error.ToString();
     j["health"] = exists ? "ok" : "no store yet (nothing recorded)";
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", JsonText(j, 2).c_str());
     return 0;
   }
   std::printf("data directory   %s\n", g.db.c_str());

@@ -24,6 +24,7 @@
 #include "learner/registry.h"
 #include "policies/suggest.h"
 #include "policies/suggest_train.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -109,7 +110,7 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
   e.command = "memory suggest";
   e.actor = "memory suggest";
   e.tags = {policies::kSuggestTag};
-  e.params_json = nlohmann::json({{"task", o.task}}).dump();
+  e.params_json = JsonText(nlohmann::json({{"task", o.task}}));
   e.exit_code = 0;
   Decision d;
   d.decision_id = e.id;
@@ -131,7 +132,7 @@ int RunSuggest(const SuggestCliOptions& o, const Globals& g) {
     nlohmann::json j = {{"decision", e.id}, {"task", o.task}, {"policy", r.policy}, {"probability", r.probability},
                         {"suggestions", items}, {"model", version}, {"replayed_events", events.size()},
                         {"learned_commands", r.learned_commands}, {"learned_suggestions", r.learned_suggestions}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   for (size_t i = 0; i < r.items.size(); ++i)

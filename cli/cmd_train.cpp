@@ -67,6 +67,7 @@
 #include "learner/train_gate.h"
 #include "cli/train_prefetch.h"
 #include "policies/suggest_train.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -329,11 +330,11 @@ class GruExport {
     if (!f) return Status::IOError(path + ": cannot create: " + std::strerror(errno));
     std::vector<std::string> lines(texts_.size());
     for (const auto& [session, ids] : sessions_) {
-      const std::string s = nlohmann::json(session).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      const std::string s = JsonText(nlohmann::json(session));
       for (uint32_t id : ids) {
         std::string& text = lines[id];
         if (text.empty())
-          text = nlohmann::json(texts_[id]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          text = JsonText(nlohmann::json(texts_[id]));
         std::fprintf(f, "{\"session\":%s,\"command\":%s}\n", s.c_str(), text.c_str());
       }
     }
@@ -1112,7 +1113,7 @@ int RunTrain(const TrainOptions& o, const Globals& g) {
       j = {{"models", nlohmann::json::array()}, {"seconds", seconds}, {"exit_code", worst}};
       for (size_t i = 0; i < reports.size(); ++i) j["models"].push_back(OutcomeJson(reports[i], &pruned[i]));
     }
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return worst;
   }
   for (size_t i = 0; i < reports.size(); ++i) {

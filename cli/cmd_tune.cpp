@@ -33,6 +33,7 @@
 #include "cli/context.h"
 #include "policies/decision_log.h"
 #include "policies/tune.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -185,7 +186,7 @@ int Show(const TuneOptions& o, const Globals& g, Grid& grid) {
       acts.push_back({{"action", a.name}, {"runs", a.runs}, {"failures", a.failures}, {"mean_seconds", a.mean_seconds},
                       {"mean_cost", a.mean_cost}, {"probability", a.probability}});
     j["actions"] = acts;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   std::printf("%s: %zu recorded runs, policy %s\n", grid.template_text.c_str(), runs.size(), tuner->Spec().c_str());
@@ -238,7 +239,7 @@ int RunTune(const TuneOptions& o, const Globals& g) {
     e.actor = "memory tune";
     e.tags = {policies::kTuneTag};
     nlohmann::json pj = {{"template", grid.template_text}, {"params", grid.actions[c.action]}, {"load", load}};
-    e.params_json = pj.dump();
+    e.params_json = JsonText(pj);
     Decision d;
     d.decision_id = e.id;
     d.policy = tuner->Spec();
@@ -259,7 +260,7 @@ int RunTune(const TuneOptions& o, const Globals& g) {
                    {"seconds", out.duration_us / 1e6}, {"exit", out.exit_code}, {"peak_rss_kb", out.peak_rss_kb}});
     last_exit = out.exit_code;
   }
-  if (o.json) std::printf("%s\n", all.dump().c_str());
+  if (o.json) std::printf("%s\n", JsonText(all).c_str());
   return last_exit;
 }
 

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 
@@ -94,6 +96,20 @@ void Progress::Update(size_t done) {
 void Progress::Done() {
   if (enabled_ && printed_) std::fprintf(stderr, "\r\033[K");
   printed_ = false;
+}
+
+Status ReadStdin(size_t limit, const std::string& what, std::string* out) {
+  out->clear();
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = ::read(0, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError("reading " + what + ": " + std::strerror(errno));
+    if (n == 0) return Status::OK();
+    if (out->size() + size_t(n) > limit)
+      return Status::InvalidArgument(what + " is larger than " + std::to_string(limit >> 20) + " MiB");
+    out->append(chunk, size_t(n));
+  }
 }
 
 }  // namespace memory::cli

@@ -31,6 +31,10 @@ Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Stor
 // of creating one (a mistyped --db must not leave directories behind).
 bool DataDirExists(const Globals& g);
 
+// All of stdin into *out; InvalidArgument naming `what` if it holds more than `limit` bytes
+// (read no further, so hostile input cannot exhaust memory).
+Status ReadStdin(size_t limit, const std::string& what, std::string* out);
+
 std::string FormatLocalTime(int64_t ts_us);   // "2026-11-24 21:47:03"
 std::string FormatAge(int64_t ts_us);         // "3m ago", "2d ago"
 std::string FormatBytes(int64_t bytes);       // "1.4 MiB"

@@ -25,6 +25,7 @@
 #include "cache/hierarchy.h"
 #include "cli/predict_core.h"
 #include "store/store.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -64,23 +65,41 @@ std::string ContextKeyText(const std::string& model, const learner::ServingInten
 
 constexpr int kIdleMs = 2000;  // no input for this long: release L3
 
+constexpr size_t kMaxLineBytes = size_t(4) << 20;  // a context line; longer ones get an error answer
+
 // Reads lines from stdin; calls on_idle once when no input arrived for idle_ms, then waits on.
+// A line longer than kMaxLineBytes comes back empty with *too_long set (its bytes are dropped
+// as they arrive, so memory stays bounded).
 class LineReader {
  public:
   template <typename F>
-  bool Next(int idle_ms, F&& on_idle, std::string* line) {
+  bool Next(int idle_ms, F&& on_idle, std::string* line, bool* too_long) {
     bool idle_called = false;
     for (;;) {
-      size_t nl = buf_.find('\n');
+      size_t nl = buf_.find('\n', scanned_);
       if (nl != std::string::npos) {
-        line->assign(buf_, 0, nl);
+        *too_long = skipping_;
+        if (skipping_) line->clear();
+        else line->assign(buf_, 0, nl);
         buf_.erase(0, nl + 1);
+        scanned_ = 0;
+        skipping_ = false;
         return true;
       }
-      if (eof_) {
-        if (buf_.empty()) return false;
-        line->swap(buf_);
+      scanned_ = buf_.size();  // searched already: each byte is searched once
+      if (buf_.size() > kMaxLineBytes) {
+        skipping_ = true;
         buf_.clear();
+        scanned_ = 0;
+      }
+      if (eof_) {
+        if (buf_.empty() && !skipping_) return false;
+        *too_long = skipping_;
+        if (skipping_) line->clear();
+        else line->swap(buf_);
+        buf_.clear();
+        scanned_ = 0;
+        skipping_ = false;
         return true;
       }
       struct pollfd p = {0, POLLIN, 0};
@@ -101,6 +120,8 @@ class LineReader {
 
  private:
   std::string buf_;
+  size_t scanned_ = 0;  // buf_[0, scanned_) holds no newline
+  bool skipping_ = false;  // dropping the rest of a line longer than kMaxLineBytes
   bool eof_ = false;
 };
 
@@ -149,7 +170,7 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
   adopt_model();
 
   auto answer = [&](const std::vector<RankedCommand>& ranked, const CallContext& c) {
-    return PredictionsJson(ranked, served, c).dump();
+    return JsonText(PredictionsJson(ranked, served, c));
   };
 
   // Lines are read with read(2) so that an idle stream can release L3 (RocksDB admits one
@@ -160,8 +181,14 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
   };
   std::string line;
   uint64_t lineno = 0, answered = 0;
-  while (reader.Next(kIdleMs, idle, &line)) {
+  bool too_long = false;
+  while (reader.Next(kIdleMs, idle, &line, &too_long)) {
     ++lineno;
+    if (too_long) {
+      Emit(JsonText(nlohmann::json{{"error", "line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB"},
+                                   {"line", lineno}}));
+      continue;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (cache && cache->Refresh()) prefetched.clear();  // `forget` / `clean` dropped the cache
     if (ServingStamp(models_dir) != stamp) {
@@ -171,12 +198,11 @@ int RunPredictStream(const Globals& g, size_t top, bool no_refresh) {
     }
     CallContext c;
     if (Status s = ParseContextJson(line, "stdin line " + std::to_string(lineno), &c); !s.ok()) {
-      Emit(nlohmann::json{{"error", s.message()}, {"line", lineno}}.dump());
+      Emit(JsonText(nlohmann::json{{"error", s.message()}, {"line", lineno}}));
       continue;
     }
     if (!have_model) {
-      Emit(nlohmann::json{{"predictions", nlohmann::json::array()}, {"note", "the store is empty (nothing recorded yet)"}}
-               .dump());
+      Emit(JsonText(nlohmann::json{{"predictions", nlohmann::json::array()}, {"note", "the store is empty (nothing recorded yet)"}}));
       continue;
     }
     if (c.history.size() > kStreamHistory) {

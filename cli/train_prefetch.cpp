@@ -21,6 +21,7 @@
 #include "learner/intent_snapshot.h"
 #include "learner/registry.h"
 #include "learner/template.h"
+#include "cli/json_text.h"
 
 namespace memory::cli {
 namespace {
@@ -294,7 +295,7 @@ Status TrainPrefetch(const PrefetchTrainOptions& o, const Globals& g, spdlog::lo
   MEMORY_RETURN_IF_ERROR(reg.Stage(kPrefetchKind, &staging));
   const nlohmann::json cfg = {{"format", 1}, {"spec", best_spec}, {"policy", kPrefetchPolicy},
                               {"capacity", o.capacity}, {"area_fraction", kPrefetchArea}};
-  MEMORY_RETURN_IF_ERROR(learner::WriteFileAtomically(staging + "/" + kPrefetchFile, cfg.dump(2) + "\n"));
+  MEMORY_RETURN_IF_ERROR(learner::WriteFileAtomically(staging + "/" + kPrefetchFile, JsonText(cfg, 2) + "\n"));
   MEMORY_RETURN_IF_ERROR(reg.Commit(staging, &info));
   rep->version = info.version;
   if (rep->decision != "rejected") {

@@ -267,6 +267,37 @@ std::string IsoTime(int64_t ts_us) {
 
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 
+// An integer field as int64 (JSON integers above INT64_MAX are out of range, not wrapped).
+Status GetInt64(const json& v, const char* name, int64_t* out) {
+  if (!v.is_number_integer()) return Status::InvalidArgument(std::string("'") + name + "' must be an integer");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
+    return Status::InvalidArgument(std::string("'") + name + "' is out of range");
+  *out = v.get<int64_t>();
+  return Status::OK();
+}
+
+// Whether the arrays and objects of a JSON text nest at most max_depth deep (brackets inside
+// strings do not count). Checked before parsing: printing a deeper value back recurses once per
+// level, and a few hundred thousand levels overflow the stack.
+bool NestingWithin(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 Status MsToUs(const json& v, const char* name, int64_t* us) {
   if (!v.is_number()) return Status::InvalidArgument(std::string("'") + name + "' must be a number");
   double ms = v.get<double>();
@@ -330,6 +361,8 @@ std::string EventToJson(const Event& e) {
 
 Status EventFromJson(std::string_view text, Event* e) {
   *e = Event();
+  if (!NestingWithin(text, kMaxJsonDepth))
+    return Status::InvalidArgument("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return Status::InvalidArgument("malformed JSON");
   if (!j.is_object()) return Status::InvalidArgument("an event must be a JSON object");
@@ -342,7 +375,7 @@ Status EventFromJson(std::string_view text, Event* e) {
   }
   if (auto it = j.find("ts"); it != j.end() && !it->is_null()) {
     if (!it->is_number_integer()) return Status::InvalidArgument("'ts' must be an integer (µs since the epoch)");
-    e->ts_us = it->get<int64_t>();
+    MEMORY_RETURN_IF_ERROR(GetInt64(*it, "ts", &e->ts_us));
   }
   std::string kind;
   MEMORY_RETURN_IF_ERROR(GetString(j, "kind", &kind));
@@ -367,8 +400,8 @@ Status EventFromJson(std::string_view text, Event* e) {
   MEMORY_RETURN_IF_ERROR(GetString(j, "actor", &e->actor));
   MEMORY_RETURN_IF_ERROR(GetString(j, "error", &e->error));
   if (auto it = j.find("exit"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer()) return Status::InvalidArgument("'exit' must be an integer");
-    int64_t v = it->get<int64_t>();
+    int64_t v;
+    MEMORY_RETURN_IF_ERROR(GetInt64(*it, "exit", &v));
     if (v < INT32_MIN || v > INT32_MAX) return Status::InvalidArgument("'exit' is out of range");
     e->exit_code = static_cast<int32_t>(v);
   }
@@ -382,8 +415,9 @@ Status EventFromJson(std::string_view text, Event* e) {
     e->cpu_us = us;
   }
   if (auto it = j.find("peak_rss_kb"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer()) return Status::InvalidArgument("'peak_rss_kb' must be an integer");
-    e->peak_rss_kb = it->get<int64_t>();
+    int64_t v;
+    MEMORY_RETURN_IF_ERROR(GetInt64(*it, "peak_rss_kb", &v));
+    e->peak_rss_kb = v;
   }
   if (auto it = j.find("tags"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return Status::InvalidArgument("'tags' must be an array of strings");
@@ -418,6 +452,16 @@ Status EventFromJson(std::string_view text, Event* e) {
     }
     e->decision = std::move(d);
   }
+  return CheckEvent(*e);
+}
+
+Status CheckEvent(const Event& e) {
+  if (e.command.empty()) return Status::InvalidArgument("an event needs a command (or tool name)");
+  if (e.ts_us < 0) return Status::InvalidArgument("event time before 1970");
+  if (e.ts_us > kLatestEventTimeUs) return Status::InvalidArgument("event time after the year 9999");
+  if (e.duration_us && *e.duration_us < 0) return Status::InvalidArgument("negative duration");
+  if (e.cpu_us && *e.cpu_us < 0) return Status::InvalidArgument("negative CPU time");
+  if (e.peak_rss_kb && *e.peak_rss_kb < 0) return Status::InvalidArgument("negative peak RSS");
   return Status::OK();
 }
 

@@ -75,6 +75,14 @@ Status PeekEvent(std::string_view in, EventKey* key);
 std::string EventToJson(const Event& e);
 Status EventFromJson(std::string_view json_text, Event* e);
 
+// What every stored event satisfies (record, import and the spool's fold check it): a
+// non-empty command; a start time from 1970 to the end of year 9999 (0 = now, filled in when
+// stored); durations, CPU time and peak RSS not negative. InvalidArgument names the field.
+Status CheckEvent(const Event& e);
+inline constexpr int64_t kLatestEventTimeUs = 253402300799999999;  // 9999-12-31 23:59:59.999999 UTC
+// Nesting of arrays and objects EventFromJson accepts (deeper JSON is InvalidArgument).
+inline constexpr int kMaxJsonDepth = 64;
+
 // 16 random bytes as 32 hex digits; the first 16 digits are the timestamp so ids sort by time.
 std::string NewEventId(int64_t ts_us);
 int64_t NowMicros();

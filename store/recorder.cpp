@@ -61,7 +61,7 @@ Status RecordEvents(const RecorderOptions& options, std::vector<Event>& events) 
   std::string frames;
   std::string payload;
   for (Event& e : events) {
-    if (e.command.empty()) return Status::InvalidArgument("an event needs a command (or tool name)");
+    MEMORY_RETURN_IF_ERROR(CheckEvent(e));
     if (e.ts_us == 0) e.ts_us = NowMicros();
     if (e.id.empty()) e.id = NewEventId(e.ts_us);
     payload.clear();

@@ -582,8 +582,7 @@ class RocksStore final : public Store {
     StoredIds stored(db_.get(), handles_[kEvents]);
     for (size_t i = 0; i < n; ++i) {
       Event& e = events[i];
-      if (e.command.empty()) return Status::InvalidArgument("an event needs a command (or tool name)");
-      if (e.ts_us < 0) return Status::InvalidArgument("event time before 1970");
+      MEMORY_RETURN_IF_ERROR(CheckEvent(e));
       if (e.ts_us == 0) e.ts_us = NowMicros();
       bool given_id = !e.id.empty();
       if (!given_id) e.id = NewEventId(e.ts_us);
@@ -718,9 +717,11 @@ class RocksStore final : public Store {
       MEMORY_RETURN_IF_ERROR(internal::ReadSpoolFile(path, &payloads, &torn));
       std::vector<Event> events;
       events.reserve(payloads.size());
+      // A record that does not decode, or that CheckEvent rejects (a spool written before the
+      // check existed), is left out: it must not keep the valid ones out of the store.
       for (const auto& p : payloads) {
         Event e;
-        if (DecodeEvent(p, &e).ok()) events.push_back(std::move(e));
+        if (DecodeEvent(p, &e).ok() && CheckEvent(e).ok()) events.push_back(std::move(e));
       }
       // Ids are always set in the spool, so ingest skips what a crashed folder already stored.
       for (size_t i = 0; i < events.size(); i += kBatchEvents)

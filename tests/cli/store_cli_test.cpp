@@ -289,6 +289,33 @@ TEST_F(StoreCli, BadInputGivesClearErrorsAndLosesNothing) {
   EXPECT_EQ(ev[0]["command"], "keep-me");
 }
 
+// Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block
+// every later write, or stop the JSON output; now each is a one-line error (exit 2) or is
+// printed with U+FFFD, and the store goes on working.
+TEST_F(StoreCli, HostileRecordsAreRefusedAndBadBytesStillPrint) {
+  std::string out, err;
+  const int n = 100000;  // params nested this deep overflowed the stack when printed back
+  EXPECT_EQ(Mem("record --json -", &out, &err,
+                "{\"tool\":\"x\",\"params\":" + std::string(n, '[') + std::string(n, ']') + "}"), 2);
+  EXPECT_NE(err.find("nested deeper"), std::string::npos) << err;
+  EXPECT_EQ(Mem("record --cmd poison --ts-us -5", &out, &err), 2);  // blocked every later fold
+  EXPECT_EQ(Mem("record --cmd late --ts-us 9223372036854775807", &out, &err), 2);
+  EXPECT_EQ(Mem("record --cmd slow --duration-ms nan", &out, &err), 2);
+  EXPECT_EQ(Mem("record --json -", &out, &err, "{\"command\":\"x\",\"exit\":18446744073709551615}"), 2);
+  ASSERT_EQ(Mem("record --cmd " + Quote("bad\xff byte") + " --cwd /w", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("record --cmd ls --cwd /w", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("optimize", &out, &err), 0) << err;
+  EXPECT_EQ(Export().size(), 2u);
+  // Not valid UTF-8 in the store: predict's JSON shows U+FFFD instead of failing.
+  ASSERT_EQ(Mem("predict --context - --json", &out, &err, "{\"cwd\":\"/w\",\"history\":[\"ls\"]}"), 0) << err;
+  EXPECT_NE(out.find("bad\xef\xbf\xbd byte"), std::string::npos) << out;
+  // A stream line longer than the limit gets an error answer; the next line is served.
+  ASSERT_EQ(Mem("predict --context - --stream", &out, &err,
+                std::string(5 << 20, 'a') + "\n{\"history\":[\"ls\"]}\n"), 0) << err;
+  EXPECT_NE(out.find("{\"error\":\"line longer than 4 MiB\",\"line\":1}"), std::string::npos) << out.substr(0, 300);
+  EXPECT_NE(out.find("\"predictions\":[{"), std::string::npos) << out.substr(0, 300);
+}
+
 TEST_F(StoreCli, LockedAndCorruptDataDirectories) {
   ASSERT_EQ(Mem("record --cmd first"), 0);
   ASSERT_EQ(Mem("status"), 0);  // creates and folds

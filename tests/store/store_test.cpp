@@ -277,21 +277,25 @@ TEST(Store, TornSpoolTailIsIgnoredAndEarlierRecordsKept) {
 }
 
 // Spool frames are "MEv1" | u32 LE length | u32 LE crc32 | payload, the checksum zlib's crc32
-// (as earlier versions wrote it): a frame checksummed by zlib is read, one whose payload was
-// damaged after checksumming is skipped, and the frames after it are still read.
+// (as earlier versions wrote it). SpoolFrame writes one without RecordEvents' checks, with the
+// payload damaged after checksumming when asked.
+std::string SpoolFrame(const Event& e, bool damage) {
+  std::string payload, out = "MEv1";
+  EncodeEvent(e, &payload);
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
+  for (uint32_t v : {static_cast<uint32_t>(payload.size()), crc})
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  if (damage) payload[payload.size() / 2] ^= 0x20;
+  return out + payload;
+}
+
+// A frame checksummed by zlib is read, one whose payload was damaged after checksumming is
+// skipped, and the frames after it are still read.
 TEST(Store, SpoolFramesCarryZlibsCrc32) {
   TempDir t;
   fs::create_directories(t.path() + "/spool");
-  auto frame = [](const Event& e, bool damage) {
-    std::string payload, out = "MEv1";
-    EncodeEvent(e, &payload);
-    const uint32_t crc = static_cast<uint32_t>(
-        crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
-    for (uint32_t v : {static_cast<uint32_t>(payload.size()), crc})
-      for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    if (damage) payload[payload.size() / 2] ^= 0x20;
-    return out + payload;
-  };
+  auto frame = SpoolFrame;
   Event a = MakeEvent("kept one", 10), b = MakeEvent("damaged", 20), c = MakeEvent("kept two", 30);
   a.id = NewEventId(10), b.id = NewEventId(20), c.id = NewEventId(30);
   {
@@ -312,6 +316,62 @@ TEST(Store, SpoolFramesCarryZlibsCrc32) {
   for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<unsigned char>(bytes[8 + i]);
   EXPECT_EQ(stored, static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data() + 12),
                                                static_cast<uInt>(bytes.size() - 12))));
+}
+
+// An event the store cannot take (here a time before 1970, which RecordEvents accepted before
+// 2026-12-06) must not keep the fold from storing the others: it is left out, and later
+// records and optimize still work. RecordEvents and EventFromJson now refuse such events.
+TEST(Store, FoldLeavesOutAnInvalidSpooledEventAndKeepsTheRest) {
+  TempDir t;
+  fs::create_directories(t.path() + "/spool");
+  Event a = MakeEvent("before", 10), bad = MakeEvent("poison", 20), c = MakeEvent("after", 30);
+  bad.ts_us = -5;
+  a.id = NewEventId(10), bad.id = NewEventId(20), c.id = NewEventId(30);
+  {
+    std::ofstream f(t.path() + "/spool/current.log", std::ios::binary);
+    f << SpoolFrame(a, false) << SpoolFrame(bad, false) << SpoolFrame(c, false);
+  }
+  std::vector<std::string> commands;
+  {
+    auto s = OpenRW(t.path());
+    ASSERT_TRUE(s->Fold().ok());
+    for (const Event& e : All(s.get())) commands.push_back(e.command);
+  }
+  EXPECT_EQ(commands, (std::vector<std::string>{"before", "after"}));
+
+  std::vector<Event> evs = {MakeEvent("negative", 0)};
+  evs[0].ts_us = -1;
+  EXPECT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, evs).IsInvalidArgument());
+  evs[0].ts_us = kLatestEventTimeUs + 1;
+  EXPECT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, evs).IsInvalidArgument());
+  evs[0].ts_us = kLatestEventTimeUs;  // the last representable moment is fine
+  EXPECT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, evs).ok());
+  evs[0].ts_us = 40;
+  evs[0].duration_us = -3;
+  EXPECT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, evs).IsInvalidArgument());
+}
+
+// JSON the store cannot keep safely is refused with a message, not stored: nesting deeper than
+// kMaxJsonDepth (printing it back would recurse once per level), integers that do not fit
+// int64 (2^64 - 1 used to wrap to -1), times outside 1970..9999.
+TEST(EventJson, RefusesHostileValues) {
+  Event e;
+  auto nested = [](int depth) {
+    return "{\"tool\":\"x\",\"params\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  EXPECT_TRUE(EventFromJson(nested(kMaxJsonDepth), &e).ok());
+  Status deep = EventFromJson(nested(kMaxJsonDepth + 1), &e);
+  EXPECT_TRUE(deep.IsInvalidArgument());
+  EXPECT_NE(deep.message().find("nested deeper"), std::string::npos) << deep.ToString();
+  EXPECT_TRUE(EventFromJson(R"({"tool":"x","params":{"s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}})", &e).ok())
+      << "brackets inside strings do not nest";
+  EXPECT_TRUE(EventFromJson(R"({"command":"x","exit":18446744073709551615})", &e).IsInvalidArgument());
+  EXPECT_TRUE(EventFromJson(R"({"command":"x","peak_rss_kb":18446744073709551615})", &e).IsInvalidArgument());
+  EXPECT_TRUE(EventFromJson(R"({"command":"x","ts":-1})", &e).IsInvalidArgument());
+  EXPECT_TRUE(EventFromJson(R"({"command":"x","ts":9223372036854775807})", &e).IsInvalidArgument());
+  EXPECT_TRUE(EventFromJson(R"({"command":"x","duration_ms":-2})", &e).IsInvalidArgument());
+  ASSERT_TRUE(EventFromJson(R"({"command":"x","ts":1700000000000000,"exit":-1})", &e).ok());
+  EXPECT_EQ(*e.exit_code, -1);
 }
 
 // Seeded random damage inside a spool: the fold keeps exactly the frames the damage did not
