@@ -426,7 +426,8 @@ Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) 
     o.mode = StoreOptions::Mode::kReadOnly;
     std::unique_ptr<Store> probe;
     Status s = Store::Open(o, &probe);
-    if (!s.ok()) return Status::Corruption("backup " + backup_dir + " does not open: " + s.message());
+    if (s.ok()) s = probe->Verify();
+    if (!s.ok()) return Status::Corruption("backup " + backup_dir + " is damaged: " + s.message());
   }
   MEMORY_RETURN_IF_ERROR(EnsureDir(data_dir));
   std::string db = DbDir(data_dir), before = data_dir + "/db.before-restore";
@@ -437,7 +438,10 @@ Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) 
     o.mode = StoreOptions::Mode::kReadWrite;
     o.lock_wait_ms = 0;
     std::unique_ptr<Store> current;
-    MEMORY_RETURN_IF_ERROR(Store::Open(o, &current));
+    Status s = Store::Open(o, &current);
+    // Busy: another process writes. Any other failure is a damaged database (RocksDB takes its
+    // lock before reading anything), which the restore moves aside.
+    if (s.IsBusy()) return s;
     current.reset();
     MEMORY_RETURN_IF_ERROR(RemoveTree(before));
     if (::rename(db.c_str(), before.c_str()) != 0) return Status::IOError("rename " + db + ": " + ErrnoText());

@@ -404,6 +404,10 @@ class RocksStore final : public Store {
   Status Forget(const std::string& glob, size_t* removed) override;
   Status Clean(int64_t before_us, size_t* removed) override;
   Status Backup(const std::string& backup_dir) override;
+  Status Verify() override {
+    MEMORY_RETURN_IF_ERROR(EnsureDb());
+    return FromRocks(db_->VerifyChecksum(), "verify");
+  }
   Status Optimize() override {
     if (read_only_) return Status::Busy("the store is open read-only");
     std::lock_guard<std::mutex> l(mu_);

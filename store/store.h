@@ -140,11 +140,17 @@ class Store {
   // or be empty), while recording continues.
   virtual Status Backup(const std::string& backup_dir) = 0;
 
+  // Reads every file of the database and checks its checksums: Corruption names the first
+  // damaged one (a read-only open alone reads only the MANIFEST, and that only when needed).
+  virtual Status Verify() = 0;
+
   virtual void AddObserver(EventObserver* observer) = 0;  // not owned; must outlive the store
 };
 
-// Replaces the store in `data_dir` by the backup in `backup_dir`. Fails with Busy when another
-// process has the store open read-write. The previous database is kept as db.before-restore.
+// Replaces the store in `data_dir` by the backup in `backup_dir`, after checking every file of
+// the backup (Corruption, nothing touched, if one is damaged). Fails with Busy when another
+// process has the store open read-write. The previous database is kept as db.before-restore,
+// also when it is itself damaged (which is when a restore is needed).
 Status RestoreStore(const std::string& backup_dir, const std::string& data_dir);
 
 // A short text that changes whenever the store's content may have changed: a writer committed
