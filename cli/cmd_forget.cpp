@@ -72,8 +72,9 @@ int RunForget(const DeleteOptions& o, const Globals& g) {
     return true;
   });
   if (!s.ok()) return Fail(s);
-  if (o.dry_run || matching == 0) return Finish(o, "forgotten", o.dry_run ? matching : 0, g);
-  if (!o.yes && !Confirm("Forget " + std::to_string(matching) + " events of " + std::to_string(commands) +
+  if (o.dry_run || (matching == 0 && !store->DeletionPending()))
+    return Finish(o, "forgotten", o.dry_run ? matching : 0, g);
+  if (matching > 0 && !o.yes && !Confirm("Forget " + std::to_string(matching) + " events of " + std::to_string(commands) +
                          " distinct commands matching '" + o.pattern + "'? This cannot be undone."))
     return Fail(Status::Aborted("nothing forgotten (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
@@ -97,12 +98,14 @@ int RunClean(const DeleteOptions& o, const Globals& g) {
   so.until_us = before;
   s = store->Scan(so, [&](const Event&) { return ++older, true; });
   if (!s.ok()) return Fail(s);
-  if (o.dry_run || older == 0) return Finish(o, "cleaned", o.dry_run ? older : 0, g);
-  if (!o.yes && !Confirm("Delete " + std::to_string(older) + " events older than " + o.age + "?"))
+  if (o.dry_run || (older == 0 && !store->DeletionPending()))
+    return Finish(o, "cleaned", o.dry_run ? older : 0, g);
+  if (older > 0 && !o.yes && !Confirm("Delete " + std::to_string(older) + " events older than " + o.age + "?"))
     return Fail(Status::Aborted("nothing deleted (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
+  const bool interrupted_before = store->DeletionPending();  // its age is unknown: drop every model
   s = store->Clean(before, &removed);
-  if (s.ok()) s = DropDerivedModels(g, before);
+  if (s.ok()) s = DropDerivedModels(g, interrupted_before ? INT64_MAX : before);
   if (!s.ok()) return Fail(s);
   return Finish(o, "cleaned", removed, g);
 }

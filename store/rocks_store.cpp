@@ -341,10 +341,34 @@ Status RocksStore::CompactAway() {
   return Reopen();
 }
 
+// Forget and Clean are bracketed by a marker file: written before the first deletion, removed
+// once the bytes are gone. Finding it at the start means a deletion was killed half-way: its
+// tombstones (which made every seek of the next run slow) are compacted away first.
+std::string RocksStore::DeletionMarker() const { return dir_ + "/deletion-pending"; }
+bool RocksStore::DeletionPending() const { return internal::FileExists(DeletionMarker()); }
+
+Status RocksStore::BeginDeletion() {
+  if (DeletionPending()) MEMORY_RETURN_IF_ERROR(CompactAway());
+  return internal::WriteFileAtomic(DeletionMarker(), "a forget or clean is deleting events\n");
+}
+
+// Also removes what may hold deleted values outside the database: the database a restore
+// replaced, and the table files of an import that was killed (no import runs while we write).
+Status RocksStore::FinishDeletion() {
+  MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/db.before-restore"));
+  MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/ingest-tmp"));
+  MEMORY_RETURN_IF_ERROR(FinishWrite());
+  MEMORY_RETURN_IF_ERROR(CompactAway());
+  if (::unlink(DeletionMarker().c_str()) != 0 && errno != ENOENT)
+    return Status::IOError("unlink " + DeletionMarker() + ": " + internal::ErrnoText());
+  return Status::OK();
+}
+
 Status RocksStore::Forget(const std::string& glob, size_t* removed) {
   if (read_only_) return Status::Busy("the store is open read-only");
   std::lock_guard<std::mutex> l(mu_);
   MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+  MEMORY_RETURN_IF_ERROR(BeginDeletion());
   std::vector<std::string> ids;
   {  // iterators must be gone before CompactAway reopens the database
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
@@ -358,17 +382,14 @@ Status RocksStore::Forget(const std::string& glob, size_t* removed) {
     MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "dictionary"));
   }
   MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
-  // A restore keeps the replaced database beside the store: it may hold what we forget.
-  std::string before = dir_ + "/db.before-restore";
-  MEMORY_RETURN_IF_ERROR(RemoveTree(before));
-  MEMORY_RETURN_IF_ERROR(FinishWrite());
-  return CompactAway();
+  return FinishDeletion();
 }
 
 Status RocksStore::Clean(int64_t before_us, size_t* removed) {
   if (read_only_) return Status::Busy("the store is open read-only");
   std::lock_guard<std::mutex> l(mu_);
   MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
+  MEMORY_RETURN_IF_ERROR(BeginDeletion());
   std::vector<std::string> ids;
   std::string hi;
   coding::PutFixed64BE(&hi, static_cast<uint64_t>(std::max<int64_t>(0, before_us)));
@@ -379,8 +400,7 @@ Status RocksStore::Clean(int64_t before_us, size_t* removed) {
     MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
   }
   MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
-  MEMORY_RETURN_IF_ERROR(FinishWrite());
-  return CompactAway();
+  return FinishDeletion();
 }
 
 Status RocksStore::Backup(const std::string& backup_dir) {

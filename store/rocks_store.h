@@ -402,6 +402,7 @@ class RocksStore final : public Store {
   Status Search(const SearchQuery& q, std::vector<SearchHit>* hits) override;
   Status Stats(StoreStats* stats) override;
   Status Forget(const std::string& glob, size_t* removed) override;
+  bool DeletionPending() const override;
   Status Clean(int64_t before_us, size_t* removed) override;
   Status Backup(const std::string& backup_dir) override;
   Status Verify() override {
@@ -740,6 +741,9 @@ class RocksStore final : public Store {
   // number removed. Holds mu_.
   Status RemoveEvents(const std::vector<std::string>& id_bytes_list, size_t* removed);
   Status CompactAway();
+  std::string DeletionMarker() const;
+  Status BeginDeletion();
+  Status FinishDeletion();
 
   std::string dir_;
   StoreOptions options_;

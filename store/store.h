@@ -131,6 +131,10 @@ class Store {
   virtual Status Forget(const std::string& glob, size_t* removed) = 0;
   // Deletes events older than `before_us` the same way.
   virtual Status Clean(int64_t before_us, size_t* removed) = 0;
+  // True when a Forget or Clean was interrupted (killed) after it began deleting: the next
+  // Forget or Clean finishes it first (compaction, the replaced database of a restore, the
+  // files of an interrupted import), also when nothing matches any more.
+  virtual bool DeletionPending() const = 0;
 
   // Folds the spool and compacts every family into as few files as possible (faster opens and
   // scans after many small imports). Read-write only.

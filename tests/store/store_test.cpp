@@ -675,6 +675,36 @@ TEST(Store, RestoreChecksTheBackupAndReplacesADamagedStore) {
   EXPECT_TRUE(fs::exists(data + "/db.before-restore"));
 }
 
+// A forget or clean killed after it began deleting leaves its marker: the next one finishes the
+// job even when nothing matches any more (it used to report "deleted 0" and leave the deleted
+// values in the database files, and an import's killed table files in ingest-tmp/).
+TEST(Store, AnInterruptedDeletionIsFinishedByTheNextOne) {
+  for (bool clean : {false, true}) {
+    TempDir t;
+    std::vector<Event> evs = {MakeEvent("keep", 10)};
+    {
+      auto s = OpenRW(t.path());
+      ASSERT_TRUE(s->Ingest(evs).ok());
+      EXPECT_FALSE(s->DeletionPending());
+    }
+    // What a killed deletion and a killed import leave behind.
+    std::ofstream(t.path() + "/deletion-pending") << "x";
+    fs::create_directories(t.path() + "/ingest-tmp");
+    std::ofstream(t.path() + "/ingest-tmp/commands-1.sst") << "SECRET-7f3a91";
+    fs::create_directories(t.path() + "/db.before-restore");
+    std::ofstream(t.path() + "/db.before-restore/000001.sst") << "SECRET-7f3a91";
+    auto s = OpenRW(t.path());
+    EXPECT_TRUE(s->DeletionPending());
+    size_t removed = 99;
+    ASSERT_TRUE((clean ? s->Clean(1, &removed) : s->Forget("nothing matches*", &removed)).ok());
+    EXPECT_EQ(removed, 0u);
+    EXPECT_FALSE(s->DeletionPending()) << "clean=" << clean;
+    EXPECT_FALSE(fs::exists(t.path() + "/ingest-tmp")) << "clean=" << clean;
+    EXPECT_FALSE(fs::exists(t.path() + "/db.before-restore")) << "clean=" << clean;
+    EXPECT_EQ(All(s.get()).size(), 1u);
+  }
+}
+
 TEST(Store, SecondWriterIsBusyAndReadersStillRead) {
   TempDir t;
   auto w = OpenRW(t.path());
