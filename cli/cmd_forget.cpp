@@ -113,7 +113,7 @@ int RunClean(const DeleteOptions& o, const Globals& g) {
 void SetupForget(CLI::App& app, Globals& g, Action* action) {
   auto* f = app.add_subcommand("forget", "Delete every event whose command matches a glob, for real");
   auto fo = std::make_shared<DeleteOptions>();
-  f->add_option("--pattern", fo->pattern, "Glob over the whole command text, e.g. '*secret*'")->required();
+  f->add_option("--pattern", fo->pattern, "Glob over the whole command text, e.g. '*secret*' (other fields are not matched; backups keep what they hold)")->required();
   f->add_flag("-y,--yes", fo->yes, "Do not ask for confirmation");
   f->add_flag("--dry-run", fo->dry_run, "Only count what would be deleted");
   f->add_flag("--json", fo->json, "Print JSON");
