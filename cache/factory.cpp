@@ -73,7 +73,10 @@ Status ParseSpec(std::string_view text, Spec* out) {
       if (eq == std::string_view::npos)
         return Status::InvalidArgument("'" + s + "': parameter '" + Trim(item) +
                                        "' is not of the form key=value");
-      out->params.emplace_back(Trim(item.substr(0, eq)), Trim(item.substr(eq + 1)));
+      std::string key = Trim(item.substr(0, eq));
+      for (const auto& kv : out->params)
+        if (kv.first == key) return Status::InvalidArgument("'" + s + "': parameter '" + key + "' given twice");
+      out->params.emplace_back(key, Trim(item.substr(eq + 1)));
       if (comma == std::string_view::npos) break;
       body = body.substr(comma + 1);
     }

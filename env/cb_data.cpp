@@ -76,7 +76,7 @@ bool ParseFloat(std::string_view s, float* out) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), d);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(d)) return false;
   *out = static_cast<float>(d);
-  return true;
+  return std::isfinite(*out);  // 1e300 is a finite double but no float
 }
 
 }  // namespace
@@ -127,7 +127,9 @@ Status ReadCbCsv(const std::string& path, CbDataset* out) {
         if (r.ec != std::errc() || r.ptr != f.data() + f.size() || f.empty())
           return Status::InvalidArgument(where() + "label '" + std::string(f) + "' is not an integer");
         if (label < 0) return Status::InvalidArgument(where() + "label " + std::string(f) + " is negative");
-        if (label > 1000000) return Status::InvalidArgument(where() + "label " + std::string(f) + " is out of range");
+        if (label >= kMaxCbActions)
+          return Status::InvalidArgument(where() + "label " + std::string(f) + " is out of range (at most " +
+                                         std::to_string(kMaxCbActions - 1) + ")");
         out->labels.push_back(label);
         max_label = std::max(max_label, label);
       } else {

@@ -38,8 +38,12 @@ std::vector<std::string> LowerWords(std::string_view text);
 // Hash of one word or bigram, with kHashedFeatureBit set.
 uint32_t HashToken(std::string_view token);
 
+// Most actions a CSV problem may have: the ridge learner keeps a d×d matrix per action, so a
+// label of a million asked for tens of GB.
+constexpr int kMaxCbActions = 10000;
+
 // `label,f0,...,f{d-1}` header then one example per line; gzip is detected from the content.
-// K = max(label)+1. Errors (InvalidArgument "FILE:LINE: ...") for a missing/empty/binary/
+// K = max(label)+1 ≤ kMaxCbActions. Errors (InvalidArgument "FILE:LINE: ...") for a missing/empty/binary/
 // truncated file, a ragged row, a non-numeric field, a negative or non-integer label.
 Status ReadCbCsv(const std::string& path, CbDataset* out);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -192,6 +193,13 @@ Status ParseExperimentYaml(std::string_view text, const std::string& path, bool 
       return At(path, it->first, "unknown key '" + key + "' (expected " + Join(kTop) + ")");
     if (key == "name") {
       MEMORY_RETURN_IF_ERROR(Get(path, v, key, "a string", &c.name));
+      // The name becomes a directory under experiments/: one plain path component.
+      const bool plain = !c.name.empty() && c.name.size() <= 128 && c.name[0] != '.' &&
+                         std::all_of(c.name.begin(), c.name.end(), [](char ch) {
+                           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+                         });
+      if (!plain)
+        return At(path, v, "name '" + c.name + "' must be letters, digits, '-', '_' or '.' (not first), at most 128");
     } else if (key == "description" || key == "kind") {
       if (!v.IsScalar()) return At(path, v, "'" + key + "' must be a string");
     } else if (key == "data_dir") {

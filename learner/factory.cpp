@@ -82,6 +82,8 @@ class Parser {
         std::string value(s_.substr(start, i_ - start));
         while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
         if (value.empty()) return Error("missing value for '" + key + "'");
+        for (const auto& kv : node->params)
+          if (kv.first == key) return Error("parameter '" + key + "' given twice");
         node->params.emplace_back(key, value);
       } else {
         i_ = save;

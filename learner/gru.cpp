@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace memory::learner {
@@ -72,6 +73,9 @@ Status GruWeights::Save(const std::string& path) const {
 }
 
 Status GruWeights::Load(const std::string& path, GruWeights* w) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Status::InvalidArgument(path + ": is a directory, expected a GRU weight file");
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound(path + ": no such GRU weight file");
   std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -55,7 +55,7 @@ TEST(PolicyFactory, RejectsBadSpecs) {
         "wtinylfu(sim_fast_lead=0)", "wtinylfu(sim_fast_lead=x)", "wtinylfu(sim_reset=2)",
         "wtinylfu(sim_period=x)",
         "wtinylfu(sim_margin=-1)", "wtinylfu(readmit=2)", "wtinylfu(sim_arc=2)",
-        "wtinylfu(sim_arc_sampled=-0.1)", "wtinylfu(sim_arc_margin=2)"}) {
+        "wtinylfu(sim_arc_sampled=-0.1)", "wtinylfu(sim_arc_margin=2)", "wtinylfu(window=0.1,window=0.2)"}) {
     Status s = NewPolicy(bad, 10, &p);
     EXPECT_TRUE(s.IsInvalidArgument()) << "'" << bad << "' gave " << s.ToString();
     EXPECT_FALSE(p);

@@ -192,6 +192,10 @@ TEST_F(TrainCli, ExperimentBadConfigsFailWithFileAndLine) {
   EXPECT_NE(err.find("absent.yaml: no such file"), std::string::npos) << err;
   Write("empty.yaml", "");
   EXPECT_EQ(Mem("experiment " + Quote(dir_ + "/empty.yaml"), &out, &err), 2);
+  // The name becomes experiments/NAME: it may not climb out of it.
+  std::string climb = Write("climb.yaml", "name: ../../escaped\nkind: simulator\nenvironments:\n  - {name: a, events: 100}\n");
+  EXPECT_EQ(Mem("experiment " + Quote(climb), &out, &err), 2);
+  EXPECT_NE(err.find(climb + ":1:"), std::string::npos) << err;
 }
 
 }  // namespace

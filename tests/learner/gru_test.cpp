@@ -127,6 +127,8 @@ TEST(GruTest, ModelFromFactoryPredictsKnownCommands) {
   std::unique_ptr<NextCommandModel> bad;
   EXPECT_TRUE(NewModel("gru(path=/nonexistent/w.bin)", &bad).IsNotFound());
   EXPECT_FALSE(NewModel("gru", &bad).ok());
+  // A directory is bad input (reading one used to throw: "internal error", exit 1).
+  EXPECT_TRUE(NewModel("gru(path=" + ::testing::TempDir() + ")", &bad).IsInvalidArgument());
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ TEST(ModelFactoryTest, BadSpecsAreClearErrors) {
   const char* bad[] = {"", "   ", "foo", "markov(order=0)", "markov(order=x)", "markov(order=1",
                        "ipam(alpha=2)", "ipam(alpha=nan)", "ppm(bogus=1)", "ppm(order=)", "mixture()",
                        "mixture(", "mfu(mru)", "mixture(mfu,nope)", "markov)", "best(order=1)",
-                       "mixture(mfu,rate=-1)"};
+                       "mixture(mfu,rate=-1)", "ppm(order=3,order=4)"};
   for (const char* spec : bad) {
     SCOPED_TRACE(spec);
     std::unique_ptr<NextCommandModel> m;
