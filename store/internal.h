@@ -25,6 +25,8 @@ int64_t DirBytes(const std::string& dir);          // recursive size of regular 
 std::string ErrnoText();
 Status CopyTree(const std::string& from, const std::string& to);  // regular files and dirs
 Status RemoveTree(const std::string& dir);                         // rm -rf; OK when missing
+// Replaces every regular file of `dir` that has other hard links with a copy of its own.
+Status UnshareHardLinks(const std::string& dir);
 
 // Spool layout inside a data directory.
 std::string SpoolDir(const std::string& data_dir);

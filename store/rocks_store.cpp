@@ -417,6 +417,9 @@ Status RocksStore::Backup(const std::string& backup_dir) {
   MEMORY_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> owner(cp);
   MEMORY_RETURN_IF_ERROR(FromRocks(cp->CreateCheckpoint(DbDir(backup_dir), /*log_size_for_flush=*/0), "checkpoint"));
+  // A checkpoint hard-links the table files: damage to one (a bad disk block, a stray write)
+  // would be in the store and its backup at once. A backup owns its bytes.
+  MEMORY_RETURN_IF_ERROR(UnshareHardLinks(DbDir(backup_dir)));
   // Events appended to the spool after the fold above are copied too (restore folds them).
   std::string spool = SpoolDir(dir_);
   MEMORY_RETURN_IF_ERROR(ListDir(spool, &names));

@@ -240,6 +240,19 @@ Status CopyTree(const std::string& from, const std::string& to) {
   }
   return Status::OK();
 }
+Status UnshareHardLinks(const std::string& dir) {
+  std::vector<std::string> names;
+  MEMORY_RETURN_IF_ERROR(ListDir(dir, &names));
+  for (const auto& n : names) {
+    std::string p = dir + "/" + n;
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1) continue;
+    std::string data;
+    MEMORY_RETURN_IF_ERROR(ReadFile(p, &data));
+    MEMORY_RETURN_IF_ERROR(WriteFileAtomic(p, data));  // a new inode renamed over the link
+  }
+  return Status::OK();
+}
 Status RemoveTree(const std::string& dir) {
   std::vector<std::string> names;
   MEMORY_RETURN_IF_ERROR(ListDir(dir, &names));

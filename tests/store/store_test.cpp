@@ -624,6 +624,14 @@ TEST(Store, BackupWhileRecordingAndRestore) {
     ASSERT_TRUE(RecordEvents(RecorderOptions{data, false}, late).ok());  // recording continues
     ASSERT_TRUE(s->Backup(backup).ok());
     EXPECT_FALSE(s->Backup(backup).ok());  // not empty any more
+    // The backup owns its files: no table file is shared with the store (a checkpoint hard-links).
+    int files = 0;
+    for (const auto& f : fs::directory_iterator(backup + "/db"))
+      if (f.is_regular_file()) {
+        EXPECT_EQ(fs::hard_link_count(f.path()), 1u) << f.path();
+        ++files;
+      }
+    EXPECT_GT(files, 2);
     std::vector<Event> more = {MakeEvent("after-backup", 40)};
     ASSERT_TRUE(s->Ingest(more).ok());
   }
