@@ -27,6 +27,9 @@ Status CopyTree(const std::string& from, const std::string& to);  // regular fil
 Status RemoveTree(const std::string& dir);                         // rm -rf; OK when missing
 // Replaces every regular file of `dir` that has other hard links with a copy of its own.
 Status UnshareHardLinks(const std::string& dir);
+// Which MANIFEST a RocksDB directory uses and its size: it changes with every flush, compaction
+// and file deletion the writer records. Empty when CURRENT cannot be read.
+std::string ManifestState(const std::string& db_dir);
 
 // Spool layout inside a data directory.
 std::string SpoolDir(const std::string& data_dir);

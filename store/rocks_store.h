@@ -35,6 +35,7 @@
 
 #include "store/coding.h"
 #include "store/counter.h"
+#include "store/info_log.h"
 #include "store/internal.h"
 #include "store/recorder.h"
 #include "store/store.h"
@@ -46,6 +47,8 @@ inline const char* const kFamilies[] = {"default", "events", "commands", "comman
                                  "counters", "by_cmd", "by_cwd", "by_session"};
 enum Cf { kDefault = 0, kEvents, kCommands, kCommandIds, kCounters, kByCmd, kByCwd, kBySession, kNumCf };
 
+constexpr int kReadOnlyOpenAttempts = 40;  // ~1.7 s of retries before a read-only open fails
+constexpr long kInfoLogMaxBytes = 1 << 20;  // db/LOG is emptied at a writer's open past this
 constexpr size_t kBatchEvents = 20000;     // fold: events per WriteBatch
 constexpr size_t kBulkEvents = 2000000;    // import: events per SST ingestion (~300 B each in memory)
 
@@ -194,8 +197,6 @@ class RocksStore final : public Store {
     // Readers replay the MANIFEST at every open: keep it short (RocksDB starts a new, compacted
     // one past this size; the default is 1 GiB).
     dbo.max_manifest_file_size = 256 << 10;
-    dbo.keep_log_file_num = 2;
-    dbo.max_log_file_size = 1 << 20;
     dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     dbo.WAL_ttl_seconds = 0;
     dbo.WAL_size_limit_MB = 0;
@@ -212,12 +213,34 @@ class RocksStore final : public Store {
     read_only_ = o.mode == StoreOptions::Mode::kReadOnly && exists;
     if (read_only_) {
       dbo.info_log = std::make_shared<NullLogger>();
-      rocksdb::DB* db = nullptr;
-      auto s = rocksdb::DB::OpenForReadOnly(dbo, db_dir, cfds, &handles_, &db);
-      if (!s.ok()) return FromRocks(s, "cannot open the store in " + db_dir + " read-only");
-      db_.reset(db);
-      return Status::OK();
+      // A writer may be between two states: its compaction deleting the MANIFEST or table files
+      // this open just listed, or a brand-new store without all its column families yet. Such
+      // an open fails; a later one sees the next consistent state. Only a failure that lasts
+      // (a damaged store) is reported.
+      // An open can also succeed on a mixed state: it reads the MANIFEST, the writer flushes and
+      // deletes the WAL that held what the MANIFEST had not yet recorded, and the open lists the
+      // WALs after that, so recent writes of some families are missing (an event whose command
+      // is not in the dictionary). A MANIFEST that changed during the open means: open again.
+      for (int attempt = 0;; ++attempt) {
+        rocksdb::DB* db = nullptr;
+        handles_.clear();
+        const std::string before = internal::ManifestState(db_dir);
+        auto s = rocksdb::DB::OpenForReadOnly(dbo, db_dir, cfds, &handles_, &db);
+        if (s.ok() && (internal::ManifestState(db_dir) == before || attempt >= kReadOnlyOpenAttempts)) {
+          db_.reset(db);
+          return Status::OK();
+        }
+        if (s.ok()) {
+          for (auto* h : handles_) db->DestroyColumnFamilyHandle(h);
+          delete db;
+          continue;  // no wait: the writer's MANIFEST write is done
+        }
+        if (attempt >= kReadOnlyOpenAttempts) return FromRocks(s, "cannot open the store in " + db_dir + " read-only");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10 + 10 * std::min(attempt, 4)));
+      }
     }
+    auto info_log = std::make_shared<internal::InfoLog>(db_dir + "/LOG");  // see store/info_log.h
+    dbo.info_log = info_log;
     int waited = 0;
     const int wait_limit = o.mode == StoreOptions::Mode::kReadWrite ? o.lock_wait_ms : 0;
     for (;;) {
@@ -228,8 +251,11 @@ class RocksStore final : public Store {
         break;
       }
       Status st = FromRocks(s, "cannot open the store in " + db_dir);
+      info_log->DiscardHeld();
       if (!st.IsBusy()) return st;
       if (waited >= wait_limit) {
+        // The writer may have created the store since we looked: then read it.
+        exists = exists || internal::FileExists(db_dir + "/CURRENT");
         if (o.mode == StoreOptions::Mode::kAuto && exists) {
           StoreOptions ro = o;
           ro.mode = StoreOptions::Mode::kReadOnly;
@@ -241,6 +267,8 @@ class RocksStore final : public Store {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       waited += 20;
     }
+    internal::TrimInfoLog(db_dir, kInfoLogMaxBytes);  // the store is ours now
+    info_log->Start();
     MEMORY_RETURN_IF_ERROR(LoadNextCmdId());
     // No other thread can hold the store yet (or mu_ is ours: Reopen).
     MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));

@@ -253,6 +253,15 @@ Status UnshareHardLinks(const std::string& dir) {
   }
   return Status::OK();
 }
+std::string ManifestState(const std::string& db_dir) {
+  std::string current;
+  if (!ReadFile(db_dir + "/CURRENT", &current).ok()) return "";
+  while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
+  if (current.empty() || current.find('/') != std::string::npos) return "";
+  struct stat st;
+  if (::stat((db_dir + "/" + current).c_str(), &st) != 0) return "";
+  return current + ":" + std::to_string(st.st_size);
+}
 Status RemoveTree(const std::string& dir) {
   std::vector<std::string> names;
   MEMORY_RETURN_IF_ERROR(ListDir(dir, &names));
