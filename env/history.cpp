@@ -234,10 +234,14 @@ Status ParseOnePerLine(std::string_view text, std::string_view name,
   return Status::OK();
 }
 
-// "#<digits>" written by bash before each command when HISTTIMEFORMAT is set.
+// "#<digits>" written by bash before each command when HISTTIMEFORMAT is set. Bash takes any line
+// of '#' and a digit for one; digits that overflow give INT64_MAX (out of range for the caller).
 bool BashTimestamp(std::string_view line, int64_t* seconds) {
-  if (line.size() < 2 || line[0] != '#') return false;
-  return ParseInt64(Trim(line.substr(1)), seconds);
+  std::string_view digits = Trim(line.size() > 1 ? line.substr(1) : std::string_view());
+  if (line.size() < 2 || line[0] != '#' || line[1] < '0' || line[1] > '9') return false;
+  if (digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  if (!ParseInt64(digits, seconds)) *seconds = INT64_MAX;
+  return true;
 }
 
 Status ParseBash(std::string_view text, std::string_view name, const HistoryReadOptions& options,
@@ -259,8 +263,8 @@ Status ParseBash(std::string_view text, std::string_view name, const HistoryRead
       if (open_entry && !entry_has_command) {
         return LineError(name, ts_line, "timestamp line with no command after it");
       }
-      if (seconds > INT64_MAX / 1000000) {
-        return LineError(name, cur.line_no(), "timestamp out of range");
+      if (seconds > kLatestEventTimeUs / 1000000) {
+        return LineError(name, cur.line_no(), "timestamp out of range (after year 9999)");
       }
       open_entry = true;
       entry_has_command = false;
@@ -361,11 +365,14 @@ Status ParseZsh(std::string_view text, std::string_view name, const HistoryReadO
       size_t colon = header.find(':');
       int64_t start = 0, elapsed = 0;
       if (colon == std::string_view::npos || !ParseInt64(header.substr(0, colon), &start) ||
-          !ParseInt64(header.substr(colon + 1), &elapsed) || start > INT64_MAX / 1000000 ||
-          elapsed > INT64_MAX / 1000000) {
+          !ParseInt64(header.substr(colon + 1), &elapsed)) {
         return LineError(name, start_line,
                          "malformed zsh extended-history header (expected ': <start>:<elapsed>;')");
       }
+      if (start < 0 || start > kLatestEventTimeUs / 1000000)
+        return LineError(name, start_line, "start time out of range (before 1970 or after year 9999)");
+      if (elapsed < 0 || elapsed > kLatestEventTimeUs / 1000000)
+        return LineError(name, start_line, "elapsed time out of range");
       std::string_view cmd = record.substr(semi + 1);
       if (IsBlank(cmd)) continue;
       Event& e = b->AddShell(cmd, start * 1000000);

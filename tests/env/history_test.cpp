@@ -179,6 +179,20 @@ TEST(Bash, TimestampWithoutCommandIsTruncated) {
   ParseBad("#1700000000\n#1700000001\nls\n", HistoryFormat::kBash, 1);
 }
 
+// Bash reads any "#<digit>..." line as a timestamp: one too large for a date is an error at its
+// line (it used to be imported as the command "#9999..."); "#-5" or "#1a" are ordinary lines.
+TEST(Bash, TimestampsOutOfRangeAreErrorsAtTheirLine) {
+  auto m = ParseBad("#1700000000\nls\n#99999999999999999999999\nmake\n", HistoryFormat::kBash, 3);
+  EXPECT_NE(m.find("out of range"), std::string::npos) << m;
+  ParseBad("#253402300800\nls\n", HistoryFormat::kBash, 1);  // 10000-01-01
+  auto ev = ParseOk("#253402300799\nls\n#-5\n", HistoryFormat::kBash);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].ts_us, 253'402'300'799'000'000);
+  EXPECT_EQ(ev[0].command, "ls\n#-5");
+  ev = ParseOk("#1a\npwd\n", HistoryFormat::kBash);
+  EXPECT_EQ(Commands(ev), (std::vector<std::string>{"#1a", "pwd"}));
+}
+
 TEST(Zsh, ExtendedHistoryWithDurations) {
   auto ev = ParseOk(": 1700000000:0;cd src\n: 1700000003:12;make -j2\n", HistoryFormat::kZsh,
                     "/home/carol/.zsh_history");
@@ -224,6 +238,11 @@ TEST(Zsh, TruncatedRecords) {
   m = ParseBad(": 17x0000000:0;ls\n", HistoryFormat::kZsh, 1);
   EXPECT_NE(m.find("malformed"), std::string::npos);
   ParseBad("ls\n: 1700000000:0;echo \xFF\n", HistoryFormat::kZsh, 2);
+  // Times a date cannot hold: an error at the record's line (was "malformed" or no line at all).
+  m = ParseBad(": 1700000000:0;ls\n: 253402300800:0;pwd\n", HistoryFormat::kZsh, 2);
+  EXPECT_NE(m.find("after year 9999"), std::string::npos) << m;
+  m = ParseBad(": 1700000000:9999999999999;make\n", HistoryFormat::kZsh, 1);
+  EXPECT_NE(m.find("elapsed time out of range"), std::string::npos) << m;
 }
 
 TEST(Jsonl, RoundTripThroughEventToJson) {
