@@ -3,6 +3,7 @@
 #include <lzma.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <charconv>
@@ -27,7 +28,12 @@ Status ReadRaw(const std::string& path, std::string* out) {
   return Status::OK();
 }
 
-Status Gunzip(const std::string& path, std::string_view in, std::string* out) {
+Status TooLarge(const std::string& path, size_t max_bytes) {
+  return Status::InvalidArgument(path + ": decompresses to more than " + std::to_string(max_bytes >> 20) +
+                                 " MiB (a compression bomb, or a trace to split)");
+}
+
+Status Gunzip(const std::string& path, std::string_view in, size_t max_bytes, std::string* out) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::IOError(path + ": zlib init failed");
   out->clear();
@@ -39,6 +45,10 @@ Status Gunzip(const std::string& path, std::string_view in, std::string* out) {
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     rc = inflate(&zs, Z_NO_FLUSH);
+    if (out->size() + (sizeof buf - zs.avail_out) > max_bytes) {
+      inflateEnd(&zs);
+      return TooLarge(path, max_bytes);
+    }
     out->append(buf, sizeof buf - zs.avail_out);
     if (rc == Z_STREAM_END) {
       // Concatenated gzip members are legal: continue with the next one.
@@ -59,7 +69,7 @@ Status Gunzip(const std::string& path, std::string_view in, std::string* out) {
                                  (zs.msg ? std::string(" (") + zs.msg + ")" : std::string()));
 }
 
-Status Unxz(const std::string& path, std::string_view in, std::string* out) {
+Status Unxz(const std::string& path, std::string_view in, size_t max_bytes, std::string* out) {
   lzma_stream xs = LZMA_STREAM_INIT;
   if (lzma_stream_decoder(&xs, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
     return Status::IOError(path + ": liblzma init failed");
@@ -72,6 +82,10 @@ Status Unxz(const std::string& path, std::string_view in, std::string* out) {
     xs.next_out = buf;
     xs.avail_out = sizeof buf;
     rc = lzma_code(&xs, xs.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
+    if (out->size() + (sizeof buf - xs.avail_out) > max_bytes) {
+      lzma_end(&xs);
+      return TooLarge(path, max_bytes);
+    }
     out->append(reinterpret_cast<char*>(buf), sizeof buf - xs.avail_out);
     if (rc != LZMA_OK) break;
   }
@@ -185,14 +199,17 @@ Status GuessTraceFormat(const std::string& path, TraceFormat* out) {
   return Status::OK();
 }
 
-Status ReadMaybeCompressed(const std::string& path, std::string* bytes) {
+Status ReadMaybeCompressed(const std::string& path, std::string* bytes, size_t max_bytes) {
   std::string raw;
   MEMORY_RETURN_IF_ERROR(ReadRaw(path, &raw));
-  if (raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f &&
-      static_cast<unsigned char>(raw[1]) == 0x8b)
-    return Gunzip(path, raw, bytes);
+  const bool gz = raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f &&
+                  static_cast<unsigned char>(raw[1]) == 0x8b;
   static const char kXz[6] = {'\xfd', '7', 'z', 'X', 'Z', '\0'};
-  if (raw.size() >= 6 && std::memcmp(raw.data(), kXz, 6) == 0) return Unxz(path, raw, bytes);
+  const bool xz = raw.size() >= 6 && std::memcmp(raw.data(), kXz, 6) == 0;
+  // zlib takes at most 4 GiB of input at once; such a file would decompress past the limit.
+  if ((gz || xz) && raw.size() > std::min<size_t>(max_bytes, UINT32_MAX)) return TooLarge(path, max_bytes);
+  if (gz) return Gunzip(path, raw, max_bytes, bytes);
+  if (xz) return Unxz(path, raw, max_bytes, bytes);
   *bytes = std::move(raw);
   return Status::OK();
 }

@@ -119,6 +119,22 @@ TEST_F(TraceTest, TruncatedCompressedStreamsAreErrors) {
   EXPECT_FALSE(ReadCacheTrace(Write("c.gz", gz), TraceFormat::kLirs, &keys).ok());
 }
 
+// A compression bomb is refused at the limit, before it takes the memory (it was decompressed
+// whole: 10 MB of gzip of zeros is 10 GB); data under the limit reads as before.
+TEST_F(TraceTest, DecompressionStopsAtTheLimit) {
+  const std::string zeros(8 << 20, '\0');
+  for (auto [name, packed] : {std::pair<std::string, std::string>{"bomb.gz", Gzip(zeros)}, {"bomb.xz", Xz(zeros)}}) {
+    ASSERT_LT(packed.size(), 64u << 10) << name;
+    std::string bytes;
+    Status s = ReadMaybeCompressed(Write(name, packed), &bytes, 1 << 20);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find("more than 1 MiB"), std::string::npos) << s.message();
+    EXPECT_LE(bytes.size(), 1u << 20);
+    ASSERT_TRUE(ReadMaybeCompressed(Write(name, packed), &bytes, 8 << 20).ok()) << name;
+    EXPECT_EQ(bytes, zeros);
+  }
+}
+
 TEST_F(TraceTest, BinaryLengthMustBeAMultipleOfTheKeyWidth) {
   std::vector<uint64_t> keys;
   Status s = ReadCacheTrace(Write("b", std::string(10, '\1')), TraceFormat::kCache2k, &keys);
