@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "env/compressed_file.h"  // ReadMaybeCompressed
 #include "store/status.h"
 
 namespace memory::env {
@@ -41,12 +42,6 @@ Status ReadCacheTrace(const std::string& path, TraceFormat format, std::vector<u
 Status ParseCacheTrace(std::string_view bytes, std::string_view name, TraceFormat format,
                        std::vector<uint64_t>* keys);
 
-// The whole file, decompressed when it starts with a gzip or xz header. Data that decompresses
-// to more than `max_bytes` is refused (InvalidArgument) before it takes the memory: a few MB of
-// gzip can expand to terabytes.
-inline constexpr size_t kMaxDecompressedTraceBytes = size_t{4} << 30;
-Status ReadMaybeCompressed(const std::string& path, std::string* bytes,
-                           size_t max_bytes = kMaxDecompressedTraceBytes);
 
 // The 64-bit key of a text key (FNV-1a, then mixed): what `lines` traces use.
 uint64_t TraceKeyOfString(std::string_view s);

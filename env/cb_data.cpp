@@ -1,7 +1,8 @@
 #include "env/cb_data.h"
 
+#include "env/cache_trace.h"  // ReadMaybeCompressed
+
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,33 +19,6 @@ uint32_t HashToken(std::string_view token) {
   uint32_t h = 2166136261u;
   for (unsigned char c : token) h = (h ^ c) * 16777619u;
   return h | kHashedFeatureBit;
-}
-
-Status ReadMaybeGzipFile(const std::string& path, std::string* out) {
-  out->clear();
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
-  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a file");
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
-  char buf[1 << 16];
-  for (;;) {
-    int n = gzread(f, buf, sizeof buf);
-    if (n < 0) {
-      int err = 0;
-      std::string msg = gzerror(f, &err);
-      gzclose(f);
-      return Status::InvalidArgument(path + ": corrupt or truncated compressed data (" + msg + ")");
-    }
-    if (n == 0) break;
-    out->append(buf, n);
-  }
-  // zlib reports a gzip stream cut short only at close.
-  int rc = gzclose(f);
-  if (rc == Z_BUF_ERROR || rc == Z_DATA_ERROR)
-    return Status::InvalidArgument(path + ": truncated compressed data");
-  if (rc != Z_OK) return Status::IOError(path + ": read error");
-  return Status::OK();
 }
 
 namespace {
@@ -100,7 +74,7 @@ std::vector<std::string> LowerWords(std::string_view text) {
 Status ReadCbCsv(const std::string& path, CbDataset* out) {
   *out = CbDataset();
   std::string text;
-  MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(path, &text));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(path, &text));
   MEMORY_RETURN_IF_ERROR(CheckText(path, text));
   std::vector<std::string_view> lines = Lines(text);
   out->labels.reserve(lines.size());
@@ -161,8 +135,8 @@ Status ReadNl2BashBandit(const std::string& dir, CbDataset* out) {
   *out = CbDataset();
   std::string nl_path = dir + "/nl2bash.nl", cm_path = dir + "/nl2bash.cm";
   std::string nl_text, cm_text;
-  MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(nl_path, &nl_text));
-  MEMORY_RETURN_IF_ERROR(ReadMaybeGzipFile(cm_path, &cm_text));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(nl_path, &nl_text));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(cm_path, &cm_text));
   MEMORY_RETURN_IF_ERROR(CheckText(nl_path, nl_text));
   MEMORY_RETURN_IF_ERROR(CheckText(cm_path, cm_text));
   std::vector<std::string_view> nl = Lines(nl_text), cm = Lines(cm_text);

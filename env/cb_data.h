@@ -52,8 +52,4 @@ Status ReadCbCsv(const std::string& path, CbDataset* out);
 // whitespace-separated token; actions are numbered in order of first appearance.
 Status ReadNl2BashBandit(const std::string& dir, CbDataset* out);
 
-// Reads a whole (possibly gzip-compressed) file. NotFound / IOError / InvalidArgument
-// (truncated gzip) name the file.
-Status ReadMaybeGzipFile(const std::string& path, std::string* out);
-
 }  // namespace memory::env
