@@ -192,6 +192,24 @@ Status ExplorerFromTerm(SpecTerm& t, std::unique_ptr<Explorer>* out) {
   }
   return t.CheckAllUsed();
 }
+// A linear learner allocates its 2^bits weights (16 bytes each with their update state) at
+// once, and bag and cover keep n or n + 1 learners: bag(n=256)/linear(bits=28) asked for 1 TiB and
+// ended in bad_alloc or the OOM killer. Refused up front instead.
+Status CheckPolicyMemory(std::string_view spec, SpecTerm explorer, const std::string& learner_spec) {
+  SpecTerm lt;
+  if (!SpecTerm::Parse(learner_spec, &lt).ok() || lt.name() != "linear") return Status::OK();
+  long bits = 0, n = 0, copies = 1;
+  if (!lt.GetInt("bits", LinearOptions().bits, 4, 28, &bits).ok()) return Status::OK();  // reported later
+  if (explorer.name() == "bag" && explorer.GetInt("n", 4, 1, 256, &n).ok()) copies = n;        // main + n - 1
+  if (explorer.name() == "cover" && explorer.GetInt("n", 4, 1, 256, &n).ok()) copies = n + 1;  // main + n
+  const double bytes = double(copies) * 16.0 * double(uint64_t{1} << bits);
+  if (bytes <= double(kMaxPolicyBytes)) return Status::OK();
+  return Status::InvalidArgument("policy '" + std::string(spec) + "' needs " + std::to_string(copies) +
+                                 " linear learners of 2^" + std::to_string(bits) + " weights, " +
+                                 std::to_string(static_cast<long long>(bytes / (1 << 20))) +
+                                 " MiB (at most " + std::to_string(kMaxPolicyBytes >> 20) +
+                                 " MiB): lower bits or n");
+}
 }  // namespace
 
 Status MakeLearner(std::string_view spec, std::unique_ptr<Learner>* out) {
@@ -217,8 +235,10 @@ Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>*
   MEMORY_RETURN_IF_ERROR(SpecTerm::Parse(parts[0], &et));
   bool needs_uncertainty = et.name() == "linucb" || et.name() == "thompson";
   // LinUCB and Thompson default to auto(): exact ridge on small dense inputs, hashed otherwise.
+  const std::string learner_spec = parts.size() == 2 ? parts[1] : (needs_uncertainty ? "auto" : "linear");
+  MEMORY_RETURN_IF_ERROR(CheckPolicyMemory(spec, et, learner_spec));
   std::unique_ptr<Learner> learner;
-  MEMORY_RETURN_IF_ERROR(MakeLearner(parts.size() == 2 ? parts[1] : (needs_uncertainty ? "auto" : "linear"), &learner));
+  MEMORY_RETURN_IF_ERROR(MakeLearner(learner_spec, &learner));
   if (needs_uncertainty && !learner->HasUncertainty())
     return Status::InvalidArgument("bad policy spec '" + std::string(spec) + "': " + et.name() +
                                    " needs a learner with uncertainty (ridge)");

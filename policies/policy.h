@@ -175,6 +175,8 @@ class Policy {
 //       on dense contexts only unless text=1 (hashed text contexts: auto() alone)
 // When the learner is omitted: linear() for most explorers, auto() for linucb and thompson.
 // Unknown names or parameters, malformed numbers and out-of-range values are InvalidArgument.
+// A spec whose linear learners would take more than kMaxPolicyBytes is InvalidArgument.
+inline constexpr size_t kMaxPolicyBytes = size_t{4} << 30;
 Status MakePolicy(std::string_view spec, uint64_t seed, std::unique_ptr<Policy>* out);
 Status MakeLearner(std::string_view spec, std::unique_ptr<Learner>* out);
 Status MakeExplorer(std::string_view spec, std::unique_ptr<Explorer>* out);

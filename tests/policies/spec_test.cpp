@@ -104,6 +104,10 @@ TEST(MakePolicy, RejectsUnknownNamesParametersAndValues) {
       {"squarecb/linear(bits=40)", "outside"},
       {"a/b/c", "expected explorer/learner"},
       {"squarecb(gamma=1", "missing ')'"},
+      // Memory asked for before anything is allocated (was bad_alloc or the OOM killer).
+      {"bag(n=256)/linear(bits=28)", "needs 256 linear learners of 2^28 weights"},
+      {"cover(n=1)/linear(bits=28)", "8192 MiB (at most 4096 MiB)"},
+      {"cover(n=16)/linear(bits=24)", "needs 17 linear learners"},
   };
   for (const auto& c : cases) {
     Status s = MakePolicy(c.spec, 1, &p);
@@ -111,6 +115,12 @@ TEST(MakePolicy, RejectsUnknownNamesParametersAndValues) {
     EXPECT_TRUE(s.IsInvalidArgument()) << c.spec;
     EXPECT_NE(s.ToString().find(c.must_mention), std::string::npos) << c.spec << " -> " << s.ToString();
   }
+}
+
+TEST(MakePolicy, LargeButAffordableLinearLearnersAreBuilt) {
+  std::unique_ptr<Policy> p;
+  EXPECT_TRUE(MakePolicy("bag(n=16)/linear(bits=20)", 1, &p).ok());  // 16 x 16 MiB
+  EXPECT_TRUE(MakePolicy("bag(n=256)/mlp(bits=24)", 1, &p).ok());    // mlp rows are made when seen
 }
 
 TEST(MakePolicy, UncertaintyExplorersNeedWidths) {
