@@ -20,6 +20,8 @@ int RunBackup(const std::string& dir, const Globals& g) {
 }
 
 int RunRestore(const std::string& dir, bool yes, const Globals& g) {
+  Status checked = CheckBackupDir(dir);  // before asking
+  if (!checked.ok()) return Fail(checked);
   if (!yes && !Confirm("Replace the store in " + g.db + " by the backup in " + dir + "?"))
     return Fail(Status::Aborted("restore not confirmed (use --yes to skip the question)"));
   Status s = RestoreStore(dir, g.db);

@@ -1,5 +1,7 @@
 // memory export: every event as JSON lines or one JSON array, oldest first. Round-trips through
 // `memory import --format jsonl`.
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -32,35 +34,49 @@ int RunExport(const ExportOptions& o, const Globals& g) {
     if (!s.ok()) return Fail(s);
   }
 
+  // Written in 1 MiB pieces (a whole store used to be held in memory first); a file is written
+  // aside and renamed at the end, so it is all or nothing.
   const bool to_stdout = o.out.empty() || o.out == "-";
+  internal::AtomicFileWriter file;
+  if (!to_stdout) {
+    struct stat st;
+    if (::stat(o.out.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      return Fail(Status::InvalidArgument(o.out + " is a directory; --out names the file to write"));
+    Status s = file.Open(o.out);
+    if (!s.ok()) return Fail(s);
+  }
   std::string buf;
   size_t n = 0;
   Progress progress(g, "exporting");
   bool json = o.format == "json";
   if (json) buf += "[\n";
+  Status written;
   auto flush = [&]() {
     if (to_stdout) {
-      std::fwrite(buf.data(), 1, buf.size(), stdout);
-      buf.clear();
+      if (std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size()) written = Status::IOError("writing stdout failed");
+    } else {
+      written = file.Append(buf);
     }
+    buf.clear();
+    return written.ok();
   };
   Status s = !store ? Status::OK() : store->Scan(so, [&](const Event& e) {
     if (json && n) buf += ",\n";
     buf += EventToJson(e);
     if (!json) buf += '\n';
     ++n;
-    if (buf.size() > (1 << 20)) flush();
     progress.Update(n);
-    return true;
+    return buf.size() < (1 << 20) || flush();
   });
   if (!s.ok()) return Fail(s);
+  if (!written.ok()) return Fail(written);
   if (json) buf += n ? "\n]\n" : "]\n";
   progress.Done();
+  if (!flush()) return Fail(written);
   if (to_stdout) {
-    flush();
     if (std::fflush(stdout) != 0) return Fail(Status::IOError("writing stdout failed"));
   } else {
-    s = internal::WriteFileAtomic(o.out, buf);  // all or nothing
+    s = file.Commit();
     if (!s.ok()) return Fail(s);
     if (!g.quiet) std::fprintf(stderr, "exported %zu events to %s\n", n, o.out.c_str());
   }

@@ -19,6 +19,21 @@ std::string IdFromBytes(std::string_view bytes);
 Status EnsureDir(const std::string& path);         // mkdir -p with 0700
 Status ReadFile(const std::string& path, std::string* out);
 Status WriteFileAtomic(const std::string& path, std::string_view data);  // tmp + fsync + rename
+// The same in pieces: Open, Append..., Commit. Destroyed before Commit, it leaves `path` as it was.
+class AtomicFileWriter {
+ public:
+  AtomicFileWriter() = default;
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  ~AtomicFileWriter();
+  Status Open(const std::string& path);
+  Status Append(std::string_view data);
+  Status Commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+};
 bool FileExists(const std::string& path);
 Status ListDir(const std::string& dir, std::vector<std::string>* names);  // sorted, no . and ..
 int64_t DirBytes(const std::string& dir);          // recursive size of regular files

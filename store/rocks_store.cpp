@@ -408,6 +408,9 @@ Status RocksStore::Backup(const std::string& backup_dir) {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<std::string> names;
   if (FileExists(backup_dir)) {
+    struct stat st;
+    if (::stat(backup_dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+      return Status::InvalidArgument(backup_dir + " is a file, not a directory");
     MEMORY_RETURN_IF_ERROR(ListDir(backup_dir, &names));
     if (!names.empty()) return Status::InvalidArgument("backup directory " + backup_dir + " is not empty");
   }
@@ -438,10 +441,16 @@ Status RocksStore::Backup(const std::string& backup_dir) {
 
 }  // namespace internal
 
-Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) {
+Status CheckBackupDir(const std::string& backup_dir) {
   using namespace internal;
   if (!FileExists(backup_dir + "/BACKUP") || !FileExists(DbDir(backup_dir) + "/CURRENT"))
     return Status::InvalidArgument(backup_dir + " is not a memory backup (no BACKUP or db/CURRENT)");
+  return Status::OK();
+}
+
+Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) {
+  using namespace internal;
+  MEMORY_RETURN_IF_ERROR(CheckBackupDir(backup_dir));
   {
     // Verify the backup opens before touching anything.
     StoreOptions o;

@@ -156,6 +156,9 @@ class Store {
 // process has the store open read-write. The previous database is kept as db.before-restore,
 // also when it is itself damaged (which is when a restore is needed).
 Status RestoreStore(const std::string& backup_dir, const std::string& data_dir);
+// InvalidArgument unless `backup_dir` looks like a backup (its marker and database are there);
+// cheap, for asking before a restore. RestoreStore checks this and every file.
+Status CheckBackupDir(const std::string& backup_dir);
 
 // A short text that changes whenever the store's content may have changed: a writer committed
 // (events, forget, clean, import, restore) or an event was spooled. Cheap (a few stat calls, no

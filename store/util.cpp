@@ -160,31 +160,55 @@ Status ReadFile(const std::string& path, std::string* out) {
   return Status::OK();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError(tmp + ": " + ErrnoText());
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+Status AtomicFileWriter::Open(const std::string& path) {
+  path_ = path;
+  tmp_ = path + ".tmp." + std::to_string(::getpid());
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd_ < 0) return Status::IOError(tmp_ + ": " + ErrnoText());
+  return Status::OK();
+}
+
+Status AtomicFileWriter::Append(std::string_view data) {
+  if (fd_ < 0) return Status::IOError(path_ + ": not open");
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Status s = Status::IOError(tmp + ": " + ErrnoText());
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
+      return Status::IOError(tmp_ + ": " + ErrnoText());
     }
     off += static_cast<size_t>(n);
   }
+  return Status::OK();
+}
+
+Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return Status::IOError(path_ + ": not open");
+  int fd = fd_;
+  fd_ = -1;
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::IOError(tmp + ": " + ErrnoText());
+    ::unlink(tmp_.c_str());
+    return Status::IOError(tmp_ + ": " + ErrnoText());
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::IOError("rename to " + path + ": " + ErrnoText());
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    ::unlink(tmp_.c_str());
+    return Status::IOError("rename to " + path_ + ": " + ErrnoText());
   }
   return Status::OK();
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  AtomicFileWriter w;
+  MEMORY_RETURN_IF_ERROR(w.Open(path));
+  MEMORY_RETURN_IF_ERROR(w.Append(data));
+  return w.Commit();
 }
 
 bool FileExists(const std::string& path) {

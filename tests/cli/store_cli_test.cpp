@@ -107,6 +107,18 @@ TEST_F(StoreCli, ExportImportExportIsIdentical) {
   std::string arr;
   ASSERT_EQ(Mem("export --format json", &arr), 0);
   EXPECT_EQ(json::parse(arr).size(), 3000u);
+  // --out writes the same bytes (in 1 MiB pieces: this export is larger), and refuses a folder.
+  ASSERT_GT(first.size(), size_t{1} << 20);
+  for (std::string format : {"jsonl", "json"}) {
+    std::string out = dir_ + "/out." + format, err;
+    ASSERT_EQ(Mem("export --format " + format + " --out " + Quote(out)), 0);
+    std::ifstream in(out);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(bytes, format == "jsonl" ? first : arr);
+  }
+  std::string err;
+  EXPECT_EQ(Mem("export --out " + Quote(dir_), nullptr, &err), 2);
+  EXPECT_NE(err.find("is a directory"), std::string::npos) << err;
 }
 
 TEST_F(StoreCli, EightProcessesRecordingAtOnceLoseNothing) {
@@ -255,7 +267,13 @@ TEST_F(StoreCli, BackupAndRestore) {
   for (auto& e : Export()) cmds.push_back(e["command"]);
   EXPECT_EQ(cmds, (std::vector<std::string>{"one", "two"}));
   EXPECT_NE(Mem("backup " + Quote(bk), nullptr, &err), 0);  // exists and is not empty
+  { std::ofstream(dir_ + "/a-file") << "x"; }
+  EXPECT_EQ(Mem("backup " + Quote(dir_ + "/a-file"), nullptr, &err), 2);
+  EXPECT_NE(err.find("is a file, not a directory"), std::string::npos) << err;
   EXPECT_NE(Mem("restore --yes " + Quote(dir_ + "/nope"), nullptr, &err), 0);
+  // Not a backup: said before any question (it asked first, then exit 5 "not confirmed").
+  EXPECT_EQ(Mem("restore " + Quote(dir_ + "/nope"), nullptr, &err), 2);
+  EXPECT_NE(err.find("is not a memory backup"), std::string::npos) << err;
 }
 
 TEST_F(StoreCli, BadInputGivesClearErrorsAndLosesNothing) {
