@@ -79,6 +79,11 @@ int RunStatus(bool json, const Globals& g) {
   if (exists) cache_error = cache::Hierarchy::ReadAllSavedStats(cache::CacheDir(g.db), &caches);
   int64_t sst = 0;
   for (const auto& f : st.families) sst += f.sst_bytes;
+  const std::string health = !exists ? "no store yet (nothing recorded)"
+                             : st.deletion_pending
+                                 ? "a forget or clean is running or was interrupted: events it matches may remain "
+                                   "until it ends (run the same forget or clean again to finish it)"
+                                 : "ok";
   double ratio = sst > 0 ? static_cast<double>(st.raw_bytes) / static_cast<double>(sst) : 0;
   if (json) {
     nlohmann::ordered_json j;
@@ -100,7 +105,8 @@ int RunStatus(bool json, const Globals& g) {
       fams.push_back({{"name", f.name}, {"keys", f.keys}, {"sst_bytes", f.sst_bytes}, {"memtable_bytes", f.memtable_bytes}});
     j["caches"] = CachesJson(caches);
     if (!cache_error.ok()) j["caches_error"] = cache_error.ToString();
-    j["health"] = exists ? "ok" : "no store yet (nothing recorded)";
+    j["deletion_pending"] = st.deletion_pending;
+    j["health"] = health;
     std::printf("%s\n", JsonText(j, 2).c_str());
     return 0;
   }
@@ -119,7 +125,7 @@ int RunStatus(bool json, const Globals& g) {
     std::printf("  %-12s %10lld keys %12s\n", f.name.c_str(), static_cast<long long>(f.keys),
                 FormatBytes(f.sst_bytes + f.memtable_bytes).c_str());
   PrintCaches(caches, cache_error);
-  std::printf("health           %s\n", exists ? "ok" : "no store yet (nothing recorded)");
+  std::printf("health           %s\n", health.c_str());
   return 0;
 }
 

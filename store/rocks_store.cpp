@@ -201,6 +201,7 @@ Status RocksStore::Stats(StoreStats* st) {
   MEMORY_RETURN_IF_ERROR(EnsureDb());
   st->read_only = read_only_;
   st->paused = RecordingPaused(dir_);
+  st->deletion_pending = DeletionPending();
   Summary sum;
   SummaryTotals totals;
   if (ReadSummary(dir_, &sum, /*with_commands=*/false).ok()) {

@@ -68,6 +68,7 @@ struct StoreStats {
   int64_t disk_bytes = 0;            // every file in the data directory
   bool read_only = false;
   bool paused = false;
+  bool deletion_pending = false;  // a forget or clean is running or was interrupted
 };
 
 struct ScanOptions {

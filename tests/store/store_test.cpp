@@ -732,12 +732,21 @@ TEST(Store, AnInterruptedDeletionIsFinishedByTheNextOne) {
     std::ofstream(t.path() + "/ingest-tmp/commands-1.sst") << "SECRET-7f3a91";
     fs::create_directories(t.path() + "/db.before-restore");
     std::ofstream(t.path() + "/db.before-restore/000001.sst") << "SECRET-7f3a91";
+    {
+      StoreStats st;  // what `memory status` reports
+      auto reader = OpenRO(t.path());
+      ASSERT_TRUE(reader->Stats(&st).ok());
+      EXPECT_TRUE(st.deletion_pending);
+    }
     auto s = OpenRW(t.path());
     EXPECT_TRUE(s->DeletionPending());
     size_t removed = 99;
     ASSERT_TRUE((clean ? s->Clean(1, &removed) : s->Forget("nothing matches*", &removed)).ok());
     EXPECT_EQ(removed, 0u);
     EXPECT_FALSE(s->DeletionPending()) << "clean=" << clean;
+    StoreStats st;
+    ASSERT_TRUE(s->Stats(&st).ok());
+    EXPECT_FALSE(st.deletion_pending);
     EXPECT_FALSE(fs::exists(t.path() + "/ingest-tmp")) << "clean=" << clean;
     EXPECT_FALSE(fs::exists(t.path() + "/db.before-restore")) << "clean=" << clean;
     EXPECT_EQ(All(s.get()).size(), 1u);
