@@ -49,6 +49,12 @@ std::string ManifestState(const std::string& db_dir);
 // Spool layout inside a data directory.
 std::string SpoolDir(const std::string& data_dir);
 std::string DbDir(const std::string& data_dir);
+// A restore copies the backup's database to RestoreStagedDir, writes RestoreReadyFile, then
+// swaps: the store's db/ becomes db.before-restore and the staged copy becomes db/.
+// FinishRestoreSwap does (or finishes, after a kill) that swap when the ready file is there.
+std::string RestoreStagedDir(const std::string& data_dir);
+std::string RestoreReadyFile(const std::string& data_dir);
+Status FinishRestoreSwap(const std::string& data_dir);
 constexpr const char* kCurrentSpool = "current.log";
 constexpr const char* kFoldPrefix = "fold-";
 

@@ -354,10 +354,13 @@ Status RocksStore::BeginDeletion() {
 }
 
 // Also removes what may hold deleted values outside the database: the database a restore
-// replaced, and the table files of an import that was killed (no import runs while we write).
+// replaced or the copy a killed restore left, and the table files of an import that was killed
+// (no import runs while we write).
 Status RocksStore::FinishDeletion() {
   MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/db.before-restore"));
   MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/ingest-tmp"));
+  if (!internal::FileExists(internal::RestoreReadyFile(dir_)))  // a copy a killed restore left
+    MEMORY_RETURN_IF_ERROR(internal::RemoveTree(internal::RestoreStagedDir(dir_)));
   MEMORY_RETURN_IF_ERROR(FinishWrite());
   MEMORY_RETURN_IF_ERROR(CompactAway());
   if (::unlink(DeletionMarker().c_str()) != 0 && errno != ENOENT)
@@ -463,7 +466,11 @@ Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) 
     if (!s.ok()) return Status::Corruption("backup " + backup_dir + " is damaged: " + s.message());
   }
   MEMORY_RETURN_IF_ERROR(EnsureDir(data_dir));
-  std::string db = DbDir(data_dir), before = data_dir + "/db.before-restore";
+  const std::string db = DbDir(data_dir), staged = RestoreStagedDir(data_dir);
+  // The copy is made beside the store first: a restore killed during it leaves the store as it
+  // was (it used to copy into the store's place, leaving a partial database or none).
+  MEMORY_RETURN_IF_ERROR(RemoveTree(staged));
+  MEMORY_RETURN_IF_ERROR(CopyTree(DbDir(backup_dir), staged));
   if (FileExists(db + "/CURRENT")) {
     // Holding the writer lock proves nobody else writes while we swap.
     StoreOptions o;
@@ -474,13 +481,16 @@ Status RestoreStore(const std::string& backup_dir, const std::string& data_dir) 
     Status s = Store::Open(o, &current);
     // Busy: another process writes. Any other failure is a damaged database (RocksDB takes its
     // lock before reading anything), which the restore moves aside.
-    if (s.IsBusy()) return s;
-    current.reset();
-    MEMORY_RETURN_IF_ERROR(RemoveTree(before));
-    if (::rename(db.c_str(), before.c_str()) != 0) return Status::IOError("rename " + db + ": " + ErrnoText());
+    if (s.IsBusy()) {
+      RemoveTree(staged);
+      return s;
+    }
   }
   MEMORY_RETURN_IF_ERROR(MarkSummaryDirty(data_dir));  // the summary describes the old database
-  MEMORY_RETURN_IF_ERROR(CopyTree(DbDir(backup_dir), db));
+  // From here the restore is decided: a process killed now has its swap finished by the next
+  // writer's open.
+  MEMORY_RETURN_IF_ERROR(WriteFileAtomic(RestoreReadyFile(data_dir), "a restore is swapping databases\n"));
+  MEMORY_RETURN_IF_ERROR(FinishRestoreSwap(data_dir));
   if (FileExists(SpoolDir(backup_dir))) MEMORY_RETURN_IF_ERROR(CopyTree(SpoolDir(backup_dir), SpoolDir(data_dir)));
   return Status::OK();
 }

@@ -184,6 +184,7 @@ class RocksStore final : public Store {
     MEMORY_RETURN_IF_ERROR(internal::EnsureDir(dir_));
     ::chmod(dir_.c_str(), 0700);
     std::string db_dir = internal::DbDir(dir_);
+    if (o.mode != StoreOptions::Mode::kReadOnly) MEMORY_RETURN_IF_ERROR(internal::FinishRestoreSwap(dir_));
     bool exists = internal::FileExists(db_dir + "/CURRENT");
     rocksdb::DBOptions dbo;
     dbo.create_if_missing = true;

@@ -155,7 +155,8 @@ class Store {
 // Replaces the store in `data_dir` by the backup in `backup_dir`, after checking every file of
 // the backup (Corruption, nothing touched, if one is damaged). Fails with Busy when another
 // process has the store open read-write. The previous database is kept as db.before-restore,
-// also when it is itself damaged (which is when a restore is needed).
+// also when it is itself damaged (which is when a restore is needed). A restore killed while
+// copying leaves the store as it was; killed while swapping, the next writer's open finishes it.
 Status RestoreStore(const std::string& backup_dir, const std::string& data_dir);
 // InvalidArgument unless `backup_dir` looks like a backup (its marker and database are there);
 // cheap, for asking before a restore. RestoreStore checks this and every file.

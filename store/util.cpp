@@ -1,6 +1,7 @@
 // Small utilities of the store: globs, durations, default paths, files.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,6 +298,32 @@ Status RemoveTree(const std::string& dir) {
   }
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Status::IOError("rmdir " + dir + ": " + ErrnoText());
   return Status::OK();
+}
+
+std::string RestoreStagedDir(const std::string& data_dir) { return data_dir + "/db.restoring"; }
+std::string RestoreReadyFile(const std::string& data_dir) { return data_dir + "/restore-ready"; }
+
+Status FinishRestoreSwap(const std::string& data_dir) {
+  const std::string ready = RestoreReadyFile(data_dir), staged = RestoreStagedDir(data_dir),
+                    db = DbDir(data_dir), before = data_dir + "/db.before-restore";
+  int fd = ::open(ready.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::OK();  // no restore to finish
+  ::flock(fd, LOCK_EX);             // two processes opening at once: one swaps, the other sees it done
+  Status s;
+  if (FileExists(ready) && !FileExists(staged + "/CURRENT")) {
+    // Only a deletion running at the same time removes the copy: report it, keep the store.
+    s = Status::IOError("the restore's copy in " + staged + " was removed before the swap; run the restore again");
+    ::unlink(ready.c_str());
+  } else if (FileExists(ready)) {
+    if (FileExists(db)) {
+      s = RemoveTree(before);
+      if (s.ok() && ::rename(db.c_str(), before.c_str()) != 0) s = Status::IOError("rename " + db + ": " + ErrnoText());
+    }
+    if (s.ok() && ::rename(staged.c_str(), db.c_str()) != 0) s = Status::IOError("rename " + staged + ": " + ErrnoText());
+  }
+  if (s.ok()) ::unlink(ready.c_str());
+  ::close(fd);
+  return s;
 }
 
 std::string SpoolDir(const std::string& data_dir) { return data_dir + "/spool"; }

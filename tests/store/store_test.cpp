@@ -675,6 +675,47 @@ TEST(Store, BackupWhileRecordingAndRestore) {
   EXPECT_FALSE(RestoreStore(t.path() + "/nonexistent", data).ok());
 }
 
+// A restore copies the backup beside the store, writes restore-ready, then swaps. Killed during
+// the copy, the store is as it was (and a deletion removes the copy); killed after deciding, in
+// either half of the swap, the next writer's open finishes it.
+TEST(Store, AKilledRestoreLeavesTheStoreOrFinishesOnTheNextOpen) {
+  enum Stage { kDuringCopy, kBeforeSwap, kMidSwap };
+  for (Stage stage : {kDuringCopy, kBeforeSwap, kMidSwap}) {
+    TempDir t;
+    const std::string data = t.path() + "/data", backup = t.path() + "/bk";
+    {
+      auto s = OpenRW(data);
+      std::vector<Event> evs = {MakeEvent("in-backup", 10)};
+      ASSERT_TRUE(s->Ingest(evs).ok());
+      ASSERT_TRUE(s->Backup(backup).ok());
+      std::vector<Event> later = {MakeEvent("after-backup", 20)};
+      ASSERT_TRUE(s->Ingest(later).ok());
+    }
+    fs::copy(backup + "/db", data + "/db.restoring", fs::copy_options::recursive);
+    if (stage == kDuringCopy) {
+      fs::remove(data + "/db.restoring/CURRENT");  // the copy stopped half-way
+    } else {
+      std::ofstream(data + "/restore-ready") << "x";
+      if (stage == kMidSwap) fs::rename(data + "/db", data + "/db.before-restore");
+    }
+    auto s = OpenRW(data);
+    ASSERT_TRUE(s);
+    std::vector<std::string> cmds;
+    for (auto& e : All(s.get())) cmds.push_back(e.command);
+    if (stage == kDuringCopy) {
+      EXPECT_EQ(cmds, (std::vector<std::string>{"in-backup", "after-backup"}));
+      size_t removed = 0;
+      ASSERT_TRUE(s->Forget("in-backup", &removed).ok());
+      EXPECT_FALSE(fs::exists(data + "/db.restoring"));  // it held a forgotten event
+    } else {
+      EXPECT_EQ(cmds, (std::vector<std::string>{"in-backup"})) << "stage " << stage;
+      EXPECT_FALSE(fs::exists(data + "/restore-ready"));
+      EXPECT_FALSE(fs::exists(data + "/db.restoring"));
+      EXPECT_TRUE(fs::exists(data + "/db.before-restore/CURRENT"));
+    }
+  }
+}
+
 // A damaged backup is refused before anything changes (it used to be swapped in, exit 0, and
 // the store then failed with corruption); a good backup restores over a damaged store.
 TEST(Store, RestoreChecksTheBackupAndReplacesADamagedStore) {
