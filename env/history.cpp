@@ -185,10 +185,26 @@ class Builder {
     if (n == 0) {
       return Status::InvalidArgument(std::string(name_) + ": no commands in file (empty history)");
     }
-    int64_t base = options_.base_ts_us != 0 ? options_.base_ts_us
-                                            : NowUs() - static_cast<int64_t>(n);
-    for (size_t i = 0; i < n; ++i) {
-      if (needs_time_[i]) (*out_)[first_ + i].ts_us = base + static_cast<int64_t>(i);
+    // A file with times of its own (a bash history that got HISTTIMEFORMAT one day): an event
+    // without a time goes 1 us after the previous timed one, or before the first, so the file's
+    // order is kept (those lines used to get the import time: the oldest commands became the
+    // newest). Without any time, or with an explicit base: base + i.
+    size_t first_timed = n;
+    if (options_.base_ts_us == 0)
+      for (size_t i = 0; i < n && first_timed == n; ++i)
+        if (!needs_time_[i]) first_timed = i;
+    if (first_timed < n) {
+      int64_t prev = (*out_)[first_ + first_timed].ts_us;
+      for (size_t i = first_timed; i-- > 0;) (*out_)[first_ + i].ts_us = std::max<int64_t>(1, prev - static_cast<int64_t>(first_timed - i));
+      for (size_t i = first_timed; i < n; ++i) {
+        Event& e = (*out_)[first_ + i];
+        if (needs_time_[i]) e.ts_us = std::min(prev + 1, kLatestEventTimeUs);
+        prev = e.ts_us;
+      }
+    } else {
+      int64_t base = options_.base_ts_us != 0 ? options_.base_ts_us : NowUs() - static_cast<int64_t>(n);
+      for (size_t i = 0; i < n; ++i)
+        if (needs_time_[i]) (*out_)[first_ + i].ts_us = base + static_cast<int64_t>(i);
     }
     finished_ = true;
     return Status::OK();

@@ -25,7 +25,9 @@ struct HistoryReadOptions {
   std::string user;          // user of every event (jsonl: of those without one); "" = the file's base name
   std::string session;       // session of every event (jsonl: idem); "" = "<format>:<user>"
   // Events without a time of their own (schonlau, purdue, bash without '#' lines) get
-  // base_ts_us + i microseconds for the i-th event, so order is kept. 0 = now minus the count.
+  // base_ts_us + i microseconds for the i-th event, so order is kept. 0 = now minus the count,
+  // or, in a file where other events have times, 1 us after the previous timed event (before
+  // the first one for those that come first).
   int64_t base_ts_us = 0;
   size_t max_line_bytes = 1 << 20;  // longer lines are an error naming file and line
 };

@@ -173,6 +173,25 @@ TEST(Bash, LinesBeforeFirstTimestampAreSeparateCommands) {
   EXPECT_EQ(ev[2].ts_us, 1'700'000'000'000'000);
 }
 
+// A history whose first lines have no timestamp (HISTTIMEFORMAT set one day): with the default
+// base they are placed just before the first timestamp, not at the import time, so the oldest
+// commands do not become the newest.
+TEST(Bash, LinesWithoutTimeKeepTheirPlaceAmongTimedOnes) {
+  std::vector<Event> ev;
+  HistoryReadOptions o;  // base_ts_us = 0: what `memory import` uses
+  ASSERT_TRUE(ParseHistory("pwd\ncd /tmp\n#1700000000\nls\n#1700000009\nmake\n", "h", HistoryFormat::kBash, o, &ev).ok());
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[0].ts_us, 1'700'000'000'000'000 - 2);
+  EXPECT_EQ(ev[1].ts_us, 1'700'000'000'000'000 - 1);
+  EXPECT_EQ(ev[2].ts_us, 1'700'000'000'000'000);
+  EXPECT_EQ(ev[3].ts_us, 1'700'000'009'000'000);
+  // jsonl: an event without a time follows the previous one.
+  ev.clear();
+  ASSERT_TRUE(ParseHistory("{\"command\":\"a\",\"ts\":1700000000000000}\n{\"command\":\"b\"}\n", "j", HistoryFormat::kJsonl, o, &ev).ok());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].ts_us, 1'700'000'000'000'001);
+}
+
 TEST(Bash, TimestampWithoutCommandIsTruncated) {
   auto m = ParseBad("#1700000000\nls\n#1700000001\n", HistoryFormat::kBash, 3);
   EXPECT_NE(m.find("timestamp"), std::string::npos);
