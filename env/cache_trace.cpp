@@ -1,15 +1,10 @@
 #include "env/cache_trace.h"
 
-#include "env/compressed_file.h"
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <sys/stat.h>
+
+#include "env/compressed_file.h"
 
 namespace memory::env {
 namespace {

@@ -1,17 +1,14 @@
 #include "env/cb_data.h"
 
-#include "env/cache_trace.h"  // ReadMaybeCompressed
-
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
+
+#include "env/compressed_file.h"
 
 namespace memory::env {
 
