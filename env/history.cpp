@@ -1,15 +1,22 @@
-// Readers for command histories (see history.h). The whole file is read at once and split with
-// memchr; a line becomes an Event without intermediate copies except for multi-line commands.
+// Readers for command histories (see history.h). Files are read in blocks and split with memchr,
+// twice: a check pass, then a pass that hands out events in batches (so memory stays bounded).
 #include "env/history.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <iterator>
 #include <fstream>
 #include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace memory::env {
 namespace {
@@ -68,32 +75,109 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return n;
 }
 
-size_t LineOfOffset(std::string_view text, size_t offset) {
-  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
-}
-
-// Splits text into lines (without '\n' and a trailing '\r'), counting line numbers from 1.
+// Splits a history into lines (without '\n' and a trailing '\r'), counting line numbers from 1:
+// text already in memory, or the first `limit` bytes of a file read in blocks (then a line's view
+// is valid until the next call, and memory is bounded by the longest line allowed). Stops with an
+// error (status()) at a line with a NUL byte, over max_line bytes, or not UTF-8 when `utf8`.
 class LineCursor {
  public:
-  explicit LineCursor(std::string_view text) : text_(text) {}
+  LineCursor(std::string_view text, std::string_view name, bool utf8, size_t max_line)
+      : name_(name), utf8_(utf8), max_line_(max_line), fd_(-1), data_(text.data()), end_(text.size()) {}
+  LineCursor(int fd, uint64_t limit, std::string_view name, bool utf8, size_t max_line)
+      : name_(name), utf8_(utf8), max_line_(max_line), fd_(fd), left_(limit) {}
+
   bool Next(std::string_view* line) {
-    if (pos_ >= text_.size()) return false;
-    const char* start = text_.data() + pos_;
-    size_t left = text_.size() - pos_;
-    const void* nl = std::memchr(start, '\n', left);
-    size_t len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : left;
+    if (!status_.ok()) return false;
+    size_t len;
+    const char* nl;
+    for (;;) {
+      nl = static_cast<const char*>(std::memchr(data_ + pos_, '\n', end_ - pos_));
+      len = nl ? static_cast<size_t>(nl - (data_ + pos_)) : end_ - pos_;
+      if (nl || fd_ < 0 || left_ == 0) break;
+      if (len > max_line_ + 1) return SkipLongLine(len);  // +1: a '\r' that goes
+      if (!Fill()) return false;
+    }
+    if (len == 0 && !nl) return false;  // the end
+    const char* start = data_ + pos_;
     pos_ += len + (nl ? 1 : 0);
     ++line_no_;
     *line = std::string_view(start, len);
     if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+    if (line->size() > max_line_) return Fail(LongLine(line->size()));
+    if (std::memchr(line->data(), '\0', line->size())) return NotText("binary data (NUL byte); not a text history");
+    if (utf8_ && FirstInvalidUtf8(*line) != line->size()) return NotText("invalid UTF-8");
     return true;
   }
+  // After a parse error at the current line: the error that a later line is not text (a NUL
+  // byte or invalid UTF-8), which explains the parse error better, if there is one; else OK.
+  Status NotTextLater() {
+    std::string_view line;
+    while (Next(&line)) {
+    }
+    return not_text_ ? status_ : Status::OK();
+  }
   size_t line_no() const { return line_no_; }
+  const Status& status() const { return status_; }
+  // Stops the cursor with `s` (Next returns false, status() is s).
+  void Stop(Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
 
  private:
-  std::string_view text_;
-  size_t pos_ = 0;
+  static constexpr size_t kBlock = 1 << 20;
+  // Moves the unread bytes to the front of the buffer and reads more after them.
+  bool Fill() {
+    const size_t keep = end_ - pos_;
+    if (buf_.size() < keep + kBlock) buf_.resize(keep + kBlock);  // may move: data_ was buf_
+    std::memmove(buf_.data(), buf_.data() + pos_, keep);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(left_, buf_.size() - keep));
+    ssize_t got;
+    do got = ::read(fd_, buf_.data() + keep, want);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) return Fail(std::string("read failed: ") + std::strerror(errno));
+    if (got == 0) left_ = 0;  // shorter than when it was measured
+    left_ -= static_cast<uint64_t>(got);
+    data_ = buf_.data(), pos_ = 0, end_ = keep + static_cast<size_t>(got);
+    return true;
+  }
+  // A line already longer than the limit: reads on to its end for the error's figure.
+  bool SkipLongLine(size_t len) {
+    ++line_no_;
+    bool cr = data_[end_ - 1] == '\r';
+    for (pos_ = end_; left_ > 0;) {
+      if (!Fill()) return false;
+      const char* nl = static_cast<const char*>(std::memchr(data_, '\n', end_));
+      size_t part = nl ? static_cast<size_t>(nl - data_) : end_;
+      len += part;
+      if (part > 0) cr = data_[part - 1] == '\r';
+      if (nl) break;
+      pos_ = end_;
+    }
+    return Fail(LongLine(len - (cr ? 1 : 0)));
+  }
+  std::string LongLine(size_t size) const {
+    return "line is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(max_line_);
+  }
+  bool NotText(const std::string& what) {
+    not_text_ = true;
+    return Fail(what);
+  }
+  bool Fail(const std::string& what) {
+    Stop(LineError(name_, line_no_, what));
+    return false;
+  }
+
+  std::string_view name_;
+  bool utf8_;
+  size_t max_line_;
+  int fd_;
+  uint64_t left_ = 0;  // bytes of the file still to read
+  std::string buf_;
+  const char* data_ = nullptr;
+  size_t pos_ = 0, end_ = 0;  // unread bytes: data_[pos_, end_)
   size_t line_no_ = 0;
+  Status status_;
+  bool not_text_ = false;  // status_ says that a line is not text
 };
 
 bool IsBlank(std::string_view s) {
@@ -133,42 +217,52 @@ int64_t NowUs() {
       .count();
 }
 
-// Everything one parse needs: where events go (appended to the caller's vector, taken back on
-// failure), their defaults, and which still need a time.
+// Where a pass over a history leaves its events. A history is parsed twice: the check pass
+// (layout == nullptr) keeps no event and learns the Layout; the emit pass gives each event its
+// time as it comes (which needs the layout) and hands them to the sink `batch` at a time.
+// Events handed out are never touched again: a parser only changes the event it added last.
 class Builder {
  public:
+  struct Layout {
+    size_t events = 0;
+    size_t first_timed = SIZE_MAX;  // index of the first event with a time of its own
+    int64_t first_ts = 0;           // and that time
+  };
+  using Sink = std::function<Status(std::vector<Event>*)>;
+
   Builder(std::string_view name, HistoryFormat format, const HistoryReadOptions& options,
-          size_t expected, std::vector<Event>* out)
-      : name_(name), format_(format), options_(options), out_(out), first_(out->size()) {
+          const Layout* layout, size_t batch, const Sink* sink, LineCursor* cursor)
+      : name_(name), format_(format), options_(options), layout_(layout),
+        batch_(std::max<size_t>(batch, 1)), sink_(sink), cursor_(cursor) {
     user_ = options.user.empty() ? std::string(BaseName(name)) : options.user;
     session_ = options.session.empty()
                    ? std::string(HistoryFormatName(format)) + ":" + user_
                    : options.session;
-    // Room for every line up front: pointers to events stay valid while parsing (bash needs
-    // that), and growth stays geometric when many files are appended to one vector.
-    size_t needed = first_ + expected;
-    if (out_->capacity() < needed) out_->reserve(std::max(needed, 2 * out_->capacity()));
-    needs_time_.reserve(expected);
-  }
-  ~Builder() {
-    if (!finished_) out_->resize(first_);
+    if (layout_) {
+      pending_.reserve(std::min(batch_, layout_->events));
+      // A file with times of its own (a bash history that got HISTTIMEFORMAT one day): an event
+      // without one goes 1 us after the previous event, or before the first timed one, so the
+      // file's order is kept. Without any time, or with an explicit base: base + i.
+      timed_ = options_.base_ts_us == 0 && layout_->first_timed < layout_->events;
+      base_ = options_.base_ts_us != 0 ? options_.base_ts_us : NowUs() - static_cast<int64_t>(layout_->events);
+    }
   }
 
   // A shell command; ts_us < 0 = no time of its own.
   Event& AddShell(std::string_view command, int64_t ts_us) {
-    Event& e = out_->emplace_back();
+    Event& e = NewEvent();
     e.kind = EventKind::kShell;
     e.command.assign(command.data(), command.size());
     e.user = user_;
     e.session = session_;
     e.actor = "human";
-    MarkTime(e, ts_us);
+    SetTime(e, ts_us);
     return e;
   }
 
   // An event parsed from JSON keeps its own user and session; the defaults fill in missing ones.
   void AddParsed(Event&& parsed) {
-    Event& e = out_->emplace_back(std::move(parsed));
+    Event& e = NewEvent() = std::move(parsed);
     if (e.user.empty()) e.user = user_;
     if (e.session.empty()) {
       e.session = options_.session.empty()
@@ -176,78 +270,80 @@ class Builder {
                       : options_.session;
     }
     if (e.actor.empty()) e.actor = "human";
-    MarkTime(e, e.ts_us > 0 ? e.ts_us : -1);
+    SetTime(e, e.ts_us > 0 ? e.ts_us : -1);
   }
 
-  // Gives synthesized times; keeps the events only when this returns OK.
+  // After the parse: the check pass's layout, or the emit pass's last batch handed out.
   Status Finish() {
-    const size_t n = out_->size() - first_;
-    if (n == 0) {
+    if (count_ == 0) {
       return Status::InvalidArgument(std::string(name_) + ": no commands in file (empty history)");
     }
-    // A file with times of its own (a bash history that got HISTTIMEFORMAT one day): an event
-    // without a time goes 1 us after the previous timed one, or before the first, so the file's
-    // order is kept (those lines used to get the import time: the oldest commands became the
-    // newest). Without any time, or with an explicit base: base + i.
-    size_t first_timed = n;
-    if (options_.base_ts_us == 0)
-      for (size_t i = 0; i < n && first_timed == n; ++i)
-        if (!needs_time_[i]) first_timed = i;
-    if (first_timed < n) {
-      int64_t prev = (*out_)[first_ + first_timed].ts_us;
-      for (size_t i = first_timed; i-- > 0;) (*out_)[first_ + i].ts_us = std::max<int64_t>(1, prev - static_cast<int64_t>(first_timed - i));
-      for (size_t i = first_timed; i < n; ++i) {
-        Event& e = (*out_)[first_ + i];
-        if (needs_time_[i]) e.ts_us = std::min(prev + 1, kLatestEventTimeUs);
-        prev = e.ts_us;
-      }
-    } else {
-      int64_t base = options_.base_ts_us != 0 ? options_.base_ts_us : NowUs() - static_cast<int64_t>(n);
-      for (size_t i = 0; i < n; ++i)
-        if (needs_time_[i]) (*out_)[first_ + i].ts_us = base + static_cast<int64_t>(i);
-    }
-    finished_ = true;
-    return Status::OK();
+    if (!layout_) return Status::OK();
+    if (count_ != layout_->events)
+      return Status::Aborted(std::string(name_) + ": the file changed while it was read");
+    return Flush();
   }
+  Layout layout() const { return found_; }
 
  private:
-  void MarkTime(Event& e, int64_t ts_us) {
-    if (ts_us >= 0) e.ts_us = ts_us;
-    needs_time_.push_back(ts_us < 0);
+  Event& NewEvent() {
+    if (!layout_) {
+      pending_.clear();  // the check pass keeps only the event being parsed
+    } else if (pending_.size() >= batch_) {
+      if (Status s = Flush(); !s.ok()) cursor_->Stop(std::move(s));  // the parse stops there
+    }
+    return pending_.emplace_back();
+  }
+  Status Flush() {
+    if (pending_.empty()) return Status::OK();
+    Status s = (*sink_)(&pending_);
+    pending_.clear();
+    return s;
+  }
+  void SetTime(Event& e, int64_t own) {
+    const size_t i = count_++;
+    if (!layout_) {
+      if (own >= 0 && found_.first_timed == SIZE_MAX) found_.first_timed = i, found_.first_ts = own;
+      found_.events = count_;
+      return;
+    }
+    if (own >= 0) {
+      e.ts_us = own;
+    } else if (!timed_) {
+      e.ts_us = base_ + static_cast<int64_t>(i);
+    } else if (i < layout_->first_timed) {
+      e.ts_us = std::max<int64_t>(1, layout_->first_ts - static_cast<int64_t>(layout_->first_timed - i));
+    } else {
+      e.ts_us = std::min(prev_ + 1, kLatestEventTimeUs);
+    }
+    prev_ = e.ts_us;
   }
 
   std::string_view name_;
   HistoryFormat format_;
   const HistoryReadOptions& options_;
-  std::vector<Event>* out_;
-  const size_t first_;
-  bool finished_ = false;
+  const Layout* layout_;
+  const size_t batch_;
+  const Sink* sink_;
+  LineCursor* cursor_;
   std::string user_, session_;
-  std::vector<bool> needs_time_;
+  std::vector<Event> pending_;
+  size_t count_ = 0;
+  Layout found_;
+  bool timed_ = false;
+  int64_t base_ = 0, prev_ = 0;
 };
 
-Status CheckLineLength(std::string_view name, size_t line_no, std::string_view line,
-                       const HistoryReadOptions& options) {
-  if (line.size() > options.max_line_bytes) {
-    return LineError(name, line_no,
-                     "line is " + std::to_string(line.size()) + " bytes, over the limit of " +
-                         std::to_string(options.max_line_bytes));
-  }
-  return Status::OK();
-}
-
 // One command name per line (Schonlau SEA, Purdue PU).
-Status ParseOnePerLine(std::string_view text, std::string_view name,
-                       const HistoryReadOptions& options, Builder* b) {
-  LineCursor cur(text);
+Status ParseOnePerLine(LineCursor& cur, std::string_view name, const HistoryReadOptions& options,
+                       Builder* b) {
   std::string_view line;
   while (cur.Next(&line)) {
-    MEMORY_RETURN_IF_ERROR(CheckLineLength(name, cur.line_no(), line, options));
     std::string_view cmd = Trim(line);
     if (cmd.empty()) continue;
     b->AddShell(cmd, -1);
   }
-  return Status::OK();
+  return cur.status();
 }
 
 // "#<digits>" written by bash before each command when HISTTIMEFORMAT is set. Bash takes any line
@@ -260,9 +356,8 @@ bool BashTimestamp(std::string_view line, int64_t* seconds) {
   return true;
 }
 
-Status ParseBash(std::string_view text, std::string_view name, const HistoryReadOptions& options,
+Status ParseBash(LineCursor& cur, std::string_view name, const HistoryReadOptions& options,
                  Builder* b) {
-  LineCursor cur(text);
   std::string_view line;
   // A timestamp opens an entry; the lines up to the next timestamp are that one command (bash
   // writes multi-line commands as several lines). Lines before any timestamp are one each.
@@ -273,7 +368,6 @@ Status ParseBash(std::string_view text, std::string_view name, const HistoryRead
   std::string multi;            // the current entry when it spans lines
   Event* entry = nullptr;
   while (cur.Next(&line)) {
-    MEMORY_RETURN_IF_ERROR(CheckLineLength(name, cur.line_no(), line, options));
     int64_t seconds;
     if (BashTimestamp(line, &seconds)) {
       if (open_entry && !entry_has_command) {
@@ -304,6 +398,7 @@ Status ParseBash(std::string_view text, std::string_view name, const HistoryRead
       entry->command = multi;
     }
   }
+  MEMORY_RETURN_IF_ERROR(cur.status());
   if (open_entry && !entry_has_command) {
     return LineError(name, ts_line, "timestamp line with no command after it (truncated file?)");
   }
@@ -325,13 +420,11 @@ void Unmetafy(std::string_view in, std::string* out) {
   }
 }
 
-Status ParseZsh(std::string_view text, std::string_view name, const HistoryReadOptions& options,
+Status ParseZsh(LineCursor& cur, std::string_view name, const HistoryReadOptions& options,
                 Builder* b) {
-  LineCursor cur(text);
   std::string_view line;
   std::string joined, unmeta;
   while (cur.Next(&line)) {
-    MEMORY_RETURN_IF_ERROR(CheckLineLength(name, cur.line_no(), line, options));
     if (IsBlank(line)) continue;
     const size_t start_line = cur.line_no();
     std::string_view record = line;
@@ -342,10 +435,10 @@ Status ParseZsh(std::string_view text, std::string_view name, const HistoryReadO
       for (;;) {
         std::string_view next;
         if (!cur.Next(&next)) {
+          MEMORY_RETURN_IF_ERROR(cur.status());
           return LineError(name, start_line,
                            "file ends inside a multi-line command (line ends with '\\')");
         }
-        MEMORY_RETURN_IF_ERROR(CheckLineLength(name, cur.line_no(), next, options));
         if (!next.empty() && next.back() == '\\') {
           joined.append(next.substr(0, next.size() - 1));
           joined += '\n';
@@ -397,22 +490,20 @@ Status ParseZsh(std::string_view text, std::string_view name, const HistoryReadO
       b->AddShell(record, -1);
     }
   }
-  return Status::OK();
+  return cur.status();
 }
 
-Status ParseJsonl(std::string_view text, std::string_view name, const HistoryReadOptions& options,
+Status ParseJsonl(LineCursor& cur, std::string_view name, const HistoryReadOptions& options,
                   Builder* b) {
-  LineCursor cur(text);
   std::string_view line;
   while (cur.Next(&line)) {
-    MEMORY_RETURN_IF_ERROR(CheckLineLength(name, cur.line_no(), line, options));
     if (IsBlank(line)) continue;
     Event e;
     Status s = EventFromJson(line, &e);
     if (!s.ok()) return LineError(name, cur.line_no(), s.message());
     b->AddParsed(std::move(e));
   }
-  return Status::OK();
+  return cur.status();
 }
 
 }  // namespace
@@ -444,64 +535,130 @@ std::string_view HistoryFormatName(HistoryFormat f) {
 
 bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == s.size(); }
 
-Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat format,
-                    const HistoryReadOptions& options, std::vector<Event>* events) {
-  if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
-    size_t off = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
-    return LineError(name, LineOfOffset(text, off), "binary data (NUL byte); not a text history");
-  }
-  // zsh may hold metafied bytes that are only valid UTF-8 once decoded; it checks per record.
-  if (format != HistoryFormat::kZsh) {
-    if (size_t bad = FirstInvalidUtf8(text); bad != text.size()) {
-      return LineError(name, LineOfOffset(text, bad), "invalid UTF-8");
-    }
-  }
-  size_t expected = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  Builder b(name, format, options, expected, events);
+namespace {
+// One pass over a history: the check pass (layout null) fills *found; the emit pass hands the
+// events to `sink`.
+Status Pass(LineCursor& cur, std::string_view name, HistoryFormat format,
+            const HistoryReadOptions& options, const Builder::Layout* layout, size_t batch,
+            const Builder::Sink* sink, Builder::Layout* found) {
+  Builder b(name, format, options, layout, batch, sink, &cur);
   Status s;
   switch (format) {
     case HistoryFormat::kSchonlau:
-    case HistoryFormat::kPurdue: s = ParseOnePerLine(text, name, options, &b); break;
-    case HistoryFormat::kBash: s = ParseBash(text, name, options, &b); break;
-    case HistoryFormat::kZsh: s = ParseZsh(text, name, options, &b); break;
-    case HistoryFormat::kJsonl: s = ParseJsonl(text, name, options, &b); break;
+    case HistoryFormat::kPurdue: s = ParseOnePerLine(cur, name, options, &b); break;
+    case HistoryFormat::kBash: s = ParseBash(cur, name, options, &b); break;
+    case HistoryFormat::kZsh: s = ParseZsh(cur, name, options, &b); break;
+    case HistoryFormat::kJsonl: s = ParseJsonl(cur, name, options, &b); break;
+  }
+  if (!s.ok() && cur.status().ok() && !layout) {  // a parse error: is the input text at all?
+    Status not_text = cur.NotTextLater();
+    return not_text.ok() ? s : not_text;
   }
   MEMORY_RETURN_IF_ERROR(s);
-  return b.Finish();
-}
-
-namespace {
-Status ReadWholeFile(const std::string& path, std::string* out) {
-  std::error_code ec;
-  auto st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) return Status::NotFound(path + ": no such file");
-  if (std::filesystem::is_directory(st)) {
-    return Status::InvalidArgument(path + ": is a directory, expected a history file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0) {
-    // Not seekable (a pipe): read in chunks.
-    in.clear();
-    out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    out->resize(static_cast<size_t>(size));
-    if (size > 0 && !in.read(out->data(), size)) {
-      return Status::IOError(path + ": read failed: " + std::strerror(errno));
-    }
-  }
+  MEMORY_RETURN_IF_ERROR(b.Finish());
+  if (found) *found = b.layout();
   return Status::OK();
 }
+
+// zsh may hold metafied bytes that are only valid UTF-8 once decoded; it checks per record.
+bool LinesAreUtf8(HistoryFormat format) { return format != HistoryFormat::kZsh; }
+
+Status StreamText(std::string_view text, std::string_view name, HistoryFormat format,
+                  const HistoryReadOptions& options, size_t batch,
+                  const std::function<void(size_t)>& counted, const Builder::Sink& sink) {
+  Builder::Layout layout;
+  LineCursor check(text, name, LinesAreUtf8(format), options.max_line_bytes);
+  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &layout));
+  if (counted) counted(layout.events);
+  LineCursor emit(text, name, LinesAreUtf8(format), options.max_line_bytes);
+  return Pass(emit, name, format, options, &layout, batch, &sink, nullptr);
+}
+
+// A sink appending to *events (moved when it is empty).
+Builder::Sink AppendTo(std::vector<Event>* events) {
+  return [events](std::vector<Event>* batch) {
+    if (events->empty()) {
+      events->swap(*batch);
+    } else {
+      events->reserve(events->size() + batch->size());
+      std::move(batch->begin(), batch->end(), std::back_inserter(*events));
+    }
+    return Status::OK();
+  };
+}
+
+// An open file: `path`, or standard input for "-" (not closed).
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path)
+      : fd_(path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC)), owned_(path != "-") {}
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile() {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+  bool owned_;
+};
 }  // namespace
+
+Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat format,
+                    const HistoryReadOptions& options, std::vector<Event>* events) {
+  const size_t first = events->size();
+  Status s = StreamText(text, name, format, options, SIZE_MAX, nullptr, AppendTo(events));
+  if (!s.ok()) events->resize(first);
+  return s;
+}
+
+Status StreamHistoryFile(const std::string& path, std::string_view name, HistoryFormat format,
+                         const HistoryReadOptions& options, size_t batch,
+                         const std::function<void(size_t)>& counted,
+                         const std::function<Status(std::vector<Event>*)>& sink) {
+  if (name.empty()) name = path == "-" ? std::string_view("stdin") : std::string_view(path);
+  InputFile fd(path);
+  if (fd.get() < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open: " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return Status::IOError(path + ": cannot stat: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
+  if (!S_ISREG(st.st_mode)) {  // a pipe or a terminal cannot be read twice: its text is kept
+    std::string text;
+    char block[1 << 16];
+    for (;;) {
+      ssize_t got = ::read(fd.get(), block, sizeof block);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return Status::IOError(path + ": read failed: " + std::strerror(errno));
+      if (got == 0) break;
+      text.append(block, static_cast<size_t>(got));
+    }
+    return StreamText(text, name, format, options, batch, counted, sink);
+  }
+  // Both passes read the bytes the file had when opened, from where it was (standard input
+  // redirected from a file may have been read before); lines appended since wait for the next
+  // import. A file rewritten between the passes fails the second.
+  const off_t start = ::lseek(fd.get(), 0, SEEK_CUR);
+  if (start < 0) return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
+  const uint64_t size = st.st_size > start ? static_cast<uint64_t>(st.st_size - start) : 0;
+  Builder::Layout layout;
+  LineCursor check(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
+  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &layout));
+  if (counted) counted(layout.events);
+  if (::lseek(fd.get(), start, SEEK_SET) != start) return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
+  LineCursor emit(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
+  return Pass(emit, name, format, options, &layout, batch, &sink, nullptr);
+}
 
 Status ReadHistoryFile(const std::string& path, HistoryFormat format,
                        const HistoryReadOptions& options, std::vector<Event>* events) {
-  std::string text;
-  MEMORY_RETURN_IF_ERROR(ReadWholeFile(path, &text));
-  return ParseHistory(text, path, format, options, events);
+  const size_t first = events->size();
+  Status s = StreamHistoryFile(path, path, format, options, SIZE_MAX, nullptr, AppendTo(events));
+  if (!s.ok()) events->resize(first);
+  return s;
 }
 
 namespace {

@@ -34,7 +34,8 @@ struct HistoryReadOptions {
 
 // Reads a whole file in file order. Empty lines are skipped. On any malformed input (binary
 // data, invalid UTF-8, a line over max_line_bytes, bad JSON, a truncated zsh record) returns
-// InvalidArgument "FILE:LINE: what is wrong" and `events` holds nothing from this file.
+// InvalidArgument "FILE:LINE: what is wrong" for the first bad line, and `events` holds nothing
+// from this file.
 // A file without any command is InvalidArgument too; a missing file is NotFound.
 // Events are appended to *events. Shell formats set command, ts_us, user, session, actor="human"
 // (zsh extended history also duration_us); bash '#<seconds>' lines give the time of the next
@@ -44,7 +45,20 @@ struct HistoryReadOptions {
 Status ReadHistoryFile(const std::string& path, HistoryFormat format,
                        const HistoryReadOptions& options, std::vector<Event>* events);
 
-// Same, from text already in memory (`name` is used in error messages).
+// The same events and errors as ReadHistoryFile, handed to `sink` in file order at most `batch`
+// at a time (each batch is the sink's to move from), so memory stays bounded however long the
+// file is. The file is read twice: a first pass checks all of it, so any error in it comes before
+// the first batch, and calls `counted` (may be null) with the number of events; the second hands
+// them out. A sink's error stops the read and is returned. Both passes read the bytes the file
+// had when opened; a file rewritten in between is Aborted (after batches may have gone out). A
+// file that cannot be read twice (a pipe) is read into memory first. `path` "-" is standard
+// input. `name` ("" = path, "stdin" for "-") names the input in errors and gives the default user.
+Status StreamHistoryFile(const std::string& path, std::string_view name, HistoryFormat format,
+                         const HistoryReadOptions& options, size_t batch,
+                         const std::function<void(size_t)>& counted,
+                         const std::function<Status(std::vector<Event>*)>& sink);
+
+// Same as ReadHistoryFile, from text already in memory (`name` is used in error messages).
 Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat format,
                     const HistoryReadOptions& options, std::vector<Event>* events);
 

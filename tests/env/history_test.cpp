@@ -1,5 +1,6 @@
 #include "env/history.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -419,6 +420,145 @@ TEST(Scale, ManyLinesParseCompletely) {
   ASSERT_TRUE(ParseHistory(text, "big", HistoryFormat::kZsh, Opts(), &ev).ok());
   ASSERT_EQ(ev.size(), 300'000u);
   EXPECT_EQ(ev.back().ts_us, int64_t{1'700'299'999} * 1'000'000);
+}
+
+// Reads `path` with StreamHistoryFile in batches of `batch`, checking that `counted` comes first
+// with the total and that no batch is larger than asked.
+Status StreamAll(const std::string& path, HistoryFormat f, const HistoryReadOptions& o, size_t batch,
+                 std::vector<Event>* out, size_t* batches = nullptr) {
+  size_t total = SIZE_MAX, calls = 0;
+  Status s = StreamHistoryFile(path, "", f, o, batch, [&](size_t n) { total = n; },
+                               [&](std::vector<Event>* b) {
+                                 EXPECT_NE(total, SIZE_MAX) << "a batch came before the count";
+                                 EXPECT_GE(b->size(), 1u);
+                                 EXPECT_LE(b->size(), batch);
+                                 ++calls;
+                                 for (Event& e : *b) out->push_back(std::move(e));
+                                 return Status::OK();
+                               });
+  if (s.ok()) EXPECT_EQ(total, out->size());
+  if (batches) *batches = calls;
+  return s;
+}
+
+// Every format, over several read blocks (1 MiB): lines and multi-line records that straddle
+// blocks, CRLF line ends, untimed bash lines before the first timed one.
+TEST(Stream, AFileInBatchesGivesWhatParsingItWholeGives) {
+  TempDir dir;
+  std::string bash = "early one\r\nearly two\n", zsh, plain, jsonl;
+  for (int i = 0; i < 60'000; ++i) {
+    const std::string n = std::to_string(i);
+    bash += "#" + std::to_string(1'600'000'000 + i) + "\n";
+    bash += i % 7 == 0 ? "for f in *; do\n  echo " + n + "\ndone\n" : "git commit -m 'change " + n + "'\r\n";
+    if (i % 1000 == 0) bash += "untimed after a timed one " + n + "\n";
+    zsh += i % 5 == 0 ? ": " + std::to_string(1'700'000'000 + i) + ":3;echo a\\\nb " + n + "\n"
+                      : ": " + std::to_string(1'700'000'000 + i) + ":0;ls \xC4\x83\xA3" + n + "\n";
+    plain += (i % 9 == 0 ? "\n" : "") + std::string("cmd") + std::to_string(i % 300) + "\n";
+    Event e;
+    e.command = "tool" + std::to_string(i % 40);
+    e.ts_us = i % 3 == 0 ? 0 : 1'000'000 + i;
+    e.params_json = "{\"path\":\"/src/" + n + "\"}";
+    jsonl += EventToJson(e) + "\n";
+  }
+  ASSERT_GT(bash.size(), 2u << 20);
+  struct Case {
+    HistoryFormat format;
+    std::string text;
+    int64_t base;  // 0: times from the file (or just before now)
+  };
+  for (const Case& c : {Case{HistoryFormat::kBash, bash, 0}, Case{HistoryFormat::kZsh, zsh, 0},
+                        Case{HistoryFormat::kSchonlau, plain, kBase}, Case{HistoryFormat::kJsonl, jsonl, kBase}}) {
+    SCOPED_TRACE(std::string(HistoryFormatName(c.format)));
+    std::string path = dir.Write("h-" + std::string(HistoryFormatName(c.format)), c.text);
+    std::vector<Event> whole, streamed;
+    Status parsed = ParseHistory(c.text, path, c.format, Opts(c.base), &whole);
+    ASSERT_TRUE(parsed.ok()) << parsed.ToString();
+    size_t batches = 0;
+    ASSERT_TRUE(StreamAll(path, c.format, Opts(c.base), 7'777, &streamed, &batches).ok());
+    ASSERT_EQ(streamed.size(), whole.size());
+    EXPECT_EQ(batches, (whole.size() + 7'776) / 7'777);
+    for (size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(streamed[i], whole[i]) << "event " << i;
+  }
+}
+
+TEST(Stream, ALineOverTheLimitIsNamedWithItsSizeAcrossBlocks) {
+  TempDir dir;
+  std::string path = dir.Write("long.hist", "ls\n" + std::string(3'000'000, 'x') + "\r\npwd\n");
+  HistoryReadOptions o = Opts();
+  o.max_line_bytes = 1 << 20;
+  std::vector<Event> out;
+  Status s = StreamAll(path, HistoryFormat::kBash, o, 10, &out);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_EQ(s.message(), path + ":2: line is 3000000 bytes, over the limit of 1048576");
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Stream, AnErrorAnywhereComesBeforeTheFirstBatch) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 50'000; ++i) text += "make target" + std::to_string(i) + "\n";
+  for (const std::string& bad : {std::string("ab\0c\n", 5), std::string("caf\xC3\n")}) {
+    std::string path = dir.Write("late-error.hist", text + bad);
+    std::vector<Event> out;
+    Status s = StreamAll(path, HistoryFormat::kBash, Opts(), 1'000, &out);
+    EXPECT_TRUE(s.IsInvalidArgument());
+    EXPECT_EQ(s.message().rfind(path + ":50001: ", 0), 0u) << s.message();
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+TEST(Stream, ASinkErrorStopsTheRead) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 10'000; ++i) text += "ls " + std::to_string(i) + "\n";
+  std::string path = dir.Write("h", text);
+  int calls = 0;
+  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 1'000, nullptr,
+                               [&](std::vector<Event>*) {
+                                 return ++calls == 3 ? Status::IOError("disk full") : Status::OK();
+                               });
+  EXPECT_EQ(s.code(), Status::Code::kIOError);
+  EXPECT_EQ(s.message(), "disk full");
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(Stream, AFileRewrittenBetweenThePassesIsAborted) {
+  TempDir dir;
+  std::string path = dir.Write("h", "ls\npwd\nmake\n");
+  std::vector<Event> out;
+  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10,
+                               [&](size_t n) {
+                                 EXPECT_EQ(n, 3u);
+                                 std::ofstream(path, std::ios::binary | std::ios::trunc) << "ls\n";
+                               },
+                               [&](std::vector<Event>* b) { return out.insert(out.end(), b->begin(), b->end()), Status::OK(); });
+  EXPECT_EQ(s.code(), Status::Code::kAborted) << s.ToString();
+  // Lines appended after the open are left for the next read; the rest is read as it was.
+  std::string grown = dir.Write("g", "ls\npwd\n");
+  out.clear();
+  s = StreamHistoryFile(grown, "", HistoryFormat::kBash, Opts(), 10,
+                        [&](size_t) { std::ofstream(grown, std::ios::binary | std::ios::app) << "later\n"; },
+                        [&](std::vector<Event>* b) { return out.insert(out.end(), b->begin(), b->end()), Status::OK(); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Commands(out), (std::vector<std::string>{"ls", "pwd"}));
+}
+
+TEST(Stream, StandardInputIsReadFromWhereItIs) {
+  TempDir dir;
+  std::string path = dir.Write("in", "skipped\nls\npwd\n");
+  int saved = ::dup(0);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::lseek(fd, 8, SEEK_SET), 8);  // "skipped\n" was read by someone else
+  ::dup2(fd, 0);
+  ::close(fd);
+  std::vector<Event> out;
+  Status s = StreamAll("-", HistoryFormat::kBash, Opts(), 1, &out);
+  ::dup2(saved, 0);
+  ::close(saved);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Commands(out), (std::vector<std::string>{"ls", "pwd"}));
+  EXPECT_EQ(out[0].user, "stdin");
 }
 
 std::string SharedPath(const std::string& rel) { return std::string(MEMORY_SHARED_DIR) + "/" + rel; }
