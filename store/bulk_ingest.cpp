@@ -78,68 +78,132 @@ Status RocksStore::WriteSst(SstSink& sink, int cf, size_t begin, size_t end, con
   return st;
 }
 
-Status RocksStore::IngestBulk(Event* events, size_t n) {
-  MEMORY_RETURN_IF_ERROR(LoadDictionary());
-  SstSink sink;
-  sink.Reserve(n);
-  std::vector<const Event*> added;
-  std::unordered_map<std::string, uint64_t> fresh;
-  const uint64_t next_cmd_id_before = next_cmd_id_;
-  Status st = EncodeBatch(events, n, &sink, &added, &fresh);
-  if (!st.ok() || added.empty()) {
-    next_cmd_id_ = next_cmd_id_before;
-    return st;
+// Each Add sorts one batch's keys per family and writes them as SST files aside (key ranges of at
+// most kPart entries, on two threads); Commit ingests every file of every batch in one atomic
+// step. Files of different batches overlap (their keys interleave), so RocksDB gives each its
+// own sequence number, in batch order: a later batch's counter operands and values come after.
+class SstBulkLoad final : public Store::BulkLoad {
+ public:
+  explicit SstBulkLoad(RocksStore* store) : s_(store), lock_(store->mu_), tmp_(store->dir_ + "/ingest-tmp") {}
+  ~SstBulkLoad() override {
+    if (committed_) return;
+    s_->next_cmd_id_ = next_cmd_id_before_;  // the ids given to new commands were not used
+    RemoveTree(tmp_);
   }
-  std::string tmp = dir_ + "/ingest-tmp";
-  MEMORY_RETURN_IF_ERROR(RemoveTree(tmp));
-  MEMORY_RETURN_IF_ERROR(EnsureDir(tmp));
-  // Sort every family, then write key ranges of at most kPart entries as separate files; both
-  // steps share two threads. A family's files do not overlap, so they are ingested together.
-  constexpr size_t kPart = 250000;
-  std::vector<int> families;
-  for (int cf = 0; cf < kNumCf; ++cf)
-    if (!sink.entries[cf].empty()) families.push_back(cf);
-  std::sort(families.begin(), families.end(),
-            [&](int a, int b) { return sink.arena[a].size() > sink.arena[b].size(); });
-  TwoThreads(families.size(), [&](size_t i) { SortEntries(sink, families[i]); });
-  struct Part {
-    int cf;
-    size_t begin, end;
-    std::string path;
-    Status status;
-  };
-  std::vector<Part> parts;
-  for (int cf : families)
-    for (size_t b = 0; b < sink.entries[cf].size(); b += kPart)
-      parts.push_back({cf, b, std::min(b + kPart, sink.entries[cf].size()),
-                       tmp + "/" + kFamilies[cf] + "-" + std::to_string(b / kPart) + ".sst", Status()});
-  TwoThreads(parts.size(), [&](size_t i) { parts[i].status = WriteSst(sink, parts[i].cf, parts[i].begin, parts[i].end, parts[i].path); });
-  std::vector<rocksdb::IngestExternalFileArg> args;
-  for (const Part& p : parts) {
-    if (!p.status.ok()) {
-      next_cmd_id_ = next_cmd_id_before;
-      RemoveTree(tmp);
-      return p.status;
-    }
-    if (args.empty() || args.back().column_family != handles_[p.cf]) {
+
+  Status Start() {
+    next_cmd_id_before_ = s_->next_cmd_id_;
+    MEMORY_RETURN_IF_ERROR(s_->LoadDictionary());
+    MEMORY_RETURN_IF_ERROR(RemoveTree(tmp_));  // a killed load's files
+    return EnsureDir(tmp_);
+  }
+
+  Status Add(std::vector<Event>& events) override {
+    if (!status_.ok()) return status_;
+    return status_ = AddBatch(events);
+  }
+
+  Status Commit() override {
+    if (!status_.ok()) return status_;
+    if (committed_) return Status::OK();
+    std::vector<rocksdb::IngestExternalFileArg> args;
+    for (int cf = 0; cf < kNumCf; ++cf) {
+      if (files_[cf].empty()) continue;
       rocksdb::IngestExternalFileArg arg;
-      arg.column_family = handles_[p.cf];
+      arg.column_family = s_->handles_[cf];
+      arg.external_files = files_[cf];
       arg.options.move_files = true;
       arg.options.allow_global_seqno = true;
       arg.options.allow_blocking_flush = true;
       args.push_back(std::move(arg));
     }
-    args.back().external_files.push_back(p.path);
+    if (!args.empty()) {
+      Status st = s_->BeginWrite();
+      if (st.ok()) st = FromRocks(s_->db_->IngestExternalFiles(args), "bulk ingest");
+      if (!st.ok()) return status_ = st;
+      s_->Committed(fresh_);
+    }
+    committed_ = true;
+    RemoveTree(tmp_);
+    return status_ = s_->FinishWrite();
   }
-  st = BeginWrite();
-  if (st.ok()) st = FromRocks(db_->IngestExternalFiles(args), "bulk ingest");
-  RemoveTree(tmp);
-  if (!st.ok()) {
-    next_cmd_id_ = next_cmd_id_before;
-    return st;
+
+ private:
+  Status AddBatch(std::vector<Event>& events) {
+    if (events.empty()) return Status::OK();
+    SstSink sink;
+    sink.Reserve(events.size());
+    size_t added = 0;
+    MEMORY_RETURN_IF_ERROR(s_->EncodeBatch(events.data(), events.size(), &sink, &added, &fresh_, &given_));
+    if (added == 0) return Status::OK();
+    constexpr size_t kPart = 250000;
+    std::vector<int> families;
+    for (int cf = 0; cf < kNumCf; ++cf)
+      if (!sink.entries[cf].empty()) families.push_back(cf);
+    std::sort(families.begin(), families.end(),
+              [&](int a, int b) { return sink.arena[a].size() > sink.arena[b].size(); });
+    TwoThreads(families.size(), [&](size_t i) { SortEntries(sink, families[i]); });
+    struct Part {
+      int cf;
+      size_t begin, end;
+      std::string path;
+      Status status;
+    };
+    std::vector<Part> parts;
+    for (int cf : families)
+      for (size_t b = 0; b < sink.entries[cf].size(); b += kPart)
+        parts.push_back({cf, b, std::min(b + kPart, sink.entries[cf].size()),
+                         tmp_ + "/" + kFamilies[cf] + "-" + std::to_string(batches_) + "-" +
+                             std::to_string(b / kPart) + ".sst",
+                         Status()});
+    TwoThreads(parts.size(), [&](size_t i) {
+      parts[i].status = s_->WriteSst(sink, parts[i].cf, parts[i].begin, parts[i].end, parts[i].path);
+    });
+    for (const Part& p : parts) MEMORY_RETURN_IF_ERROR(p.status);
+    std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.begin < b.begin; });
+    for (const Part& p : parts) files_[p.cf].push_back(p.path);
+    ++batches_;
+    return Status::OK();
   }
-  Committed(added, fresh);
+
+  RocksStore* s_;
+  std::lock_guard<std::mutex> lock_;  // the store's writer mutex, for the load's life
+  const std::string tmp_;
+  uint64_t next_cmd_id_before_ = 0;
+  std::unordered_map<std::string, uint64_t> fresh_;  // commands new to the dictionary
+  IdSet given_;
+  std::vector<std::string> files_[kNumCf];  // per family, in batch order
+  size_t batches_ = 0;
+  bool committed_ = false;
+  Status status_;
+};
+
+Status RocksStore::StartBulkLoad(std::unique_ptr<BulkLoad>* load) {
+  if (read_only_) return Status::Busy("the store is open read-only (another process is writing)");
+  auto l = std::make_unique<SstBulkLoad>(this);
+  MEMORY_RETURN_IF_ERROR(l->Start());
+  *load = std::move(l);
   return Status::OK();
+}
+
+Status RocksStore::Ingest(std::vector<Event>& events, const std::function<void(size_t)>& progress) {
+  std::unique_ptr<BulkLoad> load;
+  MEMORY_RETURN_IF_ERROR(StartBulkLoad(&load));
+  std::vector<Event> batch;
+  for (size_t done = 0; done < events.size();) {
+    size_t n = std::min(kBulkEvents, events.size() - done);
+    if (n == events.size()) {
+      MEMORY_RETURN_IF_ERROR(load->Add(events));
+    } else {  // Add may change the events it encodes (ids, times): they go back
+      batch.assign(std::make_move_iterator(events.begin() + done), std::make_move_iterator(events.begin() + done + n));
+      Status st = load->Add(batch);
+      std::move(batch.begin(), batch.end(), events.begin() + done);
+      MEMORY_RETURN_IF_ERROR(st);
+    }
+    done += n;
+    if (progress) progress(done);
+  }
+  return load->Commit();
 }
 
 }  // namespace memory::internal

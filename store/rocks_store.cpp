@@ -252,7 +252,7 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
   std::unordered_map<std::string, Counter> deltas;
   std::unordered_map<uint64_t, int64_t> removed_per_cmd;
   rocksdb::WriteBatch batch;
-  std::vector<Event> gone;
+  size_t pending = 0;  // deletions in `batch`
   auto flush = [&]() -> Status {
     if (batch.Count() == 0) return Status::OK();
     std::string enc;
@@ -267,9 +267,7 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
     MEMORY_RETURN_IF_ERROR(BeginWrite());
     MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "delete"));
     batch.Clear();
-    for (const auto& e : gone)
-      for (auto* o : observers_) o->OnRemove(e);
-    gone.clear();
+    pending = 0;
     return Status::OK();
   };
   for (const auto& id_bytes : ids) {
@@ -294,9 +292,9 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
     if (!e.user.empty()) deltas["u" + e.user].Add(c);
     deltas["g:events"].Add(c);
     removed_per_cmd[cmd_id]++;
-    gone.push_back(std::move(e));
+    ++pending;
     ++*removed;
-    if (gone.size() >= kBatchEvents) MEMORY_RETURN_IF_ERROR(flush());
+    if (pending >= kBatchEvents) MEMORY_RETURN_IF_ERROR(flush());
   }
   MEMORY_RETURN_IF_ERROR(flush());
 

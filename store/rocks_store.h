@@ -25,6 +25,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -50,7 +51,7 @@ enum Cf { kDefault = 0, kEvents, kCommands, kCommandIds, kCounters, kByCmd, kByC
 constexpr int kReadOnlyOpenAttempts = 40;  // ~1.7 s of retries before a read-only open fails
 constexpr long kInfoLogMaxBytes = 1 << 20;  // db/LOG is emptied at a writer's open past this
 constexpr size_t kBatchEvents = 20000;     // fold: events per WriteBatch
-constexpr size_t kBulkEvents = 2000000;    // import: events per SST ingestion (~300 B each in memory)
+constexpr size_t kBulkEvents = 200000;     // Ingest: events per bulk-load batch (~300 B each in memory)
 
 inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
@@ -84,6 +85,51 @@ class WriteBatchSink : public KvSink {
  private:
   rocksdb::WriteBatch* b_;
   const std::vector<rocksdb::ColumnFamilyHandle*>& h_;
+};
+
+// A set of 16-byte event ids (open addressing, 32 bytes per id at most; the ids a bulk load
+// was given, which can be millions).
+class IdSet {
+ public:
+  // Adds the id (16 bytes); false when it was there already.
+  bool Insert(std::string_view id_bytes) {
+    uint64_t hi, lo;
+    std::memcpy(&hi, id_bytes.data(), 8);
+    std::memcpy(&lo, id_bytes.data() + 8, 8);
+    if (hi == 0 && lo == 0) return !std::exchange(has_zero_, true);
+    if (2 * (size_ + 1) > slots_.size()) Grow();
+    for (size_t i = Home(hi, lo);; i = (i + 1) & (slots_.size() - 1)) {
+      Slot& s = slots_[i];
+      if (s.hi == hi && s.lo == lo) return false;
+      if (s.hi == 0 && s.lo == 0) {
+        s = {hi, lo};
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hi, lo;
+  };
+  size_t Home(uint64_t hi, uint64_t lo) const {
+    uint64_t k = (hi ^ (lo * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
+    return static_cast<size_t>(k ^ (k >> 29)) & (slots_.size() - 1);
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.empty() ? 64 : 2 * slots_.size(), Slot{0, 0});
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.hi == 0 && s.lo == 0) continue;
+      size_t i = Home(s.hi, s.lo);
+      while (slots_[i].hi != 0 || slots_[i].lo != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;  // {0, 0}: empty
+  size_t size_ = 0;
+  bool has_zero_ = false;  // the id of 16 zero bytes (the empty slot's value)
 };
 
 inline std::string CmdKey(uint64_t id) {
@@ -269,6 +315,9 @@ class RocksStore final : public Store {
       waited += 20;
     }
     internal::TrimInfoLog(db_dir, kInfoLogMaxBytes);  // the store is ours now
+    if (internal::FileExists(dir_ + "/ingest-tmp")) {  // a killed import's files (SstBulkLoad)
+      MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/ingest-tmp"));
+    }
     info_log->Start();
     MEMORY_RETURN_IF_ERROR(LoadNextCmdId());
     // No other thread can hold the store yet (or mu_ is ours: Reopen).
@@ -282,23 +331,8 @@ class RocksStore final : public Store {
 
   bool read_only() const override { return read_only_; }
   const std::string& dir() const override { return dir_; }
-  void AddObserver(EventObserver* o) override {
-    std::lock_guard<std::mutex> l(mu_);
-    observers_.push_back(o);
-  }
-
-  Status Ingest(std::vector<Event>& events, const std::function<void(size_t)>& progress) override {
-    if (read_only_) return Status::Busy("the store is open read-only (another process is writing)");
-    std::lock_guard<std::mutex> l(mu_);
-    size_t done = 0;
-    while (done < events.size()) {
-      size_t n = std::min(kBulkEvents, events.size() - done);
-      MEMORY_RETURN_IF_ERROR(IngestBulk(&events[done], n));
-      done += n;
-      if (progress) progress(done);
-    }
-    return FinishWrite();
-  }
+  Status Ingest(std::vector<Event>& events, const std::function<void(size_t)>& progress) override;
+  Status StartBulkLoad(std::unique_ptr<BulkLoad>* load) override;
 
   Status Fold(size_t* folded) override {
     if (read_only_) return Status::Busy("the store is open read-only");
@@ -604,13 +638,13 @@ class RocksStore final : public Store {
 
   // Turns events into the keys and values of every column family (see the layout above).
   // Events with a given id that is already stored are skipped (so folding is idempotent).
-  Status EncodeBatch(Event* events, size_t n, KvSink* sink, std::vector<const Event*>* added,
-                     std::unordered_map<std::string, uint64_t>* fresh) {
+  // `given` holds the given ids seen before (by this batch too); *added counts the events encoded.
+  Status EncodeBatch(Event* events, size_t n, KvSink* sink, size_t* added,
+                     std::unordered_map<std::string, uint64_t>* fresh, IdSet* given) {
     std::unordered_map<uint64_t, Counter> per_command;
     std::unordered_map<std::string, Counter> per_session, per_user;
     std::string id_bytes, value, key;
     Counter total;
-    std::unordered_set<std::string> seen_given;  // duplicates inside one batch
     const std::string* last_session = nullptr;
     Counter* last_session_counter = nullptr;
     StoredIds stored(db_.get(), handles_[kEvents]);
@@ -621,7 +655,7 @@ class RocksStore final : public Store {
       bool given_id = !e.id.empty();
       if (!given_id) e.id = NewEventId(e.ts_us);
       if (!IdToBytes(e.id, &id_bytes)) return Status::InvalidArgument("bad event id '" + e.id + "'");
-      if (given_id && (stored.Contains(id_bytes) || !seen_given.insert(id_bytes).second)) continue;
+      if (given_id && (!given->Insert(id_bytes) || stored.Contains(id_bytes))) continue;
       uint64_t cmd_id;
       MEMORY_RETURN_IF_ERROR(CommandId(e.command, sink, fresh, &cmd_id));
       value.clear();
@@ -656,9 +690,9 @@ class RocksStore final : public Store {
       if (!e.user.empty()) per_user[e.user].Add(c);
       per_command[cmd_id].Add(c);
       total.Add(c);
-      added->push_back(&e);
+      ++*added;
     }
-    if (added->empty()) return Status::OK();
+    if (*added == 0) return Status::OK();
     std::string enc;
     auto merge = [&](const std::string& k, const Counter& c) {
       enc.clear();
@@ -672,26 +706,25 @@ class RocksStore final : public Store {
     return Status::OK();
   }
 
-  void Committed(const std::vector<const Event*>& added, std::unordered_map<std::string, uint64_t>& fresh) {
+  void Committed(std::unordered_map<std::string, uint64_t>& fresh) {
     for (auto& [text, id] : fresh) id_cache_.emplace(text, id);
-    for (const Event* e : added)
-      for (auto* o : observers_) o->OnIngest(*e);
   }
 
   // Small batches (fold): one WriteBatch through the WAL.
   Status IngestBatch(Event* events, size_t n, bool use_wal) {
     rocksdb::WriteBatch batch;
     WriteBatchSink sink(&batch, handles_);
-    std::vector<const Event*> added;
+    size_t added = 0;
     std::unordered_map<std::string, uint64_t> fresh;
-    MEMORY_RETURN_IF_ERROR(EncodeBatch(events, n, &sink, &added, &fresh));
-    if (added.empty()) return Status::OK();
+    IdSet given;
+    MEMORY_RETURN_IF_ERROR(EncodeBatch(events, n, &sink, &added, &fresh, &given));
+    if (added == 0) return Status::OK();
     rocksdb::WriteOptions wo;
     wo.disableWAL = !use_wal;
     wo.sync = use_wal && sync_;
     MEMORY_RETURN_IF_ERROR(BeginWrite());
     MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write"));
-    Committed(added, fresh);
+    Committed(fresh);
     return Status::OK();
   }
 
@@ -715,8 +748,9 @@ class RocksStore final : public Store {
   Status ComputeSummary(SummaryTotals* totals, std::vector<CommandStats>* commands);
   Status WriteRecent(int64_t db_events);
 
-  // Large batches (import): sorted SST files ingested into every family at once (atomic).
-  Status IngestBulk(Event* events, size_t n);
+  // Large batches (import): sorted SST files ingested into every family at once (atomic), see
+  // bulk_ingest.cpp.
+  friend class SstBulkLoad;
   Status WriteSst(SstSink& sink, int cf, size_t begin, size_t end, const std::string& path);
 
   Status FoldLocked(size_t* folded) {
@@ -789,7 +823,6 @@ class RocksStore final : public Store {
   std::mutex open_mu_;  // id_cache_ holds every command (no Get on a miss)
   std::unordered_map<uint64_t, std::string> text_cache_;
   std::unordered_map<std::string, uint64_t> id_cache_;
-  std::vector<EventObserver*> observers_;
 
 };
 

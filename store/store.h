@@ -25,15 +25,6 @@
 
 namespace memory {
 
-// Told about every event that enters the store and every event that leaves it, so derived
-// statistics (models, caches) stay current without rereading the store.
-class EventObserver {
- public:
-  virtual ~EventObserver() = default;
-  virtual void OnIngest(const Event& e) = 0;
-  virtual void OnRemove(const Event& e) {}
-};
-
 struct StoreOptions {
   std::string dir;                 // data directory (created when missing)
   enum class Mode { kReadWrite, kReadOnly, kAuto } mode = Mode::kAuto;
@@ -108,10 +99,25 @@ class Store {
   virtual const std::string& dir() const = 0;
 
   // Bulk ingest (import): assigns ids and timestamps where missing, dedups the dictionary,
-  // writes indexes and counters in large batches. Events whose id is already stored are skipped.
-  // `progress` (may be null) is called with the number of events written so far.
+  // writes indexes and counters in large batches. Events whose id is already stored, or that
+  // came earlier with the same id, are skipped. All or nothing: the events become visible
+  // together. `progress` (may be null) is called with the number of events written so far.
   virtual Status Ingest(std::vector<Event>& events,
                         const std::function<void(size_t)>& progress = nullptr) = 0;
+
+  // A bulk ingest in several batches (an import larger than memory): the same as one Ingest of
+  // all of them, with the memory of one batch. The store is held for writing until the load is
+  // committed or destroyed; destroyed without Commit, it stores nothing. Read-write only.
+  class BulkLoad {
+   public:
+    virtual ~BulkLoad() = default;
+    // Encodes the batch and writes it aside (events are left as Ingest leaves them).
+    virtual Status Add(std::vector<Event>& events) = 0;
+    // Makes every batch visible in one atomic step. After an error of Add or Commit, the load
+    // stores nothing (Commit returns that error).
+    virtual Status Commit() = 0;
+  };
+  virtual Status StartBulkLoad(std::unique_ptr<BulkLoad>* load) = 0;
 
   // Moves every spooled event into the database (exactly once, crash-safe). Read-write only.
   virtual Status Fold(size_t* folded = nullptr) = 0;
@@ -148,8 +154,6 @@ class Store {
   // Reads every file of the database and checks its checksums: Corruption names the first
   // damaged one (a read-only open alone reads only the MANIFEST, and that only when needed).
   virtual Status Verify() = 0;
-
-  virtual void AddObserver(EventObserver* observer) = 0;  // not owned; must outlive the store
 };
 
 // Replaces the store in `data_dir` by the backup in `backup_dir`, after checking every file of

@@ -458,6 +458,99 @@ TEST(Store, IngestDedupsCommandsAndCountsEverything) {
   EXPECT_EQ(st.events, 1000);
 }
 
+constexpr char kSharedId[] = "00000000000005dc00000000000000aa";
+
+// What a reader sees of a store: every event with its fields (ids other than the two given ones
+// left out), and every command's counters.
+std::string Contents(Store* s) {
+  std::string out;
+  for (Event e : All(s)) {
+    if (e.id != std::string(32, '0') && e.id != kSharedId) e.id.clear();  // the store's: random
+    out += EventToJson(e) + "\n";
+  }
+  std::map<std::string, std::string> commands;
+  EXPECT_TRUE(s->ForEachCommand([&](const CommandStats& c) {
+    commands[c.command] = std::to_string(c.count) + "/" + std::to_string(c.failures) + "/" +
+                          std::to_string(c.last_ts_us) + "/" + std::to_string(c.total_duration_us) + "/" +
+                          std::to_string(c.last_exit.value_or(-99));
+    return true;
+  }).ok());
+  for (const auto& [cmd, c] : commands) out += cmd + " " + c + "\n";
+  StoreStats st;
+  EXPECT_TRUE(s->Stats(&st).ok());
+  out += std::to_string(st.events) + " " + std::to_string(st.distinct_commands) + " " +
+         std::to_string(st.sessions) + " " + std::to_string(st.users);
+  return out;
+}
+
+TEST(Store, ABulkLoadInBatchesStoresWhatOneIngestStoresAndOnlyAtCommit) {
+  // Commands, sessions and given ids recur across batches; the last exit of a command is that of
+  // its latest event, which comes in a later batch.
+  std::vector<Event> evs;
+  for (int i = 0; i < 3000; ++i) {
+    Event e = MakeEvent(i % 3 == 0 ? "make" : "cmd" + std::to_string(i % 50), 1000 + i, i % 11 == 0 ? 2 : 0,
+                        "s" + std::to_string(i % 4), "/d" + std::to_string(i % 5));
+    if (i % 2 == 0) e.id = i < 10 ? std::string(32, '0') : "";  // a given id, repeated
+    evs.push_back(e);
+  }
+  evs[2999].id = evs[1500].id = kSharedId;  // the same id in two batches
+  TempDir one, batched;
+  {
+    auto s = OpenRW(one.path());
+    std::vector<Event> copy = evs;
+    ASSERT_TRUE(s->Ingest(copy).ok());
+  }
+  {
+    auto s = OpenRW(batched.path());
+    std::unique_ptr<Store::BulkLoad> load;
+    ASSERT_TRUE(s->StartBulkLoad(&load).ok());
+    for (size_t b = 0; b < evs.size(); b += 700) {
+      std::vector<Event> batch(evs.begin() + b, evs.begin() + std::min(evs.size(), b + 700));
+      ASSERT_TRUE(load->Add(batch).ok());
+    }
+    auto reader = OpenRO(batched.path());  // nothing visible before Commit
+    EXPECT_EQ(All(reader.get()).size(), 0u);
+    ASSERT_TRUE(load->Commit().ok());
+  }
+  auto a = OpenRO(one.path());
+  auto b = OpenRO(batched.path());
+  std::string want = Contents(a.get()), got = Contents(b.get());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+  StoreStats st;
+  ASSERT_TRUE(b->Stats(&st).ok());
+  EXPECT_EQ(st.events, 3000 - 4 - 1);  // 4 repeats of the zero id, 1 of the shared one
+}
+
+TEST(Store, ABulkLoadNotCommittedStoresNothing) {
+  TempDir t;
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> first = {MakeEvent("git status", 10)};
+    ASSERT_TRUE(s->Ingest(first).ok());
+    {
+      std::unique_ptr<Store::BulkLoad> load;
+      ASSERT_TRUE(s->StartBulkLoad(&load).ok());
+      std::vector<Event> batch = {MakeEvent("new-command", 20), MakeEvent("git status", 30)};
+      ASSERT_TRUE(load->Add(batch).ok());
+      EXPECT_TRUE(fs::exists(t.path() + "/ingest-tmp"));
+    }  // dropped: an import that failed later
+    EXPECT_FALSE(fs::exists(t.path() + "/ingest-tmp"));
+    // The dictionary ids the dropped load took are free again: a later command gets one.
+    std::vector<Event> later = {MakeEvent("another", 40)};
+    ASSERT_TRUE(s->Ingest(later).ok());
+    ASSERT_EQ(All(s.get()).size(), 2u);
+  }
+  // A load killed half-way leaves its files; the next writer removes them.
+  fs::create_directories(t.path() + "/ingest-tmp");
+  std::ofstream(t.path() + "/ingest-tmp/events-0-0.sst") << "partial";
+  auto s = OpenRW(t.path());
+  EXPECT_FALSE(fs::exists(t.path() + "/ingest-tmp"));
+  std::map<std::string, int64_t> counts;
+  ASSERT_TRUE(s->ForEachCommand([&](const CommandStats& c) { return counts[c.command] = c.count, true; }).ok());
+  EXPECT_EQ(counts, (std::map<std::string, int64_t>{{"another", 1}, {"git status", 1}}));
+}
+
 TEST(Store, ScanBySessionAndCwdUsesIndexesAndTimeBounds) {
   TempDir t;
   auto s = OpenRW(t.path());
