@@ -1,14 +1,13 @@
 // memory import: bulk-load histories (ours, bash, zsh, Schonlau SEA, Purdue PU). Each file is
-// parsed completely before anything of it is written, so a bad file stores nothing of itself and
-// loses nothing already stored.
+// checked completely before anything of it is written, then read again in batches of events
+// that become visible together: a bad file stores nothing of itself and loses nothing already
+// stored, and memory stays that of a batch however long the history.
 #include <unistd.h>
 
 #include <atomic>
 #include <thread>
 
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +21,8 @@
 
 namespace memory::cli {
 namespace {
+
+constexpr size_t kImportBatch = 100000;  // events in memory at a time (~0.6 KB each)
 
 struct ImportOptions {
   std::string format, user, session;
@@ -59,55 +60,72 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     ro.session = o.session;
     // A JSON line carries more than the command (context, parameters): allow it 16x the room.
     ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1) * (format == env::HistoryFormat::kJsonl ? 16 : 1);
-    std::vector<Event> events;
+    if (file == "-" && ro.user.empty()) ro.user = "stdin";
+    // Batches of events go through the privacy rules into one bulk load: memory stays that of a
+    // batch, and the file is stored whole or not at all.
+    std::unique_ptr<Store::BulkLoad> load;
+    s = store->StartBulkLoad(&load);
+    if (!s.ok()) return Fail(s);
+    std::unique_ptr<Progress> progress;
+    size_t file_parsed = 0, file_ignored = 0, file_redacted = 0, file_kept = 0;
     int64_t t0 = NowMicros();
-    if (file == "-") {
-      std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-      if (ro.user.empty()) ro.user = "stdin";
-      s = env::ParseHistory(text, "stdin", format, ro, &events);
-    } else {
-      s = env::ReadHistoryFile(file, format, ro, &events);
+    auto store_batch = [&](std::vector<Event>* batch) -> Status {
+      std::vector<Event>& events = *batch;
+      int64_t t1 = NowMicros();
+      parse_us += t1 - t0;
+      file_parsed += events.size();
+      // The privacy filter is thread-safe: two threads share the events, then the ignored ones go.
+      std::vector<char> drop(events.size());
+      std::atomic<size_t> n_redacted{0};
+      auto filter = [&](size_t from, size_t to) {
+        size_t r = 0;
+        for (size_t i = from; i < to; ++i) {
+          drop[i] = !privacy->ShouldRecord(events[i]);
+          if (!drop[i] && privacy->Redact(&events[i]) > 0) ++r;
+        }
+        n_redacted += r;
+      };
+      std::thread half(filter, events.size() / 2, events.size());
+      filter(0, events.size() / 2);
+      half.join();
+      file_redacted += n_redacted;
+      size_t w = 0;
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (drop[i]) {
+          ++file_ignored;
+          continue;
+        }
+        if (w != i) events[w] = std::move(events[i]);
+        ++w;
+      }
+      events.resize(w);
+      int64_t t2 = NowMicros();
+      filter_us += t2 - t1;
+      Status st = load->Add(events);
+      file_kept += events.size();
+      t0 = NowMicros();
+      ingest_us += t0 - t2;
+      if (progress) progress->Update(file_parsed);
+      return st;
+    };
+    s = env::StreamHistoryFile(file, file == "-" ? "stdin" : "", format, ro, kImportBatch,
+                               [&](size_t total) { progress = std::make_unique<Progress>(g, "importing " + file, total); },
+                               store_batch);
+    parse_us += NowMicros() - t0;
+    if (s.ok()) {
+      int64_t t3 = NowMicros();
+      s = load->Commit();
+      ingest_us += NowMicros() - t3;
     }
+    load.reset();  // the store's writer lock goes with it
     if (!s.ok()) {
       if (imported && !g.quiet) std::fprintf(stderr, "memory: %zu events from earlier files were imported and kept\n", imported);
       return Fail(s);
     }
-    parsed += events.size();
-    int64_t t1 = NowMicros();
-    parse_us += t1 - t0;
-    // The privacy filter is thread-safe: two threads share the events, then the ignored ones go.
-    std::vector<char> drop(events.size());
-    std::atomic<size_t> n_redacted{0};
-    auto filter = [&](size_t from, size_t to) {
-      size_t r = 0;
-      for (size_t i = from; i < to; ++i) {
-        drop[i] = !privacy->ShouldRecord(events[i]);
-        if (!drop[i] && privacy->Redact(&events[i]) > 0) ++r;
-      }
-      n_redacted += r;
-    };
-    std::thread half(filter, events.size() / 2, events.size());
-    filter(0, events.size() / 2);
-    half.join();
-    redacted += n_redacted;
-    size_t w = 0;
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (drop[i]) {
-        ++ignored;
-        continue;
-      }
-      if (w != i) events[w] = std::move(events[i]);
-      ++w;
-    }
-    events.resize(w);
-    std::vector<Event>& keep = events;
-    int64_t t2 = NowMicros();
-    filter_us += t2 - t1;
-    Progress progress(g, "importing " + file, keep.size());
-    s = store->Ingest(keep, [&](size_t n) { progress.Update(n); });
-    if (!s.ok()) return Fail(s);
-    ingest_us += NowMicros() - t2;
-    imported += keep.size();
+    parsed += file_parsed;
+    ignored += file_ignored;
+    redacted += file_redacted;
+    imported += file_kept;
   }
   double secs = static_cast<double>(NowMicros() - start) / 1e6;
   double rate = secs > 0 ? static_cast<double>(imported) / secs : 0;
