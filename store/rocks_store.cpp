@@ -352,11 +352,10 @@ Status RocksStore::BeginDeletion() {
 }
 
 // Also removes what may hold deleted values outside the database: the database a restore
-// replaced or the copy a killed restore left, and the table files of an import that was killed
-// (no import runs while we write).
+// replaced or the copy a killed restore left (the table files of a killed import went when this
+// writer opened the store).
 Status RocksStore::FinishDeletion() {
   MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/db.before-restore"));
-  MEMORY_RETURN_IF_ERROR(internal::RemoveTree(dir_ + "/ingest-tmp"));
   if (!internal::FileExists(internal::RestoreReadyFile(dir_)))  // a copy a killed restore left
     MEMORY_RETURN_IF_ERROR(internal::RemoveTree(internal::RestoreStagedDir(dir_)));
   MEMORY_RETURN_IF_ERROR(FinishWrite());
