@@ -48,7 +48,8 @@ inline const char* const kFamilies[] = {"default", "events", "commands", "comman
                                  "counters", "by_cmd", "by_cwd", "by_session"};
 enum Cf { kDefault = 0, kEvents, kCommands, kCommandIds, kCounters, kByCmd, kByCwd, kBySession, kNumCf };
 
-constexpr int kReadOnlyOpenAttempts = 40;  // ~1.7 s of retries before a read-only open fails
+constexpr int kReadOnlyOpenAttempts = 40;  // ~1.7 s of retries while a writer changes the store
+constexpr int kReadOnlyStableAttempts = 3;  // ~60 ms of retries when it does not
 constexpr long kInfoLogMaxBytes = 1 << 20;  // db/LOG is emptied at a writer's open past this
 constexpr size_t kBatchEvents = 20000;     // fold: events per WriteBatch
 constexpr size_t kBulkEvents = 200000;     // Ingest: events per bulk-load batch (~300 B each in memory)
@@ -282,7 +283,15 @@ class RocksStore final : public Store {
           delete db;
           continue;  // no wait: the writer's MANIFEST write is done
         }
-        if (attempt >= kReadOnlyOpenAttempts) return FromRocks(s, "cannot open the store in " + db_dir + " read-only");
+        // A writer's change shows in the MANIFEST (written before the files it replaces are
+        // deleted) or as a family not created yet; any other failure is the store's own state
+        // (damaged, unreadable) and is reported after a few tries, not after ~1.7 s.
+        const bool writer_moved = internal::ManifestState(db_dir) != before ||
+                                  s.ToString().find("Column family not found") != std::string::npos;
+        if (attempt + 1 >= (writer_moved ? kReadOnlyOpenAttempts : kReadOnlyStableAttempts)) {
+          return FromRocks(s, "cannot open the store in " + db_dir + " read-only (tried " +
+                                  std::to_string(attempt + 1) + " times)");
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(10 + 10 * std::min(attempt, 4)));
       }
     }

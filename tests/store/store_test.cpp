@@ -983,6 +983,26 @@ TEST(Store, CorruptDatabaseGivesAClearError) {
   EXPECT_NE(st.message().find(t.path()), std::string::npos) << st.ToString();
 }
 
+TEST(Store, AReaderReportsADamagedStoreAfterAFewTriesNotAfterTheWritersRetries) {
+  TempDir t;
+  {
+    auto s = OpenRW(t.path());
+    std::vector<Event> evs = {MakeEvent("x", 1), MakeEvent("y", 2)};
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  for (auto& p : fs::directory_iterator(t.path() + "/db"))
+    if (p.path().extension() == ".sst") fs::remove(p.path());  // lost table files
+  StoreOptions o;
+  o.dir = t.path();
+  o.mode = StoreOptions::Mode::kReadOnly;
+  std::unique_ptr<Store> s;
+  Status st = Store::Open(o, &s);
+  if (st.ok()) st = s->Scan(ScanOptions(), [](const Event&) { return true; });  // opens are deferred
+  ASSERT_FALSE(st.ok());
+  // Nothing changed the MANIFEST meanwhile: no writer is at work, so ~60 ms of tries, not ~1.7 s.
+  EXPECT_NE(st.message().find("read-only (tried 3 times)"), std::string::npos) << st.ToString();
+}
+
 TEST(Store, FilesArePrivate) {
   TempDir t;
   std::string data = t.path() + "/data";
