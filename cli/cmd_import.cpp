@@ -30,6 +30,36 @@ struct ImportOptions {
   bool json = false;
 };
 
+// Leaves out the events the privacy rules ignore and redacts the others, on two threads (the
+// filter is thread-safe); adds to the counts.
+void ApplyPrivacy(const PrivacyFilter& privacy, std::vector<Event>* batch, size_t* ignored, size_t* redacted) {
+  std::vector<Event>& events = *batch;
+  std::vector<char> drop(events.size());
+  std::atomic<size_t> n_redacted{0};
+  auto filter = [&](size_t from, size_t to) {
+    size_t r = 0;
+    for (size_t i = from; i < to; ++i) {
+      drop[i] = !privacy.ShouldRecord(events[i]);
+      if (!drop[i] && privacy.Redact(&events[i]) > 0) ++r;
+    }
+    n_redacted += r;
+  };
+  std::thread half(filter, events.size() / 2, events.size());
+  filter(0, events.size() / 2);
+  half.join();
+  *redacted += n_redacted;
+  size_t w = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (drop[i]) {
+      ++*ignored;
+      continue;
+    }
+    if (w != i) events[w] = std::move(events[i]);
+    ++w;
+  }
+  events.resize(w);
+}
+
 int RunImport(const ImportOptions& o, const Globals& g) {
   env::HistoryFormat format;
   Status s = env::ParseHistoryFormat(o.format, &format);
@@ -70,39 +100,14 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     size_t file_parsed = 0, file_ignored = 0, file_redacted = 0, file_kept = 0;
     int64_t t0 = NowMicros();
     auto store_batch = [&](std::vector<Event>* batch) -> Status {
-      std::vector<Event>& events = *batch;
       int64_t t1 = NowMicros();
       parse_us += t1 - t0;
-      file_parsed += events.size();
-      // The privacy filter is thread-safe: two threads share the events, then the ignored ones go.
-      std::vector<char> drop(events.size());
-      std::atomic<size_t> n_redacted{0};
-      auto filter = [&](size_t from, size_t to) {
-        size_t r = 0;
-        for (size_t i = from; i < to; ++i) {
-          drop[i] = !privacy->ShouldRecord(events[i]);
-          if (!drop[i] && privacy->Redact(&events[i]) > 0) ++r;
-        }
-        n_redacted += r;
-      };
-      std::thread half(filter, events.size() / 2, events.size());
-      filter(0, events.size() / 2);
-      half.join();
-      file_redacted += n_redacted;
-      size_t w = 0;
-      for (size_t i = 0; i < events.size(); ++i) {
-        if (drop[i]) {
-          ++file_ignored;
-          continue;
-        }
-        if (w != i) events[w] = std::move(events[i]);
-        ++w;
-      }
-      events.resize(w);
+      file_parsed += batch->size();
+      ApplyPrivacy(*privacy, batch, &file_ignored, &file_redacted);
       int64_t t2 = NowMicros();
       filter_us += t2 - t1;
-      Status st = load->Add(events);
-      file_kept += events.size();
+      Status st = load->Add(*batch);
+      file_kept += batch->size();
       t0 = NowMicros();
       ingest_us += t0 - t2;
       if (progress) progress->Update(file_parsed);

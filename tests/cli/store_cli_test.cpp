@@ -307,6 +307,30 @@ TEST_F(StoreCli, BadInputGivesClearErrorsAndLosesNothing) {
   EXPECT_EQ(ev[0]["command"], "keep-me");
 }
 
+// An import larger than one batch (100k events): every event, once, and a file whose last line is
+// bad stores none of its 250k good ones. Standard input too, redirected (read twice) or piped.
+TEST_F(StoreCli, ImportsLargerThanABatchAreWholeOrNothing) {
+  std::string text;
+  for (int i = 0; i < 250'001; ++i) text += "#" + std::to_string(1'600'000'000 + i) + "\ncmd" + std::to_string(i % 1000) + "\n";
+  std::string good = Write("good.hist", text), bad = Write("bad.hist", text + "#1700000000\n");
+  std::string out, err;
+  EXPECT_EQ(Mem("import --format bash " + bad, &out, &err), 2);
+  EXPECT_NE(err.find("bad.hist:500003: timestamp line with no command"), std::string::npos) << err;
+  EXPECT_EQ(Status()["events"], 0);
+  ASSERT_EQ(Mem("import --format bash --json " + good, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 250'001);
+  json st = Status();
+  EXPECT_EQ(st["events"], 250'001);
+  EXPECT_EQ(st["distinct_commands"], 1000);
+  ASSERT_EQ(Mem("import --format bash --user piped -", &out, &err, "#1700000000\nfrom-stdin\n"), 0) << err;
+  ASSERT_EQ(Sh("printf 'a\\nb\\n' | " + std::string(MEMORY_BIN) + " --db " + Quote(db_) + " import --format bash -", &out, &err), 0) << err;
+  st = Status();
+  EXPECT_EQ(st["events"], 250'004);
+  EXPECT_EQ(st["users"], 3) << st.dump();  // good.hist, piped, stdin
+  ASSERT_EQ(Mem("search from-stdin --json", &out), 0);
+  EXPECT_NE(out.find("\"count\":1"), std::string::npos) << out;
+}
+
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block
 // every later write, or stop the JSON output; now each is a one-line error (exit 2) or is
 // printed with U+FFFD, and the store goes on working.
