@@ -91,7 +91,7 @@ class LineCursor {
     size_t len;
     const char* nl;
     for (;;) {
-      nl = static_cast<const char*>(std::memchr(data_ + pos_, '\n', end_ - pos_));
+      nl = end_ > pos_ ? static_cast<const char*>(std::memchr(data_ + pos_, '\n', end_ - pos_)) : nullptr;
       len = nl ? static_cast<size_t>(nl - (data_ + pos_)) : end_ - pos_;
       if (nl || fd_ < 0 || left_ == 0) break;
       if (len > max_line_ + 1) return SkipLongLine(len);  // +1: a '\r' that goes
