@@ -82,7 +82,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   if (!s.ok()) return Fail(s);
 
   const int64_t start = NowMicros();
-  size_t imported = 0, ignored = 0, redacted = 0, parsed = 0;
+  size_t imported = 0, ignored = 0, redacted = 0, parsed = 0, already = 0;
   int64_t parse_us = 0, filter_us = 0, ingest_us = 0;
   for (const auto& file : files) {
     env::HistoryReadOptions ro;
@@ -94,7 +94,9 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     // Batches of events go through the privacy rules into one bulk load: memory stays that of a
     // batch, and the file is stored whole or not at all.
     std::unique_ptr<Store::BulkLoad> load;
-    s = store->StartBulkLoad(&load);
+    Store::BulkLoadOptions load_options;
+    load_options.content_ids = true;  // a history imported again (or grown since) is stored once
+    s = store->StartBulkLoad(&load, load_options);
     if (!s.ok()) return Fail(s);
     std::unique_ptr<Progress> progress;
     size_t file_parsed = 0, file_ignored = 0, file_redacted = 0, file_kept = 0;
@@ -122,6 +124,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       s = load->Commit();
       ingest_us += NowMicros() - t3;
     }
+    const size_t new_events = load->new_events();
     load.reset();  // the store's writer lock goes with it
     if (!s.ok()) {
       if (imported && !g.quiet) std::fprintf(stderr, "memory: %zu events from earlier files were imported and kept\n", imported);
@@ -130,7 +133,8 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     parsed += file_parsed;
     ignored += file_ignored;
     redacted += file_redacted;
-    imported += file_kept;
+    imported += new_events;
+    already += file_kept - new_events;
   }
   double secs = static_cast<double>(NowMicros() - start) / 1e6;
   double rate = secs > 0 ? static_cast<double>(imported) / secs : 0;
@@ -140,6 +144,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     j["events"] = imported;
     j["parsed"] = parsed;
     j["ignored"] = ignored;
+    j["already_stored"] = already;
     j["redacted"] = redacted;
     j["seconds"] = secs;
     j["events_per_s"] = rate;
@@ -149,6 +154,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     std::printf("%s\n", JsonText(j).c_str());
   } else if (!g.quiet) {
     std::fprintf(stderr, "imported %zu events from %zu file(s) in %.2f s (%.0f events/s)", imported, files.size(), secs, rate);
+    if (already) std::fprintf(stderr, ", %zu already stored", already);
     if (ignored) std::fprintf(stderr, ", %zu ignored by privacy rules", ignored);
     if (redacted) std::fprintf(stderr, ", %zu with secrets redacted", redacted);
     std::fprintf(stderr, "\n");

@@ -84,7 +84,8 @@ Status RocksStore::WriteSst(SstSink& sink, int cf, size_t begin, size_t end, con
 // own sequence number, in batch order: a later batch's counter operands and values come after.
 class SstBulkLoad final : public Store::BulkLoad {
  public:
-  explicit SstBulkLoad(RocksStore* store) : s_(store), lock_(store->mu_), tmp_(store->dir_ + "/ingest-tmp") {}
+  SstBulkLoad(RocksStore* store, const Store::BulkLoadOptions& options)
+      : s_(store), options_(options), lock_(store->mu_), tmp_(store->dir_ + "/ingest-tmp") {}
   ~SstBulkLoad() override {
     if (committed_) return;
     s_->next_cmd_id_ = next_cmd_id_before_;  // the ids given to new commands were not used
@@ -102,6 +103,8 @@ class SstBulkLoad final : public Store::BulkLoad {
     if (!status_.ok()) return status_;
     return status_ = AddBatch(events);
   }
+
+  size_t new_events() const override { return new_events_; }
 
   Status Commit() override {
     if (!status_.ok()) return status_;
@@ -134,7 +137,9 @@ class SstBulkLoad final : public Store::BulkLoad {
     SstSink sink;
     sink.Reserve(events.size());
     size_t added = 0;
-    MEMORY_RETURN_IF_ERROR(s_->EncodeBatch(events.data(), events.size(), &sink, &added, &fresh_, &given_));
+    MEMORY_RETURN_IF_ERROR(s_->EncodeBatch(events.data(), events.size(), &sink, &added, &fresh_, &given_,
+                                           options_.content_ids));
+    new_events_ += added;
     if (added == 0) return Status::OK();
     constexpr size_t kPart = 250000;
     std::vector<int> families;
@@ -167,20 +172,22 @@ class SstBulkLoad final : public Store::BulkLoad {
   }
 
   RocksStore* s_;
+  const Store::BulkLoadOptions options_;
   std::lock_guard<std::mutex> lock_;  // the store's writer mutex, for the load's life
   const std::string tmp_;
   uint64_t next_cmd_id_before_ = 0;
   std::unordered_map<std::string, uint64_t> fresh_;  // commands new to the dictionary
-  IdSet given_;
+  IdSet given_;  // ids of this load's events so far (given or from their content)
   std::vector<std::string> files_[kNumCf];  // per family, in batch order
   size_t batches_ = 0;
+  size_t new_events_ = 0;
   bool committed_ = false;
   Status status_;
 };
 
-Status RocksStore::StartBulkLoad(std::unique_ptr<BulkLoad>* load) {
+Status RocksStore::StartBulkLoad(std::unique_ptr<BulkLoad>* load, const BulkLoadOptions& options) {
   if (read_only_) return Status::Busy("the store is open read-only (another process is writing)");
-  auto l = std::make_unique<SstBulkLoad>(this);
+  auto l = std::make_unique<SstBulkLoad>(this, options);
   MEMORY_RETURN_IF_ERROR(l->Start());
   *load = std::move(l);
   return Status::OK();
@@ -188,7 +195,7 @@ Status RocksStore::StartBulkLoad(std::unique_ptr<BulkLoad>* load) {
 
 Status RocksStore::Ingest(std::vector<Event>& events, const std::function<void(size_t)>& progress) {
   std::unique_ptr<BulkLoad> load;
-  MEMORY_RETURN_IF_ERROR(StartBulkLoad(&load));
+  MEMORY_RETURN_IF_ERROR(StartBulkLoad(&load, BulkLoadOptions()));
   std::vector<Event> batch;
   for (size_t done = 0; done < events.size();) {
     size_t n = std::min(kBulkEvents, events.size() - done);

@@ -74,6 +74,25 @@ std::string NewEventId(int64_t ts_us) {
   return id;
 }
 
+std::string ContentEventId(const Event& e, uint32_t occurrence) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the fields, each ended by a 0 byte
+  auto add = [&h](std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+    h = (h ^ 0) * 0x100000001b3ULL;
+  };
+  add(e.user), add(e.session), add(e.cwd), add(e.command), add(e.params_json);
+  for (int i = 0; i < 4; ++i) h = (h ^ ((occurrence >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+  h ^= h >> 30, h *= 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer: every bit mixed
+  h ^= h >> 27, h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  static const char* kHex = "0123456789abcdef";
+  std::string id(32, '0');
+  uint64_t hi = static_cast<uint64_t>(e.ts_us), lo = h;
+  for (int i = 15; i >= 0; --i, hi >>= 4) id[static_cast<size_t>(i)] = kHex[hi & 15];
+  for (int i = 31; i >= 16; --i, lo >>= 4) id[static_cast<size_t>(i)] = kHex[lo & 15];
+  return id;
+}
+
 namespace internal {
 bool IdToBytes(std::string_view id, std::string* out) {
   if (id.size() != 32) return false;

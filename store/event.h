@@ -85,6 +85,11 @@ inline constexpr int kMaxJsonDepth = 64;
 
 // 16 random bytes as 32 hex digits; the first 16 digits are the timestamp so ids sort by time.
 std::string NewEventId(int64_t ts_us);
+// The id of an event read from a file: the timestamp, then a hash of what the event is (user,
+// session, cwd, command, parameters) and of `occurrence` (0 for the first such event at that
+// time, 1 for the next...). The same event read again gets the same id, so a history imported
+// twice is stored once. The hash is part of the store's format: it never changes.
+std::string ContentEventId(const Event& e, uint32_t occurrence);
 int64_t NowMicros();
 
 }  // namespace memory

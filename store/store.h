@@ -116,8 +116,16 @@ class Store {
     // Makes every batch visible in one atomic step. After an error of Add or Commit, the load
     // stores nothing (Commit returns that error).
     virtual Status Commit() = 0;
+    // Events added so far that Commit stores (not those the store or this load already held).
+    virtual size_t new_events() const = 0;
   };
-  virtual Status StartBulkLoad(std::unique_ptr<BulkLoad>* load) = 0;
+  struct BulkLoadOptions {
+    // Events without an id get ContentEventId (the first occurrence not yet in this load) rather
+    // than a random one, and are skipped when the store holds that id: an event loaded again (a
+    // history imported twice, or grown since) is stored once.
+    bool content_ids = false;
+  };
+  virtual Status StartBulkLoad(std::unique_ptr<BulkLoad>* load, const BulkLoadOptions& options) = 0;
 
   // Moves every spooled event into the database (exactly once, crash-safe). Read-write only.
   virtual Status Fold(size_t* folded = nullptr) = 0;

@@ -329,6 +329,12 @@ TEST_F(StoreCli, ImportsLargerThanABatchAreWholeOrNothing) {
   EXPECT_EQ(st["users"], 3) << st.dump();  // good.hist, piped, stdin
   ASSERT_EQ(Mem("search from-stdin --json", &out), 0);
   EXPECT_NE(out.find("\"count\":1"), std::string::npos) << out;
+  // The same history again, grown by one command: only that one is new.
+  std::string grown = Write("good.hist", text + "#1700000001\ngit push\n");
+  ASSERT_EQ(Mem("import --format bash --json " + grown, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 1) << out;
+  EXPECT_EQ(json::parse(out)["already_stored"], 250'001) << out;
+  EXPECT_EQ(Status()["events"], 250'005);
 }
 
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block

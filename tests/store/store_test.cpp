@@ -503,7 +503,7 @@ TEST(Store, ABulkLoadInBatchesStoresWhatOneIngestStoresAndOnlyAtCommit) {
   {
     auto s = OpenRW(batched.path());
     std::unique_ptr<Store::BulkLoad> load;
-    ASSERT_TRUE(s->StartBulkLoad(&load).ok());
+    ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
     for (size_t b = 0; b < evs.size(); b += 700) {
       std::vector<Event> batch(evs.begin() + b, evs.begin() + std::min(evs.size(), b + 700));
       ASSERT_TRUE(load->Add(batch).ok());
@@ -530,7 +530,7 @@ TEST(Store, ABulkLoadNotCommittedStoresNothing) {
     ASSERT_TRUE(s->Ingest(first).ok());
     {
       std::unique_ptr<Store::BulkLoad> load;
-      ASSERT_TRUE(s->StartBulkLoad(&load).ok());
+      ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
       std::vector<Event> batch = {MakeEvent("new-command", 20), MakeEvent("git status", 30)};
       ASSERT_TRUE(load->Add(batch).ok());
       EXPECT_TRUE(fs::exists(t.path() + "/ingest-tmp"));
@@ -549,6 +549,42 @@ TEST(Store, ABulkLoadNotCommittedStoresNothing) {
   std::map<std::string, int64_t> counts;
   ASSERT_TRUE(s->ForEachCommand([&](const CommandStats& c) { return counts[c.command] = c.count, true; }).ok());
   EXPECT_EQ(counts, (std::map<std::string, int64_t>{{"another", 1}, {"git status", 1}}));
+}
+
+TEST(Store, ContentIdsStoreAHistoryLoadedTwiceOnce) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  Store::BulkLoadOptions content;
+  content.content_ids = true;
+  auto load_all = [&](std::vector<Event> evs) {
+    std::unique_ptr<Store::BulkLoad> load;
+    ASSERT_TRUE(s->StartBulkLoad(&load, content).ok());
+    for (size_t b = 0; b < evs.size(); b += 2) {  // batches of 2: repeats straddle batches
+      std::vector<Event> batch(evs.begin() + b, evs.begin() + std::min(evs.size(), b + 2));
+      ASSERT_TRUE(load->Add(batch).ok());
+    }
+    ASSERT_TRUE(load->Commit().ok());
+  };
+  // The same command twice in one second is two events (bash times are in seconds).
+  std::vector<Event> history = {MakeEvent("ls", 1'000'000), MakeEvent("ls", 1'000'000),
+                                MakeEvent("make", 1'000'000), MakeEvent("ls", 2'000'000),
+                                MakeEvent("ls", 1'000'000, 0, "s2")};
+  load_all(history);
+  ASSERT_EQ(All(s.get()).size(), 5u);
+  load_all(history);  // imported again: nothing new
+  EXPECT_EQ(All(s.get()).size(), 5u);
+  history.push_back(MakeEvent("ls", 2'000'000));  // the history grew by one more `ls` that second
+  history.push_back(MakeEvent("git push", 3'000'000));
+  load_all(history);
+  std::vector<Event> all = All(s.get());
+  ASSERT_EQ(all.size(), 7u);
+  std::map<std::string, int64_t> counts;
+  ASSERT_TRUE(s->ForEachCommand([&](const CommandStats& c) { return counts[c.command] = c.count, true; }).ok());
+  EXPECT_EQ(counts, (std::map<std::string, int64_t>{{"git push", 1}, {"ls", 5}, {"make", 1}}));
+  // Without content ids (the default) the same events are new ones.
+  std::vector<Event> again = history;
+  ASSERT_TRUE(s->Ingest(again).ok());
+  EXPECT_EQ(All(s.get()).size(), 14u);
 }
 
 TEST(Store, ScanBySessionAndCwdUsesIndexesAndTimeBounds) {
