@@ -4,7 +4,9 @@
 // stored, and memory stays that of a batch however long the history.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include <cstdio>
@@ -60,6 +62,66 @@ void ApplyPrivacy(const PrivacyFilter& privacy, std::vector<Event>* batch, size_
   events.resize(w);
 }
 
+// Longest L such that `stored` ends with the first L items of `head` (Knuth-Morris-Pratt).
+size_t LongestOverlap(const std::vector<uint64_t>& stored, const std::vector<uint64_t>& head) {
+  const size_t m = head.size();
+  if (m == 0) return 0;
+  std::vector<size_t> fail(m, 0);  // fail[i]: longest proper border of head[0, i]
+  for (size_t i = 1, k = 0; i < m; ++i) {
+    while (k > 0 && head[i] != head[k]) k = fail[k - 1];
+    if (head[i] == head[k]) ++k;
+    fail[i] = k;
+  }
+  size_t q = 0;  // head[0, q) is a suffix of what was read of `stored`
+  for (uint64_t c : stored) {
+    if (q == m) q = fail[q - 1];
+    while (q > 0 && c != head[q]) q = fail[q - 1];
+    if (c == head[q]) ++q;
+  }
+  return q;
+}
+
+// A history without times of its own (plain bash, Schonlau, Purdue) gets them at import, so its
+// events' ids cannot tell a second import from new events. Its events that the session holds
+// already are found instead: the longest start of the file (as it would be stored: privacy rules
+// applied) that ends the session's stored commands. That covers the same file again, a file that
+// grew, and one whose oldest lines were cut since (bash keeps the last HISTFILESIZE lines).
+class KnownStart {
+ public:
+  KnownStart(Store* store, const PrivacyFilter& privacy) : store_(store), privacy_(privacy) {}
+  // Each event of the check pass, in order.
+  void See(const Event& e) {
+    if (e.ts_us > 0) timed_ = true;
+    if (timed_ || !privacy_.ShouldRecord(e)) return;
+    session_ = e.session;
+    Event copy = e;
+    privacy_.Redact(&copy);
+    head_.push_back(std::hash<std::string>()(copy.command));
+  }
+  // After the check pass: how many of the file's first recorded events the store holds.
+  Status Count(size_t* known) {
+    *known = 0;
+    if (timed_ || head_.empty()) return Status::OK();
+    std::vector<uint64_t> tail;  // the session's newest commands, as many as the file has
+    ScanOptions so;
+    so.session = session_;
+    MEMORY_RETURN_IF_ERROR(store_->Scan(so, [&](const Event& e) {
+      tail.push_back(std::hash<std::string>()(e.command));
+      return tail.size() < head_.size();
+    }));
+    std::reverse(tail.begin(), tail.end());
+    *known = LongestOverlap(tail, head_);
+    return Status::OK();
+  }
+
+ private:
+  Store* store_;
+  const PrivacyFilter& privacy_;
+  bool timed_ = false;
+  std::string session_;
+  std::vector<uint64_t> head_;  // the file's recorded commands, hashed
+};
+
 int RunImport(const ImportOptions& o, const Globals& g) {
   env::HistoryFormat format;
   Status s = env::ParseHistoryFormat(o.format, &format);
@@ -91,21 +153,36 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     // A JSON line carries more than the command (context, parameters): allow it 16x the room.
     ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1) * (format == env::HistoryFormat::kJsonl ? 16 : 1);
     if (file == "-" && ro.user.empty()) ro.user = "stdin";
-    // Batches of events go through the privacy rules into one bulk load: memory stays that of a
-    // batch, and the file is stored whole or not at all.
+    // Batches of events go through the privacy rules into one bulk load (started after the check
+    // pass): memory stays that of a batch, and the file is stored whole or not at all. What the
+    // store holds already is left out: by id for histories with times of their own, else the
+    // known start of the file.
     std::unique_ptr<Store::BulkLoad> load;
     Store::BulkLoadOptions load_options;
-    load_options.content_ids = true;  // a history imported again (or grown since) is stored once
-    s = store->StartBulkLoad(&load, load_options);
-    if (!s.ok()) return Fail(s);
+    load_options.content_ids = true;
+    KnownStart known_start(store.get(), *privacy);
+    size_t known = 0;  // events at the start of the file to leave out
+    Status start_status;
     std::unique_ptr<Progress> progress;
-    size_t file_parsed = 0, file_ignored = 0, file_redacted = 0, file_kept = 0;
+    size_t file_parsed = 0, file_ignored = 0, file_redacted = 0, file_kept = 0, file_known = 0;
+    auto checked = [&](const Event& e) {
+      if (format != env::HistoryFormat::kJsonl) known_start.See(e);
+    };
+    auto counted = [&](size_t total) {
+      start_status = known_start.Count(&known);
+      if (start_status.ok()) start_status = store->StartBulkLoad(&load, load_options);
+      progress = std::make_unique<Progress>(g, "importing " + file, total);
+    };
     int64_t t0 = NowMicros();
     auto store_batch = [&](std::vector<Event>* batch) -> Status {
+      MEMORY_RETURN_IF_ERROR(start_status);
       int64_t t1 = NowMicros();
       parse_us += t1 - t0;
       file_parsed += batch->size();
       ApplyPrivacy(*privacy, batch, &file_ignored, &file_redacted);
+      const size_t leave_out = std::min(known - file_known, batch->size());
+      batch->erase(batch->begin(), batch->begin() + static_cast<std::ptrdiff_t>(leave_out));
+      file_known += leave_out;
       int64_t t2 = NowMicros();
       filter_us += t2 - t1;
       Status st = load->Add(*batch);
@@ -115,16 +192,16 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       if (progress) progress->Update(file_parsed);
       return st;
     };
-    s = env::StreamHistoryFile(file, file == "-" ? "stdin" : "", format, ro, kImportBatch,
-                               [&](size_t total) { progress = std::make_unique<Progress>(g, "importing " + file, total); },
-                               store_batch);
+    s = env::StreamHistoryFile(file, file == "-" ? "stdin" : "", format, ro, kImportBatch, checked,
+                               counted, store_batch);
     parse_us += NowMicros() - t0;
+    if (s.ok()) s = start_status;  // a start that failed before any batch came
     if (s.ok()) {
       int64_t t3 = NowMicros();
       s = load->Commit();
       ingest_us += NowMicros() - t3;
     }
-    const size_t new_events = load->new_events();
+    const size_t new_events = load ? load->new_events() : 0;
     load.reset();  // the store's writer lock goes with it
     if (!s.ok()) {
       if (imported && !g.quiet) std::fprintf(stderr, "memory: %zu events from earlier files were imported and kept\n", imported);
@@ -134,7 +211,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     ignored += file_ignored;
     redacted += file_redacted;
     imported += new_events;
-    already += file_kept - new_events;
+    already += file_kept - new_events + file_known;
   }
   double secs = static_cast<double>(NowMicros() - start) / 1e6;
   double rate = secs > 0 ? static_cast<double>(imported) / secs : 0;

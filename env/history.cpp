@@ -229,11 +229,13 @@ class Builder {
     int64_t first_ts = 0;           // and that time
   };
   using Sink = std::function<Status(std::vector<Event>*)>;
+  using Checked = std::function<void(const Event&)>;
 
+  // `checked` (check pass, may be null) sees each event once it is complete.
   Builder(std::string_view name, HistoryFormat format, const HistoryReadOptions& options,
-          const Layout* layout, size_t batch, const Sink* sink, LineCursor* cursor)
+          const Layout* layout, size_t batch, const Sink* sink, const Checked* checked, LineCursor* cursor)
       : name_(name), format_(format), options_(options), layout_(layout),
-        batch_(std::max<size_t>(batch, 1)), sink_(sink), cursor_(cursor) {
+        batch_(std::max<size_t>(batch, 1)), sink_(sink), checked_(checked), cursor_(cursor) {
     user_ = options.user.empty() ? std::string(BaseName(name)) : options.user;
     session_ = options.session.empty()
                    ? std::string(HistoryFormatName(format)) + ":" + user_
@@ -278,7 +280,10 @@ class Builder {
     if (count_ == 0) {
       return Status::InvalidArgument(std::string(name_) + ": no commands in file (empty history)");
     }
-    if (!layout_) return Status::OK();
+    if (!layout_) {
+      if (checked_ && *checked_) (*checked_)(pending_.back());
+      return Status::OK();
+    }
     if (count_ != layout_->events)
       return Status::Aborted(std::string(name_) + ": the file changed while it was read");
     return Flush();
@@ -288,6 +293,7 @@ class Builder {
  private:
   Event& NewEvent() {
     if (!layout_) {
+      if (checked_ && *checked_ && !pending_.empty()) (*checked_)(pending_.back());
       pending_.clear();  // the check pass keeps only the event being parsed
     } else if (pending_.size() >= batch_) {
       if (Status s = Flush(); !s.ok()) cursor_->Stop(std::move(s));  // the parse stops there
@@ -303,6 +309,7 @@ class Builder {
   void SetTime(Event& e, int64_t own) {
     const size_t i = count_++;
     if (!layout_) {
+      e.ts_us = std::max<int64_t>(own, 0);  // what `checked` sees: its own time, or 0
       if (own >= 0 && found_.first_timed == SIZE_MAX) found_.first_timed = i, found_.first_ts = own;
       found_.events = count_;
       return;
@@ -325,6 +332,7 @@ class Builder {
   const Layout* layout_;
   const size_t batch_;
   const Sink* sink_;
+  const Checked* checked_;
   LineCursor* cursor_;
   std::string user_, session_;
   std::vector<Event> pending_;
@@ -540,8 +548,8 @@ namespace {
 // events to `sink`.
 Status Pass(LineCursor& cur, std::string_view name, HistoryFormat format,
             const HistoryReadOptions& options, const Builder::Layout* layout, size_t batch,
-            const Builder::Sink* sink, Builder::Layout* found) {
-  Builder b(name, format, options, layout, batch, sink, &cur);
+            const Builder::Sink* sink, const Builder::Checked* checked, Builder::Layout* found) {
+  Builder b(name, format, options, layout, batch, sink, checked, &cur);
   Status s;
   switch (format) {
     case HistoryFormat::kSchonlau:
@@ -564,14 +572,14 @@ Status Pass(LineCursor& cur, std::string_view name, HistoryFormat format,
 bool LinesAreUtf8(HistoryFormat format) { return format != HistoryFormat::kZsh; }
 
 Status StreamText(std::string_view text, std::string_view name, HistoryFormat format,
-                  const HistoryReadOptions& options, size_t batch,
+                  const HistoryReadOptions& options, size_t batch, const Builder::Checked& checked,
                   const std::function<void(size_t)>& counted, const Builder::Sink& sink) {
   Builder::Layout layout;
   LineCursor check(text, name, LinesAreUtf8(format), options.max_line_bytes);
-  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &layout));
+  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &checked, &layout));
   if (counted) counted(layout.events);
   LineCursor emit(text, name, LinesAreUtf8(format), options.max_line_bytes);
-  return Pass(emit, name, format, options, &layout, batch, &sink, nullptr);
+  return Pass(emit, name, format, options, &layout, batch, &sink, nullptr, nullptr);
 }
 
 // A sink appending to *events (moved when it is empty).
@@ -608,13 +616,14 @@ class InputFile {
 Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat format,
                     const HistoryReadOptions& options, std::vector<Event>* events) {
   const size_t first = events->size();
-  Status s = StreamText(text, name, format, options, SIZE_MAX, nullptr, AppendTo(events));
+  Status s = StreamText(text, name, format, options, SIZE_MAX, nullptr, nullptr, AppendTo(events));
   if (!s.ok()) events->resize(first);
   return s;
 }
 
 Status StreamHistoryFile(const std::string& path, std::string_view name, HistoryFormat format,
                          const HistoryReadOptions& options, size_t batch,
+                         const std::function<void(const Event&)>& checked,
                          const std::function<void(size_t)>& counted,
                          const std::function<Status(std::vector<Event>*)>& sink) {
   if (name.empty()) name = path == "-" ? std::string_view("stdin") : std::string_view(path);
@@ -636,7 +645,7 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
       if (got == 0) break;
       text.append(block, static_cast<size_t>(got));
     }
-    return StreamText(text, name, format, options, batch, counted, sink);
+    return StreamText(text, name, format, options, batch, checked, counted, sink);
   }
   // Both passes read the bytes the file had when opened, from where it was (standard input
   // redirected from a file may have been read before); lines appended since wait for the next
@@ -646,17 +655,17 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
   const uint64_t size = st.st_size > start ? static_cast<uint64_t>(st.st_size - start) : 0;
   Builder::Layout layout;
   LineCursor check(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
-  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &layout));
+  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &checked, &layout));
   if (counted) counted(layout.events);
   if (::lseek(fd.get(), start, SEEK_SET) != start) return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
   LineCursor emit(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
-  return Pass(emit, name, format, options, &layout, batch, &sink, nullptr);
+  return Pass(emit, name, format, options, &layout, batch, &sink, nullptr, nullptr);
 }
 
 Status ReadHistoryFile(const std::string& path, HistoryFormat format,
                        const HistoryReadOptions& options, std::vector<Event>* events) {
   const size_t first = events->size();
-  Status s = StreamHistoryFile(path, path, format, options, SIZE_MAX, nullptr, AppendTo(events));
+  Status s = StreamHistoryFile(path, path, format, options, SIZE_MAX, nullptr, nullptr, AppendTo(events));
   if (!s.ok()) events->resize(first);
   return s;
 }

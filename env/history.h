@@ -48,13 +48,15 @@ Status ReadHistoryFile(const std::string& path, HistoryFormat format,
 // The same events and errors as ReadHistoryFile, handed to `sink` in file order at most `batch`
 // at a time (each batch is the sink's to move from), so memory stays bounded however long the
 // file is. The file is read twice: a first pass checks all of it, so any error in it comes before
-// the first batch, and calls `counted` (may be null) with the number of events; the second hands
-// them out. A sink's error stops the read and is returned. Both passes read the bytes the file
+// the first batch, shows each event to `checked` (may be null; its time is its own, or 0 when it
+// has none) and calls `counted` (may be null) with the number of events; the second hands them
+// out. A sink's error stops the read and is returned. Both passes read the bytes the file
 // had when opened; a file rewritten in between is Aborted (after batches may have gone out). A
 // file that cannot be read twice (a pipe) is read into memory first. `path` "-" is standard
 // input. `name` ("" = path, "stdin" for "-") names the input in errors and gives the default user.
 Status StreamHistoryFile(const std::string& path, std::string_view name, HistoryFormat format,
                          const HistoryReadOptions& options, size_t batch,
+                         const std::function<void(const Event&)>& checked,
                          const std::function<void(size_t)>& counted,
                          const std::function<Status(std::vector<Event>*)>& sink);
 

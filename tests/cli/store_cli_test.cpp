@@ -337,6 +337,29 @@ TEST_F(StoreCli, ImportsLargerThanABatchAreWholeOrNothing) {
   EXPECT_EQ(Status()["events"], 250'005);
 }
 
+// A history without times (bash's default) imported again stores only its new commands: the
+// start of the file the session holds already is left out, also when its oldest lines were cut
+// (bash keeps the last HISTFILESIZE) and when a secret in it was stored redacted.
+TEST_F(StoreCli, AnUntimedHistoryImportedAgainStoresOnlyWhatIsNew) {
+  std::string h = Write("bash_history", "ls\ncd src\nmake\nexport TOKEN=abcdef1234567890abcdef\nls\n");
+  std::string out, err;
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 5);
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 0);
+  EXPECT_EQ(json::parse(out)["already_stored"], 5);
+  Write("bash_history", "make\nexport TOKEN=abcdef1234567890abcdef\nls\ngit push\nls\n");
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 2);
+  std::vector<std::string> commands;
+  for (const json& e : Export()) commands.push_back(e["command"]);
+  EXPECT_EQ(commands, (std::vector<std::string>{"ls", "cd src", "make", "export TOKEN=[REDACTED:secret_assignment]",
+                                                "ls", "git push", "ls"}));
+  // Another user's history is another session: nothing of it is known.
+  ASSERT_EQ(Mem("import --format bash --user other --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 5);
+}
+
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block
 // every later write, or stop the JSON output; now each is a one-line error (exit 2) or is
 // printed with U+FFFD, and the store goes on working.

@@ -427,7 +427,7 @@ TEST(Scale, ManyLinesParseCompletely) {
 Status StreamAll(const std::string& path, HistoryFormat f, const HistoryReadOptions& o, size_t batch,
                  std::vector<Event>* out, size_t* batches = nullptr) {
   size_t total = SIZE_MAX, calls = 0;
-  Status s = StreamHistoryFile(path, "", f, o, batch, [&](size_t n) { total = n; },
+  Status s = StreamHistoryFile(path, "", f, o, batch, nullptr, [&](size_t n) { total = n; },
                                [&](std::vector<Event>* b) {
                                  EXPECT_NE(total, SIZE_MAX) << "a batch came before the count";
                                  EXPECT_GE(b->size(), 1u);
@@ -513,7 +513,7 @@ TEST(Stream, ASinkErrorStopsTheRead) {
   for (int i = 0; i < 10'000; ++i) text += "ls " + std::to_string(i) + "\n";
   std::string path = dir.Write("h", text);
   int calls = 0;
-  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 1'000, nullptr,
+  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 1'000, nullptr, nullptr,
                                [&](std::vector<Event>*) {
                                  return ++calls == 3 ? Status::IOError("disk full") : Status::OK();
                                });
@@ -526,7 +526,7 @@ TEST(Stream, AFileRewrittenBetweenThePassesIsAborted) {
   TempDir dir;
   std::string path = dir.Write("h", "ls\npwd\nmake\n");
   std::vector<Event> out;
-  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10,
+  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10, nullptr,
                                [&](size_t n) {
                                  EXPECT_EQ(n, 3u);
                                  std::ofstream(path, std::ios::binary | std::ios::trunc) << "ls\n";
@@ -536,7 +536,7 @@ TEST(Stream, AFileRewrittenBetweenThePassesIsAborted) {
   // Lines appended after the open are left for the next read; the rest is read as it was.
   std::string grown = dir.Write("g", "ls\npwd\n");
   out.clear();
-  s = StreamHistoryFile(grown, "", HistoryFormat::kBash, Opts(), 10,
+  s = StreamHistoryFile(grown, "", HistoryFormat::kBash, Opts(), 10, nullptr,
                         [&](size_t) { std::ofstream(grown, std::ios::binary | std::ios::app) << "later\n"; },
                         [&](std::vector<Event>* b) { return out.insert(out.end(), b->begin(), b->end()), Status::OK(); });
   ASSERT_TRUE(s.ok()) << s.ToString();
