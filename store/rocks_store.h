@@ -114,9 +114,14 @@ class IdSet {
   struct Slot {
     uint64_t hi, lo;
   };
+  // Every bit of the id counts: ids from content share their hash half between events of the
+  // same command and differ only in the time's low bytes (the high bytes of `hi` as read here).
   size_t Home(uint64_t hi, uint64_t lo) const {
-    uint64_t k = (hi ^ (lo * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
-    return static_cast<size_t>(k ^ (k >> 29)) & (slots_.size() - 1);
+    uint64_t k = hi * 0x9E3779B97F4A7C15ULL ^ lo;  // MurmurHash3's fmix64 after
+    k ^= k >> 33, k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33, k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return static_cast<size_t>(k) & (slots_.size() - 1);
   }
   void Grow() {
     std::vector<Slot> old(slots_.empty() ? 64 : 2 * slots_.size(), Slot{0, 0});
