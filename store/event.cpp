@@ -64,14 +64,21 @@ int64_t NowMicros() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string NewEventId(int64_t ts_us) {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32)};
+namespace {
+// 16 hex digits of the time, then 16 of `lo`.
+std::string EventIdOf(int64_t ts_us, uint64_t lo) {
   static const char* kHex = "0123456789abcdef";
   std::string id(32, '0');
-  uint64_t hi = static_cast<uint64_t>(ts_us), lo = rng();
+  uint64_t hi = static_cast<uint64_t>(ts_us);
   for (int i = 15; i >= 0; --i, hi >>= 4) id[static_cast<size_t>(i)] = kHex[hi & 15];
   for (int i = 31; i >= 16; --i, lo >>= 4) id[static_cast<size_t>(i)] = kHex[lo & 15];
   return id;
+}
+}  // namespace
+
+std::string NewEventId(int64_t ts_us) {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32)};
+  return EventIdOf(ts_us, rng());
 }
 
 std::string ContentEventId(const Event& e, uint32_t occurrence) {
@@ -85,12 +92,7 @@ std::string ContentEventId(const Event& e, uint32_t occurrence) {
   h ^= h >> 30, h *= 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer: every bit mixed
   h ^= h >> 27, h *= 0x94d049bb133111ebULL;
   h ^= h >> 31;
-  static const char* kHex = "0123456789abcdef";
-  std::string id(32, '0');
-  uint64_t hi = static_cast<uint64_t>(e.ts_us), lo = h;
-  for (int i = 15; i >= 0; --i, hi >>= 4) id[static_cast<size_t>(i)] = kHex[hi & 15];
-  for (int i = 31; i >= 16; --i, lo >>= 4) id[static_cast<size_t>(i)] = kHex[lo & 15];
-  return id;
+  return EventIdOf(e.ts_us, h);
 }
 
 namespace internal {
