@@ -99,7 +99,7 @@ class SstBulkLoad final : public Store::BulkLoad {
     return EnsureDir(tmp_);
   }
 
-  Status Add(std::vector<Event>& events) override {
+  Status Add(std::span<Event> events) override {
     if (!status_.ok()) return status_;
     return status_ = AddBatch(events);
   }
@@ -132,7 +132,7 @@ class SstBulkLoad final : public Store::BulkLoad {
   }
 
  private:
-  Status AddBatch(std::vector<Event>& events) {
+  Status AddBatch(std::span<Event> events) {
     if (events.empty()) return Status::OK();
     SstSink sink;
     sink.Reserve(events.size());
@@ -196,17 +196,9 @@ Status RocksStore::StartBulkLoad(std::unique_ptr<BulkLoad>* load, const BulkLoad
 Status RocksStore::Ingest(std::vector<Event>& events, const std::function<void(size_t)>& progress) {
   std::unique_ptr<BulkLoad> load;
   MEMORY_RETURN_IF_ERROR(StartBulkLoad(&load, BulkLoadOptions()));
-  std::vector<Event> batch;
   for (size_t done = 0; done < events.size();) {
     size_t n = std::min(kBulkEvents, events.size() - done);
-    if (n == events.size()) {
-      MEMORY_RETURN_IF_ERROR(load->Add(events));
-    } else {  // Add may change the events it encodes (ids, times): they go back
-      batch.assign(std::make_move_iterator(events.begin() + done), std::make_move_iterator(events.begin() + done + n));
-      Status st = load->Add(batch);
-      std::move(batch.begin(), batch.end(), events.begin() + done);
-      MEMORY_RETURN_IF_ERROR(st);
-    }
+    MEMORY_RETURN_IF_ERROR(load->Add(std::span<Event>(events).subspan(done, n)));
     done += n;
     if (progress) progress(done);
   }

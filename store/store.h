@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -112,7 +113,7 @@ class Store {
    public:
     virtual ~BulkLoad() = default;
     // Encodes the batch and writes it aside (events are left as Ingest leaves them).
-    virtual Status Add(std::vector<Event>& events) = 0;
+    virtual Status Add(std::span<Event> events) = 0;
     // Makes every batch visible in one atomic step. After an error of Add or Commit, the load
     // stores nothing (Commit returns that error).
     virtual Status Commit() = 0;
