@@ -614,6 +614,51 @@ TEST(Store, ScanBySessionAndCwdUsesIndexesAndTimeBounds) {
   EXPECT_EQ(got, (std::vector<int64_t>{150, 152, 154, 156, 158}));
 }
 
+// A session's events found by stepping through the events family (runs of one session) or by
+// seeking (sessions interleaved, events forgotten in between) are the same as a full scan's.
+TEST(Store, ScanOfASessionGivesWhatAFullScanFilteredGives) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs;
+  uint64_t x = 12345;
+  auto next = [&](uint64_t n) { return ((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33) % n; };
+  int64_t ts = 1000;
+  while (evs.size() < 3000) {
+    // Runs of 1..40 events of one session, sometimes strictly alternating sessions.
+    const std::string session = "s" + std::to_string(next(3));
+    const size_t run = 1 + next(40);
+    const bool alternate = next(4) == 0;
+    for (size_t i = 0; i < run; ++i) {
+      const std::string sess = alternate ? "s" + std::to_string(i % 3) : session;
+      std::string cmd = next(10) == 0 ? "gone " : "cmd ";
+      cmd += std::to_string(i);
+      evs.push_back(MakeEvent(cmd, ts++, 0, sess, next(2) ? "/d1" : "/d0"));
+    }
+  }
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  size_t removed = 0;
+  ASSERT_TRUE(s->Forget("gone*", &removed).ok());
+  ASSERT_GT(removed, 100u);
+  for (bool newest_first : {false, true}) {
+    const std::vector<Event> all = All(s.get(), newest_first);
+    for (const std::string session : {"s0", "s1", "s2"}) {
+      for (auto [since, until] : {std::pair<int64_t, int64_t>{0, INT64_MAX}, {1500, 2600}}) {
+        std::vector<std::string> want, got;
+        for (const Event& e : all)
+          if (e.session == session && e.ts_us >= since && e.ts_us < until) want.push_back(e.id);
+        ScanOptions so;
+        so.session = session;
+        so.newest_first = newest_first;
+        so.since_us = since;
+        so.until_us = until;
+        ASSERT_TRUE(s->Scan(so, [&](const Event& e) { return got.push_back(e.id), true; }).ok());
+        EXPECT_EQ(got, want) << session << " newest_first=" << newest_first << " since=" << since;
+        EXPECT_GT(got.size(), 100u);
+      }
+    }
+  }
+}
+
 TEST(Store, ScanTimeBoundsInBothDirectionsWithSpooledEvents) {
   TempDir t;
   {
