@@ -86,6 +86,12 @@ size_t LongestOverlap(const std::vector<uint64_t>& stored, const std::vector<uin
 // already are found instead: the longest start of the file (as it would be stored: privacy rules
 // applied) that ends the session's stored commands. That covers the same file again, a file that
 // grew, and one whose oldest lines were cut since (bash keeps the last HISTFILESIZE lines).
+// A short overlap may be chance (another machine's .bash_history is the same session by default,
+// and many histories end and start with `ls`): it counts only when it is kMinKnownRun commands
+// long, the whole file, or the whole session. A chance overlap would lose commands; a missed one
+// stores a few again.
+constexpr size_t kMinKnownRun = 8;
+
 class KnownStart {
  public:
   KnownStart(Store* store, const PrivacyFilter& privacy) : store_(store), privacy_(privacy) {}
@@ -105,12 +111,17 @@ class KnownStart {
     std::vector<uint64_t> tail;  // the session's newest commands, as many as the file has
     ScanOptions so;
     so.session = session_;
+    bool whole_session = true;  // tail holds all of the session
     MEMORY_RETURN_IF_ERROR(store_->Scan(so, [&](const Event& e) {
       tail.push_back(std::hash<std::string>()(e.command));
-      return tail.size() < head_.size();
+      if (tail.size() < head_.size()) return true;
+      whole_session = false;  // (perhaps)
+      return false;
     }));
     std::reverse(tail.begin(), tail.end());
-    *known = LongestOverlap(tail, head_);
+    // (When the longest overlap does not count, no shorter one does.)
+    const size_t run = LongestOverlap(tail, head_);
+    if (run >= kMinKnownRun || run == head_.size() || (whole_session && run == tail.size())) *known = run;
     return Status::OK();
   }
 

@@ -339,25 +339,45 @@ TEST_F(StoreCli, ImportsLargerThanABatchAreWholeOrNothing) {
 
 // A history without times (bash's default) imported again stores only its new commands: the
 // start of the file the session holds already is left out, also when its oldest lines were cut
-// (bash keeps the last HISTFILESIZE) and when a secret in it was stored redacted.
+// (bash keeps the last HISTFILESIZE) and when a secret in it was stored redacted. A short overlap
+// counts only as the whole file or the whole session: else it may be chance, as in another
+// machine's .bash_history (the same session by default).
 TEST_F(StoreCli, AnUntimedHistoryImportedAgainStoresOnlyWhatIsNew) {
-  std::string h = Write("bash_history", "ls\ncd src\nmake\nexport TOKEN=abcdef1234567890abcdef\nls\n");
   std::string out, err;
-  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
-  EXPECT_EQ(json::parse(out)["events"], 5);
-  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
-  EXPECT_EQ(json::parse(out)["events"], 0);
-  EXPECT_EQ(json::parse(out)["already_stored"], 5);
-  Write("bash_history", "make\nexport TOKEN=abcdef1234567890abcdef\nls\ngit push\nls\n");
+  std::string h = Write("bash_history", "ls\ncd src\n");
   ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["events"], 2);
+  Write("bash_history", "ls\ncd src\nmake\nexport TOKEN=abcdef1234567890abcdef\n");  // grew: 2 = the session
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 2);
+  Write("bash_history", "ls\ncd src\nmake\nexport TOKEN=abcdef1234567890abcdef\nvim a\nmake\nls\ncd ..\n"
+                        "git diff\ngit add a\ngit commit\nls\n");
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 8);
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;  // the same file: all known
+  EXPECT_EQ(json::parse(out)["events"], 0);
+  EXPECT_EQ(json::parse(out)["already_stored"], 12);
+  // The oldest 3 lines cut, 2 added: the 9 kept end the session.
+  Write("bash_history", "export TOKEN=abcdef1234567890abcdef\nvim a\nmake\nls\ncd ..\n"
+                        "git diff\ngit add a\ngit commit\nls\ngit push\nls\n");
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 2);
+  EXPECT_EQ(json::parse(out)["already_stored"], 9);
   std::vector<std::string> commands;
   for (const json& e : Export()) commands.push_back(e["command"]);
   EXPECT_EQ(commands, (std::vector<std::string>{"ls", "cd src", "make", "export TOKEN=[REDACTED:secret_assignment]",
-                                                "ls", "git push", "ls"}));
+                                                "vim a", "make", "ls", "cd ..", "git diff", "git add a",
+                                                "git commit", "ls", "git push", "ls"}));
+  // Another history of the same name whose first commands happen to end the session: all new.
+  std::string other = dir_ + "/other";
+  ASSERT_EQ(mkdir(other.c_str(), 0700), 0);
+  Write("other/bash_history", "git push\nls\ntop\n");
+  ASSERT_EQ(Mem("import --format bash --json " + other + "/bash_history", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 3) << out;
+  EXPECT_EQ(Export().size(), 17u);
   // Another user's history is another session: nothing of it is known.
   ASSERT_EQ(Mem("import --format bash --user other --json " + h, &out, &err), 0) << err;
-  EXPECT_EQ(json::parse(out)["events"], 5);
+  EXPECT_EQ(json::parse(out)["events"], 11);
 }
 
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block
