@@ -1,12 +1,13 @@
 // memory import: bulk-load histories (ours, bash, zsh, Schonlau SEA, Purdue PU). Each file is
 // checked completely before anything of it is written, then read again in batches of events
-// that become visible together: a bad file stores nothing of itself and loses nothing already
-// stored, and memory stays that of a batch however long the history.
+// that become visible together when every file is done: a bad file stores nothing of the import
+// and loses nothing already stored, and memory stays that of a batch however long the history.
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <unordered_map>
 #include <thread>
 
 #include <cstdio>
@@ -92,9 +93,15 @@ size_t LongestOverlap(const std::vector<uint64_t>& stored, const std::vector<uin
 // stores a few again.
 constexpr size_t kMinKnownRun = 8;
 
+// Per session, the commands (hashed) of files without times this import has added so far: they
+// end the session once the import commits, so a later file of the same import is matched
+// against them too (the same file named twice is stored once).
+using AddedTails = std::unordered_map<std::string, std::vector<uint64_t>>;
+
 class KnownStart {
  public:
-  KnownStart(Store* store, const PrivacyFilter& privacy) : store_(store), privacy_(privacy) {}
+  KnownStart(Store* store, const PrivacyFilter& privacy, AddedTails* added)
+      : store_(store), privacy_(privacy), added_(added) {}
   // Each event of the check pass, in order.
   void See(const Event& e) {
     if (e.ts_us > 0) timed_ = true;
@@ -104,33 +111,50 @@ class KnownStart {
     privacy_.Redact(&copy);
     head_.push_back(std::hash<std::string>()(copy.command));
   }
-  // After the check pass: how many of the file's first recorded events the store holds.
+  // After the check pass: how many of the file's first recorded events the session holds.
   Status Count(size_t* known) {
     *known = 0;
     if (timed_ || head_.empty()) return Status::OK();
+    const std::vector<uint64_t>& added = (*added_)[session_];
     std::vector<uint64_t> tail;  // the session's newest commands, as many as the file has
-    ScanOptions so;
-    so.session = session_;
-    bool whole_session = true;  // tail holds all of the session
-    MEMORY_RETURN_IF_ERROR(store_->Scan(so, [&](const Event& e) {
-      tail.push_back(std::hash<std::string>()(e.command));
-      if (tail.size() < head_.size()) return true;
-      whole_session = false;  // (perhaps)
-      return false;
-    }));
-    std::reverse(tail.begin(), tail.end());
+    bool whole_session = true;   // tail holds all of the session
+    if (added.size() < head_.size()) {
+      ScanOptions so;
+      so.session = session_;
+      const size_t want = head_.size() - added.size();
+      MEMORY_RETURN_IF_ERROR(store_->Scan(so, [&](const Event& e) {
+        tail.push_back(std::hash<std::string>()(e.command));
+        if (tail.size() < want) return true;
+        whole_session = false;  // (perhaps)
+        return false;
+      }));
+      std::reverse(tail.begin(), tail.end());
+    } else {
+      whole_session = false;
+    }
+    const size_t from_added = std::min(added.size(), head_.size());
+    tail.insert(tail.end(), added.end() - static_cast<std::ptrdiff_t>(from_added), added.end());
     // (When the longest overlap does not count, no shorter one does.)
     const size_t run = LongestOverlap(tail, head_);
     if (run >= kMinKnownRun || run == head_.size() || (whole_session && run == tail.size())) *known = run;
+    known_ = *known;
     return Status::OK();
+  }
+  // After the file's events were added: its new commands now end the session.
+  void Added() {
+    if (timed_ || head_.empty()) return;
+    std::vector<uint64_t>& added = (*added_)[session_];
+    added.insert(added.end(), head_.begin() + static_cast<std::ptrdiff_t>(known_), head_.end());
   }
 
  private:
   Store* store_;
   const PrivacyFilter& privacy_;
+  AddedTails* added_;
   bool timed_ = false;
   std::string session_;
   std::vector<uint64_t> head_;  // the file's recorded commands, hashed
+  size_t known_ = 0;
 };
 
 int RunImport(const ImportOptions& o, const Globals& g) {
@@ -154,9 +178,18 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);
   if (!s.ok()) return Fail(s);
 
+  // Batches of events go through the privacy rules into one bulk load for all the files (started
+  // after the first check pass): memory stays that of a batch, and the import is stored whole or
+  // not at all. What the store holds already is left out: by id for histories with times of
+  // their own, else the known start of each file.
   const int64_t start = NowMicros();
   size_t imported = 0, ignored = 0, redacted = 0, parsed = 0, already = 0;
   int64_t parse_us = 0, filter_us = 0, ingest_us = 0;
+  std::unique_ptr<Store::BulkLoad> load;
+  Store::BulkLoadOptions load_options;
+  load_options.content_ids = true;
+  AddedTails added;
+  size_t kept = 0;  // events handed to the load
   for (const auto& file : files) {
     env::HistoryReadOptions ro;
     ro.user = o.user;
@@ -164,24 +197,17 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     // A JSON line carries more than the command (context, parameters): allow it 16x the room.
     ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1) * (format == env::HistoryFormat::kJsonl ? 16 : 1);
     if (file == "-" && ro.user.empty()) ro.user = "stdin";
-    // Batches of events go through the privacy rules into one bulk load (started after the check
-    // pass): memory stays that of a batch, and the file is stored whole or not at all. What the
-    // store holds already is left out: by id for histories with times of their own, else the
-    // known start of the file.
-    std::unique_ptr<Store::BulkLoad> load;
-    Store::BulkLoadOptions load_options;
-    load_options.content_ids = true;
-    KnownStart known_start(store.get(), *privacy);
+    KnownStart known_start(store.get(), *privacy, &added);
     size_t known = 0;  // events at the start of the file to leave out
     Status start_status;
     std::unique_ptr<Progress> progress;
-    size_t file_parsed = 0, file_ignored = 0, file_redacted = 0, file_kept = 0, file_known = 0;
+    size_t file_parsed = 0, file_known = 0;
     auto checked = [&](const Event& e) {
       if (format != env::HistoryFormat::kJsonl) known_start.See(e);
     };
     auto counted = [&](size_t total) {
       start_status = known_start.Count(&known);
-      if (start_status.ok()) start_status = store->StartBulkLoad(&load, load_options);
+      if (start_status.ok() && !load) start_status = store->StartBulkLoad(&load, load_options);
       progress = std::make_unique<Progress>(g, "importing " + file, total);
     };
     int64_t t0 = NowMicros();
@@ -190,14 +216,14 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       int64_t t1 = NowMicros();
       parse_us += t1 - t0;
       file_parsed += batch->size();
-      ApplyPrivacy(*privacy, batch, &file_ignored, &file_redacted);
+      ApplyPrivacy(*privacy, batch, &ignored, &redacted);
       const size_t leave_out = std::min(known - file_known, batch->size());
       batch->erase(batch->begin(), batch->begin() + static_cast<std::ptrdiff_t>(leave_out));
       file_known += leave_out;
       int64_t t2 = NowMicros();
       filter_us += t2 - t1;
       Status st = load->Add(*batch);
-      file_kept += batch->size();
+      kept += batch->size();
       t0 = NowMicros();
       ingest_us += t0 - t2;
       if (progress) progress->Update(file_parsed);
@@ -207,23 +233,24 @@ int RunImport(const ImportOptions& o, const Globals& g) {
                                counted, store_batch);
     parse_us += NowMicros() - t0;
     if (s.ok()) s = start_status;  // a start that failed before any batch came
-    if (s.ok()) {
-      int64_t t3 = NowMicros();
-      s = load->Commit();
-      ingest_us += NowMicros() - t3;
-    }
-    const size_t new_events = load ? load->new_events() : 0;
-    load.reset();  // the store's writer lock goes with it
-    if (!s.ok()) {
-      if (imported && !g.quiet) std::fprintf(stderr, "memory: %zu events from earlier files were imported and kept\n", imported);
-      return Fail(s);
-    }
+    if (!s.ok()) break;
+    known_start.Added();
     parsed += file_parsed;
-    ignored += file_ignored;
-    redacted += file_redacted;
-    imported += new_events;
-    already += file_kept - new_events + file_known;
+    already += file_known;
   }
+  if (s.ok() && load) {
+    int64_t t3 = NowMicros();
+    s = load->Commit();
+    ingest_us += NowMicros() - t3;
+  }
+  if (!s.ok()) {
+    const int rc = Fail(s);
+    if (files.size() > 1 && !g.quiet) std::fprintf(stderr, "memory: nothing was imported (an import stores all its files or none)\n");
+    return rc;
+  }
+  imported = load ? load->new_events() : 0;
+  already += kept - imported;
+  load.reset();  // the store's writer lock goes with it
   double secs = static_cast<double>(NowMicros() - start) / 1e6;
   double rate = secs > 0 ? static_cast<double>(imported) / secs : 0;
   if (o.json) {

@@ -380,6 +380,33 @@ TEST_F(StoreCli, AnUntimedHistoryImportedAgainStoresOnlyWhatIsNew) {
   EXPECT_EQ(json::parse(out)["events"], 11);
 }
 
+// An import of several files (a directory) stores all of them or none: a bad file among them,
+// or a directory named by mistake, leaves the store as it was. A history without times named
+// twice in one import is stored once.
+TEST_F(StoreCli, AnImportOfSeveralFilesIsWholeOrNothing) {
+  ASSERT_EQ(Mem("record --cmd keep-me"), 0);
+  std::string hist = dir_ + "/hist";
+  ASSERT_EQ(mkdir(hist.c_str(), 0700), 0);
+  Write("hist/a.hist", "#1600000000\nmake\n#1600000001\nmake test\n");
+  Write("hist/b.hist", "ls\ncd src\nvim x\n");
+  Write("hist/c.hist", std::string("ls\n\x00\x01 binary\n", 14));
+  std::string out, err;
+  EXPECT_EQ(Mem("import --format bash " + hist, &out, &err), 2);
+  EXPECT_NE(err.find("c.hist"), std::string::npos) << err;
+  EXPECT_NE(err.find("nothing was imported"), std::string::npos) << err;
+  EXPECT_EQ(Status()["events"], 1);
+  ASSERT_EQ(unlink((hist + "/c.hist").c_str()), 0);
+  ASSERT_EQ(Mem("import --format bash --json " + hist + " " + hist + "/b.hist", &out, &err), 0) << err;
+  json j = json::parse(out);
+  EXPECT_EQ(j["files"], 3) << out;
+  EXPECT_EQ(j["events"], 5) << out;
+  EXPECT_EQ(j["already_stored"], 3) << out;
+  EXPECT_EQ(Status()["events"], 6);
+  ASSERT_EQ(Mem("import --format bash --json " + hist, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 0) << out;
+  EXPECT_EQ(json::parse(out)["already_stored"], 5) << out;
+}
+
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block
 // every later write, or stop the JSON output; now each is a one-line error (exit 2) or is
 // printed with U+FFFD, and the store goes on working.
