@@ -2,6 +2,7 @@
 // checked completely before anything of it is written, then read again in batches of events
 // that become visible together when every file is done: a bad file stores nothing of the import
 // and loses nothing already stored, and memory stays that of a batch however long the history.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -178,6 +179,32 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);
   if (!s.ok()) return Fail(s);
 
+  auto read_options = [&](const std::string& file) {
+    env::HistoryReadOptions ro;
+    ro.user = o.user;
+    ro.session = o.session;
+    // A JSON line carries more than the command (context, parameters): allow it 16x the room.
+    ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1) * (format == env::HistoryFormat::kJsonl ? 16 : 1);
+    if (file == "-" && ro.user.empty()) ro.user = "stdin";
+    return ro;
+  };
+  // Several files: each is checked before any is loaded, so a bad one (or a directory named by
+  // mistake) fails at once rather than after the others were read and written aside. Pipes
+  // (standard input, <(...)) can be read only once: they are checked on their turn.
+  if (files.size() > 1) {
+    Progress progress(g, "checking files", files.size());
+    for (size_t i = 0; i < files.size(); ++i) {
+      struct stat st;
+      if (files[i] == "-" || ::stat(files[i].c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      s = env::StreamHistoryFile(files[i], "", format, read_options(files[i]), 0, nullptr, nullptr, nullptr);
+      if (!s.ok()) {
+        const int rc = Fail(s);
+        if (!g.quiet) std::fprintf(stderr, "memory: nothing was imported (an import stores all its files or none)\n");
+        return rc;
+      }
+      progress.Update(i + 1);
+    }
+  }
   // Batches of events go through the privacy rules into one bulk load for all the files (started
   // after the first check pass): memory stays that of a batch, and the import is stored whole or
   // not at all. What the store holds already is left out: by id for histories with times of
@@ -191,12 +218,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   AddedTails added;
   size_t kept = 0;  // events handed to the load
   for (const auto& file : files) {
-    env::HistoryReadOptions ro;
-    ro.user = o.user;
-    ro.session = o.session;
-    // A JSON line carries more than the command (context, parameters): allow it 16x the room.
-    ro.max_line_bytes = std::max<size_t>(config.max_command_bytes, 1) * (format == env::HistoryFormat::kJsonl ? 16 : 1);
-    if (file == "-" && ro.user.empty()) ro.user = "stdin";
+    const env::HistoryReadOptions ro = read_options(file);
     KnownStart known_start(store.get(), *privacy, &added);
     size_t known = 0;  // events at the start of the file to leave out
     Status start_status;

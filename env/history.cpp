@@ -578,6 +578,7 @@ Status StreamText(std::string_view text, std::string_view name, HistoryFormat fo
   LineCursor check(text, name, LinesAreUtf8(format), options.max_line_bytes);
   MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &checked, &layout));
   if (counted) counted(layout.events);
+  if (!sink) return Status::OK();
   LineCursor emit(text, name, LinesAreUtf8(format), options.max_line_bytes);
   return Pass(emit, name, format, options, &layout, batch, &sink, nullptr, nullptr);
 }
@@ -657,6 +658,7 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
   LineCursor check(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
   MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &checked, &layout));
   if (counted) counted(layout.events);
+  if (!sink) return Status::OK();
   if (::lseek(fd.get(), start, SEEK_SET) != start) return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
   LineCursor emit(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
   return Pass(emit, name, format, options, &layout, batch, &sink, nullptr, nullptr);

@@ -54,6 +54,7 @@ Status ReadHistoryFile(const std::string& path, HistoryFormat format,
 // had when opened; a file rewritten in between is Aborted (after batches may have gone out). A
 // file that cannot be read twice (a pipe) is read into memory first. `path` "-" is standard
 // input. `name` ("" = path, "stdin" for "-") names the input in errors and gives the default user.
+// A null `sink` stops after the check pass.
 Status StreamHistoryFile(const std::string& path, std::string_view name, HistoryFormat format,
                          const HistoryReadOptions& options, size_t batch,
                          const std::function<void(const Event&)>& checked,

@@ -405,6 +405,12 @@ TEST_F(StoreCli, AnImportOfSeveralFilesIsWholeOrNothing) {
   ASSERT_EQ(Mem("import --format bash --json " + hist, &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["events"], 0) << out;
   EXPECT_EQ(json::parse(out)["already_stored"], 5) << out;
+  // Standard input among files is read once, on its turn; a bad one stores nothing either.
+  EXPECT_EQ(Mem("import --format bash - " + hist, &out, &err, std::string("top\n\x00\n", 6)), 2);
+  EXPECT_NE(err.find("stdin"), std::string::npos) << err;
+  ASSERT_EQ(Mem("import --format bash --json - " + hist, &out, &err, "top\nhtop\n"), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 2) << out;
+  EXPECT_EQ(Status()["events"], 8);
 }
 
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block

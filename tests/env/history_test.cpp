@@ -507,6 +507,21 @@ TEST(Stream, AnErrorAnywhereComesBeforeTheFirstBatch) {
   }
 }
 
+// Without a sink only the check pass runs: its errors, events and count.
+TEST(Stream, WithoutASinkOnlyTheFileIsChecked) {
+  TempDir dir;
+  std::string good = dir.Write("good.hist", "#1600000000\nls\n#1600000001\nmake\n#1600000002\ncd ..\n");
+  std::string bad = dir.Write("bad.hist", "#1600000000\nls\n#1600000001\n");
+  size_t seen = 0, count = 0;
+  ASSERT_TRUE(StreamHistoryFile(good, "", HistoryFormat::kBash, Opts(), 1'000,
+                                [&](const Event&) { ++seen; }, [&](size_t n) { count = n; }, nullptr).ok());
+  EXPECT_EQ(seen, 3u);
+  EXPECT_EQ(count, 3u);
+  Status s = StreamHistoryFile(bad, "", HistoryFormat::kBash, Opts(), 1'000, nullptr, nullptr, nullptr);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(s.message().rfind(bad + ":3: ", 0), 0u) << s.message();
+}
+
 TEST(Stream, ASinkErrorStopsTheRead) {
   TempDir dir;
   std::string text;
