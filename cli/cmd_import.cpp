@@ -188,6 +188,12 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     if (file == "-" && ro.user.empty()) ro.user = "stdin";
     return ro;
   };
+  auto fail = [&](const Status& st) {
+    const int rc = Fail(st);
+    if (files.size() > 1 && !g.quiet) std::fprintf(stderr, "memory: nothing was imported (an import stores all its files or none)\n");
+    return rc;
+  };
+  const int64_t start = NowMicros();
   // Several files: each is checked before any is loaded, so a bad one (or a directory named by
   // mistake) fails at once rather than after the others were read and written aside. Pipes
   // (standard input, <(...)) can be read only once: they are checked on their turn.
@@ -197,11 +203,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       struct stat st;
       if (files[i] == "-" || ::stat(files[i].c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       s = env::StreamHistoryFile(files[i], "", format, read_options(files[i]), 0, nullptr, nullptr, nullptr);
-      if (!s.ok()) {
-        const int rc = Fail(s);
-        if (!g.quiet) std::fprintf(stderr, "memory: nothing was imported (an import stores all its files or none)\n");
-        return rc;
-      }
+      if (!s.ok()) return fail(s);
       progress.Update(i + 1);
     }
   }
@@ -209,7 +211,6 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   // after the first check pass): memory stays that of a batch, and the import is stored whole or
   // not at all. What the store holds already is left out: by id for histories with times of
   // their own, else the known start of each file.
-  const int64_t start = NowMicros();
   size_t imported = 0, ignored = 0, redacted = 0, parsed = 0, already = 0;
   int64_t parse_us = 0, filter_us = 0, ingest_us = 0;
   std::unique_ptr<Store::BulkLoad> load;
@@ -265,11 +266,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     s = load->Commit();
     ingest_us += NowMicros() - t3;
   }
-  if (!s.ok()) {
-    const int rc = Fail(s);
-    if (files.size() > 1 && !g.quiet) std::fprintf(stderr, "memory: nothing was imported (an import stores all its files or none)\n");
-    return rc;
-  }
+  if (!s.ok()) return fail(s);
   imported = load ? load->new_events() : 0;
   already += kept - imported;
   load.reset();  // the store's writer lock goes with it
