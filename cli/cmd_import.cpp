@@ -297,7 +297,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
 }
 
 void SetupImport(CLI::App& app, Globals& g, Action* action) {
-  auto* sub = app.add_subcommand("import", "Import histories: jsonl (ours), bash, zsh, schonlau, purdue");
+  auto* sub = app.add_subcommand("import", "Import histories: jsonl (ours), bash, zsh, schonlau, purdue; all the files or none, skipping what the store holds already");
   auto o = std::make_shared<ImportOptions>();
   sub->add_option("--format", o->format, "jsonl | bash | zsh | schonlau | purdue")->required();
   sub->add_option("--user", o->user, "User of the imported events (default: the file name)");
