@@ -413,6 +413,39 @@ TEST_F(StoreCli, AnImportOfSeveralFilesIsWholeOrNothing) {
   EXPECT_EQ(Status()["events"], 8);
 }
 
+// Many small files and a large one in one import are pooled into few bulk-load batches (fewer
+// level-0 files): the store holds exactly what importing them one at a time gives, and search's
+// per-command counts and last exit status agree.
+TEST_F(StoreCli, AnImportOfManyFilesStoresWhatImportingThemOneByOneStores) {
+  std::string hist = dir_ + "/many";
+  ASSERT_EQ(mkdir(hist.c_str(), 0700), 0);
+  std::vector<std::string> paths;
+  int64_t ts = 1'600'000'000'000'000;
+  auto file = [&](const std::string& name, int events, int exit) {
+    std::string text;
+    for (int i = 0; i < events; ++i, ts += 1000)
+      text += json{{"command", i % 3 ? "make" : "ls " + std::to_string(i % 50)}, {"ts", ts}, {"exit", exit},
+                   {"session", name.substr(0, 1)}}.dump() + "\n";
+    paths.push_back(Write("many/" + name, text));
+  };
+  for (int i = 10; i < 22; ++i) file("a" + std::to_string(i), 200, 1);
+  file("b", 60'000, 2);  // a batch of its own: the pool before it goes first
+  for (int i = 10; i < 15; ++i) file("c" + std::to_string(i), 300, i == 14 ? 3 : 0);
+  std::string out, err;
+  ASSERT_EQ(Mem("import --format jsonl --json " + hist, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 12 * 200 + 60'000 + 5 * 300) << out;
+  const std::vector<json> together = Export();
+  std::string search_together;
+  ASSERT_EQ(Mem("search make --json", &search_together), 0);
+  db_ = dir_ + "/one-by-one";
+  for (const std::string& p : paths) ASSERT_EQ(Mem("import --format jsonl " + p, &out, &err), 0) << err;
+  EXPECT_EQ(Export(), together);
+  std::string search_alone;
+  ASSERT_EQ(Mem("search make --json", &search_alone), 0);
+  EXPECT_EQ(search_alone, search_together);
+  EXPECT_NE(search_alone.find("\"last_exit\":3"), std::string::npos) << search_alone.substr(0, 300);
+}
+
 // Hostile values at the fast path (found by an audit, 2026-12-06): each used to crash, block
 // every later write, or stop the JSON output; now each is a one-line error (exit 2) or is
 // printed with U+FFFD, and the store goes on working.
