@@ -108,9 +108,9 @@ class KnownStart {
     if (e.ts_us > 0) timed_ = true;
     if (timed_ || !privacy_.ShouldRecord(e)) return;
     session_ = e.session;
-    Event copy = e;
-    privacy_.Redact(&copy);
-    head_.push_back(std::hash<std::string>()(copy.command));
+    std::string command = e.command;  // as it will be stored (Redact treats each field alone)
+    privacy_.RedactText(&command);
+    head_.push_back(std::hash<std::string>()(command));
   }
   // After the check pass: how many of the file's first recorded events the session holds.
   Status Count(size_t* known) {
