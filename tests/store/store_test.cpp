@@ -13,9 +13,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <rocksdb/db.h>
 
 #include "store/recorder.h"
 #include "store/store.h"
@@ -520,6 +523,58 @@ TEST(Store, ABulkLoadInBatchesStoresWhatOneIngestStoresAndOnlyAtCommit) {
   StoreStats st;
   ASSERT_TRUE(b->Stats(&st).ok());
   EXPECT_EQ(st.events, 3000 - 4 - 1);  // 4 repeats of the zero id, 1 of the shared one
+}
+
+// Level-0 files per column family, read from the database directly (read-only).
+std::map<std::string, size_t> Level0Files(const std::string& data_dir) {
+  std::map<std::string, size_t> out;
+  std::vector<std::string> names;
+  const std::string db_dir = data_dir + "/db";
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status st = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), db_dir, families, &handles, &db);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  if (!st.ok()) return out;
+  for (auto* h : handles) {
+    rocksdb::ColumnFamilyMetaData meta;
+    db->GetColumnFamilyMetaData(h, &meta);
+    out[h->GetName()] = meta.levels.empty() ? 0 : meta.levels[0].files.size();
+    db->DestroyColumnFamilyHandle(h);
+  }
+  delete db;
+  return out;
+}
+
+// Each batch of a bulk load writes files that overlap the other batches' (level 0, where RocksDB
+// stops writes at 64 files): a load of many batches leaves no family with 32 level-0 files or
+// more, and holds what one ingest holds.
+TEST(Store, ABulkLoadOfManyBatchesLeavesNoPileOfLevel0Files) {
+  std::vector<Event> evs;
+  for (int i = 0; i < 2000; ++i)
+    evs.push_back(MakeEvent("cmd" + std::to_string(i % 30), 1000 + i, i % 7 == 0 ? 1 : 0, "s" + std::to_string(i % 3)));
+  TempDir one, batched;
+  {
+    auto s = OpenRW(one.path());
+    std::vector<Event> copy = evs;
+    ASSERT_TRUE(s->Ingest(copy).ok());
+  }
+  {
+    auto s = OpenRW(batched.path());
+    std::unique_ptr<Store::BulkLoad> load;
+    ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
+    for (size_t b = 0; b < evs.size(); b += 40) {  // 50 batches, each with every command
+      std::vector<Event> batch(evs.begin() + b, evs.begin() + b + 40);
+      ASSERT_TRUE(load->Add(batch).ok());
+    }
+    ASSERT_TRUE(load->Commit().ok());
+  }
+  for (const auto& [family, files] : Level0Files(batched.path())) EXPECT_LT(files, 32u) << family;
+  auto a = OpenRO(one.path());
+  auto b = OpenRO(batched.path());
+  EXPECT_TRUE(Contents(a.get()) == Contents(b.get()));
 }
 
 TEST(Store, ABulkLoadNotCommittedStoresNothing) {
