@@ -1,6 +1,7 @@
 // Bulk ingest for `memory import`: the keys of a large batch are sorted per column family,
 // written as SST files and ingested into all families in one atomic step. This skips the
 // memtable (whose skip-list inserts of random keys dominated the WriteBatch path) and the WAL.
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -94,7 +95,6 @@ class SstBulkLoad final : public Store::BulkLoad {
 
   Status Start() {
     next_cmd_id_before_ = s_->next_cmd_id_;
-    MEMORY_RETURN_IF_ERROR(s_->LoadDictionary());
     MEMORY_RETURN_IF_ERROR(RemoveTree(tmp_));  // a killed load's files
     return EnsureDir(tmp_);
   }
@@ -150,8 +150,21 @@ class SstBulkLoad final : public Store::BulkLoad {
     return Status::OK();
   }
 
+  // The whole text -> id dictionary is loaded (no lookup per command after that) once the load
+  // has half as many events as the dictionary has commands; before, each command the cache lacks
+  // is looked up. Loading costs ~3 us per command: a one-line import into a store of 4M events
+  // and 400k distinct commands took 1.4 s, nearly all of it loading the dictionary.
+  Status UseDictionary(size_t events) {
+    events_ += events;
+    if (s_->dictionary_complete_) return Status::OK();
+    // Command ids are given in order from 1 (RocksDB's estimate of the keys is 0 for ingested files).
+    const uint64_t dictionary_size = next_cmd_id_before_ - 1;
+    return 2 * events_ >= dictionary_size ? s_->LoadDictionary() : Status::OK();
+  }
+
   Status AddBatch(std::span<Event> events) {
     if (events.empty()) return Status::OK();
+    MEMORY_RETURN_IF_ERROR(UseDictionary(events.size()));
     SstSink sink;
     sink.Reserve(events.size());
     size_t added = 0;
@@ -198,6 +211,7 @@ class SstBulkLoad final : public Store::BulkLoad {
   IdSet given_;  // ids of this load's events so far (given or from their content)
   std::vector<std::string> files_[kNumCf];  // per family, in batch order
   size_t batches_ = 0;
+  size_t events_ = 0;  // in the batches so far
   size_t new_events_ = 0;
   bool committed_ = false;
   Status status_;

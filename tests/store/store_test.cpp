@@ -577,6 +577,41 @@ TEST(Store, ABulkLoadOfManyBatchesLeavesNoPileOfLevel0Files) {
   EXPECT_TRUE(Contents(a.get()) == Contents(b.get()));
 }
 
+// A small load into a store with a large dictionary looks its commands up instead of loading
+// the dictionary: known commands keep their ids and counts add up; new ones get new ids.
+TEST(Store, ASmallBulkLoadFindsKnownCommandsWithoutLoadingTheDictionary) {
+  TempDir t;
+  {
+    auto first = OpenRW(t.path());
+    std::vector<Event> evs;
+    for (int i = 0; i < 1000; ++i) evs.push_back(MakeEvent("cmd" + std::to_string(i), 1000 + i));
+    ASSERT_TRUE(first->Ingest(evs).ok());
+  }
+  auto s = OpenRW(t.path());  // a new process: nothing of the dictionary in memory
+  std::unique_ptr<Store::BulkLoad> load;
+  ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
+  std::vector<Event> small;
+  for (int i = 0; i < 10; ++i) small.push_back(MakeEvent(i % 2 ? "new" + std::to_string(i) : "cmd" + std::to_string(i), 5000 + i));
+  small.push_back(MakeEvent("new1", 6000));
+  ASSERT_TRUE(load->Add(small).ok());
+  ASSERT_TRUE(load->Commit().ok());
+  load.reset();
+  std::map<std::string, int64_t> counts;
+  std::set<uint64_t> ids;
+  ASSERT_TRUE(s->ForEachCommand([&](const CommandStats& c) {
+    counts[c.command] = c.count;
+    ids.insert(c.id);
+    return true;
+  }).ok());
+  EXPECT_EQ(counts.size(), 1005u);
+  EXPECT_EQ(ids.size(), 1005u);
+  EXPECT_EQ(counts["cmd0"], 2);
+  EXPECT_EQ(counts["cmd8"], 2);
+  EXPECT_EQ(counts["cmd9"], 1);
+  EXPECT_EQ(counts["new1"], 2);
+  EXPECT_EQ(counts["new9"], 1);
+}
+
 TEST(Store, ABulkLoadNotCommittedStoresNothing) {
   TempDir t;
   {
