@@ -125,35 +125,35 @@ class SstBulkLoad final : public Store::BulkLoad {
       if (st.ok()) st = FromRocks(s_->db_->IngestExternalFiles(args), "bulk ingest");
       if (!st.ok()) return status_ = st;
       s_->Committed(fresh_);
-      MEMORY_RETURN_IF_ERROR(status_ = CompactPiledLevel0());
     }
     committed_ = true;
     RemoveTree(tmp_);
-    return status_ = s_->FinishWrite();
+    status_ = s_->FinishWrite();
+    if (status_.ok() && !args.empty()) CompactPiledLevel0();
+    return status_;
   }
 
  private:
   // The files of different batches overlap, so they land in level 0, where RocksDB slows every
   // write at 40 files and stops them at 64 until a compaction: an import of 6.4M events (64
   // batches) would stall the next writer's first write. A family left with kPiledLevel0 files
-  // or more is compacted now, while the user waits for the import anyway.
+  // or more is compacted now, while the user waits for the import anyway. The load is committed
+  // before: a compaction that fails (a full disk) is left to RocksDB to retry later.
   static constexpr size_t kPiledLevel0 = 32;
-  Status CompactPiledLevel0() {
+  void CompactPiledLevel0() {
     for (int cf = 0; cf < kNumCf; ++cf) {
       if (files_[cf].empty()) continue;
       rocksdb::ColumnFamilyMetaData meta;
       s_->db_->GetColumnFamilyMetaData(s_->handles_[cf], &meta);
       if (meta.levels.empty() || meta.levels[0].files.size() < kPiledLevel0) continue;
-      MEMORY_RETURN_IF_ERROR(FromRocks(
-          s_->db_->CompactRange(rocksdb::CompactRangeOptions(), s_->handles_[cf], nullptr, nullptr), "compact after import"));
+      if (!s_->db_->CompactRange(rocksdb::CompactRangeOptions(), s_->handles_[cf], nullptr, nullptr).ok()) return;
     }
-    return Status::OK();
   }
 
   // The whole text -> id dictionary is loaded (no lookup per command after that) once the load
   // has half as many events as the dictionary has commands; before, each command the cache lacks
-  // is looked up. Loading costs ~3 us per command: a one-line import into a store of 4M events
-  // and 400k distinct commands took 1.4 s, nearly all of it loading the dictionary.
+  // is looked up. Loading costs ~2 us per command: a 2-line import into a store of 4M events and
+  // 400k distinct commands took 1.46 s, now 0.61 s.
   Status UseDictionary(size_t events) {
     events_ += events;
     if (s_->dictionary_complete_) return Status::OK();
