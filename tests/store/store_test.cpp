@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -486,6 +487,26 @@ std::string Contents(Store* s) {
   return out;
 }
 
+// Stores `evs` in the data directory `one` with one Ingest, and in `batched` with a bulk load of
+// batches of `per_batch` events; `before_commit` (may be null) runs between the last Add and Commit.
+void StoreOnceAndInBatches(const std::vector<Event>& evs, size_t per_batch, const std::string& one,
+                           const std::string& batched, const std::function<void()>& before_commit = nullptr) {
+  {
+    auto s = OpenRW(one);
+    std::vector<Event> copy = evs;
+    ASSERT_TRUE(s->Ingest(copy).ok());
+  }
+  auto s = OpenRW(batched);
+  std::unique_ptr<Store::BulkLoad> load;
+  ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
+  for (size_t b = 0; b < evs.size(); b += per_batch) {
+    std::vector<Event> batch(evs.begin() + b, evs.begin() + std::min(evs.size(), b + per_batch));
+    ASSERT_TRUE(load->Add(batch).ok());
+  }
+  if (before_commit) before_commit();
+  ASSERT_TRUE(load->Commit().ok());
+}
+
 TEST(Store, ABulkLoadInBatchesStoresWhatOneIngestStoresAndOnlyAtCommit) {
   // Commands, sessions and given ids recur across batches; the last exit of a command is that of
   // its latest event, which comes in a later batch.
@@ -498,23 +519,10 @@ TEST(Store, ABulkLoadInBatchesStoresWhatOneIngestStoresAndOnlyAtCommit) {
   }
   evs[2999].id = evs[1500].id = kSharedId;  // the same id in two batches
   TempDir one, batched;
-  {
-    auto s = OpenRW(one.path());
-    std::vector<Event> copy = evs;
-    ASSERT_TRUE(s->Ingest(copy).ok());
-  }
-  {
-    auto s = OpenRW(batched.path());
-    std::unique_ptr<Store::BulkLoad> load;
-    ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
-    for (size_t b = 0; b < evs.size(); b += 700) {
-      std::vector<Event> batch(evs.begin() + b, evs.begin() + std::min(evs.size(), b + 700));
-      ASSERT_TRUE(load->Add(batch).ok());
-    }
+  StoreOnceAndInBatches(evs, 700, one.path(), batched.path(), [&] {
     auto reader = OpenRO(batched.path());  // nothing visible before Commit
     EXPECT_EQ(All(reader.get()).size(), 0u);
-    ASSERT_TRUE(load->Commit().ok());
-  }
+  });
   auto a = OpenRO(one.path());
   auto b = OpenRO(batched.path());
   std::string want = Contents(a.get()), got = Contents(b.get());
@@ -556,21 +564,7 @@ TEST(Store, ABulkLoadOfManyBatchesLeavesNoPileOfLevel0Files) {
   for (int i = 0; i < 2000; ++i)
     evs.push_back(MakeEvent("cmd" + std::to_string(i % 30), 1000 + i, i % 7 == 0 ? 1 : 0, "s" + std::to_string(i % 3)));
   TempDir one, batched;
-  {
-    auto s = OpenRW(one.path());
-    std::vector<Event> copy = evs;
-    ASSERT_TRUE(s->Ingest(copy).ok());
-  }
-  {
-    auto s = OpenRW(batched.path());
-    std::unique_ptr<Store::BulkLoad> load;
-    ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
-    for (size_t b = 0; b < evs.size(); b += 40) {  // 50 batches, each with every command
-      std::vector<Event> batch(evs.begin() + b, evs.begin() + b + 40);
-      ASSERT_TRUE(load->Add(batch).ok());
-    }
-    ASSERT_TRUE(load->Commit().ok());
-  }
+  StoreOnceAndInBatches(evs, 40, one.path(), batched.path());  // 50 batches, each with every command
   for (const auto& [family, files] : Level0Files(batched.path())) EXPECT_LT(files, 32u) << family;
   auto a = OpenRO(one.path());
   auto b = OpenRO(batched.path());
