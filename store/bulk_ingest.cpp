@@ -121,7 +121,7 @@ class SstBulkLoad final : public Store::BulkLoad {
       args.push_back(std::move(arg));
     }
     if (!args.empty()) {
-      Status st = s_->BeginWrite();
+      Status st = s_->BeginWrite(/*adds_only=*/true);
       if (st.ok()) st = FromRocks(s_->db_->IngestExternalFiles(args), "bulk ingest");
       if (!st.ok()) return status_ = st;
       s_->Committed(fresh_);

@@ -161,9 +161,58 @@ Status RocksStore::Search(const SearchQuery& q, std::vector<SearchHit>* hits) {
 }
 
 Status RocksStore::ComputeSummary(SummaryTotals* s, std::vector<CommandStats>* commands) {
-  *s = SummaryTotals();
   commands->clear();
   MEMORY_RETURN_IF_ERROR(ForEachCommand([&](const CommandStats& c) { return commands->push_back(c), true; }));
+  return ComputeTotals(s);
+}
+
+Status RocksStore::UpdateSummary(const Summary& base, SummaryTotals* totals, std::vector<CommandStats>* commands) {
+  commands->clear();
+  commands->reserve(base.commands.size() + touched_.size());
+  for (const SummaryCommand& c : base.commands) {
+    if (touched_.count(c.id)) continue;
+    CommandStats cs;
+    cs.id = c.id;
+    cs.command.assign(c.command);
+    cs.count = c.count;
+    cs.failures = c.failures;
+    cs.last_ts_us = c.last_ts_us;
+    cs.last_exit = c.last_exit;
+    commands->push_back(std::move(cs));
+  }
+  // The touched commands as ForEachCommand gives them (those with a count).
+  std::vector<uint64_t> ids(touched_.begin(), touched_.end());
+  std::sort(ids.begin(), ids.end());
+  const size_t kept = commands->size();
+  std::string value;
+  for (uint64_t id : ids) {
+    const std::string key = CmdKey(id);
+    rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), handles_[kCounters], "c" + key, &value);
+    if (st.IsNotFound()) continue;
+    MEMORY_RETURN_IF_ERROR(FromRocks(st, "counters"));
+    Counter c;
+    Counter::Decode(value, &c);
+    if (c.count <= 0) continue;
+    CommandStats cs;
+    cs.id = id;
+    st = db_->Get(rocksdb::ReadOptions(), handles_[kCommands], key, &cs.command);
+    if (st.IsNotFound()) continue;  // (ForEachCommand lists the dictionary's commands only)
+    MEMORY_RETURN_IF_ERROR(FromRocks(st, "dictionary"));
+    cs.count = c.count;
+    cs.failures = c.failures;
+    cs.total_duration_us = c.total_duration_us;
+    cs.first_ts_us = c.first_ts_us;
+    cs.last_ts_us = c.last_ts_us;
+    if (c.last_exit != Counter::kUnknownExit) cs.last_exit = static_cast<int32_t>(c.last_exit);
+    commands->push_back(std::move(cs));
+  }
+  std::inplace_merge(commands->begin(), commands->begin() + static_cast<std::ptrdiff_t>(kept), commands->end(),
+                     [](const CommandStats& a, const CommandStats& b) { return a.id < b.id; });
+  return ComputeTotals(totals);
+}
+
+Status RocksStore::ComputeTotals(SummaryTotals* s) {
+  *s = SummaryTotals();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
   for (it->Seek("g"); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();

@@ -738,6 +738,7 @@ class RocksStore final : public Store {
       }
       if (!e.user.empty()) per_user[e.user].Add(c);
       per_command[cmd_id].Add(c);
+      touched_.insert(cmd_id);
       total.Add(c);
       ++*added;
     }
@@ -771,30 +772,47 @@ class RocksStore final : public Store {
     rocksdb::WriteOptions wo;
     wo.disableWAL = !use_wal;
     wo.sync = use_wal && sync_;
-    MEMORY_RETURN_IF_ERROR(BeginWrite());
+    MEMORY_RETURN_IF_ERROR(BeginWrite(/*adds_only=*/true));
     MEMORY_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write"));
     Committed(fresh);
     return Status::OK();
   }
 
   // Every mutation is bracketed: BeginWrite before the first commit marks the summary dirty,
-  // FinishWrite at the end of the public operation rewrites it.
-  Status BeginWrite() {
+  // FinishWrite at the end of the public operation rewrites it. When every commit in between
+  // only added events (`adds_only`: a fold, an import) and the summary was sound before, the
+  // rewrite starts from it and reads again only the commands those events used (touched_);
+  // otherwise it is rebuilt from all commands (0.6 s with 400k of them).
+  Status BeginWrite(bool adds_only = false) {
+    if (!adds_only) base_.reset();
     if (summary_stale_) return Status::OK();
     summary_stale_ = true;
+    if (adds_only) {
+      auto base = std::make_unique<Summary>();
+      if (ReadSummary(dir_, base.get()).ok()) base_ = std::move(base);  // (not if dirty already)
+    }
     return MarkSummaryDirty(dir_);
   }
   Status FinishWrite() {
     if (!summary_stale_) return Status::OK();
     SummaryTotals totals;
     std::vector<CommandStats> commands;
-    MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));
+    if (base_) {
+      MEMORY_RETURN_IF_ERROR(UpdateSummary(*base_, &totals, &commands));
+    } else {
+      MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));
+    }
+    base_.reset();
+    touched_.clear();
     MEMORY_RETURN_IF_ERROR(WriteRecent(totals.events));  // before the summary clears the marker
     MEMORY_RETURN_IF_ERROR(WriteSummary(dir_, totals, commands));
     summary_stale_ = false;
     return Status::OK();
   }
   Status ComputeSummary(SummaryTotals* totals, std::vector<CommandStats>* commands);
+  // The same result from `base` (the summary before) and the commands in touched_.
+  Status UpdateSummary(const Summary& base, SummaryTotals* totals, std::vector<CommandStats>* commands);
+  Status ComputeTotals(SummaryTotals* totals);
   Status WriteRecent(int64_t db_events);
 
   // Large batches (import): sorted SST files ingested into every family at once (atomic), see
@@ -868,6 +886,8 @@ class RocksStore final : public Store {
   uint64_t next_cmd_id_ = 1;
   bool dictionary_complete_ = false;
   bool summary_stale_ = false;        // committed changes the summary file does not show yet
+  std::unique_ptr<Summary> base_;     // the summary before this write, if it only adds events
+  std::unordered_set<uint64_t> touched_;  // commands whose counters this write may have changed
   bool deferred_ = false;             // read-only, database not opened yet
   std::mutex open_mu_;  // id_cache_ holds every command (no Get on a miss)
   std::unordered_map<uint64_t, std::string> text_cache_;
