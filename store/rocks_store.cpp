@@ -198,12 +198,7 @@ Status RocksStore::UpdateSummary(const Summary& base, SummaryTotals* totals, std
     st = db_->Get(rocksdb::ReadOptions(), handles_[kCommands], key, &cs.command);
     if (st.IsNotFound()) continue;  // (ForEachCommand lists the dictionary's commands only)
     MEMORY_RETURN_IF_ERROR(FromRocks(st, "dictionary"));
-    cs.count = c.count;
-    cs.failures = c.failures;
-    cs.total_duration_us = c.total_duration_us;
-    cs.first_ts_us = c.first_ts_us;
-    cs.last_ts_us = c.last_ts_us;
-    if (c.last_exit != Counter::kUnknownExit) cs.last_exit = static_cast<int32_t>(c.last_exit);
+    SetCounts(c, &cs);
     commands->push_back(std::move(cs));
   }
   std::inplace_merge(commands->begin(), commands->begin() + static_cast<std::ptrdiff_t>(kept), commands->end(),

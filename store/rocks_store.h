@@ -466,6 +466,16 @@ class RocksStore final : public Store {
     return GetByBytes(bytes, e);
   }
 
+  // A command's counts from its counter.
+  static void SetCounts(const Counter& c, CommandStats* cs) {
+    cs->count = c.count;
+    cs->failures = c.failures;
+    cs->total_duration_us = c.total_duration_us;
+    cs->first_ts_us = c.first_ts_us;
+    cs->last_ts_us = c.last_ts_us;
+    if (c.last_exit != Counter::kUnknownExit) cs->last_exit = static_cast<int32_t>(c.last_exit);
+  }
+
   Status ForEachCommand(const std::function<bool(const CommandStats&)>& fn) override {
     MEMORY_RETURN_IF_ERROR(EnsureDb());
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
@@ -481,12 +491,7 @@ class RocksStore final : public Store {
       if (ct->Valid() && ct->key() == ck) {
         Counter c;
         Counter::Decode(std::string_view(ct->value().data(), ct->value().size()), &c);
-        cs.count = c.count;
-        cs.failures = c.failures;
-        cs.total_duration_us = c.total_duration_us;
-        cs.first_ts_us = c.first_ts_us;
-        cs.last_ts_us = c.last_ts_us;
-        if (c.last_exit != Counter::kUnknownExit) cs.last_exit = static_cast<int32_t>(c.last_exit);
+        SetCounts(c, &cs);
       }
       if (cs.count <= 0) continue;
       if (!fn(cs)) break;
