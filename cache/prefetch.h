@@ -47,6 +47,9 @@ class Predictor {
   virtual void Predict(size_t max, std::vector<Prediction>* out) const = 0;
   double threshold() const { return threshold_; }
   size_t degree() const { return degree_; }
+  // Whether the model can guess before it has observed anything (weights trained beforehand,
+  // as the GRU): a prefetch area then starts with its guesses (see PrefetchingCache).
+  virtual bool TrainedBeforehand() const { return false; }
 
  protected:
   Predictor(double threshold, size_t degree) : threshold_(threshold), degree_(degree) {}
@@ -71,8 +74,14 @@ void RegisterPredictorFactory(const std::string& name, PredictorFactory factory)
 // and one with the victims, see which of them holds each demand miss of the main; a counter
 // clamped to [-area, +area] moves up for the guesses' shadow and down for the victims', and the
 // area changes use when it reaches the far end (so a switch needs a net lead of up to twice the
-// area's size: about what a switch can cost). It starts with guesses; entries of the other use
-// age out of the area.
+// area's size: about what a switch can cost); entries of the other use age out of the area.
+// A model that learns along the trace cannot guess at first: the area then starts with victims,
+// which cost the main almost nothing where guesses never help (an LRU main with its victims
+// behind it is one LRU of the whole capacity), and turns to guesses after a net lead of an eighth
+// of the area; where the model predicts well, that lead comes within a few accesses. A model
+// trained beforehand (Predictor::TrainedBeforehand) starts with guesses. Starting with guesses
+// cost up to 30 hits on reference rows where they never help (web07, zigzag); starting with
+// victims a whole area away from guesses cost up to ~1,000 hits (scarab-recs at 100,000 entries).
 class FlatMap;  // internal (flat_map.h)
 
 class PrefetchingCache {
@@ -116,7 +125,7 @@ class PrefetchingCache {
   // The area's use and the shadows that score both (see the class comment).
   void LoadIntoArea(Key key, bool guess);
   void Lean(int step);  // +1: a guess would have served a miss, -1: a victim would have
-  bool use_prefetch_ = true;
+  bool use_prefetch_ = false;
   std::unique_ptr<FlatMap> guessed_;  // keys in the area that were loaded as guesses (the others are victims)
   std::unique_ptr<Policy> guess_shadow_, victim_shadow_;
   int64_t lean_ = 0;  // in [-area, area]; the area changes use at the far end

@@ -26,7 +26,11 @@ Status PrefetchingCache::Create(std::string_view policy_spec, size_t capacity,
     c->area_ = NewLru(area);
     c->guess_shadow_ = NewLru(area);
     c->victim_shadow_ = NewLru(area);
-    c->lean_ = static_cast<int64_t>(area);
+    // See the class comment: guesses at the far end, or victims an eighth of the area away from
+    // a change to guesses.
+    const int64_t limit = static_cast<int64_t>(area);
+    c->use_prefetch_ = predictor->TrainedBeforehand();
+    c->lean_ = c->use_prefetch_ ? limit : limit - std::max<int64_t>(1, limit / 8);
     c->predictor_ = std::move(predictor);
   }
   c->capacity_ = capacity;

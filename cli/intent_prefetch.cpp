@@ -172,6 +172,8 @@ class IntentPredictor final : public cache::Predictor {
     return "intent(" + model_->Name() + "," + params + ")";
   }
 
+  bool TrainedBeforehand() const override { return !path_.empty(); }  // a GRU weights file
+
   void Observe(Key key) override {
     auto [it, added] = ids_.try_emplace(key, learner::kNoCommand);
     if (added) {

@@ -14,6 +14,7 @@
 # entries for ARC and for each SPEC, and for each SPEC one line says on how many of the 63 rows its
 # hit ratio is >= ARC's (to 0.005 points), its mean, and the rows below ARC.
 # Seeds 1 and 2 give the same kind of traces with different keys and orders.
+# A SPEC of the form POLICY+PREFETCH (e.g. 'wtinylfu+markov') replays with `--prefetch PREFETCH`.
 set -euo pipefail
 memory=${1:?usage: synthetic_rows.sh MEMORY SEED SPEC...}
 seed=${2:?usage: synthetic_rows.sh MEMORY SEED SPEC...}
@@ -110,8 +111,10 @@ for name, make in makers.items():
 caps = [100, 500, 750, 1000, 2000, 3000, 6000]
 def hit_ratio(job):
     name, cap, spec = job
+    policy, _, prefetch = spec.partition("+")
     out = subprocess.run([memory, "eval", "cache", "--trace", f"{folder}/{name}.txt", "--format", "lines",
-                          "--capacity", str(cap), "--policy", spec, "--json"],
+                          "--capacity", str(cap), "--policy", policy, "--prefetch", prefetch or "none",
+                          "--json"],
                          capture_output=True, text=True, check=True).stdout
     return 100 * json.loads(out)["hit_ratio"]
 jobs = [(t, c, p) for t in makers for c in caps for p in ["arc"] + specs]

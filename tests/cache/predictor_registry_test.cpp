@@ -15,6 +15,7 @@ class PlusOne final : public Predictor {
  public:
   explicit PlusOne(std::string spec) : Predictor(0.5, 1), spec_(std::move(spec)) {}
   std::string Name() const override { return spec_; }
+  bool TrainedBeforehand() const override { return true; }  // a fixed rule: the area starts with guesses
   void Observe(Key key) override { last_ = key; seen_ = true; }
   void Predict(size_t max, std::vector<Prediction>* out) const override {
     out->clear();
