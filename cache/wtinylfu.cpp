@@ -148,7 +148,7 @@ class WTinyLfu final : public Policy {
       Drop(v);
     }
     Rebalance(nullptr);
-    if (opt_.adapt == WTinyLfuOptions::Adapt::kSim) BuildShadows();
+    if (opt_.adapt == WTinyLfuOptions::Adapt::kSim && !KeepSampledShadows()) BuildShadows();
     if (arc_ && !(bank_ && bank_->has_arc())) LeaveArc(share);  // the shadows are sampled now
     return Status::OK();
   }
@@ -391,6 +391,22 @@ class WTinyLfu final : public Policy {
            std::abs(kSim[i].window - share) < std::abs(kSim[current_].window - share)))
         current_ = int(i);
     if (arc_ && bank_->has_arc()) current_ = kArcShadow;
+  }
+
+  // After a resize: sampled shadows run at sim_size entries whatever the cache's capacity, so
+  // when they stay sampled, with the same members, only the share of keys they see changes; their
+  // contents, scores and leader are kept. (Building them anew at every resize cost up to 1.9
+  // points: orm-night@5000 with the capacity alternating between 5,000 and 4,900 every 65,536
+  // requests fell to 89.06 %, below 91.18 and 90.92 % for the two fixed sizes.) False when the
+  // shadows must be built anew.
+  bool KeepSampledShadows() {
+    if (!bank_ || copy_shadows_ || !(double(capacity_) > opt_.sim_size)) return false;
+    const size_t cap = std::max<size_t>(1, size_t(std::lround(opt_.sim_size)));
+    const double rate = double(cap) / double(capacity_);
+    if (cap != bank_->capacity() || (opt_.sim_arc && rate <= opt_.sim_arc_sampled) != bank_->has_arc())
+      return false;
+    sample_below_ = uint64_t(rate * 4294967296.0);  // as BuildShadows
+    return true;
   }
 
   uint64_t ShadowHits(size_t i) const { return bank_->hits(i); }
