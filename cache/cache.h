@@ -140,7 +140,7 @@ class Policy {
 //             sim_arc 0|1: where the shadows are unsampled (capacity <= sim_size) an ARC
 //                     shadow is scored too and the cache runs as ARC while it leads (1)
 //             sim_arc_sampled  ... and where they see at most this share of the keys
-//                     (capacity >= sim_size / share; 0 never)                      (0.25)
+//                     (capacity >= sim_size / share; 0 never)                      (0.26)
 //             sim_arc_margin  relative lead a sampled switch into or out of ARC needs (0.02)
 //   min:      bypass  0|1: a new key may itself be the one evicted (Caffeine's Clairvoyant) (1)
 // InvalidArgument naming the spec for unknown names, unknown or malformed parameters, and for

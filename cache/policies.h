@@ -41,11 +41,12 @@ struct WTinyLfuOptions {
   // contents of whichever shadow leads (ARC or a W-TinyLFU configuration) from then on.
   bool sim_arc = true;
   // ... and also where the shadows see at most a share `sim_arc_sampled` of the keys (capacity
-  // >= sim_size / sim_arc_sampled, 2,000 entries by default; 0 = never). The cache cannot take a sampled shadow's
+  // >= sim_size / sim_arc_sampled: 1,923 entries by default, so that the main of a prefetching
+  // cache of 2,000 entries, 1,980, has it too; 0 = never). The cache cannot take a sampled shadow's
   // contents, so it turns its own into ARC's (window and probation become T1, protected T2,
   // ghosts empty, the ARC shadow's target p scaled up) and back; such a switch needs a
   // relative lead of `sim_arc_margin` (sampled shadows tell ARC from W-TinyLFU poorly).
-  double sim_arc_sampled = 0.25;
+  double sim_arc_sampled = 0.26;
   double sim_arc_margin = 0.02;
 };
 

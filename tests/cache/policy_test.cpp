@@ -42,7 +42,7 @@ TEST(PolicyFactory, RoundTripsEveryPolicy) {
   EXPECT_EQ(Make("wtinylfu(window=0.2, adapt=climb)", 10)->Name(),
             "wtinylfu(window=0.2,protected=0.8,doorkeeper=0,readmit=0,adapt=climb,sample=10,"
             "climb_sample=10,sim_size=500,sim_period=1,sim_decay=0.99,sim_margin=0.005,"
-            "sim_fast_decay=0.8,sim_fast_lead=0.08,sim_reset=0.12,sim_arc=1,sim_arc_sampled=0.25,"
+            "sim_fast_decay=0.8,sim_fast_lead=0.08,sim_reset=0.12,sim_arc=1,sim_arc_sampled=0.26,"
             "sim_arc_margin=0.02)");
 }
 

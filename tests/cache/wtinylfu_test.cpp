@@ -201,6 +201,11 @@ TEST(WTinyLfuAdaptive, KeepsUpWithArcWhenPopularityShifts) {
   double arc = HitPercent("arc", 2000, t);
   EXPECT_GE(HitPercent("wtinylfu", 2000, t), arc - 0.3);
   EXPECT_LT(HitPercent("wtinylfu(sim_arc_sampled=0.125)", 2000, t), arc - 0.6);
+  // The same at 1,980 entries, the main of a prefetching cache of 2,000 (with a quarter, the
+  // default before 2026-12-07, the ARC shadow started at exactly 2,000).
+  double arc_1980 = HitPercent("arc", 1980, t);
+  EXPECT_GE(HitPercent("wtinylfu", 1980, t), arc_1980 - 0.3);
+  EXPECT_LT(HitPercent("wtinylfu(sim_arc_sampled=0.25)", 1980, t), arc_1980 - 0.6);
 }
 
 TEST(WTinyLfuReadmit, ARejectedCandidateThatReturnsIsAdmitted) {
