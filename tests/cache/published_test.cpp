@@ -34,10 +34,8 @@ const std::vector<Key>* Trace(const std::string& rel, env::TraceFormat f) {
   const std::vector<Key>* var = Trace(rel, fmt);                      \
   if (var == nullptr) GTEST_SKIP() << kDir + rel << " is not there";
 
-// Hit ratio in percent (100 * hits / requests, the reference's order of operations), rounded to
-// two decimals as published.
-double Percent(const std::vector<Key>& t, const std::string& policy, size_t c,
-               const std::string& prefetch = "none") {
+// Totals of a simulation of `t` (hits and misses over the main policy and the prefetch area).
+CacheStats Totals(const std::vector<Key>& t, const std::string& policy, size_t c, const std::string& prefetch) {
   SimulationOptions o;
   o.policy = policy;
   o.capacity = c;
@@ -45,8 +43,16 @@ double Percent(const std::vector<Key>& t, const std::string& policy, size_t c,
   SimulationResult r;
   Status s = Simulate(t, o, &r);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  return r.total;
+}
+
+// Hit ratio in percent (100 * hits / requests, the reference's order of operations), rounded to
+// two decimals as published.
+double Percent(const std::vector<Key>& t, const std::string& policy, size_t c,
+               const std::string& prefetch = "none") {
+  const CacheStats total = Totals(t, policy, c, prefetch);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", 100.0 * double(r.total.hits) / double(r.total.requests()));
+  std::snprintf(buf, sizeof buf, "%.2f", 100.0 * double(total.hits) / double(total.requests()));
   return std::stod(buf);
 }
 
@@ -130,17 +136,6 @@ TEST(Published, WTinyLfuResizedNowAndThenStaysBetweenItsSizes) {
   }
 }
 
-uint64_t Hits(const std::vector<Key>& t, const std::string& policy, size_t c, const std::string& prefetch) {
-  SimulationOptions o;
-  o.policy = policy;
-  o.capacity = c;
-  o.prefetch = prefetch;
-  SimulationResult r;
-  Status s = Simulate(t, o, &r);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return r.total.hits;
-}
-
 // W-TinyLFU with a learned prefetcher reaches ARC on the rows of the README's table where the
 // guesses help little or not at all. Before 2026-12-07 the prefetch area started with guesses and
 // these rows were below ARC by 6-30 hits (e.g. web07@20000 55,611 against 55,630).
@@ -154,7 +149,7 @@ TEST(Published, PrefetchingWTinyLfuReachesArcWhereGuessesDoNotHelp) {
                       {"lirs/2_pools.trace.gz", env::TraceFormat::kLirs, 1000, "successor"}};
   for (const Row& r : rows) {
     LOAD_OR_SKIP(t, r.rel, r.f);
-    EXPECT_GE(Hits(*t, "wtinylfu", r.c, r.prefetch), Hits(*t, "arc", r.c, "none"))
+    EXPECT_GE(Totals(*t, "wtinylfu", r.c, r.prefetch).hits, Totals(*t, "arc", r.c, "none").hits)
         << r.rel << " " << r.c << " " << r.prefetch;
   }
 }
