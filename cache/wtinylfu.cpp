@@ -343,28 +343,41 @@ class WTinyLfu final : public Policy {
 
   // Miniature simulation (Waldspurger et al., ATC'17): shadows with fixed window shares see a
   // hash-sampled share of the keys at a capacity scaled by the same share.
-  void BuildShadows() {
-    size_t cap = capacity_;
-    double rate = 1.0;
-    if (double(capacity_) > opt_.sim_size) {
-      cap = std::max<size_t>(1, size_t(std::lround(opt_.sim_size)));
-      rate = double(cap) / double(capacity_);
-    }
-    sample_below_ = rate >= 1.0 ? (uint64_t(1) << 32) : uint64_t(rate * 4294967296.0);
+  // The shadows' capacity at the cache's capacity, and the share of keys they see (1: all).
+  struct ShadowScale {
+    size_t capacity;
+    double rate;
     // Shadows that see every key at the cache's capacity can hand over their contents.
-    copy_shadows_ = rate >= 1.0 && cap == capacity_;
-    // ARC is scored beside them then, and where they see at most a share sim_arc_sampled of
-    // the keys (large caches); a sampled ARC shadow cannot hand over its lists, so there the
-    // cache turns its own contents into ARC's (EnterArcFromOwn) and back (LeaveArc). Between
-    // the two, starting as ARC and leaving it cost loop-like traces up to 13 points (cs@600)
-    // and at 1,000 entries three reference rows up to 0.19 points; from 2,000 entries (a
-    // quarter of the keys) the ARC shadow keeps generated phase changes at ARC's hit ratio
-    // (shift@2000 of bench/cache/synthetic_rows.sh: 1.33 points below ARC with an eighth).
+    bool exact(size_t cache_capacity) const { return rate >= 1.0 && capacity == cache_capacity; }
+  };
+  ShadowScale Scale() const {
+    if (!(double(capacity_) > opt_.sim_size)) return {capacity_, 1.0};
+    const size_t cap = std::max<size_t>(1, size_t(std::lround(opt_.sim_size)));
+    return {cap, double(cap) / double(capacity_)};
+  }
+  // ARC is scored beside exact shadows, and where they see at most a share sim_arc_sampled of
+  // the keys (large caches); a sampled ARC shadow cannot hand over its lists, so there the
+  // cache turns its own contents into ARC's (EnterArcFromOwn) and back (LeaveArc). Between
+  // the two, starting as ARC and leaving it cost loop-like traces up to 13 points (cs@600)
+  // and at 1,000 entries three reference rows up to 0.19 points; from 2,000 entries (a
+  // quarter of the keys) the ARC shadow keeps generated phase changes at ARC's hit ratio
+  // (shift@2000 of bench/cache/synthetic_rows.sh: 1.33 points below ARC with an eighth).
+  bool WithArcShadow(const ShadowScale& s) const {
+    return opt_.sim_arc && (s.exact(capacity_) || s.rate <= opt_.sim_arc_sampled);
+  }
+  static uint64_t SampleBelow(double rate) {
+    return rate >= 1.0 ? (uint64_t(1) << 32) : uint64_t(rate * 4294967296.0);
+  }
+
+  void BuildShadows() {
+    const ShadowScale scale = Scale();
+    const size_t cap = scale.capacity;
+    sample_below_ = SampleBelow(scale.rate);
+    copy_shadows_ = scale.exact(capacity_);
     // The shadows see the same sampled keys: one bank (one lookup, one sketch) holds them all.
     std::vector<ShadowBank::WConfig> configs;
     for (const SimConfig& c : kSim) configs.push_back({ShadowWindow(c, copy_shadows_), c.readmit});
-    bank_ = std::make_unique<ShadowBank>(cap, configs, opt_.protected_share,
-                                         opt_.sim_arc && (copy_shadows_ || rate <= opt_.sim_arc_sampled),
+    bank_ = std::make_unique<ShadowBank>(cap, configs, opt_.protected_share, WithArcShadow(scale),
                                          static_cast<size_t>(opt_.sample * double(cap)),
                                          opt_.doorkeeper);
     // (A resize keeps the cache's sketch, so after one the widths may differ.)
@@ -400,12 +413,11 @@ class WTinyLfu final : public Policy {
   // requests fell to 89.06 %, below 91.18 and 90.92 % for the two fixed sizes.) False when the
   // shadows must be built anew.
   bool KeepSampledShadows() {
-    if (!bank_ || copy_shadows_ || !(double(capacity_) > opt_.sim_size)) return false;
-    const size_t cap = std::max<size_t>(1, size_t(std::lround(opt_.sim_size)));
-    const double rate = double(cap) / double(capacity_);
-    if (cap != bank_->capacity() || (opt_.sim_arc && rate <= opt_.sim_arc_sampled) != bank_->has_arc())
+    const ShadowScale scale = Scale();
+    if (!bank_ || copy_shadows_ || scale.exact(capacity_) || scale.capacity != bank_->capacity() ||
+        WithArcShadow(scale) != bank_->has_arc())
       return false;
-    sample_below_ = uint64_t(rate * 4294967296.0);  // as BuildShadows
+    sample_below_ = SampleBelow(scale.rate);
     return true;
   }
 
