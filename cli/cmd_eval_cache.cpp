@@ -171,7 +171,8 @@ void SetupEvalCache(CLI::App& app, Globals& g, Action* action) {
                   "'neural(path=gru.bin,threshold=0.3)' (GRU weights of memory-train, keys as "
                   "decimal text), 'intent(ppm(order=3))' (any next-command model; default none)");
   sub->add_option("--area", opts->area,
-                  "Share of the capacity kept for prefetched entries (default 0.01)");
+                  "Share of the capacity kept for prefetched entries, or for the main policy's "
+                  "last victims while guesses would serve fewer misses (default 0.01)");
   sub->add_flag("--json", opts->json, "Print JSON");
   sub->callback([opts, &g, action] { *action = [opts, &g] { return RunEvalCache(*opts, g); }; });
 }
