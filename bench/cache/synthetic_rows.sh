@@ -15,6 +15,7 @@
 # hit ratio is >= ARC's (to 0.005 points), its mean, and the rows below ARC.
 # Seeds 1 and 2 give the same kind of traces with different keys and orders.
 # A SPEC of the form POLICY+PREFETCH (e.g. 'wtinylfu+markov') replays with `--prefetch PREFETCH`.
+# ROWS_JSON=FILE also writes every row's hit ratio (%) as {"TRACE@SIZE|SPEC": ratio, ...}.
 set -euo pipefail
 memory=${1:?usage: synthetic_rows.sh MEMORY SEED SPEC...}
 seed=${2:?usage: synthetic_rows.sh MEMORY SEED SPEC...}
@@ -23,7 +24,7 @@ shift 2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 python3 - "$memory" "$seed" "$dir" "$@" <<'PY'
-import bisect, json, random, subprocess, sys
+import bisect, json, os, random, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 memory, seed, folder, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 rng, n = random.Random(seed), 400000
@@ -121,6 +122,9 @@ jobs = [(t, c, p) for t in makers for c in caps for p in ["arc"] + specs]
 with ThreadPoolExecutor(2) as pool:
     hr = dict(zip(jobs, pool.map(hit_ratio, jobs)))
 rows = [(t, c) for t in makers for c in caps]
+if os.environ.get("ROWS_JSON"):
+    with open(os.environ["ROWS_JSON"], "w") as f:
+        json.dump({f"{t}@{c}|{p}": v for (t, c, p), v in hr.items()}, f, indent=0)
 for p in specs:
     below = [(t, c, hr[(t, c, p)] - hr[(t, c, "arc")]) for t, c in rows if hr[(t, c, p)] < hr[(t, c, "arc")] - 0.005]
     mean = sum(hr[(t, c, p)] for t, c in rows) / len(rows)
