@@ -359,9 +359,11 @@ class WTinyLfu final : public Policy {
   // the keys (large caches); a sampled ARC shadow cannot hand over its lists, so there the
   // cache turns its own contents into ARC's (EnterArcFromOwn) and back (LeaveArc). Between
   // the two, starting as ARC and leaving it cost loop-like traces up to 13 points (cs@600)
-  // and at 1,000 entries three reference rows up to 0.19 points; from 2,000 entries (a
+  // and at 1,000 entries three reference rows up to 0.19 points; from about 2,000 entries (a
   // quarter of the keys) the ARC shadow keeps generated phase changes at ARC's hit ratio
-  // (shift@2000 of bench/cache/synthetic_rows.sh: 1.33 points below ARC with an eighth).
+  // (shift@2000 of bench/cache/synthetic_rows.sh: 1.33 points below ARC with an eighth). The
+  // default 0.26 starts it at 1,923 entries, so that the 1,980-entry main of a prefetching
+  // cache of 2,000 has it too.
   bool WithArcShadow(const ShadowScale& s) const {
     return opt_.sim_arc && (s.exact(capacity_) || s.rate <= opt_.sim_arc_sampled);
   }
@@ -411,11 +413,10 @@ class WTinyLfu final : public Policy {
   // contents, scores and leader are kept. (Building them anew at every resize cost up to 1.9
   // points: orm-night@5000 with the capacity alternating between 5,000 and 4,900 every 65,536
   // requests fell to 89.06 %, below 91.18 and 90.92 % for the two fixed sizes.) False when the
-  // shadows must be built anew.
+  // shadows must be built anew: they were or become exact, or the ARC member comes or goes.
   bool KeepSampledShadows() {
     const ShadowScale scale = Scale();
-    if (!bank_ || copy_shadows_ || scale.exact(capacity_) || scale.capacity != bank_->capacity() ||
-        WithArcShadow(scale) != bank_->has_arc())
+    if (!bank_ || copy_shadows_ || scale.exact(capacity_) || WithArcShadow(scale) != bank_->has_arc())
       return false;
     sample_below_ = SampleBelow(scale.rate);
     return true;
