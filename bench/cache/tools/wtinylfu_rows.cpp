@@ -10,6 +10,8 @@
 // and including building the policy) and the slowest row; every run prints an FNV hash of the exact
 // hit counts of all rows per spec, so two builds can be compared for identical results.
 // --row NAME@SIZE (repeatable) runs only those rows (for profiling; the summary then covers them).
+// A SPEC of the form POLICY+PREFETCH (e.g. wtinylfu+markov) runs with that prefetcher; the
+// summary also gives the hits summed over the rows.
 // Usage: wtinylfu_rows [--dir DIR] [--threads N] [--matrix] [--speed] [--cpu] [--repeat N]
 //                      [--row R]... SPEC...
 #include <time.h>
@@ -115,7 +117,9 @@ int main(int argc, char** argv) {
     for (size_t j; (j = next++) < jobs.size();) {
       auto [s, r] = jobs[j];
       cache::SimulationOptions o;
-      o.policy = specs[s];
+      const size_t plus = specs[s].find('+');
+      o.policy = specs[s].substr(0, plus);
+      if (plus != std::string::npos) o.prefetch = specs[s].substr(plus + 1);
       o.capacity = rows[r].size;
       cache::SimulationResult out;
       std::vector<double> rates;
@@ -186,16 +190,18 @@ int main(int argc, char** argv) {
       std::snprintf(b, sizeof b, " %s@%zu %+.2f", ts[rows[r].trace].name.c_str(), rows[r].size, d);
       misses += b;
     }
-    uint64_t fnv = 1469598103934665603ULL;
+    uint64_t fnv = 1469598103934665603ULL, hit_sum = 0;
     size_t slowest = 0;
     for (size_t r = 0; r < rows.size(); ++r) {
       fnv = (fnv ^ hits[s][r]) * 1099511628211ULL;
+      hit_sum += hits[s][r];
       if (rate[s][r] < rate[s][slowest]) slowest = r;
     }
     std::printf("%s: ge=%d/%zu mean=%.3f below=%.2f |%s\n", specs[s].c_str(), ge, rows.size(),
                 total / double(rows.size()), below, misses.c_str());
-    std::printf("  hits_fnv=%016llx slowest=%s@%zu %.2f M/s\n", (unsigned long long)fnv,
-                ts[rows[slowest].trace].name.c_str(), rows[slowest].size, rate[s][slowest] / 1e6);
+    std::printf("  hits=%llu hits_fnv=%016llx slowest=%s@%zu %.2f M/s\n", (unsigned long long)hit_sum,
+                (unsigned long long)fnv, ts[rows[slowest].trace].name.c_str(), rows[slowest].size,
+                rate[s][slowest] / 1e6);
     std::fflush(stdout);
   }
   return 0;
