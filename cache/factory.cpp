@@ -159,8 +159,12 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
             spec, k, v, [](double x) { return x > 0 && x <= 1; }, "(0, 1]", &o.sim_reset));
       } else if (k == "sim_arc") {
         MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.sim_arc));
-      } else if (k == "sim_arc_sampled" || k == "sim_arc_margin") {
-        double* d = k == "sim_arc_sampled" ? &o.sim_arc_sampled : &o.sim_arc_margin;
+      } else if (k == "sim_duel") {
+        MEMORY_RETURN_IF_ERROR(ParseBool(spec, k, v, &o.sim_duel));
+      } else if (k == "sim_arc_sampled" || k == "sim_arc_margin" || k == "sim_duel_margin") {
+        double* d = k == "sim_arc_sampled"  ? &o.sim_arc_sampled
+                    : k == "sim_arc_margin" ? &o.sim_arc_margin
+                                            : &o.sim_duel_margin;
         MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
             spec, k, v, [](double x) { return x >= 0 && x <= 1; }, "[0, 1]", d));
       } else if (k == "sim_margin") {

@@ -48,6 +48,15 @@ struct WTinyLfuOptions {
   // relative lead of `sim_arc_margin` (sampled shadows tell ARC from W-TinyLFU poorly).
   double sim_arc_sampled = 0.26;
   double sim_arc_margin = 0.02;
+  // The duel: where the shadows are sampled and score no ARC (sim_size < capacity <
+  // sim_size / sim_arc_sampled, 501-1,922 entries by default; every sampled capacity with
+  // sim_arc_sampled=0), an exact ARC of the cache's capacity runs beside the cache's own
+  // W-TinyLFU on every key, and the cache serves from whichever of the two has scored more hits
+  // (decayed as the shadows' scores) by the relative margin `sim_duel_margin`, and by more than a
+  // switch is expected to cost; the other side keeps running behind it. The cache starts on its
+  // W-TinyLFU. Off with sim_duel=0 or sim_arc=0.
+  bool sim_duel = true;
+  double sim_duel_margin = 0.002;
 };
 
 std::unique_ptr<Policy> NewLru(size_t capacity);

@@ -68,6 +68,11 @@ double ShadowWindow(const SimConfig& c, bool exact_shadows) {
 }
 constexpr int kArcShadow = int(std::size(kSim));  // index of the ARC shadow (sim_arc)
 
+// The duel's first switch waits for this many capacities of requests (decayed as its scores):
+// earlier leads are a cold start's (zigzag@1000 went to ARC after 2.6 capacities and lost 1.9
+// points).
+constexpr double kDuelEvidence = 20;
+
 constexpr double kStepPercent = 0.0625;   // climber step, share of capacity
 constexpr double kStepDecay = 0.98;
 constexpr double kRestartThreshold = 0.05;
@@ -90,26 +95,28 @@ class WTinyLfu final : public Policy {
       arc_ = NewArc(capacity_);
       current_ = kArcShadow;
     }
+    if (duel_) StartDuel();
   }
 
   std::string Name() const override {
     static const char* kAdapt[] = {"none", "climb", "ghost", "sim"};
-    char buf[400];
+    char buf[512];
     std::snprintf(buf, sizeof buf,
                   "wtinylfu(window=%g,protected=%g,doorkeeper=%d,readmit=%d,adapt=%s,sample=%g,"
                   "climb_sample=%g,sim_size=%g,sim_period=%g,sim_decay=%g,sim_margin=%g,"
                   "sim_fast_decay=%g,sim_fast_lead=%g,sim_reset=%g,sim_arc=%d,sim_arc_sampled=%g,"
-                  "sim_arc_margin=%g)",
+                  "sim_arc_margin=%g,sim_duel=%d,sim_duel_margin=%g)",
                   opt_.window, opt_.protected_share, opt_.doorkeeper ? 1 : 0, opt_.readmit ? 1 : 0,
                   kAdapt[static_cast<int>(opt_.adapt)], opt_.sample, opt_.climb_sample,
                   opt_.sim_size, opt_.sim_period, opt_.sim_decay, opt_.sim_margin,
                   opt_.sim_fast_decay, opt_.sim_fast_lead, opt_.sim_reset, opt_.sim_arc ? 1 : 0,
-                  opt_.sim_arc_sampled, opt_.sim_arc_margin);
+                  opt_.sim_arc_sampled, opt_.sim_arc_margin, opt_.sim_duel ? 1 : 0,
+                  opt_.sim_duel_margin);
     return buf;
   }
-  size_t size() const override {
-    return arc_ ? arc_->size() : len_[kWindow] + len_[kProbation] + len_[kProtected];
-  }
+  size_t size() const override { return arc_ ? arc_->size() : OwnSize(); }
+  // Keys resident in the cache's own W-TinyLFU (serving, or behind ARC in a duel).
+  size_t OwnSize() const { return len_[kWindow] + len_[kProbation] + len_[kProtected]; }
   // A key a hand-over brought in takes a slot (size()) but is not contained until its next
   // access loads its value: Contains(key) says whether Access(key) would hit.
   bool Contains(Key key) const override {
@@ -119,10 +126,15 @@ class WTinyLfu final : public Policy {
   }
 
   bool Remove(Key key) override {
+    if (duel_arc_) duel_arc_->Remove(key);  // the duel's other side forgets it too
     if (arc_) {
       unloaded_.Erase(key);
+      if (duel_) RemoveOwn(key);
       return arc_->Remove(key);
     }
+    return RemoveOwn(key);
+  }
+  bool RemoveOwn(Key key) {
     uint32_t n = map_.Find(key);
     if (n == FlatMap::kAbsent || pool_[n].tag > kProtected) return false;
     Drop(n);
@@ -141,15 +153,24 @@ class WTinyLfu final : public Policy {
       stats_.evictions += out.size();
       if (evicted) evicted->insert(evicted->end(), out.begin(), out.end());
     }
-    while (size() > capacity_) {
+    if (duel_arc_) MEMORY_RETURN_IF_ERROR(duel_arc_->SetCapacity(capacity, nullptr));
+    // (In a duel that serves ARC, the own side's victims are not the cache's.)
+    const bool serving_own = !arc_;
+    const uint64_t evictions = stats_.evictions;
+    while (OwnSize() > capacity_) {
       uint32_t v = AnyVictim();
-      if (evicted) evicted->push_back(pool_[v].key);
+      if (serving_own && evicted) evicted->push_back(pool_[v].key);
       ++stats_.evictions;
       Drop(v);
     }
     Rebalance(nullptr);
+    if (!serving_own) stats_.evictions = evictions;
+    duel_every_ = DuelEvery();
+    const bool was_duel = duel_;
     if (opt_.adapt == WTinyLfuOptions::Adapt::kSim && !KeepSampledShadows()) BuildShadows();
-    if (arc_ && !(bank_ && bank_->has_arc())) LeaveArc(share);  // the shadows are sampled now
+    if (was_duel && !duel_) EndDuel();
+    if (arc_ && !(bank_ && bank_->has_arc()) && !duel_) LeaveArc(share);  // the shadows are sampled now
+    if (!was_duel && duel_) StartDuel();
     return Status::OK();
   }
 
@@ -184,7 +205,7 @@ class WTinyLfu final : public Policy {
       }
       own_sketch_.RecordMixed(mixed);
     }
-    AccessResult r = arc_ ? ArcAccess(key) : OwnAccess(key);
+    AccessResult r = duel_ ? DuelAccess(key) : arc_ ? ArcAccess(key) : OwnAccess(key);
     if (decide_after) Decide();
     return r;
   }
@@ -193,8 +214,9 @@ class WTinyLfu final : public Policy {
   // The access while the cache runs as ARC. A hit on a key a hand-over brought in is a miss
   // that loads its value; unloaded_ loses each key as it is accessed or evicted (ARC pushes out
   // at most one resident key per access, the one it reports).
-  AccessResult ArcAccess(Key key) {
+  AccessResult ArcAccess(Key key, bool* raw_hit = nullptr) {
     AccessResult r = arc_->Access(key);
+    if (raw_hit) *raw_hit = r.hit;
     if (unloaded_.size() == 0) return r;
     if (r.hit) {
       if (unloaded_.Erase(key)) r.hit = false;
@@ -207,8 +229,9 @@ class WTinyLfu final : public Policy {
     return unloaded_.size() != 0 && unloaded_.Find(key) != FlatMap::kAbsent;
   }
 
-  // The access as the cache's own W-TinyLFU (not while it runs as ARC).
-  AccessResult OwnAccess(Key key) {
+  // The access as the cache's own W-TinyLFU (not while it runs as ARC, but for a duel's).
+  // `raw_hit`: whether the key was resident, with or without its value.
+  AccessResult OwnAccess(Key key, bool* raw_hit = nullptr) {
     uint32_t n = map_.Find(key);
     AccessResult r;
     bool rejected_before = false;
@@ -222,6 +245,7 @@ class WTinyLfu final : public Policy {
       // A key without its value (a hand-over brought it in) is a miss that loads the value; it
       // keeps its slot and moves as on a hit.
       r.hit = !(pool_[n].flag & kNoValue);
+      if (raw_hit) *raw_hit = true;
       pool_[n].flag &= uint16_t(~kNoValue);
       Stamp(n);
       switch (pool_[n].tag) {
@@ -260,14 +284,14 @@ class WTinyLfu final : public Policy {
     while (len_[kWindow] > max_window_) {
       uint32_t cand = pool_.Front(list_[kWindow]);
       Move(cand, kProbation);
-      if (size() > capacity_) {
+      if (OwnSize() > capacity_) {
         uint32_t victim = pool_.Front(list_[kProbation]);
         int fc = Frequency(pool_[cand].key), fv = Frequency(pool_[victim].key);
         bool admit = fc > fv || (readmit_ && (pool_[cand].flag & kRejected));
         Evict(admit ? victim : cand, admit ? kGhostMain : kGhostWindow, r);
       }
     }
-    while (size() > capacity_) Evict(AnyVictim(), kGhostMain, r);
+    while (OwnSize() > capacity_) Evict(AnyVictim(), kGhostMain, r);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
   }
 
@@ -406,6 +430,7 @@ class WTinyLfu final : public Policy {
            std::abs(kSim[i].window - share) < std::abs(kSim[current_].window - share)))
         current_ = int(i);
     if (arc_ && bank_->has_arc()) current_ = kArcShadow;
+    duel_ = opt_.sim_duel && opt_.sim_arc && !copy_shadows_ && !bank_->has_arc();
   }
 
   // After a resize: sampled shadows run at sim_size entries whatever the cache's capacity, so
@@ -463,8 +488,10 @@ class WTinyLfu final : public Policy {
     // for a period: the sketch's counts describe a past working set and keep the new one out,
     // so they are cleared (in the cache and the shadows), and both score horizons restart with
     // the quick decisions of a cold start.
-    uint64_t dh = stats_.hits - last_own_hits_, dr = stats_.requests() - last_own_requests_;
-    last_own_hits_ = stats_.hits;
+    // (In a duel, the own W-TinyLFU's hits, also while ARC serves.)
+    const uint64_t own_hits = duel_ ? duel_hits_[0] : stats_.hits;
+    uint64_t dh = own_hits - last_own_hits_, dr = stats_.requests() - last_own_requests_;
+    last_own_hits_ = own_hits;
     last_own_requests_ = stats_.requests();
     own_slow_[0] = decay * own_slow_[0] + double(dh);
     own_slow_[1] = decay * own_slow_[1] + double(dr);
@@ -509,13 +536,135 @@ class WTinyLfu final : public Policy {
       CopyFrom(size_t(best));
       return;
     }
-    if (arc_) {
+    if (arc_ && !duel_) {
       LeaveArc(kSim[best].window);
       return;
     }
     SetMaxima(kSim[best].window);
     while (len_[kWindow] > max_window_) Move(pool_.Front(list_[kWindow]), kProbation);
     while (len_[kProtected] > max_protected_) Move(pool_.Front(list_[kProtected]), kProbation);
+  }
+
+  // The duel (sim_duel). Each side sees every key; the one behind the cache keeps its own
+  // contents (ARC in duel_arc_, or the own W-TinyLFU segments while arc_ serves), and its hits
+  // are counted as if it served.
+  AccessResult DuelAccess(Key key) {
+    bool own_hit = false, arc_hit = false;
+    AccessResult r;
+    if (arc_) {
+      r = ArcAccess(key, &arc_hit);
+      const uint64_t evictions = stats_.evictions;  // the own side's victims are not the cache's
+      OwnAccess(key, &own_hit);
+      stats_.evictions = evictions;
+    } else {
+      r = OwnAccess(key, &own_hit);
+      arc_hit = duel_arc_->Access(key).hit;
+    }
+    duel_hits_[0] += own_hit;
+    duel_hits_[1] += arc_hit;
+    if (++duel_count_ >= duel_every_) DuelDecide();
+    return r;
+  }
+
+  // Scores both sides' hits since the last decision (decayed by sim_decay per sim_period ×
+  // capacity requests, the horizon of the shadows' scores) and serves from the leader.
+  void DuelDecide() {
+    const double decay =
+        std::pow(opt_.sim_decay, double(duel_count_) / (opt_.sim_period * double(capacity_)));
+    duel_weight_ = decay * duel_weight_ + double(duel_count_);
+    duel_count_ = 0;
+    for (int i = 0; i < 2; ++i) {
+      duel_score_[i] = decay * duel_score_[i] + double(duel_hits_[i] - duel_last_[i]);
+      duel_last_[i] = duel_hits_[i];
+    }
+    const int serving = arc_ ? 1 : 0;
+    if (duel_weight_ < kDuelEvidence * double(capacity_)) return;
+    const double lead = duel_score_[1 - serving] - duel_score_[serving];
+    if (lead <= duel_score_[serving] * opt_.sim_duel_margin) return;
+    // A switch loses the values of the keys only the other side holds: each that is asked for
+    // again while resident is a miss. The lead must exceed their number times the other side's
+    // hit ratio (the chance that a resident key is asked for again, roughly). Counting each as a
+    // sure miss kept the cache off ARC too long where ARC leads at a low hit ratio (the hotscan
+    // rows of bench/cache/synthetic_rows.sh at 750 and 1,000 entries: 0.2-0.34 points below ARC,
+    // against 0.07-0.2 now).
+    // (The count takes a pass over the other side's keys: it is taken at most once per capacity
+    // of requests. Each decision, every eighth of that, made the duel cost twice as much.)
+    const uint64_t now = stats_.requests();
+    if (duel_cost_at_ == kNever || now - duel_cost_at_ >= capacity_) {
+      duel_cost_ = DuelSwitchCost();
+      duel_cost_at_ = now;
+    }
+    const double other_hit_ratio = duel_score_[1 - serving] / duel_weight_;
+    if (lead <= other_hit_ratio * duel_cost_) return;
+    duel_cost_at_ = kNever;
+    // As in a hand-over from exact shadows, the held keys take the places of the leader's keys
+    // that have no values (KeepHeld); the leader goes on from there.
+    CollectHeld();
+    if (serving == 0) {
+      ArcState st;
+      GetArcState(*duel_arc_, &st);
+      KeepHeld({&st.t1, &st.t2}, {&st.b1, &st.b2}, {}, {});
+      unloaded_.Clear();
+      for (const std::vector<Key>* l : {&st.t1, &st.t2})
+        for (Key k : *l)
+          if (!Held(k)) unloaded_.Put(k, 0);
+      arc_ = NewArc(capacity_, st);
+      duel_arc_.reset();
+    } else {
+      std::vector<Key> keys[5];
+      std::vector<uint8_t> flags[5];
+      OwnLists(keys, flags);
+      duel_arc_ = std::move(arc_);
+      LoadOwn(keys, flags);
+    }
+  }
+
+  // The keys resident on the side behind the cache whose values the cache does not hold.
+  double DuelSwitchCost() const {
+    size_t missing = 0;
+    if (arc_) {
+      for (uint8_t t = kWindow; t <= kProtected; ++t)
+        for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next)
+          missing += !Contains(pool_[n].key);
+    } else {
+      ArcState st;
+      GetArcState(*duel_arc_, &st);
+      for (const std::vector<Key>* l : {&st.t1, &st.t2})
+        for (Key k : *l) missing += !Contains(k);
+    }
+    return double(missing);
+  }
+
+  // A duel begins (a cold cache, or a resize into the duel's range): from the cache as it is,
+  // with ARC behind it (an ARC the cache ran as goes behind its own contents turned W-TinyLFU).
+  void StartDuel() {
+    if (arc_) {
+      ArcState st;
+      GetArcState(*arc_, &st);
+      LeaveArc(double(max_window_) / double(capacity_));
+      duel_arc_ = NewArc(capacity_, st);
+    } else {
+      duel_arc_ = NewArc(capacity_);
+    }
+    duel_every_ = DuelEvery();
+    duel_count_ = 0;
+    duel_hits_[0] = duel_hits_[1] = duel_last_[0] = duel_last_[1] = 0;
+    duel_score_[0] = duel_score_[1] = 0;
+    duel_weight_ = 0;
+    duel_cost_at_ = kNever;
+    last_own_hits_ = 0;
+  }
+
+  // Requests between two duel decisions: an eighth of the score's period, as for the shadows.
+  size_t DuelEvery() const {
+    return std::max<size_t>(16, size_t(opt_.sim_period * double(capacity_) / 8));
+  }
+
+  // A resize out of the duel's range: the cache keeps what it serves.
+  void EndDuel() {
+    if (arc_) DropOwn();
+    duel_arc_.reset();
+    last_own_hits_ = stats_.hits;
   }
 
   // Before a hand-over: held_ has each resident key whose value the cache holds; held_keys_
@@ -671,6 +820,28 @@ class WTinyLfu final : public Policy {
     std::vector<Key> keys[5];
     std::vector<uint8_t> flags[5];
     for (uint8_t t = kWindow; t <= kGhostMain; ++t) bank_->WList(s, t, &keys[t], &flags[t]);
+    LoadOwn(keys, flags);
+    max_window_ = bank_->max_window(s);
+    max_protected_ = bank_->max_protected(s);
+  }
+
+  // The cache's own segments and ghost lists (kWindow..kGhostMain), least recently used first,
+  // with their kRejected bits.
+  void OwnLists(std::vector<Key> (&keys)[5], std::vector<uint8_t> (&flags)[5]) const {
+    for (uint8_t t = kWindow; t <= kGhostMain; ++t) {
+      keys[t].clear();
+      flags[t].clear();
+      for (uint32_t n = pool_.Front(list_[t]); n != list_[t]; n = pool_[n].next) {
+        keys[t].push_back(pool_[n].key);
+        flags[t].push_back(uint8_t(pool_[n].flag & kRejected));
+      }
+    }
+  }
+
+  // After CollectHeld: the cache runs as its own W-TinyLFU with these lists and flags (as
+  // OwnLists gives them), but for the held keys KeepHeld puts in place of keys whose values the
+  // cache does not have; those left are marked kNoValue.
+  void LoadOwn(std::vector<Key> (&keys)[5], std::vector<uint8_t> (&flags)[5]) {
     KeepHeld({&keys[kWindow], &keys[kProbation], &keys[kProtected]},
              {&keys[kGhostWindow], &keys[kGhostMain]},
              {&flags[kWindow], &flags[kProbation], &flags[kProtected]},
@@ -689,8 +860,6 @@ class WTinyLfu final : public Policy {
         Stamp(n);
       }
     }
-    max_window_ = bank_->max_window(s);
-    max_protected_ = bank_->max_protected(s);
   }
 
   // Caffeine's hill climber: after each sample, keep moving the window size in the direction
@@ -753,6 +922,17 @@ class WTinyLfu final : public Policy {
   // Miniature-simulation state.
   std::unique_ptr<ShadowBank> bank_;  // the shadows; ARC is member kArcShadow (sim_arc)
   std::unique_ptr<Policy> arc_;       // while the ARC shadow is chosen, the cache runs as ARC
+  // The duel (sim_duel): on, ARC behind the cache (null while the cache serves ARC from arc_),
+  // both sides' hits as if each served, and their decayed scores.
+  bool duel_ = false;
+  std::unique_ptr<Policy> duel_arc_;
+  uint64_t duel_hits_[2] = {0, 0}, duel_last_[2] = {0, 0};  // [0] own W-TinyLFU, [1] ARC
+  double duel_score_[2] = {0, 0};
+  double duel_weight_ = 0;  // requests, decayed like the scores
+  size_t duel_count_ = 0, duel_every_ = 16;
+  double duel_cost_ = 0;  // DuelSwitchCost() when the cache had served duel_cost_at_ requests
+  static constexpr uint64_t kNever = ~uint64_t(0);
+  uint64_t duel_cost_at_ = kNever;
   // While it runs as ARC: the resident keys a hand-over brought in without their values.
   FlatMap unloaded_{16};
   // Scratch of a hand-over (CollectHeld): the keys whose values the cache holds.

@@ -16,13 +16,19 @@
 # Seeds 1 and 2 give the same kind of traces with different keys and orders.
 # A SPEC of the form POLICY+PREFETCH (e.g. 'wtinylfu+markov') replays with `--prefetch PREFETCH`.
 # ROWS_JSON=FILE also writes every row's hit ratio (%) as {"TRACE@SIZE|SPEC": ratio, ...}.
+# TRACES_DIR=DIR keeps the nine traces there (DIR/NAME.txt) instead of in a temporary folder.
 set -euo pipefail
 memory=${1:?usage: synthetic_rows.sh MEMORY SEED SPEC...}
 seed=${2:?usage: synthetic_rows.sh MEMORY SEED SPEC...}
 shift 2
 [ $# -gt 0 ] || { echo "synthetic_rows.sh: give at least one policy SPEC" >&2; exit 2; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+if [ -n "${TRACES_DIR:-}" ]; then
+  dir=$TRACES_DIR
+  mkdir -p "$dir"
+else
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
+fi
 python3 - "$memory" "$seed" "$dir" "$@" <<'PY'
 import bisect, json, os, random, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor

@@ -30,7 +30,8 @@ TEST(PolicyFactory, RoundTripsEveryPolicy) {
         "wtinylfu(doorkeeper=1,adapt=none,protected=0.5,sample=4)", "wtinylfu(adapt=ghost)", "wtinylfu(readmit=1,adapt=none)",
         "wtinylfu(adapt=sim,sim_size=64,sim_period=2,sim_decay=0.5,sim_margin=0.1)",
         "wtinylfu(sim_fast_decay=0.5,sim_fast_lead=0.1,sim_reset=0.3)", "wtinylfu(sim_arc=0)",
-        "wtinylfu(sim_arc_sampled=0.125,sim_arc_margin=0.01)"}) {
+        "wtinylfu(sim_arc_sampled=0.125,sim_arc_margin=0.01)", "wtinylfu(sim_duel=0)",
+        "wtinylfu(sim_duel_margin=0.05)"}) {
     auto p = Make(spec, 100);
     ASSERT_TRUE(p);
     std::string name = p->Name();
@@ -43,7 +44,7 @@ TEST(PolicyFactory, RoundTripsEveryPolicy) {
             "wtinylfu(window=0.2,protected=0.8,doorkeeper=0,readmit=0,adapt=climb,sample=10,"
             "climb_sample=10,sim_size=500,sim_period=1,sim_decay=0.99,sim_margin=0.005,"
             "sim_fast_decay=0.8,sim_fast_lead=0.08,sim_reset=0.12,sim_arc=1,sim_arc_sampled=0.26,"
-            "sim_arc_margin=0.02)");
+            "sim_arc_margin=0.02,sim_duel=1,sim_duel_margin=0.002)");
 }
 
 TEST(PolicyFactory, RejectsBadSpecs) {
@@ -55,7 +56,8 @@ TEST(PolicyFactory, RejectsBadSpecs) {
         "wtinylfu(sim_fast_lead=0)", "wtinylfu(sim_fast_lead=x)", "wtinylfu(sim_reset=2)",
         "wtinylfu(sim_period=x)",
         "wtinylfu(sim_margin=-1)", "wtinylfu(readmit=2)", "wtinylfu(sim_arc=2)",
-        "wtinylfu(sim_arc_sampled=-0.1)", "wtinylfu(sim_arc_margin=2)", "wtinylfu(window=0.1,window=0.2)"}) {
+        "wtinylfu(sim_arc_sampled=-0.1)", "wtinylfu(sim_arc_margin=2)", "wtinylfu(sim_duel=2)",
+        "wtinylfu(sim_duel_margin=1.5)", "wtinylfu(window=0.1,window=0.2)"}) {
     Status s = NewPolicy(bad, 10, &p);
     EXPECT_TRUE(s.IsInvalidArgument()) << "'" << bad << "' gave " << s.ToString();
     EXPECT_FALSE(p);

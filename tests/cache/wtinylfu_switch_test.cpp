@@ -108,6 +108,74 @@ TEST(WTinyLfuSwitch, SampledPolicySelectionKeepsTheCachesKeys) {
   }
 }
 
+// A hot set of 3,000 keys (Zipf 0.9) with scans of 3,000 new keys now and then, where ARC
+// leads (the "hotscan" trace of bench/cache/synthetic_rows.sh), for `hot` requests; then a loop
+// over 1.5 × capacity keys, where frequency admission keeps part of the loop and ARC none, for
+// `loop` requests.
+std::vector<Key> HotScanThenLoop(size_t capacity, size_t hot, size_t loop) {
+  std::vector<double> cdf(3000);
+  double sum = 0;
+  for (size_t i = 0; i < cdf.size(); ++i) cdf[i] = sum += 1.0 / std::pow(double(i + 1), 0.9);
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> u(0.0, sum);
+  std::vector<Key> t;
+  Key fresh = 10'000'000;
+  while (t.size() < hot) {
+    if (u(rng) < 0.002 * sum) {
+      for (int i = 0; i < 3000; ++i) t.push_back(fresh++);
+    } else {
+      t.push_back(Key(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin()));
+    }
+  }
+  const Key n = Key(capacity * 3 / 2);
+  for (Key i = 0; i < loop; ++i) t.push_back(5'000'000 + i % n);
+  return t;
+}
+
+// Between the exact shadows and the sampled ARC shadow (500 < capacity < 1,923 by default) the
+// cache duels with an exact ARC: it serves from whichever side has scored more, and the other
+// side runs behind it. Switches go both ways on the generated trace, and no key is invented or
+// lost: hits are exactly the keys held before each access.
+TEST(WTinyLfuSwitch, DuelWithArcSwitchesBothWaysAndKeepsTheCachesKeys) {
+  for (size_t c : {size_t(800), size_t(1200)}) {
+    std::unique_ptr<Policy> p;
+    ASSERT_TRUE(NewPolicy("wtinylfu", c, &p).ok());
+    std::vector<Key> trace = HotScanThenLoop(c, 400 * c, 100 * c);
+    size_t wrong = 0, into_arc = 0, out_of_arc = 0;
+    bool arc = WTinyLfuRunsAsArc(*p);
+    EXPECT_FALSE(arc) << "a cold cache in the duel serves its own W-TinyLFU";
+    for (Key k : trace) {
+      bool resident = p->Contains(k);
+      wrong += p->Access(k).hit != resident;
+      EXPECT_LE(p->size(), c);
+      if (WTinyLfuRunsAsArc(*p) != arc) {
+        arc = !arc;
+        ++(arc ? into_arc : out_of_arc);
+      }
+    }
+    EXPECT_EQ(wrong, 0u) << c;
+    EXPECT_GE(into_arc, 1u) << c;
+    EXPECT_GE(out_of_arc, 1u) << c;
+    // Without the duel the cache never runs as ARC at these sizes.
+    ASSERT_TRUE(NewPolicy("wtinylfu(sim_duel=0)", c, &p).ok());
+    size_t as_arc = 0;
+    for (Key k : trace) as_arc += (p->Access(k), WTinyLfuRunsAsArc(*p));
+    EXPECT_EQ(as_arc, 0u) << c;
+  }
+  // Over the hot set with scans alone, the duel keeps the cache near ARC (800 entries: 10.95 %,
+  // ARC 11.00 %); without it the cache stays below (10.23 %).
+  const std::vector<Key> hot = HotScanThenLoop(800, 320'000, 0);
+  auto percent = [&](const char* spec) {
+    std::unique_ptr<Policy> q;
+    EXPECT_TRUE(NewPolicy(spec, 800, &q).ok());
+    for (Key k : hot) q->Access(k);
+    return 100.0 * double(q->stats().hits) / double(hot.size());
+  };
+  const double arc = percent("arc");
+  EXPECT_GE(percent("wtinylfu"), arc - 0.1);
+  EXPECT_LT(percent("wtinylfu(sim_duel=0)"), arc - 0.5);
+}
+
 // The held-values model of a real cache around the policy: a key's value is held from the access
 // that leaves the key in a slot (a miss that admits it loads the value; so does the first access
 // of a key a hand-over brought in without it) until the key is reported evicted or loses its
@@ -166,11 +234,13 @@ TEST(WTinyLfuSwitch, HandOverKeysHaveNoValueUntilTheirNextAccess) {
 // and the policy's agree (before 2026-12-04 the policy counted hits on keys a hand-over had
 // brought in, which the level served as misses).
 TEST(WTinyLfuSwitch, MemoryLevelCountsWhatThePolicyCounts) {
-  for (size_t c : {size_t(100), size_t(300)}) {
+  for (size_t c : {size_t(100), size_t(300), size_t(800)}) {
     std::unique_ptr<MemoryLevel> level;
     ASSERT_TRUE(MemoryLevel::Create({"wtinylfu", c, 0, 0}, &level).ok());
     size_t wrong_values = 0;
-    for (Key k : SwitchingTrace(c, 6)) {
+    // At 800 entries, the duel's switches both ways (the side that takes over holds keys whose
+    // values the level does not have).
+    for (Key k : c == 800 ? HotScanThenLoop(c, 400 * c, 100 * c) : SwitchingTrace(c, 6)) {
       const std::string* v = level->Get(k);
       if (!v) level->Put(k, std::to_string(k));
       else wrong_values += *v != std::to_string(k);

@@ -152,9 +152,11 @@ TEST(WTinyLfuAdaptive, FollowsAPhaseChangeFromFrequencyToRecency) {
   EXPECT_GT(lru, 65.0);
   EXPECT_GE(SecondPhasePercent("wtinylfu", 3000, first, second), lru - 5.0);
   // Without the restarts (a lead or fall of 100 % never happens here) it is slow to follow
-  // (measured without the ARC shadow that 3,000 entries have since 2026-12-06, which would
-  // otherwise take over: the restarts are what this test is about).
-  EXPECT_LT(SecondPhasePercent("wtinylfu(sim_fast_lead=1,sim_reset=1,sim_arc_sampled=0.125)", 3000, first, second),
+  // (measured without the ARC shadow that 3,000 entries have since 2026-12-06 and without the
+  // duel with ARC, either of which would otherwise take over: the restarts are what this test is
+  // about).
+  EXPECT_LT(SecondPhasePercent("wtinylfu(sim_fast_lead=1,sim_reset=1,sim_arc_sampled=0.125,sim_duel=0)",
+                               3000, first, second),
             lru - 8.0);
 }
 
@@ -169,7 +171,8 @@ TEST(WTinyLfuAdaptive, FollowsAPhaseChangeFromRecencyToFrequency) {
   std::vector<Key> second = SkewedWithScans(100000);
   double lru = SecondPhasePercent("lru", 3000, first, second);
   EXPECT_GT(lru, 35.0);
-  EXPECT_LT(SecondPhasePercent("wtinylfu(sim_reset=1,sim_arc_sampled=0.125)", 3000, first, second), lru + 1.0);
+  EXPECT_LT(SecondPhasePercent("wtinylfu(sim_reset=1,sim_arc_sampled=0.125,sim_duel=0)", 3000, first, second),
+            lru + 1.0);
   EXPECT_GT(SecondPhasePercent("wtinylfu", 3000, first, second), lru + 3.0);
 }
 
@@ -196,16 +199,18 @@ TEST(WTinyLfuAdaptive, KeepsUpWithArcWhenPopularityShifts) {
   // ARC follows each new phase at once; the sketch's stale counts hold W-TinyLFU back. At 2,000
   // entries the shadows see a quarter of the keys and an ARC shadow is scored beside them, so the
   // cache runs as ARC where that leads. With an ARC shadow only from an eighth of the keys (the
-  // default before 2026-12-06) it stayed ~1.3 points below ARC here.
+  // default before 2026-12-06) and no duel it stayed ~1.3 points below ARC here. Without the ARC
+  // shadow, the duel with an exact ARC (sim_duel) keeps up too.
   std::vector<Key> t = ShiftingPopularity(8, 50000);
   double arc = HitPercent("arc", 2000, t);
   EXPECT_GE(HitPercent("wtinylfu", 2000, t), arc - 0.3);
-  EXPECT_LT(HitPercent("wtinylfu(sim_arc_sampled=0.125)", 2000, t), arc - 0.6);
+  EXPECT_LT(HitPercent("wtinylfu(sim_arc_sampled=0.125,sim_duel=0)", 2000, t), arc - 0.6);
+  EXPECT_GE(HitPercent("wtinylfu(sim_arc_sampled=0.125)", 2000, t), arc - 0.3);
   // The same at 1,980 entries, the main of a prefetching cache of 2,000 (with a quarter, the
   // default before 2026-12-07, the ARC shadow started at exactly 2,000).
   double arc_1980 = HitPercent("arc", 1980, t);
   EXPECT_GE(HitPercent("wtinylfu", 1980, t), arc_1980 - 0.3);
-  EXPECT_LT(HitPercent("wtinylfu(sim_arc_sampled=0.25)", 1980, t), arc_1980 - 0.6);
+  EXPECT_LT(HitPercent("wtinylfu(sim_arc_sampled=0.25,sim_duel=0)", 1980, t), arc_1980 - 0.6);
 }
 
 TEST(WTinyLfuReadmit, ARejectedCandidateThatReturnsIsAdmitted) {
@@ -293,15 +298,18 @@ TEST(WTinyLfuPolicySelection, LeavesArcWhereWTinyLfuPays) {
 }
 
 TEST(WTinyLfuPolicySelection, OnlyUnsampledShadowsIncludeArc) {
-  // Above sim_size the shadows are sampled and ARC is not scored: identical behaviour.
+  // Above sim_size the shadows are sampled and ARC is not scored: identical behaviour. (Where
+  // an ARC shadow would see half of the keys, as here, the cache duels with an exact ARC instead
+  // by default: sim_duel, wtinylfu_switch_test.cpp.)
   std::vector<Key> t = SlidingZipf(40000, 30);
-  EXPECT_EQ(HitPercent("wtinylfu(sim_size=200)", 400, t),
+  EXPECT_EQ(HitPercent("wtinylfu(sim_size=200,sim_duel=0)", 400, t),
             HitPercent("wtinylfu(sim_size=200,sim_arc=0)", 400, t));
   EXPECT_NE(HitPercent("wtinylfu", 400, t), HitPercent("wtinylfu(sim_arc=0)", 400, t));
 }
 
 TEST(WTinyLfuPolicySelection, ResizeKeepsTheContentsInAndOutOfArc) {
-  for (size_t grown : {size_t(450), size_t(2000)}) {  // stays unsampled (ARC) / becomes sampled
+  // Stays unsampled (ARC) / becomes sampled with a duel against ARC / sampled with an ARC shadow.
+  for (size_t grown : {size_t(450), size_t(1000), size_t(2000)}) {
     std::unique_ptr<Policy> p;
     ASSERT_TRUE(NewPolicy("wtinylfu", 300, &p).ok());
     std::vector<Key> t = SlidingZipf(20000, 30);
