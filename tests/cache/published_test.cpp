@@ -101,7 +101,7 @@ TEST(Published, ReadmeTableLirsAndCache2k) {
 
 // W-TinyLFU's policy selection on the large rows of the README's table, where the shadows see a
 // eighth of the keys or less: the cache starts as ARC and stays ARC unless a W-TinyLFU shadow
-// leads by sim_arc_margin. Without it (`sim_arc_sampled=0`, before 2026-12-05) these rows were
+// leads by sim_arc_margin. Without it (`sim_arc_sampled=0,sim_duel=0`, as before 2026-12-05) these rows were
 // 0.31-0.63 points below ARC: 75.78, 69.17 and 63.92 %.
 TEST(Published, WTinyLfuReachesArcOnLargeRows) {
   struct Row { const char* rel; env::TraceFormat f; size_t c; };
