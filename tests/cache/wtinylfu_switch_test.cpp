@@ -84,26 +84,35 @@ TEST(WTinyLfuSwitch, SampledAndOtherAdaptationsCountOnlyResidentKeysAsHits) {
 // W-TinyLFU, turning their own contents into the other policy's: no key is lost or invented by
 // a switch (hits are exactly the keys held before each access), the size stays within capacity,
 // and the generated trace makes the cache switch both ways.
+// Replays `trace` into `p` (a W-TinyLFU) and counts its switches into and out of ARC and the
+// accesses whose hit differed from Contains() before them; the size must stay within capacity.
+struct Switches {
+  size_t wrong = 0, into_arc = 0, out_of_arc = 0;
+};
+Switches ReplayCountingSwitches(Policy& p, const std::vector<Key>& trace) {
+  Switches s;
+  bool arc = WTinyLfuRunsAsArc(p);
+  for (Key k : trace) {
+    bool resident = p.Contains(k);
+    s.wrong += p.Access(k).hit != resident;
+    EXPECT_LE(p.size(), p.capacity());
+    if (WTinyLfuRunsAsArc(p) != arc) {
+      arc = !arc;
+      ++(arc ? s.into_arc : s.out_of_arc);
+    }
+  }
+  return s;
+}
+
 TEST(WTinyLfuSwitch, SampledPolicySelectionKeepsTheCachesKeys) {
   for (const char* spec : {"wtinylfu(sim_size=50)", "wtinylfu(sim_size=50,sim_arc_margin=0)"}) {
     std::unique_ptr<Policy> p;
     ASSERT_TRUE(NewPolicy(spec, 500, &p).ok());
-    std::vector<Key> trace = SwitchingTrace(500, 12);
-    size_t wrong = 0, into_arc = 0, out_of_arc = 0;
-    bool arc = WTinyLfuRunsAsArc(*p);
-    EXPECT_TRUE(arc) << "a cold cache starts as ARC";
-    for (Key k : trace) {
-      bool resident = p->Contains(k);
-      wrong += p->Access(k).hit != resident;
-      EXPECT_LE(p->size(), 500u);
-      if (WTinyLfuRunsAsArc(*p) != arc) {
-        arc = !arc;
-        ++(arc ? into_arc : out_of_arc);
-      }
-    }
-    EXPECT_EQ(wrong, 0u) << spec;
-    EXPECT_GE(out_of_arc, 1u) << spec;
-    EXPECT_GE(into_arc, 1u) << spec;
+    EXPECT_TRUE(WTinyLfuRunsAsArc(*p)) << "a cold cache starts as ARC";
+    Switches s = ReplayCountingSwitches(*p, SwitchingTrace(500, 12));
+    EXPECT_EQ(s.wrong, 0u) << spec;
+    EXPECT_GE(s.out_of_arc, 1u) << spec;
+    EXPECT_GE(s.into_arc, 1u) << spec;
     EXPECT_EQ(p->size(), 500u) << spec << ": a switch dropped keys";
   }
 }
@@ -141,21 +150,11 @@ TEST(WTinyLfuSwitch, DuelWithArcSwitchesBothWaysAndKeepsTheCachesKeys) {
     std::unique_ptr<Policy> p;
     ASSERT_TRUE(NewPolicy("wtinylfu", c, &p).ok());
     std::vector<Key> trace = HotScanThenLoop(c, 400 * c, 100 * c);
-    size_t wrong = 0, into_arc = 0, out_of_arc = 0;
-    bool arc = WTinyLfuRunsAsArc(*p);
-    EXPECT_FALSE(arc) << "a cold cache in the duel serves its own W-TinyLFU";
-    for (Key k : trace) {
-      bool resident = p->Contains(k);
-      wrong += p->Access(k).hit != resident;
-      EXPECT_LE(p->size(), c);
-      if (WTinyLfuRunsAsArc(*p) != arc) {
-        arc = !arc;
-        ++(arc ? into_arc : out_of_arc);
-      }
-    }
-    EXPECT_EQ(wrong, 0u) << c;
-    EXPECT_GE(into_arc, 1u) << c;
-    EXPECT_GE(out_of_arc, 1u) << c;
+    EXPECT_FALSE(WTinyLfuRunsAsArc(*p)) << "a cold cache in the duel serves its own W-TinyLFU";
+    Switches s = ReplayCountingSwitches(*p, trace);
+    EXPECT_EQ(s.wrong, 0u) << c;
+    EXPECT_GE(s.into_arc, 1u) << c;
+    EXPECT_GE(s.out_of_arc, 1u) << c;
     // Without the duel the cache never runs as ARC at these sizes.
     ASSERT_TRUE(NewPolicy("wtinylfu(sim_duel=0)", c, &p).ok());
     size_t as_arc = 0;
