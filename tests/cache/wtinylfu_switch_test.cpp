@@ -86,16 +86,24 @@ TEST(WTinyLfuSwitch, SampledAndOtherAdaptationsCountOnlyResidentKeysAsHits) {
 // and the generated trace makes the cache switch both ways.
 // Replays `trace` into `p` (a W-TinyLFU) and counts its switches into and out of ARC and the
 // accesses whose hit differed from Contains() before them; the size must stay within capacity.
+// With `remove_every`, every such access then removes (invalidates) its key, which must leave.
 struct Switches {
-  size_t wrong = 0, into_arc = 0, out_of_arc = 0;
+  size_t wrong = 0, into_arc = 0, out_of_arc = 0, removed = 0;
 };
-Switches ReplayCountingSwitches(Policy& p, const std::vector<Key>& trace) {
+Switches ReplayCountingSwitches(Policy& p, const std::vector<Key>& trace, size_t remove_every = 0) {
   Switches s;
   bool arc = WTinyLfuRunsAsArc(p);
-  for (Key k : trace) {
+  for (size_t i = 0; i < trace.size(); ++i) {
+    const Key k = trace[i];
     bool resident = p.Contains(k);
     s.wrong += p.Access(k).hit != resident;
     EXPECT_LE(p.size(), p.capacity());
+    if (remove_every && i % remove_every == remove_every - 1 && p.Contains(k)) {
+      const size_t size = p.size();
+      EXPECT_TRUE(p.Remove(k));
+      s.wrong += p.Contains(k) || p.size() != size - 1;
+      ++s.removed;
+    }
     if (WTinyLfuRunsAsArc(p) != arc) {
       arc = !arc;
       ++(arc ? s.into_arc : s.out_of_arc);
@@ -144,17 +152,18 @@ std::vector<Key> HotScanThenLoop(size_t capacity, size_t hot, size_t loop) {
 // Between the exact shadows and the sampled ARC shadow (500 < capacity < 1,923 by default) the
 // cache duels with an exact ARC: it serves from whichever side has scored more, and the other
 // side runs behind it. Switches go both ways on the generated trace, and no key is invented or
-// lost: hits are exactly the keys held before each access.
+// lost: hits are exactly the keys held before each access, and an invalidated key leaves.
 TEST(WTinyLfuSwitch, DuelWithArcSwitchesBothWaysAndKeepsTheCachesKeys) {
   for (size_t c : {size_t(800), size_t(1200)}) {
     std::unique_ptr<Policy> p;
     ASSERT_TRUE(NewPolicy("wtinylfu", c, &p).ok());
     std::vector<Key> trace = HotScanThenLoop(c, 400 * c, 100 * c);
     EXPECT_FALSE(WTinyLfuRunsAsArc(*p)) << "a cold cache in the duel serves its own W-TinyLFU";
-    Switches s = ReplayCountingSwitches(*p, trace);
+    Switches s = ReplayCountingSwitches(*p, trace, /*remove_every=*/997);
     EXPECT_EQ(s.wrong, 0u) << c;
     EXPECT_GE(s.into_arc, 1u) << c;
     EXPECT_GE(s.out_of_arc, 1u) << c;
+    EXPECT_GT(s.removed, 100u) << c;
     // Without the duel the cache never runs as ARC at these sizes.
     ASSERT_TRUE(NewPolicy("wtinylfu(sim_duel=0)", c, &p).ok());
     size_t as_arc = 0;
