@@ -19,20 +19,32 @@
 namespace memory::cache {
 namespace {
 
+// Seeded draws of ranks 0..n-1 with Zipf(0.9) probabilities, and of chances from the same
+// stream.
+class Zipf09 {
+ public:
+  Zipf09(size_t n, uint64_t seed) : cdf_(n), rng_(seed) {
+    for (size_t i = 0; i < n; ++i) cdf_[i] = sum_ += 1.0 / std::pow(double(i + 1), 0.9);
+    u_ = std::uniform_real_distribution<double>(0.0, sum_);
+  }
+  Key Rank() { return Key(std::lower_bound(cdf_.begin(), cdf_.end(), u_(rng_)) - cdf_.begin()); }
+  bool Chance(double p) { return u_(rng_) < p * sum_; }
+
+ private:
+  std::vector<double> cdf_;
+  double sum_ = 0;
+  std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> u_;
+};
+
 std::vector<Key> SwitchingTrace(size_t capacity, int rounds) {
-  std::vector<double> cdf(4000);
-  double sum = 0;
-  for (size_t i = 0; i < cdf.size(); ++i) cdf[i] = sum += 1.0 / std::pow(double(i + 1), 0.9);
-  std::mt19937_64 rng(17);
-  std::uniform_real_distribution<double> u(0.0, sum);
+  Zipf09 zipf(4000, 17);
   std::vector<Key> t;
   Key oneoff = 10'000'000;
   for (int r = 0; r < rounds; ++r) {
     Key base = Key(r % 3) * 100'000;  // the working sets move, so old frequencies go stale
     for (int i = 0; i < 3000; ++i)
-      t.push_back(i % 4 == 3 ? oneoff++
-                             : base + Key(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) -
-                                          cdf.begin()));
+      t.push_back(i % 4 == 3 ? oneoff++ : base + zipf.Rank());
     const Key loop = Key(capacity * 3 / 2);
     for (Key i = 0; i < 4 * loop; ++i) t.push_back(5'000'000 + base + i % loop);
     const Key zig = Key(capacity * 4 / 5);
@@ -130,18 +142,14 @@ TEST(WTinyLfuSwitch, SampledPolicySelectionKeepsTheCachesKeys) {
 // over 1.5 × capacity keys, where frequency admission keeps part of the loop and ARC none, for
 // `loop` requests.
 std::vector<Key> HotScanThenLoop(size_t capacity, size_t hot, size_t loop) {
-  std::vector<double> cdf(3000);
-  double sum = 0;
-  for (size_t i = 0; i < cdf.size(); ++i) cdf[i] = sum += 1.0 / std::pow(double(i + 1), 0.9);
-  std::mt19937_64 rng(23);
-  std::uniform_real_distribution<double> u(0.0, sum);
+  Zipf09 zipf(3000, 23);
   std::vector<Key> t;
   Key fresh = 10'000'000;
   while (t.size() < hot) {
-    if (u(rng) < 0.002 * sum) {
+    if (zipf.Chance(0.002)) {
       for (int i = 0; i < 3000; ++i) t.push_back(fresh++);
     } else {
-      t.push_back(Key(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin()));
+      t.push_back(zipf.Rank());
     }
   }
   const Key n = Key(capacity * 3 / 2);
