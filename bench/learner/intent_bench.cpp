@@ -63,7 +63,9 @@ double ProcessCpuSeconds() {  // user + system time of every thread of this proc
 }
 
 const char* kModels[] = {"mfu", "mru", "markov(order=1)", "ipam(alpha=0.8)",
-                         "ppm(order=8,decay=0.9,escape=8,base_decay=0.9)", "best"};
+                         "ppm(order=8,decay=0.9,escape=8,base_decay=0.9)", "best",
+                         // the spec `memory predict` serves (learner/intent_snapshot.cpp)
+                         "ppm(order=6,decay=0.9,escape=8,base_decay=0.9,candidates=12,features=2)"};
 
 void BM_EvalOnline(benchmark::State& state) {
   const auto& users = DataSet(static_cast<int>(state.range(0)));
@@ -92,7 +94,7 @@ void BM_EvalOnline(benchmark::State& state) {
   state.counters["top1"] = top1;
 }
 BENCHMARK(BM_EvalOnline)
-    ->ArgsProduct({{0, 1}, {0, 1, 2, 3, 4, 5}, {1, 2}})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3, 4, 5, 6}, {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
