@@ -292,9 +292,12 @@ class Builder {
 
  private:
   Event& NewEvent() {
-    if (!layout_) {
-      if (checked_ && *checked_ && !pending_.empty()) (*checked_)(pending_.back());
-      pending_.clear();  // the check pass keeps only the event being parsed
+    if (!layout_) {  // the check pass keeps only the event being parsed, reused
+      if (!pending_.empty()) {
+        if (checked_ && *checked_) (*checked_)(pending_.back());
+        ClearEvent(&pending_.back());
+        return pending_.back();
+      }
     } else if (pending_.size() >= batch_) {
       if (Status s = Flush(); !s.ok()) cursor_->Stop(std::move(s));  // the parse stops there
     }

@@ -81,19 +81,57 @@ std::string NewEventId(int64_t ts_us) {
   return EventIdOf(ts_us, rng());
 }
 
+void ClearEvent(Event* e) {
+  for (std::string* s : {&e->id, &e->command, &e->params_json, &e->cwd, &e->repo_root, &e->branch,
+                         &e->host, &e->user, &e->session, &e->actor, &e->error})
+    s->clear();
+  e->ts_us = 0;
+  e->kind = EventKind::kShell;
+  e->exit_code.reset();
+  e->duration_us.reset();
+  e->cpu_us.reset();
+  e->peak_rss_kb.reset();
+  e->tags.clear();
+  e->decision.reset();
+}
+
 std::string ContentEventId(const Event& e, uint32_t occurrence) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the fields, each ended by a 0 byte
-  auto add = [&h](std::string_view s) {
-    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-    h = (h ^ 0) * 0x100000001b3ULL;
-  };
-  add(e.user), add(e.session), add(e.cwd), add(e.command), add(e.params_json);
+  std::string bytes;
+  internal::ContentIdBytes(e.ts_us, internal::ContentFieldsHash(internal::ContentPrefixHash(e), e), occurrence, &bytes);
+  return internal::IdFromBytes(bytes);
+}
+
+namespace internal {
+namespace {
+// FNV-1a over one field, ended by a 0 byte.
+uint64_t HashField(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return (h ^ 0) * 0x100000001b3ULL;
+}
+void PutBigEndian64(uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+}
+}  // namespace
+
+uint64_t ContentPrefixHash(const Event& e) {
+  return HashField(HashField(HashField(0xcbf29ce484222325ULL, e.user), e.session), e.cwd);
+}
+
+uint64_t ContentFieldsHash(uint64_t prefix, const Event& e) {
+  return HashField(HashField(prefix, e.command), e.params_json);
+}
+
+void ContentIdBytes(int64_t ts_us, uint64_t h, uint32_t occurrence, std::string* out) {
   for (int i = 0; i < 4; ++i) h = (h ^ ((occurrence >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
   h ^= h >> 30, h *= 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer: every bit mixed
   h ^= h >> 27, h *= 0x94d049bb133111ebULL;
   h ^= h >> 31;
-  return EventIdOf(e.ts_us, h);
+  char bytes[16];
+  PutBigEndian64(static_cast<uint64_t>(ts_us), bytes);
+  PutBigEndian64(h, bytes + 8);
+  out->assign(bytes, sizeof bytes);
 }
+}  // namespace internal
 
 namespace internal {
 bool IdToBytes(std::string_view id, std::string* out) {
@@ -112,11 +150,11 @@ bool IdToBytes(std::string_view id, std::string* out) {
 
 std::string IdFromBytes(std::string_view bytes) {
   static const char* kHex = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    s.push_back(kHex[c >> 4]);
-    s.push_back(kHex[c & 15]);
+  std::string s(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    s[2 * i] = kHex[c >> 4];
+    s[2 * i + 1] = kHex[c & 15];
   }
   return s;
 }

@@ -52,7 +52,11 @@ struct Event {
 
   bool failed() const { return exit_code.has_value() && *exit_code != 0; }
   bool operator==(const Event&) const = default;
-};
+};  // (a new field is also cleared by ClearEvent)
+
+// *e becomes Event() with its strings' buffers kept, so a parser that fills one event after
+// another allocates only when a field outgrows its buffer.
+void ClearEvent(Event* e);
 
 // Compact, versioned binary encoding used on disk (spool and store). Decode accepts every
 // version written so far and rejects anything else with Corruption.

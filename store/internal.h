@@ -9,11 +9,22 @@
 
 #include "store/status.h"
 
+namespace memory {
+struct Event;
+}
+
 namespace memory::internal {
 
 // Event ids: 32 hex digits <-> the 16 raw bytes used as the events key (time-ordered).
 bool IdToBytes(std::string_view id, std::string* out);
 std::string IdFromBytes(std::string_view bytes);
+// ContentEventId in parts, for a caller that ids many events: the hash state after the fields
+// user, session and cwd (often those of the event before), then after command and parameters;
+// then the id's 16 bytes (IdToBytes of ContentEventId(e, occurrence)) from that state:
+//   ContentIdBytes(e.ts_us, ContentFieldsHash(ContentPrefixHash(e), e), occurrence, out).
+uint64_t ContentPrefixHash(const Event& e);
+uint64_t ContentFieldsHash(uint64_t prefix, const Event& e);
+void ContentIdBytes(int64_t ts_us, uint64_t fields_hash, uint32_t occurrence, std::string* out);
 
 // File helpers. All files the store creates are 0600, directories 0700.
 Status EnsureDir(const std::string& path);         // mkdir -p with 0700

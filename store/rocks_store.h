@@ -693,17 +693,30 @@ class RocksStore final : public Store {
     const std::string* last_session = nullptr;
     Counter* last_session_counter = nullptr;
     StoredIds stored(db_.get(), handles_[kEvents]);
+    Event prefix_event;  // user, session and cwd of the content hash's `prefix`
+    uint64_t prefix = 0;
+    bool prefix_known = false;
     for (size_t i = 0; i < n; ++i) {
       Event& e = events[i];
       MEMORY_RETURN_IF_ERROR(CheckEvent(e));
       if (e.ts_us == 0) e.ts_us = NowMicros();
       bool given_id = !e.id.empty();
       if (!given_id && content_ids) {
+        // ContentEventId, from the hash of the fields user, session and cwd of the event before
+        // when they are the same (they are in most histories): 30 % of the encoding's time went
+        // to hashing and to the id's hex digits and back.
+        if (!prefix_known || e.user != prefix_event.user || e.session != prefix_event.session ||
+            e.cwd != prefix_event.cwd) {
+          prefix_event.user = e.user, prefix_event.session = e.session, prefix_event.cwd = e.cwd;
+          prefix = ContentPrefixHash(e);
+          prefix_known = true;
+        }
+        const uint64_t fields = ContentFieldsHash(prefix, e);
         for (uint32_t occurrence = 0;; ++occurrence) {
-          e.id = ContentEventId(e, occurrence);
-          IdToBytes(e.id, &id_bytes);
+          ContentIdBytes(e.ts_us, fields, occurrence, &id_bytes);
           if (given->Insert(id_bytes)) break;  // else the same event came earlier in this load
         }
+        e.id = IdFromBytes(id_bytes);
         if (stored.Contains(id_bytes)) continue;
       } else {
         if (!given_id) e.id = NewEventId(e.ts_us);

@@ -131,6 +131,28 @@ TEST(EventCodec, RoundTripsEveryField) {
   EXPECT_EQ(from_json, e);
 }
 
+// ClearEvent leaves an event equal to a new one, whatever it held.
+TEST(EventCodec, ClearEventLeavesANewEvent) {
+  Event e = MakeEvent("git commit -m \"x\" and a command too long for a short string", 1700000000123456, 3);
+  e.id = NewEventId(e.ts_us);
+  e.kind = EventKind::kToolCall;
+  e.params_json = R"({"path":"/etc/hosts"})";
+  e.repo_root = "/home/u/src/app";
+  e.branch = "main";
+  e.host = "h";
+  e.actor = "agent:claude";
+  e.cpu_us = 777;
+  e.peak_rss_kb = 12345;
+  e.error = "boom";
+  e.tags = {"a", "b"};
+  e.decision = Decision();
+  ASSERT_NE(e, Event());
+  const size_t capacity = e.command.capacity();
+  ClearEvent(&e);
+  EXPECT_EQ(e, Event());
+  EXPECT_EQ(e.command.capacity(), capacity);  // the buffer is kept
+}
+
 TEST(EventCodec, RejectsTruncatedAndGarbage) {
   Event e = MakeEvent("ls -la", 42);
   std::string enc;
@@ -669,6 +691,42 @@ TEST(Store, ContentIdsStoreAHistoryLoadedTwiceOnce) {
   std::vector<Event> again = history;
   ASSERT_TRUE(s->Ingest(again).ok());
   EXPECT_EQ(All(s.get()).size(), 14u);
+}
+
+// Content ids are part of the store's format: a history imported again must get the ids it got
+// before, whatever version of the program stored it. These were computed by the version that
+// introduced content ids (9029c62).
+TEST(Store, ContentIdsNeverChange) {
+  Event e = MakeEvent("git commit -m \"x\"", 1700000000123456, 0, "s1", "/home/u/src/app");
+  EXPECT_EQ(ContentEventId(e, 0), "00060a24182022407a5283f4886352bd");
+  EXPECT_EQ(ContentEventId(e, 1), "00060a24182022406c3175c7f0a37dd0");
+  e.params_json = R"({"path":"a.txt"})";
+  EXPECT_EQ(ContentEventId(e, 0), "00060a2418202240d2ad5d9b4cad271c");
+  Event bare;
+  bare.command = "ls";
+  bare.ts_us = 42;
+  EXPECT_EQ(ContentEventId(bare, 0), "000000000000002acd8aa924be1be619");
+}
+
+// A bulk load with content ids stores each event under ContentEventId(event, occurrence), the
+// occurrence counting the same event earlier in the load.
+TEST(Store, ContentIdsOfABulkLoadAreThoseOfContentEventId) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  Store::BulkLoadOptions content;
+  content.content_ids = true;
+  std::vector<Event> evs = {MakeEvent("ls", 5'000'000), MakeEvent("ls", 5'000'000, 0, "s1", "/tmp"),
+                            MakeEvent("ls", 5'000'000), MakeEvent("make", 6'000'000, 0, "s2")};
+  std::set<std::string> want = {ContentEventId(evs[0], 0), ContentEventId(evs[1], 0),
+                                ContentEventId(evs[2], 1), ContentEventId(evs[3], 0)};
+  std::unique_ptr<Store::BulkLoad> load;
+  ASSERT_TRUE(s->StartBulkLoad(&load, content).ok());
+  std::vector<Event> batch = evs;
+  ASSERT_TRUE(load->Add(batch).ok());
+  ASSERT_TRUE(load->Commit().ok());
+  std::set<std::string> got;
+  for (const Event& e : All(s.get())) got.insert(e.id);
+  EXPECT_EQ(got, want);
 }
 
 TEST(Store, ScanBySessionAndCwdUsesIndexesAndTimeBounds) {
