@@ -815,7 +815,10 @@ class RocksStore final : public Store {
     if (!summary_stale_) return Status::OK();
     SummaryTotals totals;
     std::vector<CommandStats> commands;
-    if (base_) {
+    // From the summary before, reading again only the commands the write touched, unless it
+    // touched many: a Get of each costs ~4 times as much as a step of the scan of all (a 1M-event
+    // import into an empty store touched 39,383 commands: 0.17 s for the Gets, 0.04 s scanning).
+    if (base_ && touched_.size() * 4 < base_->commands.size()) {
       MEMORY_RETURN_IF_ERROR(UpdateSummary(*base_, &totals, &commands));
     } else {
       MEMORY_RETURN_IF_ERROR(ComputeSummary(&totals, &commands));
