@@ -14,9 +14,19 @@ namespace memory::internal {
 // Keys and values live in one arena per family; entries point into it (no allocation per key).
 struct Entry {
   size_t offset;
+  uint64_t head[2];  // the key's first 16 bytes as two big-endian numbers (zeros after the key)
   uint32_t key_size, value_size;
   bool merge;
 };
+
+// Key order: by the heads first (a difference there is the keys' order), then by the whole key.
+// Most pairs the sort compares differ in their heads (by_cmd's keys: command id, then the event's
+// time), and are ordered without reading the arena.
+uint64_t KeyHead(std::string_view k, size_t from) {
+  uint64_t h = 0;
+  for (size_t i = from; i < from + 8; ++i) h = h << 8 | (i < k.size() ? static_cast<unsigned char>(k[i]) : 0);
+  return h;
+}
 
 class SstSink : public KvSink {
  public:
@@ -38,7 +48,8 @@ class SstSink : public KvSink {
 
  private:
   void Add(int cf, std::string_view k, std::string_view v, bool merge) {
-    entries[cf].push_back({arena[cf].size(), static_cast<uint32_t>(k.size()), static_cast<uint32_t>(v.size()), merge});
+    entries[cf].push_back({arena[cf].size(), {KeyHead(k, 0), KeyHead(k, 8)}, static_cast<uint32_t>(k.size()),
+                           static_cast<uint32_t>(v.size()), merge});
     arena[cf].append(k);
     arena[cf].append(v);
   }
@@ -49,7 +60,11 @@ class SstSink : public KvSink {
 void SortEntries(SstSink& sink, int cf) {
   auto& v = sink.entries[cf];
   auto key = [&](const Entry& e) { return sink.Key(cf, e); };
-  auto less = [&](const Entry& a, const Entry& b) { return key(a) < key(b); };
+  auto less = [&](const Entry& a, const Entry& b) {
+    if (a.head[0] != b.head[0]) return a.head[0] < b.head[0];
+    if (a.head[1] != b.head[1]) return a.head[1] < b.head[1];
+    return key(a) < key(b);
+  };
   if (!std::is_sorted(v.begin(), v.end(), less)) std::stable_sort(v.begin(), v.end(), less);  // events often are
   v.erase(std::unique(v.begin(), v.end(), [&](const Entry& a, const Entry& b) { return key(a) == key(b); }), v.end());
 }
@@ -68,7 +83,11 @@ void TwoThreads(size_t n, Fn fn) {
 
 Status RocksStore::WriteSst(SstSink& sink, int cf, size_t begin, size_t end, const std::string& path) {
   const auto& v = sink.entries[cf];
-  rocksdb::SstFileWriter w(rocksdb::EnvOptions(), db_->GetOptions(handles_[cf]), handles_[cf]);
+  // SstFileWriter compresses as for the last level (zstd -3): an import's files are new files,
+  // compressed as a flush's (zstd -1), which took a third of the instructions of writing them.
+  rocksdb::Options options = db_->GetOptions(handles_[cf]);
+  options.bottommost_compression_opts = options.compression_opts;
+  rocksdb::SstFileWriter w(rocksdb::EnvOptions(), options, handles_[cf]);
   Status st = FromRocks(w.Open(path), "bulk ingest " + path);
   for (size_t i = begin; st.ok() && i < end; ++i) {
     std::string_view k = sink.Key(cf, v[i]), val = sink.Value(cf, v[i]);
@@ -79,15 +98,18 @@ Status RocksStore::WriteSst(SstSink& sink, int cf, size_t begin, size_t end, con
   return st;
 }
 
-// Each Add sorts one batch's keys per family and writes them as SST files aside (key ranges of at
-// most kPart entries, on two threads); Commit ingests every file of every batch in one atomic
-// step. Files of different batches overlap (their keys interleave), so RocksDB gives each its
-// own sequence number, in batch order: a later batch's counter operands and values come after.
+// Each Add encodes one batch's keys per family; a background thread then sorts them and writes
+// them as SST files aside (key ranges of at most kPart entries, on two threads) while the caller
+// reads and the next Add encodes the next batch; Commit ingests every file of every batch in
+// one atomic step. Files of different batches overlap (their keys interleave), so RocksDB gives
+// each its own sequence number, in batch order: a later batch's counter operands and values
+// come after.
 class SstBulkLoad final : public Store::BulkLoad {
  public:
   SstBulkLoad(RocksStore* store, const Store::BulkLoadOptions& options)
       : s_(store), options_(options), lock_(store->mu_), tmp_(store->dir_ + "/ingest-tmp") {}
   ~SstBulkLoad() override {
+    FinishWriting();  // its files are removed below when the load was not committed
     if (committed_) return;
     s_->next_cmd_id_ = next_cmd_id_before_;  // the ids given to new commands were not used
     RemoveTree(tmp_);
@@ -109,6 +131,7 @@ class SstBulkLoad final : public Store::BulkLoad {
   Status Commit() override {
     if (!status_.ok()) return status_;
     if (committed_) return Status::OK();
+    if (!(status_ = FinishWriting()).ok()) return status_;
     std::vector<rocksdb::IngestExternalFileArg> args;
     for (int cf = 0; cf < kNumCf; ++cf) {
       if (files_[cf].empty()) continue;
@@ -162,43 +185,68 @@ class SstBulkLoad final : public Store::BulkLoad {
     return 2 * events_ >= dictionary_size ? s_->LoadDictionary() : Status::OK();
   }
 
+  // One SST file to write: a key range of one family's sorted entries.
+  struct Part {
+    int cf;
+    size_t begin, end;
+    std::string path;
+    Status status;
+  };
+  // A batch whose files the background thread writes (Writing) from its encoded keys.
+  struct Batch {
+    std::unique_ptr<SstSink> sink;
+    size_t number = 0;
+    std::vector<Part> parts;
+  };
+
   Status AddBatch(std::span<Event> events) {
     if (events.empty()) return Status::OK();
     MEMORY_RETURN_IF_ERROR(UseDictionary(events.size()));
-    SstSink sink;
-    sink.Reserve(events.size());
+    auto batch = std::make_unique<Batch>();
+    batch->sink = std::make_unique<SstSink>();
+    batch->sink->Reserve(events.size());
     size_t added = 0;
-    MEMORY_RETURN_IF_ERROR(s_->EncodeBatch(events.data(), events.size(), &sink, &added, &fresh_, &given_,
-                                           options_.content_ids));
+    MEMORY_RETURN_IF_ERROR(s_->EncodeBatch(events.data(), events.size(), batch->sink.get(), &added,
+                                           &fresh_, &given_, options_.content_ids));
     new_events_ += added;
     if (added == 0) return Status::OK();
-    constexpr size_t kPart = 250000;
+    MEMORY_RETURN_IF_ERROR(FinishWriting());  // the batch before, written while this one was encoded
+    batch->number = batches_++;
+    writing_ = std::move(batch);
+    writer_ = std::thread([this, b = writing_.get()] { Write(b); });
+    return Status::OK();
+  }
+
+  // On the background thread: sorts each family's entries, then writes them as files.
+  void Write(Batch* b) {
+    SstSink& sink = *b->sink;
     std::vector<int> families;
     for (int cf = 0; cf < kNumCf; ++cf)
       if (!sink.entries[cf].empty()) families.push_back(cf);
     std::sort(families.begin(), families.end(),
               [&](int a, int b) { return sink.arena[a].size() > sink.arena[b].size(); });
     TwoThreads(families.size(), [&](size_t i) { SortEntries(sink, families[i]); });
-    struct Part {
-      int cf;
-      size_t begin, end;
-      std::string path;
-      Status status;
-    };
-    std::vector<Part> parts;
+    constexpr size_t kPart = 250000;
     for (int cf : families)
-      for (size_t b = 0; b < sink.entries[cf].size(); b += kPart)
-        parts.push_back({cf, b, std::min(b + kPart, sink.entries[cf].size()),
-                         tmp_ + "/" + kFamilies[cf] + "-" + std::to_string(batches_) + "-" +
-                             std::to_string(b / kPart) + ".sst",
-                         Status()});
-    TwoThreads(parts.size(), [&](size_t i) {
-      parts[i].status = s_->WriteSst(sink, parts[i].cf, parts[i].begin, parts[i].end, parts[i].path);
+      for (size_t begin = 0; begin < sink.entries[cf].size(); begin += kPart)
+        b->parts.push_back({cf, begin, std::min(begin + kPart, sink.entries[cf].size()),
+                            tmp_ + "/" + kFamilies[cf] + "-" + std::to_string(b->number) + "-" +
+                                std::to_string(begin / kPart) + ".sst",
+                            Status()});
+    TwoThreads(b->parts.size(), [&](size_t i) {
+      Part& p = b->parts[i];
+      p.status = s_->WriteSst(sink, p.cf, p.begin, p.end, p.path);
     });
-    for (const Part& p : parts) MEMORY_RETURN_IF_ERROR(p.status);
-    std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.begin < b.begin; });
-    for (const Part& p : parts) files_[p.cf].push_back(p.path);
-    ++batches_;
+  }
+
+  // Waits for the batch being written, if any, and lists its files (in batch order).
+  Status FinishWriting() {
+    if (!writing_) return Status::OK();
+    writer_.join();
+    std::unique_ptr<Batch> b = std::move(writing_);
+    for (const Part& p : b->parts) MEMORY_RETURN_IF_ERROR(p.status);
+    std::sort(b->parts.begin(), b->parts.end(), [](const Part& x, const Part& y) { return x.begin < y.begin; });
+    for (const Part& p : b->parts) files_[p.cf].push_back(p.path);
     return Status::OK();
   }
 
@@ -215,6 +263,8 @@ class SstBulkLoad final : public Store::BulkLoad {
   size_t new_events_ = 0;
   bool committed_ = false;
   Status status_;
+  std::unique_ptr<Batch> writing_;  // the batch the writer thread has (null: none)
+  std::thread writer_;
 };
 
 Status RocksStore::StartBulkLoad(std::unique_ptr<BulkLoad>* load, const BulkLoadOptions& options) {

@@ -524,6 +524,7 @@ class RocksStore final : public Store {
     o.compression = compress ? rocksdb::kZSTD : rocksdb::kNoCompression;
     o.bottommost_compression = o.compression;
     o.compression_opts.level = 1;  // zstd -1 for new files (imports, flushes): ~2x faster than 3
+                                   // (an import's files are written with these too: WriteSst)
     o.bottommost_compression_opts.level = 3;
     o.bottommost_compression_opts.enabled = true;
     o.write_buffer_size = (name == "events") ? (64 << 20) : (16 << 20);
