@@ -642,6 +642,22 @@ TEST(Store, ABulkLoadNotCommittedStoresNothing) {
       EXPECT_TRUE(fs::exists(t.path() + "/ingest-tmp"));
     }  // dropped: an import that failed later
     EXPECT_FALSE(fs::exists(t.path() + "/ingest-tmp"));
+    {
+      // A batch that fails while the one before is still being written (in the background):
+      // the load fails from then on, and dropping it leaves nothing.
+      std::unique_ptr<Store::BulkLoad> load;
+      ASSERT_TRUE(s->StartBulkLoad(&load, Store::BulkLoadOptions()).ok());
+      std::vector<Event> good;
+      for (int i = 0; i < 20000; ++i) good.push_back(MakeEvent("good" + std::to_string(i % 100), 100 + i));
+      ASSERT_TRUE(load->Add(good).ok());
+      std::vector<Event> bad = {MakeEvent("fine", 50), MakeEvent("", 60)};
+      EXPECT_EQ(load->Add(bad).code(), Status::Code::kInvalidArgument);
+      std::vector<Event> after = {MakeEvent("after", 70)};
+      EXPECT_FALSE(load->Add(after).ok());
+      EXPECT_FALSE(load->Commit().ok());
+    }
+    EXPECT_FALSE(fs::exists(t.path() + "/ingest-tmp"));
+    ASSERT_EQ(All(s.get()).size(), 1u);
     // The dictionary ids the dropped load took are free again: a later command gets one.
     std::vector<Event> later = {MakeEvent("another", 40)};
     ASSERT_TRUE(s->Ingest(later).ok());
