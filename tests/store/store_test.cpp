@@ -99,8 +99,9 @@ std::string AllBytes(const std::string& dir) {
   return all;
 }
 
-TEST(EventCodec, RoundTripsEveryField) {
-  Event e = MakeEvent("git commit -m \"x\"", 1700000000123456, 3);
+// An event with every field set (a tool call with a decision).
+Event EveryFieldSet() {
+  Event e = MakeEvent("git commit -m \"x\" and a command too long for a short string", 1700000000123456, 3);
   e.id = NewEventId(e.ts_us);
   e.kind = EventKind::kToolCall;
   e.params_json = R"({"path":"/etc/hosts"})";
@@ -121,6 +122,11 @@ TEST(EventCodec, RoundTripsEveryField) {
   d.probability = 0.25;
   d.reward = -1.5;
   e.decision = d;
+  return e;
+}
+
+TEST(EventCodec, RoundTripsEveryField) {
+  const Event e = EveryFieldSet();
   std::string enc;
   EncodeEvent(e, &enc);
   Event back;
@@ -133,19 +139,7 @@ TEST(EventCodec, RoundTripsEveryField) {
 
 // ClearEvent leaves an event equal to a new one, whatever it held.
 TEST(EventCodec, ClearEventLeavesANewEvent) {
-  Event e = MakeEvent("git commit -m \"x\" and a command too long for a short string", 1700000000123456, 3);
-  e.id = NewEventId(e.ts_us);
-  e.kind = EventKind::kToolCall;
-  e.params_json = R"({"path":"/etc/hosts"})";
-  e.repo_root = "/home/u/src/app";
-  e.branch = "main";
-  e.host = "h";
-  e.actor = "agent:claude";
-  e.cpu_us = 777;
-  e.peak_rss_kb = 12345;
-  e.error = "boom";
-  e.tags = {"a", "b"};
-  e.decision = Decision();
+  Event e = EveryFieldSet();
   ASSERT_NE(e, Event());
   const size_t capacity = e.command.capacity();
   ClearEvent(&e);
@@ -1330,26 +1324,23 @@ TEST(Store, TheSummaryUpdatedByAWriteEqualsOneRebuiltFromAllCommands) {
   }
   std::string after_ingest = read();
   EXPECT_EQ(after_ingest, rebuilt());
-  {
-    auto s = OpenRW(t.path());  // a bulk load touching old and new commands
-    std::vector<Event> more = events(300, 150, "cmd");
-    std::vector<Event> fresh = events(50, 50, "new");
-    more.insert(more.end(), fresh.begin(), fresh.end());
-    ASSERT_TRUE(s->Ingest(more).ok());
-  }
-  std::string after_load = read();
+  // A bulk load of n events of `distinct` old commands and `fresh` new ones; the summary it leaves.
+  auto load = [&](int n, int distinct, int fresh, const std::string& fresh_prefix) {
+    {
+      auto s = OpenRW(t.path());
+      std::vector<Event> evs = events(n, distinct, "cmd");
+      std::vector<Event> added = events(fresh, fresh, fresh_prefix);
+      evs.insert(evs.end(), added.begin(), added.end());
+      EXPECT_TRUE(s->Ingest(evs).ok());
+    }
+    return read();
+  };
+  // Touching most commands: the summary is built by a scan of all.
+  std::string after_load = load(300, 150, 50, "new");
   EXPECT_NE(after_load, after_ingest);
   EXPECT_EQ(after_load, rebuilt());
-  {
-    // That load touched most commands (so the summary was built by a scan of all); this one
-    // touches a few, read again one by one.
-    auto s = OpenRW(t.path());
-    std::vector<Event> few = events(40, 20, "cmd");
-    std::vector<Event> fresh = events(5, 5, "few");
-    few.insert(few.end(), fresh.begin(), fresh.end());
-    ASSERT_TRUE(s->Ingest(few).ok());
-  }
-  std::string after_small_load = read();
+  // Touching a few: they are read again one by one.
+  std::string after_small_load = load(40, 20, 5, "few");
   EXPECT_NE(after_small_load, after_load);
   EXPECT_EQ(after_small_load, rebuilt());
   // A fold of spooled events (the WriteBatch path).
