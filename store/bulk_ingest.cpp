@@ -1,6 +1,7 @@
 // Bulk ingest for `memory import`: the keys of a large batch are sorted per column family,
-// written as SST files and ingested into all families in one atomic step. This skips the
-// memtable (whose skip-list inserts of random keys dominated the WriteBatch path) and the WAL.
+// written as SST files (on a background thread, while the next batch is encoded) and ingested
+// into all families in one atomic step. This skips the memtable (whose skip-list inserts of
+// random keys dominated the WriteBatch path) and the WAL.
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -22,7 +23,7 @@ struct Entry {
 // Key order: by the heads first (a difference there is the keys' order), then by the whole key.
 // Most pairs the sort compares differ in their heads (by_cmd's keys: command id, then the event's
 // time), and are ordered without reading the arena.
-uint64_t KeyHead(std::string_view k, size_t from) {
+static uint64_t KeyHead(std::string_view k, size_t from) {
   uint64_t h = 0;
   for (size_t i = from; i < from + 8; ++i) h = h << 8 | (i < k.size() ? static_cast<unsigned char>(k[i]) : 0);
   return h;
