@@ -131,9 +131,7 @@ void ContentIdBytes(int64_t ts_us, uint64_t h, uint32_t occurrence, std::string*
   PutBigEndian64(h, bytes + 8);
   out->assign(bytes, sizeof bytes);
 }
-}  // namespace internal
 
-namespace internal {
 bool IdToBytes(std::string_view id, std::string* out) {
   if (id.size() != 32) return false;
   char bytes[16];
@@ -357,13 +355,25 @@ bool NestingWithin(std::string_view text, int max_depth) {
   return true;
 }
 
+// Milliseconds (a JSON number) as microseconds; false when out of range.
+bool MsValueToUs(double ms, int64_t* us) {
+  if (!std::isfinite(ms) || std::fabs(ms) > 9e15) return false;
+  *us = std::llround(ms * 1000.0);
+  return true;
+}
+
 Status MsToUs(const json& v, const char* name, int64_t* us) {
   if (!v.is_number()) return Status::InvalidArgument(std::string("'") + name + "' must be a number");
-  double ms = v.get<double>();
-  if (!std::isfinite(ms) || std::fabs(ms) > 9e15)
-    return Status::InvalidArgument(std::string("'") + name + "' is out of range");
-  *us = std::llround(ms * 1000.0);
+  if (!MsValueToUs(v.get<double>(), us)) return Status::InvalidArgument(std::string("'") + name + "' is out of range");
   return Status::OK();
+}
+
+// A given event id in its stored form (lower-case hex); false when it is not 32 hex digits.
+bool CanonicalId(std::string* id) {
+  std::string bytes;
+  if (!internal::IdToBytes(*id, &bytes)) return false;
+  for (auto& c : *id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return true;
 }
 
 Status GetString(const json& obj, const char* key, std::string* out) {
@@ -499,12 +509,7 @@ class FlatEventReader {
                          : field < 0 ? &scratch : StringField(field, e);
       if (out == nullptr) return false;  // a string where a number, array or object belongs
       if (!String(out)) return false;
-      if (field == kId && !e->id.empty()) {
-        std::string bytes;
-        if (!internal::IdToBytes(e->id, &bytes)) return false;
-        for (auto& c : e->id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      return true;
+      return field != kId || e->id.empty() || CanonicalId(&e->id);
     }
     if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
       bool integer;
@@ -520,10 +525,10 @@ class FlatEventReader {
           return true;
         case kPeakRss: return integer && (e->peak_rss_kb = i, true);
         case kDurationMs:
-        case kCpuMs: {  // as MsToUs
-          const double ms = integer ? static_cast<double>(i) : d;
-          if (!std::isfinite(ms) || std::fabs(ms) > 9e15) return false;
-          (field == kDurationMs ? e->duration_us : e->cpu_us) = std::llround(ms * 1000.0);
+        case kCpuMs: {
+          int64_t us;
+          if (!MsValueToUs(integer ? static_cast<double>(i) : d, &us)) return false;
+          (field == kDurationMs ? e->duration_us : e->cpu_us) = us;
           return true;
         }
         default: return false;  // a number where a string belongs
@@ -646,11 +651,7 @@ Status EventFromJsonFull(std::string_view text, Event* e) {
   if (!j.is_object()) return Status::InvalidArgument("an event must be a JSON object");
 
   MEMORY_RETURN_IF_ERROR(GetString(j, "id", &e->id));
-  if (!e->id.empty()) {
-    std::string bytes;
-    if (!IdToBytes(e->id, &bytes)) return Status::InvalidArgument("'id' must be 32 hex digits");
-    for (auto& c : e->id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  if (!e->id.empty() && !CanonicalId(&e->id)) return Status::InvalidArgument("'id' must be 32 hex digits");
   if (auto it = j.find("ts"); it != j.end() && !it->is_null()) {
     if (!it->is_number_integer()) return Status::InvalidArgument("'ts' must be an integer (µs since the epoch)");
     MEMORY_RETURN_IF_ERROR(GetInt64(*it, "ts", &e->ts_us));

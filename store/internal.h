@@ -22,13 +22,13 @@ std::string IdFromBytes(std::string_view bytes);
 // user, session and cwd (often those of the event before), then after command and parameters;
 // then the id's 16 bytes (IdToBytes of ContentEventId(e, occurrence)) from that state:
 //   ContentIdBytes(e.ts_us, ContentFieldsHash(ContentPrefixHash(e), e), occurrence, out).
+uint64_t ContentPrefixHash(const Event& e);
+uint64_t ContentFieldsHash(uint64_t prefix, const Event& e);
+void ContentIdBytes(int64_t ts_us, uint64_t fields_hash, uint32_t occurrence, std::string* out);
 // EventFromJson with nlohmann's parser only (EventFromJson reads the usual flat line itself
 // and gives every other text to this; a test checks that the two agree).
 Status EventFromJsonFull(std::string_view text, Event* e);
 bool ReadFlatEventJson(std::string_view text, Event* e);  // the flat reader alone: false = not read
-uint64_t ContentPrefixHash(const Event& e);
-uint64_t ContentFieldsHash(uint64_t prefix, const Event& e);
-void ContentIdBytes(int64_t ts_us, uint64_t fields_hash, uint32_t occurrence, std::string* out);
 
 // File helpers. All files the store creates are 0600, directories 0700.
 Status EnsureDir(const std::string& path);         // mkdir -p with 0700
