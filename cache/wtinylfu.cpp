@@ -422,15 +422,21 @@ class WTinyLfu final : public Policy {
     sim_count_ = 0;
     decide_every_ = std::min<size_t>(16, sim_period_);
     // Until the shadows disagree the cache keeps its window; ties favour the current shadow.
-    double share = double(max_window_) / double(capacity_);
-    current_ = 0;
-    for (size_t i = 1; i < std::size(kSim); ++i)
-      if (kSim[i].readmit == readmit_ &&
-          (kSim[current_].readmit != readmit_ ||
-           std::abs(kSim[i].window - share) < std::abs(kSim[current_].window - share)))
-        current_ = int(i);
+    current_ = NearestShadow();
     if (arc_ && bank_->has_arc()) current_ = kArcShadow;
     duel_ = opt_.sim_duel && opt_.sim_arc && !copy_shadows_ && !bank_->has_arc();
+  }
+
+  // The W-TinyLFU shadow whose window share is nearest the cache's (with its readmit setting).
+  int NearestShadow() const {
+    const double share = double(max_window_) / double(capacity_);
+    int best = 0;
+    for (size_t i = 1; i < std::size(kSim); ++i)
+      if (kSim[i].readmit == readmit_ &&
+          (kSim[best].readmit != readmit_ ||
+           std::abs(kSim[i].window - share) < std::abs(kSim[best].window - share)))
+        best = int(i);
+    return best;
   }
 
   // After a resize: sampled shadows run at sim_size entries whatever the cache's capacity, so
@@ -661,9 +667,23 @@ class WTinyLfu final : public Policy {
     return std::max<size_t>(16, size_t(opt_.sim_period * double(capacity_) / 8));
   }
 
-  // A resize out of the duel's range: the cache keeps what it serves.
+  // A resize out of the duel's range. Below it (exact shadows, which hand over their lists) the
+  // cache keeps what it serves. Above it, where the ARC shadow is sampled and a switch out of
+  // ARC waits for the larger lead sim_arc_margin, a duel that served ARC hands over to its own
+  // W-TinyLFU, which saw every key (as a switch of the duel does): staying ARC there, with cold
+  // shadows, cost orm-night 0.8 points with the capacity alternating between 2,500 and 1,000
+  // every 65,536 requests (71.009 -> 71.813 %; bench/results/cache.md, session 19).
   void EndDuel() {
-    if (arc_) DropOwn();
+    if (arc_ && !copy_shadows_) {
+      CollectHeld();
+      std::vector<Key> keys[5];
+      std::vector<uint8_t> flags[5];
+      OwnLists(keys, flags);
+      LoadOwn(keys, flags);
+      current_ = NearestShadow();
+    } else if (arc_) {
+      DropOwn();
+    }
     duel_arc_.reset();
     last_own_hits_ = stats_.hits;
   }
