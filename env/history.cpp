@@ -262,9 +262,11 @@ class Builder {
     return e;
   }
 
+  // The event the next JSON line is parsed into, then handed to AddParsed. (In the check pass
+  // it is the one event reused, whose strings keep their buffers.)
+  Event& NextParsed() { return NewEvent(); }
   // An event parsed from JSON keeps its own user and session; the defaults fill in missing ones.
-  void AddParsed(Event&& parsed) {
-    Event& e = NewEvent() = std::move(parsed);
+  void AddParsed(Event& e) {
     if (e.user.empty()) e.user = user_;
     if (e.session.empty()) {
       e.session = options_.session.empty()
@@ -509,10 +511,10 @@ Status ParseJsonl(LineCursor& cur, std::string_view name, const HistoryReadOptio
   std::string_view line;
   while (cur.Next(&line)) {
     if (IsBlank(line)) continue;
-    Event e;
+    Event& e = b->NextParsed();
     Status s = EventFromJson(line, &e);
     if (!s.ok()) return LineError(name, cur.line_no(), s.message());
-    b->AddParsed(std::move(e));
+    b->AddParsed(e);
   }
   return cur.status();
 }

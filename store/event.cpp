@@ -355,12 +355,16 @@ bool NestingWithin(std::string_view text, int max_depth) {
   return true;
 }
 
-// Milliseconds (a JSON number) as microseconds; false when out of range.
-bool MsValueToUs(double ms, int64_t* us) {
+}  // namespace
+
+bool internal::MsValueToUs(double ms, int64_t* us) {
   if (!std::isfinite(ms) || std::fabs(ms) > 9e15) return false;
   *us = std::llround(ms * 1000.0);
   return true;
 }
+
+namespace {
+using internal::MsValueToUs;
 
 Status MsToUs(const json& v, const char* name, int64_t* us) {
   if (!v.is_number()) return Status::InvalidArgument(std::string("'") + name + "' must be a number");
@@ -368,13 +372,19 @@ Status MsToUs(const json& v, const char* name, int64_t* us) {
   return Status::OK();
 }
 
-// A given event id in its stored form (lower-case hex); false when it is not 32 hex digits.
-bool CanonicalId(std::string* id) {
-  std::string bytes;
-  if (!internal::IdToBytes(*id, &bytes)) return false;
-  for (auto& c : *id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}  // namespace
+
+bool internal::CanonicalId(std::string* id) {
+  if (id->size() != 32) return false;
+  for (char& c : *id) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) continue;
+    if (c < 'A' || c > 'F') return false;
+    c = static_cast<char>(c - 'A' + 'a');
+  }
   return true;
 }
+
+namespace {
 
 Status GetString(const json& obj, const char* key, std::string* out) {
   auto it = obj.find(key);
@@ -428,219 +438,12 @@ std::string EventToJson(const Event& e) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-namespace {
-// A reader for the usual event line, the one `memory export` writes for a shell command: one
-// flat object whose values are strings of printable ASCII (escapes \" \\ \/ \b \f \n \r \t),
-// numbers and null. It reads what the full parser would and gives the same event; anything else
-// (another value, a byte outside that set, \u, a duplicate field, any error) makes it give up,
-// and the full parser decides. A line of 200 bytes took ~2.7 us with nlohmann's DOM.
-class FlatEventReader {
- public:
-  explicit FlatEventReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
-
-  // True when the line was read (then *e is what EventFromJsonFull gives, with an OK status).
-  bool Read(Event* e) {
-    *e = Event();
-    SkipSpace();
-    if (!Eat('{')) return false;
-    SkipSpace();
-    uint32_t seen = 0;
-    std::string tool, kind;
-    bool first = true;
-    while (!Eat('}')) {
-      if (!first && !Eat(',')) return false;
-      first = false;
-      SkipSpace();
-      std::string_view key;
-      if (!Key(&key)) return false;
-      SkipSpace();
-      if (!Eat(':')) return false;
-      SkipSpace();
-      const int field = FieldOf(key);
-      if (field >= 0) {
-        if (seen & (1u << field)) return false;  // a duplicate: the full parser's rule decides
-        seen |= 1u << field;
-      }
-      if (!Value(field, e, &tool, &kind)) return false;
-      SkipSpace();
-    }
-    SkipSpace();
-    if (p_ != end_) return false;
-    if (!kind.empty() && !ParseEventKind(kind, &e->kind)) return false;
-    if (!tool.empty()) {
-      if (kind.empty()) e->kind = EventKind::kToolCall;
-      if (e->command.empty()) e->command = tool;
-    }
-    return CheckEvent(*e).ok();  // (CheckEvent also refuses an empty command)
-  }
-
- private:
-  enum Field { kId, kTs, kKind, kTool, kCommand, kParams, kCwd, kRepo, kBranch, kHost, kUser,
-               kSession, kActor, kError, kExit, kDurationMs, kCpuMs, kPeakRss, kTags, kDecision };
-  static int FieldOf(std::string_view k) {
-    static constexpr std::string_view kNames[] = {
-        "id", "ts", "kind", "tool", "command", "params", "cwd", "repo", "branch", "host", "user",
-        "session", "actor", "error", "exit", "duration_ms", "cpu_ms", "peak_rss_kb", "tags", "decision"};
-    for (size_t i = 0; i < std::size(kNames); ++i)
-      if (k == kNames[i]) return static_cast<int>(i);
-    return -1;
-  }
-  std::string* StringField(int field, Event* e) {
-    switch (field) {
-      case kCommand: return &e->command;
-      case kParams: return &e->params_json;
-      case kCwd: return &e->cwd;
-      case kRepo: return &e->repo_root;
-      case kBranch: return &e->branch;
-      case kHost: return &e->host;
-      case kUser: return &e->user;
-      case kSession: return &e->session;
-      case kActor: return &e->actor;
-      case kError: return &e->error;
-      default: return nullptr;
-    }
-  }
-  bool Value(int field, Event* e, std::string* tool, std::string* kind) {
-    if (p_ == end_) return false;
-    if (*p_ == 'n') return Literal("null");  // null: as if absent, for every field
-    if (*p_ == '"') {
-      std::string scratch;
-      std::string* out = field == kId ? &e->id : field == kKind ? kind : field == kTool ? tool
-                         : field < 0 ? &scratch : StringField(field, e);
-      if (out == nullptr) return false;  // a string where a number, array or object belongs
-      if (!String(out)) return false;
-      return field != kId || e->id.empty() || CanonicalId(&e->id);
-    }
-    if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
-      bool integer;
-      int64_t i;
-      double d;
-      if (!Number(&integer, &i, &d)) return false;
-      switch (field) {
-        case -1: return true;
-        case kTs: return integer && (e->ts_us = i, true);
-        case kExit:
-          if (!integer || i < INT32_MIN || i > INT32_MAX) return false;
-          e->exit_code = static_cast<int32_t>(i);
-          return true;
-        case kPeakRss: return integer && (e->peak_rss_kb = i, true);
-        case kDurationMs:
-        case kCpuMs: {
-          int64_t us;
-          if (!MsValueToUs(integer ? static_cast<double>(i) : d, &us)) return false;
-          (field == kDurationMs ? e->duration_us : e->cpu_us) = us;
-          return true;
-        }
-        default: return false;  // a number where a string belongs
-      }
-    }
-    return false;  // true, false, an array or an object: the full parser
-  }
-  bool Literal(std::string_view word) {
-    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
-    p_ += word.size();
-    return true;
-  }
-  bool Key(std::string_view* key) {
-    if (!Eat('"')) return false;
-    const char* start = p_;
-    while (p_ != end_ && *p_ != '"') {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c >= 0x7f || c == '\\') return false;
-      ++p_;
-    }
-    if (p_ == end_) return false;
-    *key = std::string_view(start, static_cast<size_t>(p_ - start));
-    ++p_;
-    return true;
-  }
-  bool String(std::string* out) {
-    ++p_;  // the opening quote
-    out->clear();
-    for (;;) {
-      const char* run = p_;
-      while (p_ != end_) {
-        const auto c = static_cast<unsigned char>(*p_);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) break;
-        ++p_;
-      }
-      out->append(run, static_cast<size_t>(p_ - run));
-      if (p_ == end_) return false;
-      if (*p_ == '"') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != '\\' || end_ - p_ < 2) return false;  // a control or non-ASCII byte
-      switch (p_[1]) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
-        default: return false;  // \u and anything else
-      }
-      p_ += 2;
-    }
-  }
-  // A JSON number: an integer of at most 18 digits (*i), or a fraction or exponent (*d, as the
-  // full parser reads it: strtod of the token).
-  bool Number(bool* integer, int64_t* i, double* d) {
-    const char* start = p_;
-    if (*p_ == '-') ++p_;
-    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
-    if (*p_ == '0' && p_ + 1 != end_ && p_[1] >= '0' && p_[1] <= '9') return false;  // 01
-    const char* digits = p_;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
-    const size_t n = static_cast<size_t>(p_ - digits);
-    *integer = p_ == end_ || (*p_ != '.' && *p_ != 'e' && *p_ != 'E');
-    if (*integer) {
-      if (n > 18) return false;
-      int64_t v = 0;
-      for (const char* q = digits; q != p_; ++q) v = v * 10 + (*q - '0');
-      *i = *start == '-' ? -v : v;
-      return true;
-    }
-    if (*p_ == '.') {
-      ++p_;
-      const char* frac = p_;
-      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
-      if (p_ == frac) return false;
-    }
-    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
-      ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      const char* exp = p_;
-      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
-      if (p_ == exp) return false;
-    }
-    const std::string token(start, static_cast<size_t>(p_ - start));
-    char* parsed_end = nullptr;
-    *d = std::strtod(token.c_str(), &parsed_end);
-    return parsed_end == token.c_str() + token.size() && std::isfinite(*d);
-  }
-  bool Eat(char c) {
-    if (p_ == end_ || *p_ != c) return false;
-    ++p_;
-    return true;
-  }
-  void SkipSpace() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
-  }
-  const char* p_;
-  const char* end_;
-};
-}  // namespace
-
 Status EventFromJson(std::string_view text, Event* e) {
-  if (FlatEventReader(text).Read(e)) return Status::OK();
+  if (internal::ReadFlatEventJson(text, e)) return Status::OK();
   return internal::EventFromJsonFull(text, e);
 }
 
 namespace internal {
-bool ReadFlatEventJson(std::string_view text, Event* e) { return FlatEventReader(text).Read(e); }
 
 Status EventFromJsonFull(std::string_view text, Event* e) {
   *e = Event();

@@ -28,7 +28,12 @@ void ContentIdBytes(int64_t ts_us, uint64_t fields_hash, uint32_t occurrence, st
 // EventFromJson with nlohmann's parser only (EventFromJson reads the usual flat line itself
 // and gives every other text to this; a test checks that the two agree).
 Status EventFromJsonFull(std::string_view text, Event* e);
-bool ReadFlatEventJson(std::string_view text, Event* e);  // the flat reader alone: false = not read
+// The flat reader alone (event_json_flat.cpp): false = not read, the full parser decides.
+bool ReadFlatEventJson(std::string_view text, Event* e);
+// JSON milliseconds as microseconds; false when out of range. Shared by both readers.
+bool MsValueToUs(double ms, int64_t* us);
+// A given event id in its stored form (lower-case hex); false when it is not 32 hex digits.
+bool CanonicalId(std::string* id);
 
 // File helpers. All files the store creates are 0600, directories 0700.
 Status EnsureDir(const std::string& path);         // mkdir -p with 0700

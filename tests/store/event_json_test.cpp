@@ -2,6 +2,7 @@
 // (internal::EventFromJsonFull): the two must agree on every text, events and errors alike.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,12 +19,25 @@ void ExpectSameAsFullParser(const std::string& text) {
   Status a = EventFromJson(text, &fast), b = internal::EventFromJsonFull(text, &full);
   ASSERT_EQ(a.ok(), b.ok()) << text << "\n" << a.ToString() << " / " << b.ToString();
   ASSERT_EQ(a.ToString(), b.ToString()) << text;
-  if (a.ok()) ASSERT_EQ(fast, full) << text;
+  if (a.ok()) {
+    ASSERT_EQ(fast, full) << text;
+  }
 }
+
+// Tool-call parameters: the flat ones (strings, integers, true, false, null) first; the flat
+// reader leaves the others (a float, a nested value) to the full parser.
+const char* const kParams[] = {R"({"path":"a.txt"})",
+                                R"({"query":"timeout","path":"src","limit":20,"regex":false})",
+                                R"({"z":null,"a":"x\ny \"q\" \\ / café","m":-7,"ok":true})",
+                                R"({})",
+                                R"({"ratio":0.5})",
+                                R"({"files":["a","b"],"opts":{"deep":true}})"};
+constexpr size_t kFlatParams = 4;
 
 Event ShellEvent(std::mt19937_64& rng, int i) {
   static const char* kCommands[] = {"ls -la", "git commit -m \"fix: a \\\\ b\"", "cd ~/src/app",
-                                    "make -j2 && ./run\ttests", "echo '{\"a\":[1,2]}'", "x"};
+                                    "make -j2 && ./run\ttests", "echo '{\"a\":[1,2]}'", "x",
+                                    "git commit -m 'caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80'", "del\x7f"};
   Event e;
   e.ts_us = 1'700'000'000'000'000 + static_cast<int64_t>(rng() % 1'000'000'000);
   if (i % 3 == 0) e.id = NewEventId(e.ts_us);
@@ -37,16 +51,25 @@ Event ShellEvent(std::mt19937_64& rng, int i) {
   if (i % 7 == 3) e.cpu_us = 1500;
   if (i % 11 == 4) e.peak_rss_kb = 1 << 20;
   if (i % 13 == 5) e.error = "boom\nline two";
-  if (i % 17 == 6) {
+  if (i % 3 == 1) e.tags = {"sim"};
+  if (i % 9 == 2) e.tags = {"a", "b c", "\xc3\xa9t\xc3\xa9"};
+  if (i % 5 == 3) {
     e.kind = EventKind::kToolCall;
-    e.params_json = R"({"path":"a.txt"})";
+    e.params_json = kParams[rng() % std::size(kParams)];
   }
   return e;
 }
 
-TEST(EventJson, TheFlatReaderReadsWhatExportWritesForShellCommands) {
+// The export of e as the full parser reads it back (params_json in nlohmann's form).
+Event AsReadBack(Event e) {
+  Status s = internal::EventFromJsonFull(EventToJson(e), &e);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return e;
+}
+
+TEST(EventJson, TheFlatReaderReadsWhatExportWrites) {
   std::mt19937_64 rng(7);
-  int read = 0, shell = 0;
+  int read = 0, flat_expected = 0;
   for (int i = 0; i < 2000; ++i) {
     Event e = ShellEvent(rng, i);
     const std::string line = EventToJson(e);
@@ -55,14 +78,16 @@ TEST(EventJson, TheFlatReaderReadsWhatExportWritesForShellCommands) {
     const bool flat = internal::ReadFlatEventJson(line, &back);
     if (flat) {
       ++read;
-      EXPECT_EQ(back, e) << line;
+      EXPECT_EQ(back, AsReadBack(e)) << line;
     }
-    if (e.kind == EventKind::kShell) {
-      ++shell;
-      EXPECT_TRUE(flat) << line;  // a shell command's line never needs the full parser
-    }
+    // Shell commands, tags, UTF-8 text and flat parameters never need the full parser.
+    const bool expected = e.params_json.empty() ||
+                          std::find(kParams, kParams + kFlatParams, e.params_json) != kParams + kFlatParams;
+    flat_expected += expected;
+    EXPECT_EQ(flat, expected) << line;
   }
-  EXPECT_EQ(read, shell);  // tool calls have a params object: the full parser reads them
+  EXPECT_GT(read, 1800);
+  EXPECT_EQ(read, flat_expected);
 }
 
 TEST(EventJson, EveryOtherTextGetsTheFullParsersAnswer) {
@@ -119,6 +144,53 @@ TEST(EventJson, EveryOtherTextGetsTheFullParsersAnswer) {
       "\xef\xbb\xbf{\"command\":\"ls\"}",
       R"({"command":"ls","decision":{"policy":"p","action":"a","probability":0.5}})",
       R"({"command":"ls","time":"2026-01-05T07:10:48.000000Z","host":"h","repo":"/r","branch":"main","error":"e"})",
+      R"({"command":"ls","unknown":true,"other":false,"third":tru})",
+      // tags
+      R"({"command":"ls","tags":[]})",
+      R"({"command":"ls","tags":[ "a" , "b" ] })",
+      R"({"command":"ls","tags":["a",]})",
+      R"({"command":"ls","tags":["a",1]})",
+      R"({"command":"ls","tags":[null]})",
+      R"({"command":"ls","tags":["a"],"tags":["b"]})",
+      R"({"command":"ls","tags":["a\u0041"]})",
+      R"({"command":"ls","tags":["a")",
+      "{\"command\":\"ls\",\"tags\":[\"\xc3\xa9\"]}",
+      // params
+      R"({"tool":"Read","params":{"path":"a","n":3,"ok":true,"no":false,"z":null}})",
+      R"({"tool":"R","params":{"b":"1","a":"2","B":"3","":"4","a b":5}})",
+      R"({"tool":"R","params":{"a":"1","a":"2"}})",
+      R"({"tool":"R","params":{"x":1.5}})",
+      R"({"tool":"R","params":{"x":1e2}})",
+      R"({"tool":"R","params":{"x":{"y":1}}})",
+      R"({"tool":"R","params":{"x":[1]}})",
+      R"({"tool":"R","params":{}})",
+      R"({"tool":"R","params": { "a" : "x\/y\n\t\"\\" , "b":-0 , "c" : 123456789012345678 } })",
+      R"({"tool":"R","params":{"x":1234567890123456789}})",
+      R"({"tool":"R","params":{"x":-1234567890123456789012}})",
+      R"({"tool":"R","params":{"a\"b":1}})",
+      R"({"tool":"R","params":{"a":"\u00e9"}})",
+      R"({"tool":"R","params":{"a":1,}})",
+      R"({"tool":"R","params":{"a" 1}})",
+      R"({"tool":"R","params":{"a":1)",
+      R"({"tool":"R","params":{"a":nul}})",
+      R"({"tool":"R","params":{"a":1},"params":{"b":2}})",
+      R"({"tool":"R","params":{"a":1},"params":null})",
+      R"({"tool":"R","params":null})",
+      "{\"tool\":\"R\",\"params\":{\"a\":\"caf\xc3\xa9 del\x7f\"}}",
+      "{\"tool\":\"R\",\"params\":{\"\xc3\xa9\":1}}",
+      // UTF-8: well-formed sequences of 2, 3 and 4 bytes; overlong, surrogate, too large, cut
+      "{\"command\":\"\xc2\x80 \xdf\xbf \xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xf0\x90\x80\x80 \xf4\x8f\xbf\xbf\"}",
+      "{\"command\":\"\xc0\xaf\"}",
+      "{\"command\":\"\xc1\xbf\"}",
+      "{\"command\":\"\xe0\x9f\xbf\"}",
+      "{\"command\":\"\xed\xa0\x80\"}",
+      "{\"command\":\"\xf0\x8f\xbf\xbf\"}",
+      "{\"command\":\"\xf4\x90\x80\x80\"}",
+      "{\"command\":\"\xf5\x80\x80\x80\"}",
+      "{\"command\":\"\xe2\x82\"}",
+      "{\"command\":\"\xe2\x82",
+      "{\"command\":\"\x80\"}",
+      "{\"command\":\"\xc3\"}",
   };
   for (const std::string& c : cases) ExpectSameAsFullParser(c);
 }
@@ -126,7 +198,7 @@ TEST(EventJson, EveryOtherTextGetsTheFullParsersAnswer) {
 // Random edits of exported lines: deleted, inserted, replaced and repeated pieces.
 TEST(EventJson, MangledLinesGetTheFullParsersAnswer) {
   std::mt19937_64 rng(11);
-  const std::string alphabet = "\"\\{}[]:,-.0123456789eEnultrfasbu /\t\r\n\x01\x7f\xc3\xa9Z";
+  const std::string alphabet = "\"\\{}[]:,-.0123456789eEnultrfasbu /\t\r\n\x01\x7f\xc3\xa9Z\xe2\x82\xac\xf0\x9f\xed\xa0\xc0";
   for (int i = 0; i < 20000; ++i) {
     std::string line = EventToJson(ShellEvent(rng, i));
     const int edits = 1 + static_cast<int>(rng() % 3);
