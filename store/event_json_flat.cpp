@@ -13,6 +13,7 @@
 // It gives the same event as the full parser; anything else (\u, a float or a nested value in
 // params, a "decision", a duplicate field or key, any error) makes it give up. A test checks
 // both on exported, hand-made and mangled lines (tests/store/event_json_test.cpp).
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -24,10 +25,7 @@
 #include "store/internal.h"
 
 namespace memory::internal {
-namespace {
 
-// Length of the well-formed UTF-8 sequence at p (p < end, *p >= 0x80), or 0 (Unicode's table
-// 3-7: no overlong forms, no surrogates, nothing above U+10FFFF).
 size_t Utf8Length(const char* p, const char* end) {
   const auto b = [&](size_t i) { return static_cast<unsigned char>(p[i]); };
   const size_t left = static_cast<size_t>(end - p);
@@ -45,11 +43,28 @@ size_t Utf8Length(const char* p, const char* end) {
   return 0;
 }
 
-// s as nlohmann's dump() writes a string (UTF-8 kept; s holds no control byte other than
-// \b \f \n \r \t, which is all the reader decodes).
-void AppendJsonString(std::string_view s, std::string* out) {
+bool AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (char c : s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p != end) {
+    const char* run = p;
+    while (p != end) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++p;
+    }
+    out->append(run, static_cast<size_t>(p - run));
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x80) {
+      const size_t n = Utf8Length(p, end);
+      if (n == 0) return false;
+      out->append(p, n);
+      p += n;
+      continue;
+    }
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -58,16 +73,32 @@ void AppendJsonString(std::string_view s, std::string* out) {
       case '\n': out->append("\\n"); break;
       case '\r': out->append("\\r"); break;
       case '\t': out->append("\\t"); break;
-      default: out->push_back(c);
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
     }
+    ++p;
   }
   out->push_back('"');
+  return true;
 }
+
+namespace {
 
 class FlatEventReader {
  public:
-  explicit FlatEventReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  explicit FlatEventReader(std::string_view text)
+      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
 
+  // True when the text is a params object the reader takes, written as the full parser's dump()
+  // writes it (then it is its own dump).
+  bool IsParamsDump() {
+    if (p_ == end_ || *p_ != '{') return false;
+    std::string dump;
+    return Params(&dump) && p_ == end_ && dump.size() == static_cast<size_t>(end_ - begin_) &&
+           std::equal(dump.begin(), dump.end(), begin_);
+  }
   // True when the line was read (then *e is what EventFromJsonFull gives, with an OK status).
   bool Read(Event* e) {
     ClearEvent(e);  // (its strings keep their buffers)
@@ -224,8 +255,7 @@ class FlatEventReader {
         if (p_ == end_) return false;
         m.from = values_.size();
         if (*p_ == '"') {
-          if (!String(&scratch_)) return false;
-          AppendJsonString(scratch_, &values_);
+          if (!String(&scratch_) || !AppendJsonString(scratch_, &values_)) return false;
         } else if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
           bool integer;
           int64_t i;
@@ -251,7 +281,7 @@ class FlatEventReader {
     out->push_back('{');
     for (size_t i = 0; i < n; ++i) {
       if (i) out->push_back(',');
-      AppendJsonString(members[i].key, out);  // (keys are printable ASCII without escapes)
+      AppendJsonString(members[i].key, out);  // (printable ASCII without escapes: it succeeds)
       out->push_back(':');
       out->append(values_, members[i].from, members[i].to - members[i].from);
     }
@@ -359,6 +389,7 @@ class FlatEventReader {
   void SkipSpace() {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
+  const char* begin_;
   const char* p_;
   const char* end_;
   std::string scratch_;  // a string value read to be skipped or re-escaped
@@ -368,5 +399,6 @@ class FlatEventReader {
 }  // namespace
 
 bool ReadFlatEventJson(std::string_view text, Event* e) { return FlatEventReader(text).Read(e); }
+bool IsFlatParamsDump(std::string_view text) { return FlatEventReader(text).IsParamsDump(); }
 
 }  // namespace memory::internal

@@ -30,6 +30,19 @@ void ContentIdBytes(int64_t ts_us, uint64_t fields_hash, uint32_t occurrence, st
 Status EventFromJsonFull(std::string_view text, Event* e);
 // The flat reader alone (event_json_flat.cpp): false = not read, the full parser decides.
 bool ReadFlatEventJson(std::string_view text, Event* e);
+// EventToJson with nlohmann's serializer only (EventToJson writes the usual event itself, the
+// same bytes, and gives the rest to this; a test checks that the two agree).
+std::string EventToJsonFull(const Event& e);
+// Whether `text` is a tool call's params object as the flat reader takes it and as the full
+// parser's dump() writes it (so it can be copied into a line as it is).
+bool IsFlatParamsDump(std::string_view text);
+// JSON text helpers, as nlohmann reads and writes it: the length of the well-formed UTF-8
+// sequence at p (p < end, *p >= 0x80; 0 when not well-formed), and s appended as a JSON string
+// the way dump() writes it (UTF-8 kept; control bytes escaped), false when s is not UTF-8.
+size_t Utf8Length(const char* p, const char* end);
+bool AppendJsonString(std::string_view s, std::string* out);
+// ts_us as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC).
+std::string IsoTime(int64_t ts_us);
 // JSON milliseconds as microseconds; false when out of range. Shared by both readers.
 bool MsValueToUs(double ms, int64_t* us);
 // A given event id in its stored form (lower-case hex); false when it is not 32 hex digits.

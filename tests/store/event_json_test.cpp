@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -216,6 +219,98 @@ TEST(EventJson, MangledLinesGetTheFullParsersAnswer) {
     }
     ExpectSameAsFullParser(line);
   }
+}
+
+// EventToJson writes the usual event itself: byte for byte what nlohmann's serializer writes,
+// for every event (the rest goes to the serializer).
+TEST(EventJson, EventToJsonWritesWhatTheFullSerializerWrites) {
+  std::mt19937_64 rng(13);
+  const std::vector<std::string> texts = {
+      "", "ls", "a\"b\\c/d", "tab\tnew\nline\r\b\f", std::string("nul\0byte", 8), "\x01\x1f\x7f",
+      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", std::string(300, 'x')};
+  // Not UTF-8 (the full serializer writes U+FFFD for them): now and then, so that most events
+  // take the writer's own path.
+  const std::vector<std::string> bad = {"bad \xff byte", "cut \xe2\x82", "overlong \xc0\xaf",
+                                        "surrogate \xed\xa0\x80"};
+  const std::vector<std::string> params = {
+      R"({"path":"a.txt"})", R"({"b":1,"a":"x\ny","c":true,"d":null,"e":-5})", R"({})",
+      R"({"a": 1})", R"({"x":1.5})", R"({"x":[1,2],"y":{"z":"w"}})", "not json", R"(["a"])",
+      R"({"a":"\u00e9"})", R"({"a":"caf\u00e9"})", "{\"a\":\"caf\xc3\xa9\"}", R"({"a":1,"a":2})"};
+  const double doubles_ms[] = {0, 0.001, 0.648, 1, 3, 43.296, 1e3, 123456.789, 9e15, 1e-4, 2.5e-7};
+  auto text = [&] { return rng() % 64 == 0 ? bad[rng() % bad.size()] : texts[rng() % texts.size()]; };
+  for (int i = 0; i < 20000; ++i) {
+    Event e;
+    e.ts_us = static_cast<int64_t>(rng() % 4) == 0 ? 0 : static_cast<int64_t>(rng() % kLatestEventTimeUs);
+    if (rng() % 2) e.id = NewEventId(e.ts_us);
+    e.kind = rng() % 3 ? EventKind::kShell : EventKind::kToolCall;
+    e.command = text();
+    if (rng() % 2) e.params_json = params[rng() % params.size()];
+    if (rng() % 2) e.cwd = text();
+    if (rng() % 3) e.repo_root = text();
+    if (rng() % 3) e.branch = text();
+    if (rng() % 2) e.host = text();
+    if (rng() % 2) e.user = text();
+    if (rng() % 2) e.session = text();
+    if (rng() % 2) e.actor = text();
+    if (rng() % 2) e.exit_code = static_cast<int32_t>(rng());
+    if (rng() % 2) e.duration_us = static_cast<int64_t>(rng() % 10'000'000'000);
+    if (rng() % 4 == 0) e.duration_us = std::llround(doubles_ms[rng() % std::size(doubles_ms)] * 1000);
+    if (rng() % 2) e.cpu_us = -static_cast<int64_t>(rng() % 1000);
+    if (rng() % 2) e.peak_rss_kb = static_cast<int64_t>(rng());
+    if (rng() % 4 == 0) e.error = text();
+    for (int t = static_cast<int>(rng() % 3); t > 0; --t) e.tags.push_back(text());
+    if (rng() % 5 == 0) {
+      Decision d;
+      if (rng() % 2) d.decision_id = text();
+      d.policy = text();
+      if (rng() % 2) d.model_version = text();
+      for (int a = static_cast<int>(rng() % 3); a > 0; --a) d.action_set.push_back(text());
+      d.action = text();
+      d.probability = rng() % 2 ? 0.25 : 1.0 / static_cast<double>(1 + rng() % 7);
+      if (rng() % 2) d.reward = rng() % 2 ? -1.5 : std::nan("");
+      e.decision = d;
+    }
+    ASSERT_EQ(EventToJson(e), internal::EventToJsonFull(e)) << i;
+  }
+}
+
+TEST(EventJson, FlatParamsDumpsAreTheOnesCopiedAsTheyAre) {
+  EXPECT_TRUE(internal::IsFlatParamsDump(R"({"path":"a.txt","n":3,"ok":true,"z":null})"));
+  EXPECT_TRUE(internal::IsFlatParamsDump(R"({})"));
+  EXPECT_TRUE(internal::IsFlatParamsDump("{\"a\":\"caf\xc3\xa9\"}"));
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a": 1})"));          // dump() has no spaces
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":"x\/y"})"));     // dump() writes '/' as it is
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1.5})"));
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":{"b":1}})"));
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1,"a":2})"));
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1} )"));
+  EXPECT_FALSE(internal::IsFlatParamsDump("not json"));
+}
+
+// IsoTime against gmtime_r: the epoch, leap days, century years, the last representable time,
+// times before 1970 and random ones.
+TEST(EventJson, IsoTimeIsGmtimesCalendar) {
+  auto reference = [](int64_t ts_us) {
+    time_t secs = static_cast<time_t>(ts_us / 1000000);
+    if (ts_us < 0 && ts_us % 1000000) --secs;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>(((ts_us % 1000000) + 1000000) % 1000000));
+    return std::string(buf);
+  };
+  std::vector<int64_t> times = {0, 1, 999999, 1000000, 86399999999, 86400000000,
+                                951782400000000,   // 2000-02-29
+                                951868800000000,   // 2000-03-01
+                                4107542400000000,  // 2100-03-01
+                                68256000000000,    // 1972-02-29 (leap day after 1970)
+                                kLatestEventTimeUs, -1, -1000000, -86400000001};
+  std::mt19937_64 rng(17);
+  for (int i = 0; i < 100000; ++i) times.push_back(static_cast<int64_t>(rng() % uint64_t(kLatestEventTimeUs + 1)));
+  for (int i = 0; i < 1000; ++i) times.push_back(static_cast<int64_t>(rng() % 400) * 31556952000000 / 4 + static_cast<int64_t>(rng() % 86400000000));
+  for (int64_t t : times) ASSERT_EQ(internal::IsoTime(t), reference(t)) << t;
 }
 
 }  // namespace
