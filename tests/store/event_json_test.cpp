@@ -295,11 +295,10 @@ TEST(EventJson, IsoTimeIsGmtimesCalendar) {
     if (ts_us < 0 && ts_us % 1000000) --secs;
     struct tm tm;
     gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<long long>(((ts_us % 1000000) + 1000000) % 1000000));
-    return std::string(buf);
+    char date[32], us[16];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);  // (years from 1969 to 9999 here)
+    std::snprintf(us, sizeof us, ".%06lldZ", static_cast<long long>(((ts_us % 1000000) + 1000000) % 1000000));
+    return std::string(date) + us;
   };
   std::vector<int64_t> times = {0, 1, 999999, 1000000, 86399999999, 86400000000,
                                 951782400000000,   // 2000-02-29
