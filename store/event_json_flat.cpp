@@ -13,6 +13,7 @@
 // It gives the same event as the full parser; anything else (\u, a float or a nested value in
 // params, a "decision", a duplicate field or key, any error) makes it give up. A test checks
 // both on exported, hand-made and mangled lines (tests/store/event_json_test.cpp).
+// Also here: the UTF-8 and string-escaping helpers the writer (event_json_write.cpp) shares.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
