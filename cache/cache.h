@@ -142,6 +142,11 @@ class Policy {
 //             sim_arc_sampled  ... and where they see at most this share of the keys
 //                     (capacity >= sim_size / share; 0 never)                      (0.26)
 //             sim_arc_margin  relative lead a sampled switch into or out of ARC needs (0.02)
+//             sim_arc_evidence  periods of scored accesses a sampled switch out of ARC
+//                     waits for, but after a change of regime                         (6)
+//             sim_duel 0|1: between sim_size and sim_size / sim_arc_sampled an exact ARC
+//                     runs beside the cache, which serves from the leader          (1)
+//             sim_duel_margin  relative lead a switch of the duel needs            (0.002)
 //   min:      bypass  0|1: a new key may itself be the one evicted (Caffeine's Clairvoyant) (1)
 // InvalidArgument naming the spec for unknown names, unknown or malformed parameters, and for
 // capacity 0 or above kMaxCapacity.

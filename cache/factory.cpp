@@ -167,6 +167,9 @@ Status NewPolicy(std::string_view spec, size_t capacity, std::unique_ptr<Policy>
                                             : &o.sim_duel_margin;
         MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
             spec, k, v, [](double x) { return x >= 0 && x <= 1; }, "[0, 1]", d));
+      } else if (k == "sim_arc_evidence") {
+        MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
+            spec, k, v, [](double x) { return x >= 0 && x <= 1e6; }, "[0, 1e6]", &o.sim_arc_evidence));
       } else if (k == "sim_margin") {
         MEMORY_RETURN_IF_ERROR(ParseDoubleIn(
             spec, k, v, [](double x) { return x >= 0 && x <= 1; }, "[0, 1]", &o.sim_margin));

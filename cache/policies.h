@@ -48,6 +48,9 @@ struct WTinyLfuOptions {
   // relative lead of `sim_arc_margin` (sampled shadows tell ARC from W-TinyLFU poorly).
   double sim_arc_sampled = 0.26;
   double sim_arc_margin = 0.02;
+  // A switch out of ARC there also waits until the scores hold `sim_arc_evidence` periods of
+  // sampled accesses (decayed as the scores), unless a change of regime restarted them.
+  double sim_arc_evidence = 6;
   // The duel: where the shadows are sampled and score no ARC (sim_size < capacity <
   // sim_size / sim_arc_sampled, 501-1,922 entries by default; every sampled capacity with
   // sim_arc_sampled=0), an exact ARC of the cache's capacity runs beside the cache's own

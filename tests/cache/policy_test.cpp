@@ -44,7 +44,7 @@ TEST(PolicyFactory, RoundTripsEveryPolicy) {
             "wtinylfu(window=0.2,protected=0.8,doorkeeper=0,readmit=0,adapt=climb,sample=10,"
             "climb_sample=10,sim_size=500,sim_period=1,sim_decay=0.99,sim_margin=0.005,"
             "sim_fast_decay=0.8,sim_fast_lead=0.08,sim_reset=0.12,sim_arc=1,sim_arc_sampled=0.26,"
-            "sim_arc_margin=0.02,sim_duel=1,sim_duel_margin=0.002)");
+            "sim_arc_margin=0.02,sim_arc_evidence=6,sim_duel=1,sim_duel_margin=0.002)");
 }
 
 TEST(PolicyFactory, RejectsBadSpecs) {
@@ -56,7 +56,7 @@ TEST(PolicyFactory, RejectsBadSpecs) {
         "wtinylfu(sim_fast_lead=0)", "wtinylfu(sim_fast_lead=x)", "wtinylfu(sim_reset=2)",
         "wtinylfu(sim_period=x)",
         "wtinylfu(sim_margin=-1)", "wtinylfu(readmit=2)", "wtinylfu(sim_arc=2)",
-        "wtinylfu(sim_arc_sampled=-0.1)", "wtinylfu(sim_arc_margin=2)", "wtinylfu(sim_duel=2)",
+        "wtinylfu(sim_arc_sampled=-0.1)", "wtinylfu(sim_arc_margin=2)", "wtinylfu(sim_arc_evidence=-1)", "wtinylfu(sim_duel=2)",
         "wtinylfu(sim_duel_margin=1.5)", "wtinylfu(window=0.1,window=0.2)"}) {
     Status s = NewPolicy(bad, 10, &p);
     EXPECT_TRUE(s.IsInvalidArgument()) << "'" << bad << "' gave " << s.ToString();
