@@ -266,6 +266,19 @@ TEST_F(StoreCli, BackupAndRestore) {
   std::vector<std::string> cmds;
   for (auto& e : Export()) cmds.push_back(e["command"]);
   EXPECT_EQ(cmds, (std::vector<std::string>{"one", "two"}));
+  // --json for scripts: what was written where, and how large.
+  std::string out;
+  ASSERT_EQ(Mem("backup --json " + Quote(dir_ + "/backup2"), &out), 0);
+  json b = json::parse(out);
+  EXPECT_EQ(b["backup"], dir_ + "/backup2");
+  EXPECT_GT(b["bytes"].get<int64_t>(), 0);
+  EXPECT_GE(b["seconds"].get<double>(), 0.0);
+  ASSERT_EQ(Mem("record --cmd four"), 0);
+  ASSERT_EQ(Mem("restore --yes --json " + Quote(dir_ + "/backup2"), &out), 0);
+  json r = json::parse(out);
+  EXPECT_EQ(r["restored"], db_);
+  EXPECT_EQ(r["backup"], dir_ + "/backup2");
+  EXPECT_EQ(Status()["events"].get<int>(), 2);
   EXPECT_NE(Mem("backup " + Quote(bk), nullptr, &err), 0);  // exists and is not empty
   { std::ofstream(dir_ + "/a-file") << "x"; }
   EXPECT_EQ(Mem("backup " + Quote(dir_ + "/a-file"), nullptr, &err), 2);
