@@ -694,7 +694,7 @@ class RocksStore final : public Store {
     const std::string* last_session = nullptr;
     Counter* last_session_counter = nullptr;
     StoredIds stored(db_.get(), handles_[kEvents]);
-    Event prefix_event;  // user, session and cwd of the content hash's `prefix`
+    std::string prefix_user, prefix_session, prefix_cwd;  // the fields the content hash's `prefix` covers
     uint64_t prefix = 0;
     bool prefix_known = false;
     for (size_t i = 0; i < n; ++i) {
@@ -706,9 +706,8 @@ class RocksStore final : public Store {
         // ContentEventId, from the hash of the fields user, session and cwd of the event before
         // when they are the same (they are in most histories): 30 % of the encoding's time went
         // to hashing and to the id's hex digits and back.
-        if (!prefix_known || e.user != prefix_event.user || e.session != prefix_event.session ||
-            e.cwd != prefix_event.cwd) {
-          prefix_event.user = e.user, prefix_event.session = e.session, prefix_event.cwd = e.cwd;
+        if (!prefix_known || e.user != prefix_user || e.session != prefix_session || e.cwd != prefix_cwd) {
+          prefix_user = e.user, prefix_session = e.session, prefix_cwd = e.cwd;
           prefix = ContentPrefixHash(e);
           prefix_known = true;
         }
