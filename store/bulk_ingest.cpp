@@ -4,6 +4,7 @@
 // random keys dominated the WriteBatch path) and the WAL.
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <thread>
 
 #include <rocksdb/sst_file_writer.h>
@@ -68,18 +69,6 @@ void SortEntries(SstSink& sink, int cf) {
   };
   if (!std::is_sorted(v.begin(), v.end(), less)) std::stable_sort(v.begin(), v.end(), less);  // events often are
   v.erase(std::unique(v.begin(), v.end(), [&](const Entry& a, const Entry& b) { return key(a) == key(b); }), v.end());
-}
-
-// Runs fn(i) for i in [0, n) on this thread and one more, largest jobs first by the caller's order.
-template <typename Fn>
-void TwoThreads(size_t n, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-  };
-  std::thread other(worker);
-  worker();
-  other.join();
 }
 
 Status RocksStore::WriteSst(SstSink& sink, int cf, size_t begin, size_t end, const std::string& path) {
@@ -198,6 +187,7 @@ class SstBulkLoad final : public Store::BulkLoad {
     std::unique_ptr<SstSink> sink;
     size_t number = 0;
     std::vector<Part> parts;
+    Status error;  // what stopped Write (out of memory), else OK
   };
 
   Status AddBatch(std::span<Event> events) {
@@ -218,8 +208,16 @@ class SstBulkLoad final : public Store::BulkLoad {
     return Status::OK();
   }
 
-  // On the background thread: sorts each family's entries, then writes them as files.
+  // On the background thread: sorts each family's entries, then writes them as files. An
+  // exception (out of memory) becomes the batch's error, for FinishWriting to return.
   void Write(Batch* b) {
+    try {
+      WriteFiles(b);
+    } catch (const std::exception& e) {
+      b->error = Status::IOError(std::string("bulk load: writing a batch failed: ") + e.what());
+    }
+  }
+  void WriteFiles(Batch* b) {
     SstSink& sink = *b->sink;
     std::vector<int> families;
     for (int cf = 0; cf < kNumCf; ++cf)
@@ -245,6 +243,7 @@ class SstBulkLoad final : public Store::BulkLoad {
     if (!writing_) return Status::OK();
     writer_.join();
     std::unique_ptr<Batch> b = std::move(writing_);
+    MEMORY_RETURN_IF_ERROR(b->error);
     for (const Part& p : b->parts) MEMORY_RETURN_IF_ERROR(p.status);
     std::sort(b->parts.begin(), b->parts.end(), [](const Part& x, const Part& y) { return x.begin < y.begin; });
     for (const Part& p : b->parts) files_[p.cf].push_back(p.path);

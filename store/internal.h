@@ -1,10 +1,13 @@
 // Private helpers shared by the store's implementation files.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "store/status.h"
@@ -47,6 +50,28 @@ std::string IsoTime(int64_t ts_us);
 bool MsValueToUs(double ms, int64_t* us);
 // A given event id in its stored form (lower-case hex); false when it is not 32 hex digits.
 bool CanonicalId(std::string* id);
+
+// Runs fn(i) for i in [0, n) on this thread and one more, largest jobs first by the caller's order.
+// An exception of fn (out of memory) is rethrown here, whichever thread had it, once both are
+// done; no job starts after it was caught.
+template <typename Fn>
+void TwoThreads(size_t n, Fn fn) {
+  std::atomic<size_t> next{0};
+  std::exception_ptr failed[2];
+  auto worker = [&](int t) {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+    } catch (...) {
+      failed[t] = std::current_exception();
+      next = n;
+    }
+  };
+  std::thread other(worker, 1);
+  worker(0);
+  other.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
+}
 
 // File helpers. All files the store creates are 0600, directories 0700.
 Status EnsureDir(const std::string& path);         // mkdir -p with 0700
