@@ -7,12 +7,12 @@
 //     \" \\ \/ \b \f \n \r \t;
 //   - numbers, null, and true / false where the field is not an event field;
 //   - for "tags", an array of such strings;
-//   - for "params", an object whose values are such strings, integers, true, false or null,
-//     kept as the text nlohmann's dump() gives it (an ordered_json: keys in their order, no
-//     spaces).
-// It gives the same event as the full parser; anything else (\u, a float or a nested value in
-// params, a "decision", a duplicate field or key, any error) makes it give up. A test checks
-// both on exported, hand-made and mangled lines (tests/store/event_json_test.cpp).
+//   - for "params", an object or array of such values, nested up to 16 deep, kept as the text
+//     nlohmann's dump() gives it (an ordered_json: keys in their order, no spaces, its number
+//     formats).
+// It gives the same event as the full parser; anything else (\u, a key with escapes or
+// non-ASCII bytes, a "decision", a duplicate field or key, any error) makes it give up. A test
+// checks both on exported, hand-made and mangled lines (tests/store/event_json_test.cpp).
 // Also here: the UTF-8 and string-escaping helpers the writer (event_json_write.cpp) shares.
 #include <algorithm>
 #include <charconv>
@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "store/event.h"
 #include "store/internal.h"
@@ -95,7 +97,7 @@ class FlatEventReader {
   // True when the text is a params object the reader takes, written as the full parser's dump()
   // writes it (then it is its own dump).
   bool IsParamsDump() {
-    if (p_ == end_ || *p_ != '{') return false;
+    if (p_ == end_ || (*p_ != '{' && *p_ != '[')) return false;
     std::string dump;
     return Params(&dump) && p_ == end_ && dump.size() == static_cast<size_t>(end_ - begin_) &&
            std::equal(dump.begin(), dump.end(), begin_);
@@ -214,7 +216,7 @@ class FlatEventReader {
     }
     if (field < 0 && (*p_ == 't' || *p_ == 'f')) return Literal("true") || Literal("false");
     if (field == kTags && *p_ == '[') return Tags(&e->tags);
-    if (field == kParams && *p_ == '{') return Params(&e->params_json);
+    if (field == kParams && (*p_ == '{' || *p_ == '[')) return Params(&e->params_json);
     return false;  // anything else: the full parser
   }
   // ["a", "b", ...]: strings only.
@@ -232,62 +234,88 @@ class FlatEventReader {
       SkipSpace();
     }
   }
-  // {"key": value, ...} with string, integer, true, false or null values, written to *out as
-  // the full parser's ordered_json dump() writes the object: keys in their order, no spaces.
+  // params: a JSON object or array, written to *out as the full parser's ordered_json dump()
+  // writes it (keys in their order, no spaces, its number formats).
   bool Params(std::string* out) {
-    ++p_;  // {
-    SkipSpace();
-    struct Member {
-      std::string_view key;
-      size_t from, to;  // its value's text in values_
-    };
-    constexpr size_t kMaxMembers = 32;
-    Member members[kMaxMembers];
-    size_t n = 0;
-    values_.clear();
-    if (!Eat('}')) {
-      for (;;) {
-        if (n == kMaxMembers) return false;
-        Member& m = members[n++];
-        if (!Key(&m.key)) return false;
+    out->clear();
+    return Render(out, 0);
+  }
+  // One JSON value at *p_ appended to *out as dump() writes it after nlohmann's parse; false when
+  // the full parser must decide (a key with escapes or non-ASCII bytes, a duplicate key, an
+  // integer of more than 18 digits, a number out of range, nesting deeper than kMaxDepth).
+  static constexpr int kMaxDepth = 16;
+  static constexpr size_t kMaxKeys = 64;  // per object
+  bool Render(std::string* out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '"':
+        return String(&scratch_) && AppendJsonString(scratch_, out);
+      case '{': {
+        if (depth == kMaxDepth) return false;
+        ++p_;
         SkipSpace();
-        if (!Eat(':')) return false;
-        SkipSpace();
-        if (p_ == end_) return false;
-        m.from = values_.size();
-        if (*p_ == '"') {
-          if (!String(&scratch_) || !AppendJsonString(scratch_, &values_)) return false;
-        } else if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
-          bool integer;
-          int64_t i;
-          double d;
-          if (!Number(&integer, &i, &d) || !integer) return false;  // floats: nlohmann's own format
-          values_.append(std::to_string(i));
-        } else {
-          const char* word = p_;
-          if (!Literal("true") && !Literal("false") && !Literal("null")) return false;
-          values_.append(word, static_cast<size_t>(p_ - word));
+        out->push_back('{');
+        std::string_view keys[kMaxKeys];
+        size_t n = 0;
+        if (!Eat('}')) {
+          for (;;) {
+            if (n == kMaxKeys || !Key(&keys[n])) return false;
+            for (size_t j = 0; j < n; ++j)
+              if (keys[j] == keys[n]) return false;  // a duplicate key: the full parser's rule
+            if (n) out->push_back(',');
+            AppendJsonString(keys[n++], out);  // (printable ASCII without escapes: it succeeds)
+            out->push_back(':');
+            SkipSpace();
+            if (!Eat(':')) return false;
+            SkipSpace();
+            if (!Render(out, depth + 1)) return false;
+            SkipSpace();
+            if (Eat('}')) break;
+            if (!Eat(',')) return false;
+            SkipSpace();
+          }
         }
-        m.to = values_.size();
+        out->push_back('}');
+        return true;
+      }
+      case '[': {
+        if (depth == kMaxDepth) return false;
+        ++p_;
         SkipSpace();
-        if (Eat('}')) break;
-        if (!Eat(',')) return false;
-        SkipSpace();
+        out->push_back('[');
+        if (!Eat(']')) {
+          for (bool first = true;; first = false) {
+            if (!first) out->push_back(',');
+            if (!Render(out, depth + 1)) return false;
+            SkipSpace();
+            if (Eat(']')) break;
+            if (!Eat(',')) return false;
+            SkipSpace();
+          }
+        }
+        out->push_back(']');
+        return true;
+      }
+      case 't':
+      case 'f':
+      case 'n': {
+        const char* word = p_;
+        if (!Literal("true") && !Literal("false") && !Literal("null")) return false;
+        out->append(word, static_cast<size_t>(p_ - word));
+        return true;
+      }
+      default: {
+        bool integer;
+        int64_t i;
+        double d;
+        if (!Number(&integer, &i, &d)) return false;
+        char buf[64];
+        char* end = integer ? std::to_chars(buf, buf + sizeof buf, i).ptr
+                            : nlohmann::detail::to_chars(buf, buf + sizeof buf, d);  // (d is finite)
+        out->append(buf, static_cast<size_t>(end - buf));
+        return true;
       }
     }
-    for (size_t i = 1; i < n; ++i)  // a duplicate key: the full parser's rule decides
-      for (size_t j = 0; j < i; ++j)
-        if (members[i].key == members[j].key) return false;
-    out->clear();
-    out->push_back('{');
-    for (size_t i = 0; i < n; ++i) {
-      if (i) out->push_back(',');
-      AppendJsonString(members[i].key, out);  // (printable ASCII without escapes: it succeeds)
-      out->push_back(':');
-      out->append(values_, members[i].from, members[i].to - members[i].from);
-    }
-    out->push_back('}');
-    return true;
   }
   bool Literal(std::string_view word) {
     if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
@@ -394,7 +422,6 @@ class FlatEventReader {
   const char* p_;
   const char* end_;
   std::string scratch_;  // a string value read to be skipped or re-escaped
-  std::string values_;   // params: the members' values as JSON text
 };
 
 }  // namespace

@@ -27,15 +27,19 @@ void ExpectSameAsFullParser(const std::string& text) {
   }
 }
 
-// Tool-call parameters: the flat ones (strings, integers, true, false, null) first; the flat
-// reader leaves the others (a float, a nested value) to the full parser.
+// Tool-call parameters: the ones the flat reader takes first (strings, numbers, literals, arrays
+// and objects); it leaves the others (a key with an escape, nesting deeper than 16) to the full
+// parser.
 const char* const kParams[] = {R"({"path":"a.txt"})",
                                 R"({"query":"timeout","path":"src","limit":20,"regex":false})",
                                 R"({"z":null,"a":"x\ny \"q\" \\ / café","m":-7,"ok":true})",
                                 R"({})",
-                                R"({"ratio":0.5})",
-                                R"({"files":["a","b"],"opts":{"deep":true}})"};
-constexpr size_t kFlatParams = 4;
+                                R"({"ratio":0.5,"big":1e300,"small":-2.5e-8,"whole":3.0})",
+                                R"({"files":["a","b"],"opts":{"deep":true,"n":[1,[2,[]],{}]}})",
+                                R"([1,"two",{"three":3}])",
+                                R"({"a\"b":1})",
+                                R"({"x":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]})"};
+constexpr size_t kFlatParams = 7;
 
 Event ShellEvent(std::mt19937_64& rng, int i) {
   static const char* kCommands[] = {"ls -la", "git commit -m \"fix: a \\\\ b\"", "cd ~/src/app",
@@ -164,8 +168,21 @@ TEST(EventJson, EveryOtherTextGetsTheFullParsersAnswer) {
       R"({"tool":"R","params":{"a":"1","a":"2"}})",
       R"({"tool":"R","params":{"x":1.5}})",
       R"({"tool":"R","params":{"x":1e2}})",
+      R"({"tool":"R","params":{"x":1E+2,"y":-0.0,"z":0.1,"w":123456789.125,"v":1e-7,"u":5e-324}})",
+      R"({"tool":"R","params":{"x":1e400}})",
+      R"({"tool":"R","params":{"x":1e-400}})",
       R"({"tool":"R","params":{"x":{"y":1}}})",
       R"({"tool":"R","params":{"x":[1]}})",
+      R"({"tool":"R","params":{"x":[1,[2,[3,{}]],[]],"y":{"z":{"w":null}}}})",
+      R"({"tool":"R","params":[1,2,{"a":"b"}]})",
+      R"({"tool":"R","params":[]})",
+      R"({"tool":"R","params":{"x":[1,]}})",
+      R"({"tool":"R","params":{"x":[1 2]}})",
+      R"({"tool":"R","params":{"x":{"a":1,"a":2}}})",
+      R"({"tool":"R","params":{"x":{"a":1},"y":{"a":2}}})",
+      R"({"tool":"R","params":{"x":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}})",
+      R"({"tool":"R","params":{"x":[{"a":[{"b":[{"c":[{"d":[{"e":[{"f":[{"g":[{"h":1}]}]}]}]}]}]}]}]}})",
+      R"({"tool":"R","params":{"x":12345678901234567890}})",
       R"({"tool":"R","params":{}})",
       R"({"tool":"R","params": { "a" : "x\/y\n\t\"\\" , "b":-0 , "c" : 123456789012345678 } })",
       R"({"tool":"R","params":{"x":1234567890123456789}})",
@@ -280,8 +297,10 @@ TEST(EventJson, FlatParamsDumpsAreTheOnesCopiedAsTheyAre) {
   EXPECT_TRUE(internal::IsFlatParamsDump("{\"a\":\"caf\xc3\xa9\"}"));
   EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a": 1})"));          // dump() has no spaces
   EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":"x\/y"})"));     // dump() writes '/' as it is
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1.5})"));
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":{"b":1}})"));
+  EXPECT_TRUE(internal::IsFlatParamsDump(R"({"a":1.5,"b":{"c":[1,true,null]},"d":[]})"));
+  EXPECT_TRUE(internal::IsFlatParamsDump(R"([1,2])"));
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1.50})"));  // dump() writes 1.5
+  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1e2})"));   // dump() writes 100.0
   EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1,"a":2})"));
   EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1} )"));
   EXPECT_FALSE(internal::IsFlatParamsDump("not json"));
