@@ -427,6 +427,6 @@ class FlatEventReader {
 }  // namespace
 
 bool ReadFlatEventJson(std::string_view text, Event* e) { return FlatEventReader(text).Read(e); }
-bool IsFlatParamsDump(std::string_view text) { return FlatEventReader(text).IsParamsDump(); }
+bool IsParamsDump(std::string_view text) { return FlatEventReader(text).IsParamsDump(); }
 
 }  // namespace memory::internal

@@ -2,7 +2,8 @@
 // gives (internal::EventToJsonFull: the same fields in the same order, its string escapes, its
 // shortest round-trip doubles), without building a DOM: `memory export` and `memory simulate`
 // write one line per event. Text that is not valid UTF-8 (which the full serializer replaces by
-// U+FFFD) and params that are not a flat object in dump() form go to the full serializer.
+// U+FFFD) and params not in dump() form (or not what the flat reader takes) go to the full
+// serializer.
 // tests/store/event_json_test.cpp checks both on generated events.
 #include <charconv>
 #include <cmath>
@@ -92,7 +93,7 @@ bool WriteLine(const Event& e, std::string* out) {
   if (e.kind == EventKind::kToolCall) {
     if (!w.String("tool", e.command)) return false;
     if (!e.params_json.empty()) {
-      if (!internal::IsFlatParamsDump(e.params_json)) return false;
+      if (!internal::IsParamsDump(e.params_json)) return false;
       w.Raw("params", e.params_json);
     }
   } else if (!w.String("command", e.command)) {

@@ -36,9 +36,9 @@ bool ReadFlatEventJson(std::string_view text, Event* e);
 // EventToJson with nlohmann's serializer only (EventToJson writes the usual event itself, the
 // same bytes, and gives the rest to this; a test checks that the two agree).
 std::string EventToJsonFull(const Event& e);
-// Whether `text` is a tool call's params object as the flat reader takes it and as the full
-// parser's dump() writes it (so it can be copied into a line as it is).
-bool IsFlatParamsDump(std::string_view text);
+// Whether `text` is a tool call's params (an object or array) as the flat reader takes it and as
+// the full parser's dump() writes it (so it can be copied into a line as it is).
+bool IsParamsDump(std::string_view text);
 // JSON text helpers, as nlohmann reads and writes it: the length of the well-formed UTF-8
 // sequence at p (p < end, *p >= 0x80; 0 when not well-formed), and s appended as a JSON string
 // the way dump() writes it (UTF-8 kept; control bytes escaped), false when s is not UTF-8.

@@ -291,19 +291,19 @@ TEST(EventJson, EventToJsonWritesWhatTheFullSerializerWrites) {
   }
 }
 
-TEST(EventJson, FlatParamsDumpsAreTheOnesCopiedAsTheyAre) {
-  EXPECT_TRUE(internal::IsFlatParamsDump(R"({"path":"a.txt","n":3,"ok":true,"z":null})"));
-  EXPECT_TRUE(internal::IsFlatParamsDump(R"({})"));
-  EXPECT_TRUE(internal::IsFlatParamsDump("{\"a\":\"caf\xc3\xa9\"}"));
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a": 1})"));          // dump() has no spaces
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":"x\/y"})"));     // dump() writes '/' as it is
-  EXPECT_TRUE(internal::IsFlatParamsDump(R"({"a":1.5,"b":{"c":[1,true,null]},"d":[]})"));
-  EXPECT_TRUE(internal::IsFlatParamsDump(R"([1,2])"));
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1.50})"));  // dump() writes 1.5
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1e2})"));   // dump() writes 100.0
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1,"a":2})"));
-  EXPECT_FALSE(internal::IsFlatParamsDump(R"({"a":1} )"));
-  EXPECT_FALSE(internal::IsFlatParamsDump("not json"));
+TEST(EventJson, ParamsInDumpFormAreTheOnesCopiedAsTheyAre) {
+  EXPECT_TRUE(internal::IsParamsDump(R"({"path":"a.txt","n":3,"ok":true,"z":null})"));
+  EXPECT_TRUE(internal::IsParamsDump(R"({})"));
+  EXPECT_TRUE(internal::IsParamsDump("{\"a\":\"caf\xc3\xa9\"}"));
+  EXPECT_FALSE(internal::IsParamsDump(R"({"a": 1})"));          // dump() has no spaces
+  EXPECT_FALSE(internal::IsParamsDump(R"({"a":"x\/y"})"));     // dump() writes '/' as it is
+  EXPECT_TRUE(internal::IsParamsDump(R"({"a":1.5,"b":{"c":[1,true,null]},"d":[]})"));
+  EXPECT_TRUE(internal::IsParamsDump(R"([1,2])"));
+  EXPECT_FALSE(internal::IsParamsDump(R"({"a":1.50})"));  // dump() writes 1.5
+  EXPECT_FALSE(internal::IsParamsDump(R"({"a":1e2})"));   // dump() writes 100.0
+  EXPECT_FALSE(internal::IsParamsDump(R"({"a":1,"a":2})"));
+  EXPECT_FALSE(internal::IsParamsDump(R"({"a":1} )"));
+  EXPECT_FALSE(internal::IsParamsDump("not json"));
 }
 
 // IsoTime against gmtime_r: the epoch, leap days, century years, the last representable time,
