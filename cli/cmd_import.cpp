@@ -194,6 +194,17 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     return rc;
   };
   const int64_t start = NowMicros();
+  AddedTails added;
+  // Per file: what its check pass saw (the known start of a history without times, the layout
+  // that lets the load skip a second check).
+  std::vector<std::unique_ptr<KnownStart>> known_starts(files.size());
+  std::vector<env::HistoryLayout> layouts(files.size());
+  for (auto& k : known_starts) k = std::make_unique<KnownStart>(store.get(), *privacy, &added);
+  auto see = [&](size_t i) -> std::function<void(const Event&)> {
+    if (format == env::HistoryFormat::kJsonl) return nullptr;
+    KnownStart* k = known_starts[i].get();
+    return [k](const Event& e) { k->See(e); };
+  };
   // Several files: each is checked before any is loaded, so a bad one (or a directory named by
   // mistake) fails at once rather than after the others were read and written aside. Pipes
   // (standard input, <(...)) can be read only once: they are checked on their turn.
@@ -202,7 +213,8 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     for (size_t i = 0; i < files.size(); ++i) {
       struct stat st;
       if (files[i] == "-" || ::stat(files[i].c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      s = env::StreamHistoryFile(files[i], "", format, read_options(files[i]), 0, nullptr, nullptr, nullptr);
+      s = env::StreamHistoryFile(files[i], "", format, read_options(files[i]), 0, see(i), nullptr, nullptr,
+                                 &layouts[i]);
       if (!s.ok()) return fail(s);
       progress.Update(i + 1);
     }
@@ -216,7 +228,6 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   std::unique_ptr<Store::BulkLoad> load;
   Store::BulkLoadOptions load_options;
   load_options.content_ids = true;
-  AddedTails added;
   size_t kept = 0;  // events handed to the load
   // The load writes a set of files per Add, and sets from different Adds overlap (they go to
   // level 0): small files' events are pooled into Adds of up to kImportBatch, so that a
@@ -236,16 +247,14 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     pool.insert(pool.end(), std::make_move_iterator(events->begin()), std::make_move_iterator(events->end()));
     return Status::OK();
   };
-  for (const auto& file : files) {
+  for (size_t f = 0; f < files.size(); ++f) {
+    const std::string& file = files[f];
     const env::HistoryReadOptions ro = read_options(file);
-    KnownStart known_start(store.get(), *privacy, &added);
+    KnownStart& known_start = *known_starts[f];
     size_t known = 0;  // events at the start of the file to leave out
     Status start_status;
     std::unique_ptr<Progress> progress;
     size_t file_parsed = 0, file_known = 0;
-    auto checked = [&](const Event& e) {
-      if (format != env::HistoryFormat::kJsonl) known_start.See(e);
-    };
     auto counted = [&](size_t total) {
       start_status = known_start.Count(&known);
       if (start_status.ok() && !load) start_status = store->StartBulkLoad(&load, load_options);
@@ -270,8 +279,9 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       if (progress) progress->Update(file_parsed);
       return st;
     };
-    s = env::StreamHistoryFile(file, file == "-" ? "stdin" : "", format, ro, kImportBatch, checked,
-                               counted, store_batch);
+    // (A file checked above is not checked again: its layout says what the check found.)
+    s = env::StreamHistoryFile(file, file == "-" ? "stdin" : "", format, ro, kImportBatch, see(f),
+                               counted, store_batch, nullptr, &layouts[f]);
     parse_us += NowMicros() - t0;
     if (s.ok()) s = start_status;  // a start that failed before any batch came
     if (!s.ok()) break;

@@ -631,7 +631,8 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
                          const HistoryReadOptions& options, size_t batch,
                          const std::function<void(const Event&)>& checked,
                          const std::function<void(size_t)>& counted,
-                         const std::function<Status(std::vector<Event>*)>& sink) {
+                         const std::function<Status(std::vector<Event>*)>& sink,
+                         HistoryLayout* found, const HistoryLayout* checked_layout) {
   if (name.empty()) name = path == "-" ? std::string_view("stdin") : std::string_view(path);
   InputFile fd(path);
   if (fd.get() < 0) {
@@ -658,10 +659,21 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
   // import. A file rewritten between the passes fails the second.
   const off_t start = ::lseek(fd.get(), 0, SEEK_CUR);
   if (start < 0) return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
-  const uint64_t size = st.st_size > start ? static_cast<uint64_t>(st.st_size - start) : 0;
+  uint64_t size = st.st_size > start ? static_cast<uint64_t>(st.st_size - start) : 0;
   Builder::Layout layout;
-  LineCursor check(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
-  MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &checked, &layout));
+  if (checked_layout && checked_layout->valid) {
+    if (checked_layout->bytes > size || checked_layout->device != static_cast<uint64_t>(st.st_dev) ||
+        checked_layout->inode != static_cast<uint64_t>(st.st_ino))
+      return Status::Aborted(std::string(name) + ": the file changed while it was read");
+    size = checked_layout->bytes;
+    layout = {checked_layout->events, checked_layout->first_timed, checked_layout->first_ts};
+  } else {
+    LineCursor check(fd.get(), size, name, LinesAreUtf8(format), options.max_line_bytes);
+    MEMORY_RETURN_IF_ERROR(Pass(check, name, format, options, nullptr, 0, nullptr, &checked, &layout));
+    if (found)
+      *found = {layout.events, layout.first_timed, layout.first_ts, size, static_cast<uint64_t>(st.st_dev),
+                static_cast<uint64_t>(st.st_ino), true};
+  }
   if (counted) counted(layout.events);
   if (!sink) return Status::OK();
   if (::lseek(fd.get(), start, SEEK_SET) != start) return Status::IOError(path + ": cannot seek: " + std::strerror(errno));

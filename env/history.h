@@ -3,6 +3,7 @@
 // Used by `memory import` and by the evaluation protocols (`memory eval intent`).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -55,11 +56,28 @@ Status ReadHistoryFile(const std::string& path, HistoryFormat format,
 // file that cannot be read twice (a pipe) is read into memory first. `path` "-" is standard
 // input. `name` ("" = path, "stdin" for "-") names the input in errors and gives the default user.
 // A null `sink` stops after the check pass.
+// What a check pass found, for a later read that skips it: the number of events, where the
+// first with a time of its own is and that time, and how many bytes were checked. Filled by
+// StreamHistoryFile's `found` (regular files only; pipes leave it untouched).
+struct HistoryLayout {
+  size_t events = 0;
+  size_t first_timed = SIZE_MAX;
+  int64_t first_ts = 0;
+  uint64_t bytes = 0;
+  uint64_t device = 0, inode = 0;  // the file checked (one replaced since is Aborted)
+  bool valid = false;              // set by a check pass
+};
+// With `checked_layout` (valid, from a check pass of this file with the same format and
+// options) a regular file's check pass is skipped: `counted` gets its count and the events come
+// from its first `bytes` bytes (lines appended since are left for the next import), so each
+// file of a multi-file import is read twice, not three times. A file replaced since, shorter
+// than what was checked, or whose count changed is Aborted.
 Status StreamHistoryFile(const std::string& path, std::string_view name, HistoryFormat format,
                          const HistoryReadOptions& options, size_t batch,
                          const std::function<void(const Event&)>& checked,
                          const std::function<void(size_t)>& counted,
-                         const std::function<Status(std::vector<Event>*)>& sink);
+                         const std::function<Status(std::vector<Event>*)>& sink,
+                         HistoryLayout* found = nullptr, const HistoryLayout* checked_layout = nullptr);
 
 // Same as ReadHistoryFile, from text already in memory (`name` is used in error messages).
 Status ParseHistory(std::string_view text, std::string_view name, HistoryFormat format,

@@ -522,6 +522,53 @@ TEST(Stream, WithoutASinkOnlyTheFileIsChecked) {
   EXPECT_EQ(s.message().rfind(bad + ":3: ", 0), 0u) << s.message();
 }
 
+// A check pass's layout lets a later read of the same file skip its own check (a multi-file
+// import reads each file twice, not three times): the same events and count, no `checked` call,
+// lines appended since left out; a file that shrank is Aborted.
+TEST(Stream, AReadWithTheCheckPassesLayoutSkipsItsOwnCheck) {
+  TempDir dir;
+  std::string path = dir.Write("h", "ls\n#1600000000\nmake\n#1600000005\npwd\n");
+  HistoryLayout layout;
+  size_t seen = 0;
+  ASSERT_TRUE(StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10, [&](const Event&) { ++seen; },
+                                nullptr, nullptr, &layout).ok());
+  EXPECT_EQ(seen, 3u);
+  ASSERT_TRUE(layout.valid);
+  EXPECT_EQ(layout.events, 3u);
+  EXPECT_EQ(layout.first_timed, 1u);
+  EXPECT_EQ(layout.first_ts, int64_t{1'600'000'000} * 1'000'000);
+  std::vector<Event> whole;
+  ASSERT_TRUE(ReadHistoryFile(path, HistoryFormat::kBash, Opts(), &whole).ok());
+  { std::ofstream(path, std::ios::binary | std::ios::app) << "later\n"; }
+  std::vector<Event> out;
+  size_t count = 0;
+  seen = 0;
+  Status s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10, [&](const Event&) { ++seen; },
+                               [&](size_t n) { count = n; },
+                               [&](std::vector<Event>* b) { return out.insert(out.end(), b->begin(), b->end()), Status::OK(); },
+                               nullptr, &layout);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, 0u);
+  EXPECT_EQ(count, 3u);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].command, whole[i].command);
+    EXPECT_EQ(out[i].ts_us, whole[i].ts_us);
+  }
+  // Replaced by another file (a new inode) of the same text and more: Aborted.
+  const std::string other = dir.Write("other", "ls\n#1600000000\nmake\n#1600000005\npwd\nmore\n");
+  std::filesystem::rename(other, path);
+  s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10, nullptr, nullptr,
+                        [&](std::vector<Event>*) { return Status::OK(); }, nullptr, &layout);
+  EXPECT_EQ(s.code(), Status::Code::kAborted) << s.ToString();
+  // Shorter than what was checked: Aborted.
+  ASSERT_TRUE(StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10, nullptr, nullptr, nullptr, &layout).ok());
+  std::filesystem::resize_file(path, 3);
+  s = StreamHistoryFile(path, "", HistoryFormat::kBash, Opts(), 10, nullptr, nullptr,
+                        [&](std::vector<Event>*) { return Status::OK(); }, nullptr, &layout);
+  EXPECT_EQ(s.code(), Status::Code::kAborted) << s.ToString();
+}
+
 TEST(Stream, ASinkErrorStopsTheRead) {
   TempDir dir;
   std::string text;
