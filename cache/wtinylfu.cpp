@@ -625,11 +625,8 @@ class WTinyLfu final : public Policy {
       arc_ = NewArc(capacity_, st);
       duel_arc_.reset();
     } else {
-      std::vector<Key> keys[5];
-      std::vector<uint8_t> flags[5];
-      OwnLists(keys, flags);
       duel_arc_ = std::move(arc_);
-      LoadOwn(keys, flags);
+      ServeOwnSide();
     }
   }
 
@@ -683,10 +680,7 @@ class WTinyLfu final : public Policy {
   void EndDuel() {
     if (arc_ && !copy_shadows_) {
       CollectHeld();
-      std::vector<Key> keys[5];
-      std::vector<uint8_t> flags[5];
-      OwnLists(keys, flags);
-      LoadOwn(keys, flags);
+      ServeOwnSide();
       current_ = NearestShadow();
     } else if (arc_) {
       DropOwn();
@@ -851,6 +845,15 @@ class WTinyLfu final : public Policy {
     LoadOwn(keys, flags);
     max_window_ = bank_->max_window(s);
     max_protected_ = bank_->max_protected(s);
+  }
+
+  // After CollectHeld: the cache serves its own W-TinyLFU again, the side that ran behind ARC
+  // (its lists as they are, the held keys in the places of keys without values; arc_ dropped).
+  void ServeOwnSide() {
+    std::vector<Key> keys[5];
+    std::vector<uint8_t> flags[5];
+    OwnLists(keys, flags);
+    LoadOwn(keys, flags);
   }
 
   // The cache's own segments and ghost lists (kWindow..kGhostMain), least recently used first,
