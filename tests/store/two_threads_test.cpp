@@ -25,8 +25,10 @@ TEST(TwoThreads, RunsEveryJobOnceOnAtMostTwoThreads) {
     threads.insert(std::this_thread::get_id());
   });
   for (const auto& r : runs) ASSERT_EQ(r.load(), 1);
-  EXPECT_LE(threads.size(), 2u);
-  EXPECT_TRUE(threads.count(std::this_thread::get_id()));
+  // At most one thread besides the caller's. The caller need not run a job: the other thread
+  // may take all of them before the caller takes its first (seen in CI).
+  threads.erase(std::this_thread::get_id());
+  EXPECT_LE(threads.size(), 1u);
   TwoThreads(0, [&](size_t) { ADD_FAILURE() << "no jobs"; });
 }
 
