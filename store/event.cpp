@@ -427,14 +427,10 @@ std::string internal::EventToJsonFull(const Event& e) {
   j["ts"] = e.ts_us;
   j["time"] = IsoTime(e.ts_us);
   j["kind"] = std::string(EventKindName(e.kind));
-  if (e.kind == EventKind::kToolCall) {
-    j["tool"] = e.command;
-    if (!e.params_json.empty()) {
-      json p = json::parse(e.params_json, nullptr, false);
-      j["params"] = p.is_discarded() ? json(e.params_json) : p;
-    }
-  } else {
-    j["command"] = e.command;
+  j[e.kind == EventKind::kToolCall ? "tool" : "command"] = e.command;
+  if (!e.params_json.empty()) {  // a shell event's too: what was read is written back
+    json p = json::parse(e.params_json, nullptr, false);
+    j["params"] = p.is_discarded() ? json(e.params_json) : p;
   }
   if (!e.cwd.empty()) j["cwd"] = e.cwd;
   if (!e.repo_root.empty()) j["repo"] = e.repo_root;

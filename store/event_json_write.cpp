@@ -90,14 +90,10 @@ bool WriteLine(const Event& e, std::string* out) {
   w.Integer("ts", e.ts_us);
   if (!w.String("time", internal::IsoTime(e.ts_us))) return false;
   if (!w.String("kind", EventKindName(e.kind))) return false;
-  if (e.kind == EventKind::kToolCall) {
-    if (!w.String("tool", e.command)) return false;
-    if (!e.params_json.empty()) {
-      if (!internal::IsParamsDump(e.params_json)) return false;
-      w.Raw("params", e.params_json);
-    }
-  } else if (!w.String("command", e.command)) {
-    return false;
+  if (!w.String(e.kind == EventKind::kToolCall ? "tool" : "command", e.command)) return false;
+  if (!e.params_json.empty()) {  // a shell event's too (see EventToJsonFull)
+    if (!internal::IsParamsDump(e.params_json)) return false;
+    w.Raw("params", e.params_json);
   }
   const std::pair<std::string_view, const std::string*> texts[] = {
       {"cwd", &e.cwd}, {"repo", &e.repo_root}, {"branch", &e.branch}, {"host", &e.host},

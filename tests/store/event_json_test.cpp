@@ -291,6 +291,25 @@ TEST(EventJson, EventToJsonWritesWhatTheFullSerializerWrites) {
   }
 }
 
+// Params are kept whatever the kind (an import may give a shell event params): both writers
+// write them back, so an export reads back as the same events.
+TEST(EventJson, AShellEventsParamsAreWrittenAndReadBack) {
+  for (const char* params : {R"({"branch":"main","n":2})", "master", R"([1,"x"])"}) {
+    for (EventKind kind : {EventKind::kShell, EventKind::kToolCall}) {
+      Event e;
+      e.ts_us = 1700000000123456;
+      e.kind = kind;
+      e.command = "git push";
+      e.params_json = params;
+      for (const std::string& text : {EventToJson(e), internal::EventToJsonFull(e)}) {
+        Event back;
+        ASSERT_TRUE(EventFromJson(text, &back).ok()) << text;
+        EXPECT_EQ(back, e) << text;
+      }
+    }
+  }
+}
+
 TEST(EventJson, ParamsInDumpFormAreTheOnesCopiedAsTheyAre) {
   EXPECT_TRUE(internal::IsParamsDump(R"({"path":"a.txt","n":3,"ok":true,"z":null})"));
   EXPECT_TRUE(internal::IsParamsDump(R"({})"));
