@@ -462,12 +462,14 @@ struct IntentSnapshot::Impl {
     const RowRec* it = std::lower_bound(rows + lo, end, key, [](const RowRec& r, uint64_t k) { return r.key < k; });
     return (it != end && it->key == key && RowOk(*it)) ? it : nullptr;
   }
-  // The entry's score; 0 when absent, or when damage made it negative or not finite.
+  // The entry's score; 0 when absent, or when damage made it negative, not finite or larger than
+  // the row's sum (in a sound file no score exceeds it; the slack covers rounding), so that every
+  // probability Predict blends stays within [0, 1].
   static double Score(const EntryRec* e, const RowRec& r, CommandId id) {
     for (uint32_t i = 0; i < r.count; ++i)
       if (e[r.first + i].id == id) {
         const double s = e[r.first + i].score;
-        return s > 0 && std::isfinite(s) ? s : 0;
+        return s > 0 && s / r.sum <= 1 + 1e-9 ? s : 0;  // false for NaN and inf too (sum is finite)
       }
     return 0;
   }
@@ -636,6 +638,7 @@ void IntentSnapshot::Predict(const Context& ctx, size_t k, std::vector<Predictio
       if (s > 0) used = a.order;
       p = a.lambda * s * (1.0 / a.row->sum) + (1 - a.lambda) * p;
     }
+    if (!(p >= 0 && p <= 1 + 1e-9)) continue;  // damage Score cannot see (a row sum near 0)
     scored.push_back({{c, p}, used});
   }
   size_t keep = std::min(k, scored.size());

@@ -66,12 +66,38 @@ TEST(IntentSnapshotDamage, RandomDamageIsRejectedOrReadSafely) {
       ctx.last_exit = static_cast<int32_t>(i % 2);
       ctx.position = static_cast<uint32_t>(i % 300);
       snap->Predict(ctx, 5, &out, &orders);
-      for (const Prediction& p : out) EXPECT_TRUE(p.prob == p.prob) << "NaN probability";
+      for (const Prediction& p : out) EXPECT_TRUE(p.prob >= 0 && p.prob <= 1 + 1e-9) << p.prob;
     }
   }
   // Both outcomes occur: damage outside the checked structure is served, the rest rejected.
   EXPECT_GT(rejected, 100);
   EXPECT_GT(opened, 0);
+
+  // Scores inflated a millionfold (each now above its row's sum) are damage the blend must not
+  // pass on: every probability stays within [0, 1].
+  {
+    std::string inflated = good;
+    uint64_t entries = 0, entries_off = 0;
+    std::memcpy(&entries, inflated.data() + 64, sizeof entries);      // num_entries
+    std::memcpy(&entries_off, inflated.data() + 96, sizeof entries_off);  // entries_off
+    ASSERT_GT(entries, 10u);
+    ASSERT_LE(entries_off + entries * 16, inflated.size());
+    for (uint64_t i = 0; i < entries; ++i) {  // EntryRec: id, pad, then the score
+      double score;
+      std::memcpy(&score, inflated.data() + entries_off + i * 16 + 8, sizeof score);
+      score *= 1e6;
+      std::memcpy(inflated.data() + entries_off + i * 16 + 8, &score, sizeof score);
+    }
+    memory::testing::ReplaceFile(path, inflated);
+    std::unique_ptr<IntentSnapshot> snap;
+    ASSERT_TRUE(IntentSnapshot::Open(path, &snap).ok());
+    for (size_t i = 3; i < stream.size(); i += 97) {
+      Context ctx;
+      ctx.history = std::span<const CommandId>(stream.data() + i - 3, 3);
+      snap->Predict(ctx, 5, &out, &orders);
+      for (const Prediction& p : out) EXPECT_TRUE(p.prob >= 0 && p.prob <= 1 + 1e-9) << p.prob;
+    }
+  }
 
   // A crafted row count whose table size wraps around 2^64 (+2^61 rows of 40 bytes) leaves every
   // offset in the header consistent: Open must still see that the table cannot fit the file.
