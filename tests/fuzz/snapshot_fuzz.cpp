@@ -1,0 +1,98 @@
+// Fuzz target: a damaged or hostile intent snapshot file (what `memory predict` maps). Open
+// rejects it or everything a reader reaches is safe: texts, lookups and Predict, whose
+// probabilities stay within [0, 1]. With FUZZ_MAKE_SEED=PATH the program writes a sound snapshot
+// to PATH (a seed for the corpus) and exits.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "learner/intent_snapshot.h"
+
+#define FUZZ_CHECK(c)                                                   \
+  do {                                                                  \
+    if (!(c)) {                                                         \
+      std::fprintf(stderr, "fuzz check failed: %s (line %d)\n", #c, __LINE__); \
+      std::abort();                                                     \
+    }                                                                   \
+  } while (0)
+
+using namespace memory;
+using namespace memory::learner;
+
+namespace {
+std::string g_path;  // the file each input is written to
+
+void WriteSeed(const char* path, int events) {
+  IntentTrainer trainer;
+  uint64_t x = 88172645463325252ULL;
+  auto next = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+  const char* commands[] = {"ls", "git status", "make", "vim a.c", "cd src", "git commit -m 'x'", "ls -la /tmp", "tool_a"};
+  for (int i = 0; i < events; ++i) {
+    Event e;
+    e.command = commands[next() % 8];
+    e.ts_us = 1700000000000000 + int64_t{i} * 1000000;
+    e.session = "s" + std::to_string(next() % 3);
+    e.cwd = next() % 2 ? "/a" : "/b";
+    if (next() % 3 == 0) e.exit_code = static_cast<int32_t>(next() % 2);
+    e.actor = next() % 4 == 0 ? "agent:x" : "human";
+    trainer.Add(e);
+  }
+  const Status s = trainer.Write(path);
+  std::fprintf(stderr, "seed %s: %s\n", path, s.ToString().c_str());
+  std::exit(s.ok() ? 0 : 1);
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* seed = std::getenv("FUZZ_MAKE_SEED")) {
+    const char* n = std::getenv("FUZZ_SEED_EVENTS");
+    WriteSeed(seed, n ? std::atoi(n) : 30);
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  g_path = std::string(tmp ? tmp : "/tmp") + "/fuzz_snapshot_" + std::to_string(getpid());
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  {
+    std::ofstream f(g_path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  std::unique_ptr<IntentSnapshot> snap;
+  if (!IntentSnapshot::Open(g_path, &snap).ok()) return 0;
+  (void)snap->watermark_us();
+  (void)snap->events();
+  (void)snap->model();
+  const size_t commands = snap->commands();
+  for (CommandId id = 0; id < commands && id < 64; ++id) {
+    (void)snap->TemplateText(id);
+    (void)snap->DisplayText(id);
+  }
+  std::vector<CommandId> history;
+  for (const char* c : {"ls", "git status", "make", "cd src"})
+    if (CommandId id = snap->Find(c); id != kNoCommand) history.push_back(id);
+  if (commands > 0) history.push_back(static_cast<CommandId>(commands - 1));
+  std::vector<Prediction> out;
+  std::vector<int> orders;
+  for (int variant = 0; variant < 4; ++variant) {
+    Context ctx;
+    ctx.history = std::span<const CommandId>(history.data(), variant == 0 ? 0 : history.size());
+    ctx.cwd = snap->FindCwd(variant % 2 ? "/a" : "/b");
+    ctx.has_last_exit = variant == 2;
+    ctx.last_exit = 1;
+    ctx.position = static_cast<uint32_t>(variant);
+    ctx.gap_us = variant == 3 ? -1 : 5;
+    ctx.agent = variant == 1;
+    snap->Predict(ctx, 10, &out, &orders);
+    for (const Prediction& p : out) {
+      FUZZ_CHECK(p.prob >= 0 && p.prob <= 1 + 1e-9);
+      (void)snap->DisplayText(p.command);
+    }
+    snap->calibrator().Apply(&out);
+  }
+  return 0;
+}
