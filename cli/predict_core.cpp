@@ -33,8 +33,11 @@ Status ParseContextJson(std::string_view text, const std::string& where, CallCon
     }
   }
   if (j.contains("last_exit") && !j["last_exit"].is_null()) {
-    if (!j["last_exit"].is_number_integer()) return Status::InvalidArgument(where + ": context \"last_exit\" must be an integer");
-    c->last_exit = j["last_exit"].get<int>();
+    const auto& v = j["last_exit"];  // an exit status (32 bits): 4294967296 must not pass as 0
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT32_MAX) ||
+        (!v.is_number_unsigned() && (v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX)))
+      return Status::InvalidArgument(where + ": context \"last_exit\" must be an integer (an exit status)");
+    c->last_exit = static_cast<int32_t>(v.get<int64_t>());
     c->has_last_exit = true;
   }
   if (j.contains("actor") && !j["actor"].is_null()) {

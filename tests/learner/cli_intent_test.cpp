@@ -149,6 +149,10 @@ TEST(CliPredictTest, BadContextIsAClearError) {
       {"predict --context -", "{\"history\": [1]}", "history"},
       {"predict --context -", "{\"cwd\": 3}", "cwd"},
       {"predict --context -", "{\"last_exit\": \"x\"}", "last_exit"},
+      {"predict --context -", "{\"last_exit\": 4294967296}", "last_exit"},  // not 0 in 32 bits
+      {"predict --context -", "{\"last_exit\": -2147483649}", "last_exit"},
+      {"predict --context -", "{\"gap_s\": -1}", "gap_s"},
+      {"predict --context -", "{\"step\": 1.5}", "step"},
       {"predict --top 0", "", "--top"},
   };
   for (const Case& c : cases) {
