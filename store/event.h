@@ -34,7 +34,7 @@ struct Event {
   int64_t ts_us = 0;          // start time, microseconds since the Unix epoch (UTC)
   EventKind kind = EventKind::kShell;
   std::string command;        // command line, or the tool name for a tool call
-  std::string params_json;    // tool-call parameters as a JSON object text ("" for shell commands)
+  std::string params_json;    // tool-call parameters as JSON text (shell commands: "" unless given)
   std::string cwd;
   std::string repo_root;      // git work tree root when inside one
   std::string branch;         // git branch when inside a repository
