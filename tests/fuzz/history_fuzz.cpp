@@ -1,8 +1,13 @@
 // Fuzz target: the history readers of `memory import` / `eval intent` and the cache trace readers
 // of `eval cache`. The first byte picks the format; the rest is the file. A reader either fails
-// with no events or gives events that every store check accepts.
+// with no events or gives events that every store check accepts; the streaming reader of
+// `memory import` (two passes, batches of 1-3 events, then again with the first pass's layout)
+// gives the same events and the same error as parsing the text whole.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +24,32 @@
 
 using namespace memory;
 
+namespace {
+std::string g_path;  // the file the streaming reader reads
+
+// StreamHistoryFile's events and status, in batches of `batch`.
+Status Stream(env::HistoryFormat format, const env::HistoryReadOptions& options, size_t batch,
+              env::HistoryLayout* found, const env::HistoryLayout* checked, std::vector<Event>* out) {
+  size_t counted = SIZE_MAX;
+  Status s = env::StreamHistoryFile(
+      g_path, "fuzz", format, options, batch, nullptr, [&](size_t n) { counted = n; },
+      [&](std::vector<Event>* events) {
+        FUZZ_CHECK(counted != SIZE_MAX && !events->empty() && events->size() <= batch);
+        for (Event& e : *events) out->push_back(std::move(e));
+        return Status::OK();
+      },
+      found, checked);
+  if (s.ok()) FUZZ_CHECK(counted == out->size());
+  return s;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* tmp = std::getenv("TMPDIR");
+  g_path = std::string(tmp ? tmp : "/tmp") + "/fuzz_history_" + std::to_string(getpid());
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const int pick = data[0] % 10;
@@ -34,10 +65,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Status s = env::ParseHistory(text, "fuzz", formats[pick], options, &events);
     if (!s.ok()) {
       FUZZ_CHECK(events.empty());
-      return 0;
+    } else {
+      FUZZ_CHECK(!events.empty());
+      for (const Event& e : events) FUZZ_CHECK(CheckEvent(e).ok());
     }
-    FUZZ_CHECK(!events.empty());
-    for (const Event& e : events) FUZZ_CHECK(CheckEvent(e).ok());
+    {
+      std::ofstream f(g_path, std::ios::binary | std::ios::trunc);
+      f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    }
+    std::vector<Event> streamed, again;
+    env::HistoryLayout layout;
+    const Status t = Stream(formats[pick], options, 1 + data[0] / 10 % 3, &layout, nullptr, &streamed);
+    if (t.ToString() != s.ToString()) std::fprintf(stderr, "whole: %s\nstreamed: %s\n", s.ToString().c_str(), t.ToString().c_str());
+    FUZZ_CHECK(t.ToString() == s.ToString());
+    if (!s.ok()) return 0;
+    FUZZ_CHECK(streamed == events);
+    FUZZ_CHECK(layout.valid && layout.events == events.size());
+    FUZZ_CHECK(Stream(formats[pick], options, 2, nullptr, &layout, &again).ok() && again == events);
   } else {
     const env::TraceFormat formats[] = {env::TraceFormat::kLirs, env::TraceFormat::kCache2k,
                                         env::TraceFormat::kCorda, env::TraceFormat::kScarab,
