@@ -8,15 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/fuzz_util.h"
 #include "cache/cache.h"
 
-#define FUZZ_CHECK(c)                                                   \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      std::fprintf(stderr, "fuzz check failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 using namespace memory::cache;
 

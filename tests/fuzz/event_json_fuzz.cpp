@@ -8,19 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/fuzz/fuzz_util.h"
 #include "store/event.h"
 #include "store/internal.h"
 
 using memory::Event;
 using memory::Status;
 
-#define FUZZ_CHECK(c)                                                   \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      std::fprintf(stderr, "fuzz check failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

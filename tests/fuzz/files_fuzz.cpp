@@ -5,14 +5,13 @@
 //   3 the config file (config.yaml)
 //   4 an experiment file (`memory experiment`), parse only
 // With FUZZ_MAKE_SEED=DIR the program writes a sound input of kinds 0-2 to DIR and exits.
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/fuzz_util.h"
 #include "learner/experiment.h"
 #include "learner/gru.h"
 #include "store/config.h"
@@ -20,23 +19,11 @@
 #include "store/internal.h"
 #include "store/recorder.h"
 
-#define FUZZ_CHECK(c)                                                   \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      std::fprintf(stderr, "fuzz check failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 using namespace memory;
 
 namespace {
 std::string g_path;  // the file inputs of kinds 1-3 are written to
-
-void WriteFile(const std::string& path, std::string_view bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 Event SampleEvent(int i) {
   Event e;
@@ -56,13 +43,13 @@ Event SampleEvent(int i) {
 void MakeSeeds(const std::string& dir) {
   std::string encoded = std::string(1, '\0');
   EncodeEvent(SampleEvent(1), &encoded);
-  WriteFile(dir + "/event", encoded);
+  fuzz::WriteFile(dir + "/event", encoded);
   const std::string data_dir = dir + "/data";
   std::vector<Event> events = {SampleEvent(0), SampleEvent(1), SampleEvent(2)};
   Status s = RecordEvents(RecorderOptions{data_dir, false}, events);
   std::string spool;
   if (s.ok()) s = internal::ReadFile(internal::SpoolDir(data_dir) + "/" + internal::kCurrentSpool, &spool);
-  if (s.ok()) WriteFile(dir + "/spool", std::string(1, '\1') + spool);
+  if (s.ok()) fuzz::WriteFile(dir + "/spool", std::string(1, '\1') + spool);
   learner::GruWeights w;
   w.vocab = 3, w.embed = 2, w.hidden = 2;
   w.embedding.assign(6, 0.1f), w.w_ih.assign(12, 0.2f), w.w_hh.assign(12, -0.1f), w.b_ih.assign(6, 0.f);
@@ -71,7 +58,7 @@ void MakeSeeds(const std::string& dir) {
   std::string gru;
   if (s.ok()) s = w.Save(dir + "/gru.tmp");
   if (s.ok()) s = internal::ReadFile(dir + "/gru.tmp", &gru);
-  if (s.ok()) WriteFile(dir + "/gru", std::string(1, '\2') + gru);
+  if (s.ok()) fuzz::WriteFile(dir + "/gru", std::string(1, '\2') + gru);
   std::remove((dir + "/gru.tmp").c_str());
   internal::RemoveTree(data_dir);
   std::fprintf(stderr, "seeds in %s: %s\n", dir.c_str(), s.ToString().c_str());
@@ -81,8 +68,7 @@ void MakeSeeds(const std::string& dir) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (const char* dir = std::getenv("FUZZ_MAKE_SEED")) MakeSeeds(dir);
-  const char* tmp = std::getenv("TMPDIR");
-  g_path = std::string(tmp ? tmp : "/tmp") + "/fuzz_files_" + std::to_string(getpid());
+  g_path = fuzz::TempPath("files");
   return 0;
 }
 
@@ -105,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 1: {
-      WriteFile(g_path, bytes);
+      fuzz::WriteFile(g_path, bytes);
       std::vector<std::string> payloads;
       bool torn = false;
       if (!internal::ReadSpoolFile(g_path, &payloads, &torn).ok()) return 0;
@@ -116,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 2: {
-      WriteFile(g_path, bytes);
+      fuzz::WriteFile(g_path, bytes);
       learner::GruWeights w;
       if (!learner::GruWeights::Load(g_path, &w).ok()) return 0;
       if (w.vocab == 0) return 0;
@@ -128,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 3: {
-      WriteFile(g_path, bytes);
+      fuzz::WriteFile(g_path, bytes);
       Config config;
       (void)LoadConfig(g_path, &config);
       break;

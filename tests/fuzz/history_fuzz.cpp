@@ -3,24 +3,16 @@
 // with no events or gives events that every store check accepts; the streaming reader of
 // `memory import` (two passes, batches of 1-3 events, then again with the first pass's layout)
 // gives the same events and the same error as parsing the text whole.
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/fuzz_util.h"
 #include "env/cache_trace.h"
 #include "env/history.h"
 
-#define FUZZ_CHECK(c)                                                   \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      std::fprintf(stderr, "fuzz check failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 using namespace memory;
 
@@ -45,8 +37,7 @@ Status Stream(env::HistoryFormat format, const env::HistoryReadOptions& options,
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  const char* tmp = std::getenv("TMPDIR");
-  g_path = std::string(tmp ? tmp : "/tmp") + "/fuzz_history_" + std::to_string(getpid());
+  g_path = fuzz::TempPath("history");
   return 0;
 }
 
@@ -69,10 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(!events.empty());
       for (const Event& e : events) FUZZ_CHECK(CheckEvent(e).ok());
     }
-    {
-      std::ofstream f(g_path, std::ios::binary | std::ios::trunc);
-      f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    }
+    fuzz::WriteFile(g_path, text);
     std::vector<Event> streamed, again;
     env::HistoryLayout layout;
     const Status t = Stream(formats[pick], options, 1 + data[0] / 10 % 3, &layout, nullptr, &streamed);

@@ -2,23 +2,15 @@
 // rejects it or everything a reader reaches is safe: texts, lookups and Predict, whose
 // probabilities stay within [0, 1]. With FUZZ_MAKE_SEED=PATH the program writes a sound snapshot
 // to PATH (a seed for the corpus) and exits.
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/fuzz_util.h"
 #include "learner/intent_snapshot.h"
 
-#define FUZZ_CHECK(c)                                                   \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      std::fprintf(stderr, "fuzz check failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 using namespace memory;
 using namespace memory::learner;
@@ -52,16 +44,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     const char* n = std::getenv("FUZZ_SEED_EVENTS");
     WriteSeed(seed, n ? std::atoi(n) : 30);
   }
-  const char* tmp = std::getenv("TMPDIR");
-  g_path = std::string(tmp ? tmp : "/tmp") + "/fuzz_snapshot_" + std::to_string(getpid());
+  g_path = fuzz::TempPath("snapshot");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  {
-    std::ofstream f(g_path, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-  }
+  fuzz::WriteFile(g_path, std::string_view(reinterpret_cast<const char*>(data), size));
   std::unique_ptr<IntentSnapshot> snap;
   if (!IntentSnapshot::Open(g_path, &snap).ok()) return 0;
   (void)snap->watermark_us();

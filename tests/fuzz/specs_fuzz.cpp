@@ -3,17 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include "tests/fuzz/fuzz_util.h"
 #include "learner/model.h"
 #include "cache/cache.h"
 #include "policies/policy.h"
 using namespace memory;
-#define CHECK_OR_DIE(c, msg)                                                       \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      std::fprintf(stderr, "fuzz check failed: %s: %s (line %d)\n", msg, #c, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
   if (n < 1) return 0;
   const int sel = d[0] % 3;
@@ -29,23 +23,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
       ctx.history = std::span<const learner::CommandId>(hist.data(), i);
       ctx.position = static_cast<uint32_t>(i);
       m->Predict(ctx, 5, &out);
-      for (const auto& p : out) CHECK_OR_DIE(p.prob >= 0 && p.prob <= 1 + 1e-9, "model prob");
+      for (const auto& p : out) FUZZ_CHECK(p.prob >= 0 && p.prob <= 1 + 1e-9);
       m->Learn(ctx, hist[i]);
     }
     std::unique_ptr<learner::NextCommandModel> again;
     Status s = learner::NewModel(m->Name(), &again);
     if (!s.ok()) fprintf(stderr, "%s -> %s: %s\n", text.c_str(), m->Name().c_str(), s.ToString().c_str());
-    CHECK_OR_DIE(s.ok(), "model name round trip");
+    FUZZ_CHECK(s.ok());
   } else if (sel == 1) {
     std::unique_ptr<cache::Policy> p;
     if (!cache::NewPolicy(text, 64, &p).ok()) return 0;
     if (text.rfind("min", 0) == 0) return 0;  // needs the future (Prepare)
     for (uint64_t k = 0; k < 2000; ++k) p->Access((k * 2654435761u) % 150);
-    CHECK_OR_DIE(p->size() <= 64, "cache size");
+    FUZZ_CHECK(p->size() <= 64);
     std::unique_ptr<cache::Policy> again;
     Status s = cache::NewPolicy(p->Name(), 64, &again);
     if (!s.ok()) fprintf(stderr, "%s -> %s: %s\n", text.c_str(), p->Name().c_str(), s.ToString().c_str());
-    CHECK_OR_DIE(s.ok(), "cache name round trip");
+    FUZZ_CHECK(s.ok());
   } else {
     std::unique_ptr<policies::Policy> p;
     if (!policies::MakePolicy(text, 1, &p).ok()) return 0;
@@ -57,15 +51,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {
       ex.num_actions = 1 + i % 4;
       p->Distribution(ex, &probs);
       double sum = 0;
-      for (double q : probs) { CHECK_OR_DIE(q >= 0 && q <= 1 + 1e-9, "policy prob"); sum += q; }
-      CHECK_OR_DIE(std::abs(sum - 1) < 1e-6, "policy probs sum");
+      for (double q : probs) { FUZZ_CHECK(q >= 0 && q <= 1 + 1e-9); sum += q; }
+      FUZZ_CHECK(std::abs(sum - 1) < 1e-6);
       auto c = p->Choose(ex);
       p->Learn(ex, c.action, i % 3 == 0 ? 1.0 : 0.0, c.probability);
     }
     std::unique_ptr<policies::Policy> again;
     Status s = policies::MakePolicy(p->Spec(), 1, &again);
     if (!s.ok()) fprintf(stderr, "%s -> %s: %s\n", text.c_str(), p->Spec().c_str(), s.ToString().c_str());
-    CHECK_OR_DIE(s.ok(), "policy spec round trip");
+    FUZZ_CHECK(s.ok());
   }
   return 0;
 }

@@ -1,0 +1,34 @@
+// Shared by the libFuzzer targets of tests/fuzz (scripts/fuzz builds and runs them).
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+// A property every input must keep: otherwise the input is saved as a crash.
+#define FUZZ_CHECK(c)                                                          \
+  do {                                                                         \
+    if (!(c)) {                                                                \
+      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
+      std::abort();                                                            \
+    }                                                                          \
+  } while (0)
+
+namespace memory::fuzz {
+
+// A file of this process for inputs that must be read from a file: $TMPDIR/fuzz_<name>_<pid>.
+inline std::string TempPath(const std::string& name) {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp ? tmp : "/tmp") + "/fuzz_" + name + "_" + std::to_string(getpid());
+}
+
+inline void WriteFile(const std::string& path, std::string_view bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace memory::fuzz
