@@ -469,7 +469,7 @@ struct IntentSnapshot::Impl {
     for (uint32_t i = 0; i < r.count; ++i)
       if (e[r.first + i].id == id) {
         const double s = e[r.first + i].score;
-        return s > 0 && s / r.sum <= 1 + 1e-9 ? s : 0;  // false for NaN and inf too (sum is finite)
+        return s > 0 && s - r.sum <= r.sum * 1e-9 ? s : 0;  // false for NaN and inf too (sum is finite)
       }
     return 0;
   }
