@@ -20,10 +20,14 @@
 
 namespace memory::fuzz {
 
-// A file of this process for inputs that must be read from a file: $TMPDIR/fuzz_<name>_<pid>.
+// The file of this process for inputs that must be read from a file: $TMPDIR/fuzz_<name>_<pid>,
+// removed when the process exits normally. One per process (a later call replaces the first).
 inline std::string TempPath(const std::string& name) {
+  static std::string path;
   const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/fuzz_" + name + "_" + std::to_string(getpid());
+  if (path.empty()) std::atexit([] { std::remove(path.c_str()); });
+  path = std::string(tmp ? tmp : "/tmp") + "/fuzz_" + name + "_" + std::to_string(getpid());
+  return path;
 }
 
 inline void WriteFile(const std::string& path, std::string_view bytes) {

@@ -1,7 +1,7 @@
 // Fuzz target: a damaged or hostile intent snapshot file (what `memory predict` maps). Open
 // rejects it or everything a reader reaches is safe: texts, lookups and Predict, whose
-// probabilities stay within [0, 1]. With FUZZ_MAKE_SEED=PATH the program writes a sound snapshot
-// to PATH (a seed for the corpus) and exits.
+// probabilities stay within [0, 1]. With FUZZ_MAKE_SEED=DIR the program writes two sound snapshots
+// (seeds) to DIR, of 8, 30 and 120 events, and exits.
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,31 +18,35 @@ using namespace memory::learner;
 namespace {
 std::string g_path;  // the file each input is written to
 
-void WriteSeed(const char* path, int events) {
+Status WriteSeed(const char* dir, const char* name, int events) {
   IntentTrainer trainer;
   uint64_t x = 88172645463325252ULL;
   auto next = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
   const char* commands[] = {"ls", "git status", "make", "vim a.c", "cd src", "git commit -m 'x'", "ls -la /tmp", "tool_a"};
+  const char* sessions[] = {"s0", "s1", "s2"};
   for (int i = 0; i < events; ++i) {
     Event e;
     e.command = commands[next() % 8];
     e.ts_us = 1700000000000000 + int64_t{i} * 1000000;
-    e.session = "s" + std::to_string(next() % 3);
+    e.session = sessions[next() % 3];
     e.cwd = next() % 2 ? "/a" : "/b";
     if (next() % 3 == 0) e.exit_code = static_cast<int32_t>(next() % 2);
     e.actor = next() % 4 == 0 ? "agent:x" : "human";
     trainer.Add(e);
   }
-  const Status s = trainer.Write(path);
-  std::fprintf(stderr, "seed %s: %s\n", path, s.ToString().c_str());
-  std::exit(s.ok() ? 0 : 1);
+  std::string path(dir);
+  path.append("/").append(name);
+  return trainer.Write(path);
 }
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* seed = std::getenv("FUZZ_MAKE_SEED")) {
-    const char* n = std::getenv("FUZZ_SEED_EVENTS");
-    WriteSeed(seed, n ? std::atoi(n) : 30);
+  if (const char* dir = std::getenv("FUZZ_MAKE_SEED")) {
+    Status s = WriteSeed(dir, "small", 8);
+    if (s.ok()) s = WriteSeed(dir, "larger", 30);
+    if (s.ok()) s = WriteSeed(dir, "large", 120);
+    std::fprintf(stderr, "seeds in %s: %s\n", dir, s.ToString().c_str());
+    std::exit(s.ok() ? 0 : 1);
   }
   g_path = fuzz::TempPath("snapshot");
   return 0;
