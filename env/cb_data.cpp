@@ -81,7 +81,8 @@ Status ReadCbCsv(const std::string& path, CbDataset* out) {
   int d = static_cast<int>(std::count(header.begin(), header.end(), ','));
   if (d == 0) return Status::InvalidArgument(path + ":1: no feature columns in the header");
   out->num_features = d;
-  out->features.reserve(lines.size() * d);
+  // Every feature takes at least two bytes of text ("0,"): empty lines must not multiply d.
+  out->features.reserve(std::min(lines.size() * static_cast<size_t>(d), text.size() / 2 + 1));
   int max_label = -1;
   for (size_t ln = 1; ln < lines.size(); ++ln) {
     std::string_view l = lines[ln];

@@ -56,6 +56,24 @@ TEST_F(CbDataTest, ReadsGzipAndCrlf) {
   EXPECT_FLOAT_EQ(data_.features[1].value, 3.0f);
 }
 
+// A wide header over many empty lines: 2 MB of text once asked for 2 TB of features up front
+// (lines x columns), and the reader failed with bad_alloc.
+TEST_F(CbDataTest, EmptyLinesUnderAWideHeaderCostNothing) {
+  const int d = 300000;
+  std::string text = "label";
+  for (int i = 0; i < d; ++i) text += ",f";
+  text += "\n" + std::string(300000, '\n') + "1";
+  for (int i = 0; i < d; ++i) text += ",0";
+  text += "\n0";
+  for (int i = 0; i < d; ++i) text += ",1";
+  text += "\n";
+  ASSERT_TRUE(Read(Write("wide.csv", text)).ok());
+  EXPECT_EQ(data_.rows(), 2u);
+  EXPECT_EQ(data_.num_features, d);
+  EXPECT_EQ(data_.features.size(), size_t{2} * d);
+  EXPECT_LE(data_.features.capacity(), text.size());  // not lines x columns
+}
+
 TEST_F(CbDataTest, BadInputNamesFileAndLine) {
   struct Case {
     std::string content;
