@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -20,12 +21,16 @@
 
 namespace memory::fuzz {
 
-// The file of this process for inputs that must be read from a file: $TMPDIR/fuzz_<name>_<pid>,
-// removed when the process exits normally. One per process (a later call replaces the first).
+// The path of this process for inputs that must be read from a file (or a directory of files):
+// $TMPDIR/fuzz_<name>_<pid>, removed when the process exits normally. One per process (a later
+// call replaces the first).
 inline std::string TempPath(const std::string& name) {
   static std::string path;
   const char* tmp = std::getenv("TMPDIR");
-  if (path.empty()) std::atexit([] { std::remove(path.c_str()); });
+  if (path.empty()) std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  });
   path = std::string(tmp ? tmp : "/tmp") + "/fuzz_" + name + "_" + std::to_string(getpid());
   return path;
 }
