@@ -1,13 +1,37 @@
 #include "cli/context.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
 
 namespace memory::cli {
+namespace {
+
+// The first line of a regular file, from its first 4 KiB; "" for anything else. The repository's
+// files are anyone's: a FIFO named HEAD must not block `record` (the shell hook would hang the
+// prompt), nor a HEAD linked to /dev/zero fill the memory.
+std::string FirstLine(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string line;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buf[4096];
+    ssize_t n;
+    do n = ::read(fd, buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) line.assign(buf, static_cast<size_t>(n));
+    if (size_t nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
+  }
+  ::close(fd);
+  return line;
+}
+
+}  // namespace
 
 void GitContext(const std::string& dir, std::string* root, std::string* branch) {
   root->clear();
@@ -20,18 +44,14 @@ void GitContext(const std::string& dir, std::string* root, std::string* branch) 
       *root = d;
       std::string head_path = git + "/HEAD";
       if (S_ISREG(st.st_mode)) {  // worktree or submodule: "gitdir: <path>"
-        std::ifstream f(git);
-        std::string line;
-        std::getline(f, line);
+        const std::string line = FirstLine(git);
         if (line.rfind("gitdir: ", 0) == 0) {
           std::string gd = line.substr(8);
           if (!gd.empty() && gd[0] != '/') gd = d + "/" + gd;
           head_path = gd + "/HEAD";
         }
       }
-      std::ifstream h(head_path);
-      std::string line;
-      std::getline(h, line);
+      const std::string line = FirstLine(head_path);
       if (line.rfind("ref: refs/heads/", 0) == 0) *branch = line.substr(16);
       else if (line.size() >= 12) *branch = line.substr(0, 12);
       return;
