@@ -37,6 +37,14 @@ void GitContext(const std::string& dir, std::string* root, std::string* branch) 
   root->clear();
   branch->clear();
   std::string d = dir;
+  // A path of PATH_MAX bytes or more names nothing stat() reaches: start from its longest prefix
+  // that may exist (a cwd of a megabyte given by `record --json` took each of its 500,000
+  // prefixes in turn, half a minute).
+  while (d.size() + sizeof "/.git" > PATH_MAX) {
+    const size_t slash = d.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return;
+    d.resize(slash);
+  }
   while (!d.empty()) {
     std::string git = d + "/.git";
     struct stat st;

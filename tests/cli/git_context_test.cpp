@@ -87,4 +87,20 @@ TEST_F(GitContextTest, HeadThatIsNotARegularFileGivesNoBranch) {
   EXPECT_EQ(branch, "");
 }
 
+// `record --json` takes any cwd: one of a megabyte (500,000 components) was walked prefix by
+// prefix, each copied and stat()ed, for half a minute.
+TEST_F(GitContextTest, AHugePathIsWalkedOnlyWhereItCanExist) {
+  std::string huge;
+  for (int i = 0; i < 500000; ++i) huge += "/a";
+  std::string root = "x", branch = "x";
+  ASSERT_TRUE(Within5s(huge, &root, &branch)) << "took more than 5 s";
+  EXPECT_EQ(branch, "");
+  Write(dir_ + "/repo/.git/HEAD", "ref: refs/heads/main\n");
+  std::string deep = dir_ + "/repo";  // a long path inside a repository, as far as it exists
+  for (int i = 0; i < 500000; ++i) deep += "/a";
+  ASSERT_TRUE(Within5s(deep, &root, &branch));
+  EXPECT_EQ(root, dir_ + "/repo");
+  EXPECT_EQ(branch, "main");
+}
+
 }  // namespace
