@@ -12,8 +12,8 @@ namespace memory::cli {
 namespace {
 
 // The first line of a regular file, from its first 4 KiB; "" for anything else. The repository's
-// files are anyone's: a FIFO named HEAD must not block `record` (the shell hook would hang the
-// prompt), nor a HEAD linked to /dev/zero fill the memory.
+// files are anyone's: a FIFO named HEAD must not block `record` (the shell hook's background
+// record would stay blocked, one more per command), nor a HEAD linked to /dev/zero fill the memory.
 std::string FirstLine(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return "";

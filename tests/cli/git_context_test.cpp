@@ -64,7 +64,8 @@ TEST_F(GitContextTest, BranchDetachedHeadAndWorktree) {
   EXPECT_EQ(root.rfind(dir_, 0), std::string::npos);
 }
 
-// A FIFO named HEAD blocked `memory record` for ever (the hook hung the prompt); a HEAD linked to
+// A FIFO named HEAD blocked `memory record` for ever (one blocked process per command the hook
+// records there, or an agent's call that never returns); a HEAD linked to
 // /dev/zero was read until memory ran out.
 TEST_F(GitContextTest, HeadThatIsNotARegularFileGivesNoBranch) {
   std::filesystem::create_directories(dir_ + "/fifo/.git");
