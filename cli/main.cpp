@@ -62,6 +62,15 @@ Leading ScanLeading(int argc, char** argv) {
   }
   return out;
 }
+
+// Output that could not all be written (a full disk, a closed file) fails the command: exit 1
+// with a message, unless it failed already. (A reader that went away stops it with SIGPIPE.)
+int FinishStdout(int code) {
+  std::cout.flush();
+  const bool failed = !std::cout.good() || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed || code != 0) return code;
+  return Fail(memory::Status::IOError("writing stdout failed"));
+}
 }  // namespace
 
 CommandRegistration::CommandRegistration(int order, const char* names, SetupFn fn) {
@@ -115,11 +124,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return FinishStdout(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return FinishStdout(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return FinishStdout(app.exit(e));
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "memory: %s\nRun with --help for usage.\n", e.what());
     return 2;
@@ -129,10 +138,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "memory: no command given. Run with --help for usage.\n");
     return 2;
   }
+  int code = 1;
   try {
-    return action();
+    code = action();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "memory: internal error: %s\n", e.what());
-    return 1;
   }
+  return FinishStdout(code);
 }

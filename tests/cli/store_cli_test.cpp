@@ -87,6 +87,20 @@ TEST_F(StoreCli, RecordThenStatusSearchExport) {
   EXPECT_EQ(json::parse(out).size(), 1u);
 }
 
+// Output that cannot be written (here a full disk, /dev/full) fails the command with a message;
+// before, every command but export exited 0.
+TEST_F(StoreCli, AnOutputThatCannotBeWrittenIsAFailure) {
+  ASSERT_EQ(Mem("record --cmd 'git status' --session s1"), 0);
+  for (const char* args : {"status", "status --json", "search git", "search git --json", "predict",
+                           "predict --json", "export", "--version", "status --help", "simulate --events 200"}) {
+    SCOPED_TRACE(args);
+    std::string err;
+    EXPECT_EQ(Sh("{ " + std::string(MEMORY_BIN) + " --db " + Quote(db_) + " " + args + " >/dev/full; }", nullptr, &err), 1);
+    EXPECT_NE(err.find("I/O error"), std::string::npos) << err;
+  }
+  EXPECT_EQ(Sh("{ " + std::string(MEMORY_BIN) + " --db " + Quote(db_) + " status >/dev/null; }"), 0);
+}
+
 TEST_F(StoreCli, ExportImportExportIsIdentical) {
   std::string sim = dir_ + "/sim.jsonl";
   ASSERT_EQ(std::system((std::string(MEMORY_BIN) + " simulate --events 3000 --seed 5 --out " + sim).c_str()), 0);
