@@ -295,6 +295,7 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
   *removed = 0;
   std::unordered_map<std::string, Counter> deltas;
   std::unordered_map<uint64_t, int64_t> removed_per_cmd;
+  std::unordered_set<std::string> touched = {"g:events"};  // counters that lost an event
   rocksdb::WriteBatch batch;
   size_t pending = 0;  // deletions in `batch`
   auto flush = [&]() -> Status {
@@ -335,19 +336,36 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
     if (!e.session.empty()) deltas["s" + e.session].Add(c);
     if (!e.user.empty()) deltas["u" + e.user].Add(c);
     deltas["g:events"].Add(c);
+    touched.insert("c" + ck);
+    if (!e.session.empty()) touched.insert("s" + e.session);
+    if (!e.user.empty()) touched.insert("u" + e.user);
     removed_per_cmd[cmd_id]++;
     ++pending;
     ++*removed;
     if (pending >= kBatchEvents) MEMORY_RETURN_IF_ERROR(flush());
   }
   MEMORY_RETURN_IF_ERROR(flush());
+  if (*removed == 0) return Status::OK();
+  std::unordered_map<std::string, Counter> times;
+  MEMORY_RETURN_IF_ERROR(TimesOfStoredEvents(touched, &times));
 
-  // Commands, sessions and users left with no event leave the dictionary and counters.
+  // Commands, sessions and users left with no event leave the dictionary and counters; those
+  // left with some take the times of what is left (not a deleted event's).
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCounters]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     Counter c;
     Counter::Decode(std::string_view(it->value().data(), it->value().size()), &c);
-    if (c.count > 0) continue;
+    if (c.count > 0) {
+      auto t = times.find(it->key().ToString());
+      if (t == times.end()) continue;
+      c.first_ts_us = t->second.first_ts_us;
+      c.last_ts_us = t->second.last_ts_us;
+      c.last_exit = t->second.last_exit;
+      std::string enc;
+      c.Encode(&enc);
+      batch.Put(handles_[kCounters], it->key(), enc);
+      continue;
+    }
     rocksdb::Slice k = it->key();
     batch.Delete(handles_[kCounters], k);
     if (k.starts_with("c") && k.size() == 9) {
@@ -366,6 +384,24 @@ Status RocksStore::RemoveEvents(const std::vector<std::string>& ids, size_t* rem
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   return FromRocks(db_->Write(wo, &batch), "delete");
+}
+
+Status RocksStore::TimesOfStoredEvents(const std::unordered_set<std::string>& keys,
+                                       std::unordered_map<std::string, Counter>* times) {
+  times->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {  // oldest first
+    Event e;
+    MEMORY_RETURN_IF_ERROR(DecodeStored(it->key(), it->value(), &e));
+    coding::Reader r(std::string_view(it->value().data(), it->value().size()));
+    uint64_t cmd_id = 0;
+    r.GetVarint(&cmd_id);
+    const std::string counter_keys[] = {"g:events", "c" + CmdKey(cmd_id), e.session.empty() ? "" : "s" + e.session,
+                                        e.user.empty() ? "" : "u" + e.user};
+    for (const std::string& k : counter_keys)
+      if (!k.empty() && keys.count(k)) times->try_emplace(k).first->second.Add(CounterOf(e, 1));
+  }
+  return FromRocks(it->status(), "events");
 }
 
 Status RocksStore::CompactAway() {

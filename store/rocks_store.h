@@ -891,6 +891,10 @@ class RocksStore final : public Store {
   // Deletes the given stored events with every derived key, adjusting counters. Returns the
   // number removed. Holds mu_.
   Status RemoveEvents(const std::vector<std::string>& id_bytes_list, size_t* removed);
+  // The first and last time (and the newest exit status) of each counter in `keys`, from the
+  // events stored: what a removal leaves, which merges cannot give (they keep a min and a max).
+  Status TimesOfStoredEvents(const std::unordered_set<std::string>& keys,
+                             std::unordered_map<std::string, Counter>* times);
   Status CompactAway();
   std::string DeletionMarker() const;
   Status BeginDeletion();
