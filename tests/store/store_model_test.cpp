@@ -1,7 +1,9 @@
 // The store against a model: seeded random sequences of recording (spool), ingest, fold,
-// forget, clean, optimize and reopening, checked after every step against a plain list of the
-// events that should be there: what a scan gives, the totals, the command dictionary and search.
+// forget, clean, optimize, backup, restore and reopening, checked after every step against a plain list of the
+// events that should be there: what a scan gives (also by session and directory), the totals, the
+// command dictionary and search.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -44,7 +46,7 @@ class StoreModel : public ::testing::TestWithParam<int> {
   // One random step on the store and the model.
   void Step(const std::string& dir, std::unique_ptr<Store>* store, std::string* what) {
     Store* s = store->get();
-    switch (Pick(12)) {
+    switch (Pick(14)) {
       case 0: case 1: case 2: {  // record (the spool), as `memory record` does
         std::vector<Event> evs;
         for (size_t n = 1 + Pick(5); n > 0; --n) evs.push_back(NewEvent());
@@ -92,6 +94,27 @@ class StoreModel : public ::testing::TestWithParam<int> {
         ASSERT_TRUE(s->Optimize().ok());
         break;
       }
+      case 10: {  // a backup (one at a time), while the store stays open
+        if (!backup_.empty()) break;
+        *what = "backup";
+        backup_ = dir + "-backup";
+        ASSERT_TRUE(s->Backup(backup_).ok());
+        backup_model_ = model_;
+        break;
+      }
+      case 11: {  // the store as the backup holds it
+        if (backup_.empty()) break;
+        *what = "restore";
+        store->reset();
+        const Status r = RestoreStore(backup_, dir);
+        ASSERT_TRUE(r.ok()) << r.ToString();
+        std::filesystem::remove_all(backup_);
+        backup_.clear();
+        model_ = backup_model_;
+        *store = OpenRW(dir);
+        ASSERT_NE(*store, nullptr);
+        break;
+      }
       default: {
         *what = "reopen";
         store->reset();
@@ -119,6 +142,19 @@ class StoreModel : public ::testing::TestWithParam<int> {
     std::sort(got.begin(), got.end());
     std::sort(want.begin(), want.end());
     ASSERT_EQ(got, want);
+
+    // The session and directory indexes give what filtering the model gives.
+    for (const auto& [session, cwd] : {std::pair<std::string, std::string>{"s2", ""}, {"", "/a"}, {"s1", "/a/b"}}) {
+      ScanOptions fo;
+      fo.session = session;
+      fo.cwd = cwd;
+      std::vector<Row> filtered, expected;
+      ASSERT_TRUE(s->Scan(fo, [&](const Event& e) { return filtered.push_back(RowOf(e)), true; }).ok());
+      for (const Row& r : want)
+        if ((session.empty() || std::get<2>(r) == session) && (cwd.empty() || std::get<3>(r) == cwd)) expected.push_back(r);
+      std::sort(filtered.begin(), filtered.end());
+      EXPECT_EQ(filtered, expected) << "session '" << session << "' cwd '" << cwd << "'";
+    }
 
     StoreStats st;
     ASSERT_TRUE(s->Stats(&st).ok());
@@ -167,6 +203,8 @@ class StoreModel : public ::testing::TestWithParam<int> {
   std::mt19937 rng_;
   int64_t clock_ = 1700000000000000;
   std::vector<Row> model_;
+  std::string backup_;              // the backup made and not yet restored ("" none)
+  std::vector<Row> backup_model_;   // what it holds
 };
 
 TEST_P(StoreModel, RandomOperationsKeepExactlyTheModelsEvents) {
@@ -181,6 +219,7 @@ TEST_P(StoreModel, RandomOperationsKeepExactlyTheModelsEvents) {
   }
   // What a reader in another process sees: the same events.
   s.reset();
+  if (!backup_.empty()) std::filesystem::remove_all(backup_);
   std::unique_ptr<Store> reader = OpenRO(t.path());
   ASSERT_NE(reader, nullptr);
   Check(reader.get(), "reopened read-only");
