@@ -56,6 +56,8 @@ struct MemoryLevel::Values {
 
 MemoryLevel::~MemoryLevel() = default;
 
+size_t MemoryLevel::values() const { return values_->index.size(); }
+
 Status MemoryLevel::Create(const LevelOptions& o, std::unique_ptr<MemoryLevel>* out) {
   out->reset();
   std::unique_ptr<MemoryLevel> l(new MemoryLevel());

@@ -125,6 +125,9 @@ class MemoryLevel {
 
   size_t capacity() const { return policy_->capacity(); }
   size_t size() const { return policy_->size(); }
+  // Values held: those of the policy's resident keys, and of keys it dropped without saying so
+  // (W-TinyLFU's hand-over) until their next Get or Put.
+  size_t values() const;
   const CacheStats& stats() const { return stats_; }
   const Policy& policy() const { return *policy_; }
   const HitRatioCurve* curve() const { return curve_.get(); }
