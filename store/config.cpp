@@ -260,9 +260,11 @@ Status LoadConfig(const std::string& path, Config* config) {
 
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::IOError(file + ": cannot read: " + std::strerror(errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
+  // At most 1 MB also from what stat() cannot size: a pipe (`--config <(...)`), /dev/zero.
+  std::string text(size_t{1} << 20 | 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > (size_t{1} << 20)) return Status::InvalidArgument(file + ": config file larger than 1 MB");
   if (size_t nul = text.find('\0'); nul != std::string::npos) {
     size_t line = 1;
     for (size_t i = 0; i < nul; ++i) line += text[i] == '\n';

@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace memory {
 namespace {
@@ -159,6 +161,22 @@ TEST_F(ConfigTest, MissingFiles) {
   EXPECT_NE(st.message().find("nope.yaml"), std::string::npos);
   st = LoadConfig(dir_, &c);  // a directory
   EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+}
+
+// What stat() cannot size is read up to 1 MB: a pipe (`--config <(...)`) works, /dev/zero is
+// an error (it was read until memory ran out).
+TEST_F(ConfigTest, PipesAreReadAndEndlessFilesRefused) {
+  Config c;
+  Status st = LoadConfig("/dev/zero", &c);
+  EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+  EXPECT_NE(st.message().find("larger than 1 MB"), std::string::npos) << st.ToString();
+  const std::string fifo = dir_ + "/pipe.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << "store:\n  sync: true\n"; });
+  st = LoadConfig(fifo, &c);
+  writer.join();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(c.sync);
 }
 
 TEST_F(ConfigTest, DefaultPathFollowsXdgAndMissingDefaultIsOk) {
