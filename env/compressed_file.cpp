@@ -1,31 +1,30 @@
 #include "env/compressed_file.h"
 
+#include <fcntl.h>
 #include <lzma.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 namespace memory::env {
 namespace {
 
-Status ReadRaw(const std::string& path, std::string* out) {
+Status ReadRaw(const std::string& path, size_t max_bytes, std::string* out) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  *out = std::move(ss).str();
-  return Status::OK();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
+  if (S_ISREG(st.st_mode)) out->reserve(static_cast<size_t>(std::min<uint64_t>(st.st_size, max_bytes)));
+  Status s = ReadToEnd(fd, path, max_bytes, /*text=*/false, out);
+  ::close(fd);
+  return s;
 }
 
 Status TooLarge(const std::string& path, size_t max_bytes) {
@@ -99,9 +98,33 @@ Status Unxz(const std::string& path, std::string_view in, size_t max_bytes, std:
 
 }  // namespace
 
+Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, bool text, std::string* out) {
+  out->clear();
+  char block[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd, block, sizeof block);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::IOError(name + ": read failed: " + std::strerror(errno));
+    if (got == 0) return Status::OK();
+    if (text) {
+      if (const void* nul = std::memchr(block, '\0', static_cast<size_t>(got))) {
+        const size_t at = out->size() + static_cast<size_t>(static_cast<const char*>(nul) - block);
+        out->append(block, static_cast<size_t>(got));
+        const size_t line = 1 + static_cast<size_t>(std::count(out->begin(), out->begin() + at, '\n'));
+        return Status::InvalidArgument(name + ":" + std::to_string(line) +
+                                       ": binary data (NUL byte); not a text history");
+      }
+    }
+    if (out->size() + static_cast<size_t>(got) > max_bytes)
+      return Status::InvalidArgument(name + ": more than " + std::to_string(max_bytes >> 20) +
+                                     " MiB to hold in memory");
+    out->append(block, static_cast<size_t>(got));
+  }
+}
+
 Status ReadMaybeCompressed(const std::string& path, std::string* bytes, size_t max_bytes) {
   std::string raw;
-  MEMORY_RETURN_IF_ERROR(ReadRaw(path, &raw));
+  MEMORY_RETURN_IF_ERROR(ReadRaw(path, max_bytes, &raw));
   const bool gz = raw.size() >= 2 && static_cast<unsigned char>(raw[0]) == 0x1f &&
                   static_cast<unsigned char>(raw[1]) == 0x8b;
   static const char kXz[6] = {'\xfd', '7', 'z', 'X', 'Z', '\0'};

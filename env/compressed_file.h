@@ -14,6 +14,11 @@ namespace memory::env {
 // data. Data that decompresses to more than `max_bytes` is refused (InvalidArgument) before it
 // takes the memory: a few MB of gzip can expand to terabytes.
 inline constexpr size_t kMaxDecompressedBytes = size_t{4} << 30;
+// Reads `fd` to its end into *out, at most `max_bytes` (InvalidArgument "NAME: more than N MiB
+// to hold in memory" beyond it). With `text`, a NUL byte stops the read at once: InvalidArgument "NAME:LINE: binary
+// data (NUL byte); not a text history". For what cannot be read twice or sized (a pipe, a
+// device): `yes | memory import -` or /dev/zero must not take the memory.
+Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, bool text, std::string* out);
 Status ReadMaybeCompressed(const std::string& path, std::string* bytes,
                            size_t max_bytes = kMaxDecompressedBytes);
 

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "env/compressed_file.h"
+
 namespace memory::env {
 namespace {
 
@@ -644,14 +646,7 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
   if (!S_ISREG(st.st_mode)) {  // a pipe or a terminal cannot be read twice: its text is kept
     std::string text;
-    char block[1 << 16];
-    for (;;) {
-      ssize_t got = ::read(fd.get(), block, sizeof block);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return Status::IOError(path + ": read failed: " + std::strerror(errno));
-      if (got == 0) break;
-      text.append(block, static_cast<size_t>(got));
-    }
+    MEMORY_RETURN_IF_ERROR(ReadToEnd(fd.get(), std::string(name), kMaxDecompressedBytes, /*text=*/true, &text));
     return StreamText(text, name, format, options, batch, checked, counted, sink);
   }
   // Both passes read the bytes the file had when opened, from where it was (standard input
@@ -765,13 +760,13 @@ namespace {
 Status ReadLatin1AsUtf8(const std::string& path, std::string* out) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open");
+  InputFile fd(path);
+  if (fd.get() < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open: " + std::strerror(errno));
   }
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError(path + ": read failed");
+  std::string raw;  // a binary file (or /dev/zero) stops at its first block with a NUL byte
+  MEMORY_RETURN_IF_ERROR(ReadToEnd(fd.get(), path, kMaxDecompressedBytes, /*text=*/true, &raw));
   if (IsValidUtf8(raw)) {
     *out = std::move(raw);
     return Status::OK();

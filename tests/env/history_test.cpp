@@ -1,14 +1,18 @@
 #include "env/history.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "env/compressed_file.h"
 
 namespace memory::env {
 namespace {
@@ -648,6 +652,44 @@ TEST(RealData, SchonlauUser1AndDirectory) {
   EXPECT_EQ(files.size(), 25u);  // User1, User3, ..., User49
   EXPECT_EQ(fs::path(files.front()).filename(), "User1");
   EXPECT_EQ(fs::path(files.back()).filename(), "User49");
+}
+
+}  // namespace
+}  // namespace memory::env
+
+namespace memory::env {
+namespace {
+
+// What cannot be sized or read twice (a device, a pipe) is read whole but bounded: /dev/zero took
+// 13 GB in a minute before; a binary stream stops at its first block, a long one at the limit.
+TEST(Unsized, DevZeroStopsAtOnceAndAPipeAtTheLimit) {
+  std::vector<Event> events;
+  for (HistoryFormat f : {HistoryFormat::kBash, HistoryFormat::kJsonl}) {
+    Status s = ReadHistoryFile("/dev/zero", f, HistoryReadOptions{}, &events);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find("/dev/zero:1: binary data"), std::string::npos) << s.ToString();
+  }
+  Status s = ReadProtocolHistory("/dev/zero", HistoryFormat::kSchonlau, &events);
+  EXPECT_NE(s.message().find("binary data"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(events.empty());
+
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  auto old_sigpipe = ::signal(SIGPIPE, SIG_IGN);  // the writer outlives the reader
+  std::thread writer([&] {
+    const std::string chunk(1 << 16, 'y');
+    for (int i = 0; i < 40; ++i)  // 2.5 MiB, more than the 1 MiB allowed below
+      if (::write(p[1], chunk.data(), chunk.size()) < 0) break;  // the reader stopped
+    ::close(p[1]);
+  });
+  std::string text;
+  s = ReadToEnd(p[0], "pipe", size_t{1} << 20, /*text=*/true, &text);
+  ::close(p[0]);
+  writer.join();
+  ::signal(SIGPIPE, old_sigpipe);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("more than 1 MiB"), std::string::npos) << s.ToString();
+  EXPECT_LE(text.size(), size_t{1} << 20);
 }
 
 }  // namespace
