@@ -22,7 +22,7 @@ Status ReadRaw(const std::string& path, size_t max_bytes, std::string* out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
   if (S_ISREG(st.st_mode)) out->reserve(static_cast<size_t>(std::min<uint64_t>(st.st_size, max_bytes)));
-  Status s = ReadToEnd(fd, path, max_bytes, /*text=*/false, out);
+  Status s = ReadToEnd(fd, path, max_bytes, /*nul_error=*/{}, out);
   ::close(fd);
   return s;
 }
@@ -98,7 +98,8 @@ Status Unxz(const std::string& path, std::string_view in, size_t max_bytes, std:
 
 }  // namespace
 
-Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, bool text, std::string* out) {
+Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, std::string_view nul_error,
+                 std::string* out) {
   out->clear();
   char block[1 << 16];
   for (;;) {
@@ -106,13 +107,12 @@ Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, bool text, s
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return Status::IOError(name + ": read failed: " + std::strerror(errno));
     if (got == 0) return Status::OK();
-    if (text) {
+    if (!nul_error.empty()) {
       if (const void* nul = std::memchr(block, '\0', static_cast<size_t>(got))) {
         const size_t at = out->size() + static_cast<size_t>(static_cast<const char*>(nul) - block);
         out->append(block, static_cast<size_t>(got));
         const size_t line = 1 + static_cast<size_t>(std::count(out->begin(), out->begin() + at, '\n'));
-        return Status::InvalidArgument(name + ":" + std::to_string(line) +
-                                       ": binary data (NUL byte); not a text history");
+        return Status::InvalidArgument(name + ":" + std::to_string(line) + ": " + std::string(nul_error));
       }
     }
     if (out->size() + static_cast<size_t>(got) > max_bytes)

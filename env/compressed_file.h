@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "store/status.h"
 
@@ -15,10 +16,11 @@ namespace memory::env {
 // takes the memory: a few MB of gzip can expand to terabytes.
 inline constexpr size_t kMaxDecompressedBytes = size_t{4} << 30;
 // Reads `fd` to its end into *out, at most `max_bytes` (InvalidArgument "NAME: more than N MiB
-// to hold in memory" beyond it). With `text`, a NUL byte stops the read at once: InvalidArgument "NAME:LINE: binary
-// data (NUL byte); not a text history". For what cannot be read twice or sized (a pipe, a
+// to hold in memory" beyond it). With a `nul_error`, a NUL byte stops the read at once:
+// InvalidArgument "NAME:LINE: <nul_error>". For what cannot be sized or read twice (a pipe, a
 // device): `yes | memory import -` or /dev/zero must not take the memory.
-Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, bool text, std::string* out);
+Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, std::string_view nul_error,
+                 std::string* out);
 Status ReadMaybeCompressed(const std::string& path, std::string* bytes,
                            size_t max_bytes = kMaxDecompressedBytes);
 

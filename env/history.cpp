@@ -23,6 +23,8 @@
 namespace memory::env {
 namespace {
 
+constexpr std::string_view kNotText = "binary data (NUL byte); not a text history";
+
 Status LineError(std::string_view name, size_t line, std::string_view what) {
   std::string m;
   m.reserve(name.size() + what.size() + 16);
@@ -106,7 +108,7 @@ class LineCursor {
     *line = std::string_view(start, len);
     if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
     if (line->size() > max_line_) return Fail(LongLine(line->size()));
-    if (std::memchr(line->data(), '\0', line->size())) return NotText("binary data (NUL byte); not a text history");
+    if (std::memchr(line->data(), '\0', line->size())) return NotText(std::string(kNotText));
     if (utf8_ && FirstInvalidUtf8(*line) != line->size()) return NotText("invalid UTF-8");
     return true;
   }
@@ -646,7 +648,7 @@ Status StreamHistoryFile(const std::string& path, std::string_view name, History
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a history file");
   if (!S_ISREG(st.st_mode)) {  // a pipe or a terminal cannot be read twice: its text is kept
     std::string text;
-    MEMORY_RETURN_IF_ERROR(ReadToEnd(fd.get(), std::string(name), kMaxDecompressedBytes, /*text=*/true, &text));
+    MEMORY_RETURN_IF_ERROR(ReadToEnd(fd.get(), std::string(name), kMaxDecompressedBytes, kNotText, &text));
     return StreamText(text, name, format, options, batch, checked, counted, sink);
   }
   // Both passes read the bytes the file had when opened, from where it was (standard input
@@ -766,7 +768,7 @@ Status ReadLatin1AsUtf8(const std::string& path, std::string* out) {
     return Status::IOError(path + ": cannot open: " + std::strerror(errno));
   }
   std::string raw;  // a binary file (or /dev/zero) stops at its first block with a NUL byte
-  MEMORY_RETURN_IF_ERROR(ReadToEnd(fd.get(), path, kMaxDecompressedBytes, /*text=*/true, &raw));
+  MEMORY_RETURN_IF_ERROR(ReadToEnd(fd.get(), path, kMaxDecompressedBytes, kNotText, &raw));
   if (IsValidUtf8(raw)) {
     *out = std::move(raw);
     return Status::OK();

@@ -1,5 +1,6 @@
 #include "learner/experiment.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include "env/compressed_file.h"
 
 namespace memory::learner {
 namespace fs = std::filesystem;
@@ -248,12 +251,12 @@ Status ParseExperimentYaml(std::string_view text, const std::string& path, bool 
 Status ParseExperimentConfig(const std::string& path, bool check_files, ExperimentConfig* out) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return Status::InvalidArgument(path + ": is a directory, expected a YAML file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fs::exists(path, ec) ? Status::IOError(path + ": cannot open") : Status::NotFound(path + ": no such file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.find('\0') != std::string::npos) return Status::InvalidArgument(path + ": binary file, expected YAML");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fs::exists(path, ec) ? Status::IOError(path + ": cannot open") : Status::NotFound(path + ": no such file");
+  std::string text;  // a few KB; /dev/zero or a binary file stops at its first block
+  const Status read = env::ReadToEnd(fd, path, size_t{64} << 20, "binary file, expected YAML", &text);
+  ::close(fd);
+  MEMORY_RETURN_IF_ERROR(read);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return Status::InvalidArgument(path + ": empty file");
   return ParseExperimentYaml(text, path, check_files, out);
 }

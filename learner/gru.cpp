@@ -33,7 +33,7 @@ class Reader {
     return Status::OK();
   }
   Status Text(std::string* s) {
-    uint32_t n;
+    uint32_t n = 0;
     MEMORY_RETURN_IF_ERROR(U32(&n));
     if (n > d_.size() - pos_) return Truncated();
     s->assign(d_.data() + pos_, n);
@@ -78,9 +78,11 @@ Status GruWeights::Load(const std::string& path, GruWeights* w) {
     return Status::InvalidArgument(path + ": is a directory, expected a GRU weight file");
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound(path + ": no such GRU weight file");
-  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (data.size() < 20 || std::memcmp(data.data(), kMagic, 8) != 0)
-    return Status::Corruption(path + ": not a GRU weight file");
+  std::string data(8, '\0');  // the magic first: /dev/zero or a wrong file is not read on
+  f.read(data.data(), 8);
+  if (f.gcount() != 8 || std::memcmp(data.data(), kMagic, 8) != 0) return Status::Corruption(path + ": not a GRU weight file");
+  data.append(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  if (data.size() < 20) return Status::Corruption(path + ": not a GRU weight file");
   Reader r(data, path);
   MEMORY_RETURN_IF_ERROR(r.U32(&w->vocab));
   MEMORY_RETURN_IF_ERROR(r.U32(&w->embed));

@@ -683,7 +683,7 @@ TEST(Unsized, DevZeroStopsAtOnceAndAPipeAtTheLimit) {
     ::close(p[1]);
   });
   std::string text;
-  s = ReadToEnd(p[0], "pipe", size_t{1} << 20, /*text=*/true, &text);
+  s = ReadToEnd(p[0], "pipe", size_t{1} << 20, "binary", &text);
   ::close(p[0]);
   writer.join();
   ::signal(SIGPIPE, old_sigpipe);

@@ -45,6 +45,8 @@ TEST(GruTest, WeightsRoundTripAndDamageIsDetected) {
   { std::ofstream f(cut, std::ios::binary); f.write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 3)); }
   EXPECT_EQ(GruWeights::Load(cut, &back).code(), Status::Code::kCorruption);
   EXPECT_TRUE(GruWeights::Load(::testing::TempDir() + "/none.bin", &back).IsNotFound());
+  // The magic is read first: /dev/zero (read until memory ran out before) is refused at once.
+  EXPECT_EQ(GruWeights::Load("/dev/zero", &back).code(), Status::Code::kCorruption);
 }
 
 // A hand-checkable step: with all weights zero, r = z = 0.5, n = 0, so h' = h / 2.

@@ -345,5 +345,13 @@ TEST(ExperimentConfigTest, ShippedConfigsParse) {
   EXPECT_GE(n, 4);
 }
 
+// A file without an end (/dev/zero) is refused at its first block; it was read until memory ran out.
+TEST(ExperimentConfigTest, EndlessOrBinaryFilesAreRefusedAtOnce) {
+  ExperimentConfig c;
+  Status s = ParseExperimentConfig("/dev/zero", false, &c);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("binary file, expected YAML"), std::string::npos) << s.ToString();
+}
+
 }  // namespace
 }  // namespace memory::learner
