@@ -2,6 +2,7 @@
 // gets, erases, erase-alls, L3 closes and reopens, with every policy at small and auto-sized
 // capacities. A get never returns a value other than the last one written; with L3 (which
 // keeps every value) it always finds it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -32,9 +33,7 @@ void PrintTo(const ModelCase& c, std::ostream* os) {
 class HierarchyModel : public ::testing::TestWithParam<ModelCase> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("cache_model_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                                        std::to_string(reinterpret_cast<uintptr_t>(this)));
+    dir_ = fs::temp_directory_path() / fmt::format("cache_model_{}_{}", ::getpid(), reinterpret_cast<uintptr_t>(this));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -65,9 +64,9 @@ TEST_P(HierarchyModel, NeverServesAStaleValue) {
     const uint32_t r = pick(10);
     const Key key = r < 5 ? pick(6) : r < 9 ? pick(100) : 1000 + pick(5000);
     const uint32_t op = pick(100);
-    SCOPED_TRACE("step " + std::to_string(step) + " key " + std::to_string(key));
+    SCOPED_TRACE(::testing::Message() << "step " << step << " key " << key);
     if (op < 35) {
-      const std::string v = "k" + std::to_string(key) + "v" + std::to_string(++version);
+      const std::string v = std::to_string(key) + "v" + std::to_string(++version);
       ASSERT_TRUE(h->Put(key, v).ok());
       model[key] = v;
     } else if (op < 90) {
@@ -80,7 +79,9 @@ TEST_P(HierarchyModel, NeverServesAStaleValue) {
         ++found;
       } else {
         ASSERT_TRUE(s.IsNotFound()) << s.ToString();
-        if (GetParam().with_l3) ASSERT_EQ(it, model.end()) << "L3 lost " << it->second;
+        if (GetParam().with_l3) {
+          ASSERT_EQ(it, model.end()) << "L3 lost " << it->second;
+        }
       }
     } else if (op < 96) {
       ASSERT_TRUE(h->Erase(key).ok());
@@ -105,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"wtinylfu", "arc", false, true}, ModelCase{"lru", "wtinylfu", true, true},
                       ModelCase{"wtinylfu(sim_size=4)", "wtinylfu(sim_size=16)", true, true},
                       ModelCase{"wtinylfu", "wtinylfu", false, false}, ModelCase{"arc", "lru", true, false}),
-    [](const ::testing::TestParamInfo<ModelCase>& info) { return "Case" + std::to_string(info.index); });
+    [](const ::testing::TestParamInfo<ModelCase>& info) { return std::to_string(info.index); });
 
 // One level alone, with resizes: a value served is the last one put; the values held never
 // outnumber the capacity (a value the policy dropped without saying so would stay until its key
