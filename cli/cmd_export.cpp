@@ -29,7 +29,9 @@ int RunExport(const ExportOptions& o, const Globals& g) {
     so.since_us = NowMicros() - us;
   }
   std::unique_ptr<Store> store;
-  if (DataDirExists(g)) {
+  bool exists = false;
+  if (Status s = CheckDataDir(g, &exists); !s.ok()) return Fail(s);
+  if (exists) {
     Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);
     if (!s.ok()) return Fail(s);
   }

@@ -43,7 +43,9 @@ int RunSearch(const SearchOptions& o, const Globals& g) {
     q.since_us = NowMicros() - us;
   }
   std::vector<SearchHit> hits;
-  if (DataDirExists(g)) {
+  bool exists = false;
+  if (Status s = CheckDataDir(g, &exists); !s.ok()) return Fail(s);
+  if (exists) {
     // $MEMORY_SEARCH_CACHE: "off" = --no-cache; "always" saves even results cheaper to
     // recompute than to cache (tests, benchmarks); otherwise the cost rule of search_cache.h.
     const char* env = std::getenv("MEMORY_SEARCH_CACHE");

@@ -66,7 +66,8 @@ void PrintCaches(const std::vector<cache::Hierarchy::UseReport>& uses, const Sta
 
 int RunStatus(bool json, const Globals& g) {
   StoreStats st;
-  const bool exists = DataDirExists(g);
+  bool exists = false;
+  if (Status s = CheckDataDir(g, &exists); !s.ok()) return Fail(s);
   if (exists) {
     std::unique_ptr<Store> store;
     Status s = OpenStore(g, StoreOptions::Mode::kReadOnly, &store);

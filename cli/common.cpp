@@ -27,9 +27,17 @@ Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>&
   return RecordEvents(ro, events);
 }
 
-bool DataDirExists(const Globals& g) {
+Status CheckDataDir(const Globals& g, bool* exists) {
   struct stat st;
-  return ::stat(g.db.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  *exists = false;
+  if (::stat(g.db.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::OK();
+    return Status::IOError(g.db + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode))
+    return Status::InvalidArgument(g.db + " is not a directory (--db or $MEMORY_DB names the data directory)");
+  *exists = true;
+  return Status::OK();
 }
 
 std::string FormatLocalTime(int64_t ts_us) {

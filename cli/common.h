@@ -27,9 +27,10 @@ Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>&
 // printing anything. Defined in links_database.cpp / front_end.cpp.
 Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Store>* store);
 
-// False when the data directory does not exist: read commands then show an empty store instead
-// of creating one (a mistyped --db must not leave directories behind).
-bool DataDirExists(const Globals& g);
+// *exists = false when the data directory does not exist: read commands then show an empty
+// store instead of creating one (a mistyped --db must not leave directories behind).
+// InvalidArgument when the path names something else (a file: --db given a file by mistake).
+Status CheckDataDir(const Globals& g, bool* exists);
 
 // All of stdin into *out; InvalidArgument naming `what` if it holds more than `limit` bytes
 // (read no further, so hostile input cannot exhaust memory).

@@ -604,4 +604,16 @@ TEST_F(StoreCli, ReadCommandsOnAMissingStoreShowItEmptyAndCreateNothing) {
   EXPECT_FALSE(fs::exists(dir_ + "/typo"));
 }
 
+// --db naming a file is a mistake to report, not an empty store ("no store yet" before).
+TEST_F(StoreCli, ReadCommandsOnAFileInsteadOfADataDirectoryAreBadInput) {
+  db_ = Write("not-a-dir", "x");
+  for (const char* args : {"status", "status --json", "search x", "export"}) {
+    SCOPED_TRACE(args);
+    std::string out, err;
+    EXPECT_EQ(Mem(args, &out, &err), 2);
+    EXPECT_TRUE(out.empty()) << out;
+    EXPECT_NE(err.find("not-a-dir is not a directory"), std::string::npos) << err;
+  }
+}
+
 }  // namespace
