@@ -16,6 +16,8 @@
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <yaml-cpp/yaml.h>
 
+#include "store/internal.h"
+
 namespace memory {
 namespace {
 
@@ -216,32 +218,12 @@ class Parser {
   std::string file_;
 };
 
-// The home directory of `uid` from /etc/passwd, or "" (the executable is static: glibc's
-// getpwuid would need the shared NSS modules at run time; only used when $HOME is unset).
-std::string HomeFromPasswd(uid_t uid) {
-  std::ifstream in("/etc/passwd");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string x; std::getline(ss, x, ':');) f.push_back(x);
-    if (f.size() >= 6 && f[2] == std::to_string(uid)) return f[5];
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string DefaultConfigPath() {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
   if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/llmunix-memory/config.yaml";
-  std::string home;
-  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] != '\0') {
-    home = h;
-  } else {
-    home = HomeFromPasswd(getuid());
-  }
-  return home + "/.config/llmunix-memory/config.yaml";
+  return internal::HomeDir() + "/.config/llmunix-memory/config.yaml";
 }
 
 Status LoadConfig(const std::string& path, Config* config) {

@@ -93,6 +93,9 @@ class AtomicFileWriter {
   int fd_ = -1;
 };
 bool FileExists(const std::string& path);
+// $HOME, else the user's home from /etc/passwd (the executable is static: glibc's getpwuid would
+// need the shared NSS modules at run time), else "" (then paths under it start at /).
+std::string HomeDir();
 Status ListDir(const std::string& dir, std::vector<std::string>* names);  // sorted, no . and ..
 int64_t DirBytes(const std::string& dir);          // recursive size of regular files
 std::string ErrnoText();

@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "store/internal.h"
 #include "store/store.h"
@@ -103,12 +106,30 @@ Status ParseDuration(const std::string& text, int64_t* us) {
 
 std::string DefaultDataDir() {
   if (const char* e = std::getenv("MEMORY_DB"); e && *e) return e;
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/llmunix-memory";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/share/llmunix-memory";
+  // A relative $XDG_DATA_HOME is ignored (XDG Base Directory spec), and without $HOME the home
+  // comes from /etc/passwd: a store must not appear in whatever directory a command runs in.
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && x[0] == '/') return std::string(x) + "/llmunix-memory";
+  return internal::HomeDir() + "/.local/share/llmunix-memory";
 }
 
 namespace internal {
+
+std::string HomeDir() {
+  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] != '\0') return h;
+  std::ifstream in("/etc/passwd");
+  const std::string uid = std::to_string(::getuid());
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string_view> f;
+    for (size_t start = 0;;) {
+      const size_t colon = line.find(':', start);
+      f.push_back(std::string_view(line).substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+    if (f.size() >= 6 && f[2] == uid) return std::string(f[5]);
+  }
+  return "";
+}
 
 std::string ErrnoText() { return std::strerror(errno); }
 

@@ -1,5 +1,6 @@
 // LoadConfig: defaults, every setting, and line-numbered errors for bad files.
 #include "store/config.h"
+#include "store/store.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <thread>
 
 namespace memory {
@@ -198,6 +201,34 @@ TEST_F(ConfigTest, DefaultPathFollowsXdgAndMissingDefaultIsOk) {
     EXPECT_EQ(DefaultConfigPath(), std::string(home) + "/.config/llmunix-memory/config.yaml");
   }
   if (old_xdg) setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
+}
+
+// The data directory never depends on where a command runs: a relative $XDG_DATA_HOME is ignored
+// (XDG spec) and without $HOME the home comes from /etc/passwd. Without $HOME it was
+// "./.local/share/llmunix-memory", a new store in every directory `record` ran in.
+TEST_F(ConfigTest, DefaultDataDirIsAbsoluteWhateverTheEnvironment) {
+  std::map<std::string, std::optional<std::string>> saved;
+  for (const char* name : {"MEMORY_DB", "XDG_DATA_HOME", "HOME"}) {
+    const char* v = getenv(name);
+    saved[name] = v ? std::optional<std::string>(v) : std::nullopt;
+  }
+  unsetenv("MEMORY_DB");
+  setenv("XDG_DATA_HOME", dir_.c_str(), 1);
+  EXPECT_EQ(DefaultDataDir(), dir_ + "/llmunix-memory");
+  setenv("HOME", dir_.c_str(), 1);
+  setenv("XDG_DATA_HOME", "relative/data", 1);
+  EXPECT_EQ(DefaultDataDir(), dir_ + "/.local/share/llmunix-memory");
+  unsetenv("XDG_DATA_HOME");
+  unsetenv("HOME");
+  const std::string without_home = DefaultDataDir();
+  EXPECT_EQ(without_home.rfind("./", 0), std::string::npos) << without_home;
+  if (getuid() == 0) {
+    EXPECT_EQ(without_home, "/root/.local/share/llmunix-memory");  // from /etc/passwd
+  }
+  for (const auto& [name, v] : saved) {
+    if (v) setenv(name.c_str(), v->c_str(), 1);
+    else unsetenv(name.c_str());
+  }
 }
 
 }  // namespace
