@@ -2,6 +2,9 @@
 // statistics, forget, clean, backup and restore.
 #include "store/rocks_store.h"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <re2/re2.h>
 
 #include "store/fuzzy.h"
@@ -486,6 +489,20 @@ Status RocksStore::Clean(int64_t before_us, size_t* removed) {
 
 Status RocksStore::Backup(const std::string& backup_dir) {
   if (read_only_) return Status::Busy("the store is open read-only");
+  {  // a backup inside the data directory would go with it (and keep what forget removes there)
+    std::error_code ec;
+    auto resolved = [&ec](const std::string& p) {  // no "." or "..", links resolved, no trailing "/"
+      std::filesystem::path r = std::filesystem::weakly_canonical(p, ec).lexically_normal();
+      return r.has_filename() ? r : r.parent_path();
+    };
+    const std::filesystem::path store = resolved(dir_), backup = resolved(backup_dir);
+    if (!ec) {
+      auto [s, b] = std::mismatch(store.begin(), store.end(), backup.begin(), backup.end());
+      if (s == store.end())
+        return Status::InvalidArgument("backup directory " + backup_dir + " is inside the data directory " + dir_ +
+                                       " (a backup must outlive the store)");
+    }
+  }
   std::lock_guard<std::mutex> l(mu_);
   std::vector<std::string> names;
   if (FileExists(backup_dir)) {

@@ -918,6 +918,23 @@ TEST(Store, WriterOpensNeverRotateTheInfoLog) {
   EXPECT_EQ(log.find("lock file"), std::string::npos) << log;
 }
 
+// A backup inside the data directory would go with it: refused, however the path is spelled.
+TEST(Store, ABackupInsideTheDataDirectoryIsRefused) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs = {MakeEvent("ls", 1000)};
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  for (const std::string& inside : {t.path(), t.path() + "/", t.path() + "/b", t.path() + "/x/../b", t.path() + "/db/b"}) {
+    Status st = s->Backup(inside);
+    EXPECT_TRUE(st.IsInvalidArgument()) << inside << ": " << st.ToString();
+    EXPECT_NE(st.message().find("inside the data directory"), std::string::npos) << st.ToString();
+  }
+  EXPECT_FALSE(fs::exists(t.path() + "/b"));
+  const std::string beside = t.path() + "-backup";  // same prefix, another directory
+  EXPECT_TRUE(s->Backup(beside).ok());
+  fs::remove_all(beside);
+}
+
 TEST(Store, BackupWhileRecordingAndRestore) {
   TempDir t, b;
   std::string data = t.path() + "/data", backup = b.path() + "/bk";
