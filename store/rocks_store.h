@@ -59,7 +59,11 @@ inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   std::string msg = what + ": " + s.ToString();
   if (s.IsCorruption()) return Status::Corruption(msg);
   if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsBusy() || s.IsTimedOut() || s.ToString().find("lock") != std::string::npos)
+  // A lock another process holds is Busy; a lock file that cannot be written at all (a
+  // read-only file system, no permission) is not: waiting would not help.
+  const bool cannot_write = msg.find("Read-only file system") != std::string::npos ||
+                            msg.find("Permission denied") != std::string::npos;
+  if (s.IsBusy() || s.IsTimedOut() || (msg.find("lock") != std::string::npos && !cannot_write))
     return Status::Busy(msg);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
   return Status::IOError(msg);

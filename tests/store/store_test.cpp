@@ -22,6 +22,7 @@
 #include <rocksdb/db.h>
 
 #include "store/recorder.h"
+#include "store/rocks_store.h"
 #include "store/store.h"
 #include "tests/damage.h"
 #include "tests/store/store_test_util.h"
@@ -1083,6 +1084,19 @@ TEST(Store, AnInterruptedDeletionIsFinishedByTheNextOne) {
     EXPECT_FALSE(fs::exists(t.path() + "/db.before-restore")) << "clean=" << clean;
     EXPECT_EQ(All(s.get()).size(), 1u);
   }
+}
+
+// RocksDB's failures to take the LOCK: held by another process is Busy (exit 3: retry later); a
+// lock file that cannot be written (a read-only file system, no permission) is an I/O error —
+// it was reported as Busy ("open for writing by another process"), which a retry never fixes.
+TEST(Store, ALockThatCannotBeWrittenIsNotBusy) {
+  using internal::FromRocks;
+  EXPECT_TRUE(FromRocks(rocksdb::Status::IOError("While lock file: /s/db/LOCK: Resource temporarily unavailable"), "open").IsBusy());
+  EXPECT_TRUE(FromRocks(rocksdb::Status::Busy(), "open").IsBusy());
+  const Status ro = FromRocks(rocksdb::Status::IOError("while open a file for lock: /s/db/LOCK: Read-only file system"), "open");
+  EXPECT_EQ(ro.code(), Status::Code::kIOError) << ro.ToString();
+  const Status perm = FromRocks(rocksdb::Status::IOError("while open a file for lock: /s/db/LOCK: Permission denied"), "open");
+  EXPECT_EQ(perm.code(), Status::Code::kIOError) << perm.ToString();
 }
 
 TEST(Store, SecondWriterIsBusyAndReadersStillRead) {
