@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -239,13 +238,12 @@ Status LoadConfig(const std::string& path, Config* config) {
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(file + ": is a directory, not a config file");
   if (st.st_size > (1 << 20)) return Status::InvalidArgument(file + ": config file larger than 1 MB");
 
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Status::IOError(file + ": cannot read: " + std::strerror(errno));
   // At most 1 MB also from what stat() cannot size: a pipe (`--config <(...)`), /dev/zero.
-  std::string text(size_t{1} << 20 | 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > (size_t{1} << 20)) return Status::InvalidArgument(file + ": config file larger than 1 MB");
+  std::string text;
+  if (Status read = internal::ReadFile(file, &text, size_t{1} << 20); !read.ok()) {
+    if (read.IsInvalidArgument()) return Status::InvalidArgument(file + ": config file larger than 1 MB");
+    return Status::IOError(file + ": cannot read: " + read.message());
+  }
   if (size_t nul = text.find('\0'); nul != std::string::npos) {
     size_t line = 1;
     for (size_t i = 0; i < nul; ++i) line += text[i] == '\n';

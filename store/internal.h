@@ -75,7 +75,8 @@ void TwoThreads(size_t n, Fn fn) {
 
 // File helpers. All files the store creates are 0600, directories 0700.
 Status EnsureDir(const std::string& path);         // mkdir -p with 0700
-Status ReadFile(const std::string& path, std::string* out);
+// At most `max_bytes` (InvalidArgument "PATH: more than N bytes" beyond it, read no further).
+Status ReadFile(const std::string& path, std::string* out, size_t max_bytes = SIZE_MAX);
 Status WriteFileAtomic(const std::string& path, std::string_view data);  // tmp + fsync + rename
 // The same in pieces: Open, Append..., Commit. Destroyed before Commit, it leaves `path` as it was.
 class AtomicFileWriter {

@@ -153,7 +153,7 @@ Status EnsureDir(const std::string& path) {
   return Status::OK();
 }
 
-Status ReadFile(const std::string& path, std::string* out) {
+Status ReadFile(const std::string& path, std::string* out, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");
@@ -165,7 +165,7 @@ Status ReadFile(const std::string& path, std::string* out) {
     ::close(fd);
     return Status::InvalidArgument(path + ": is a directory");
   }
-  if (st.st_size > 0) out->reserve(static_cast<size_t>(st.st_size));
+  if (st.st_size > 0) out->reserve(std::min(static_cast<size_t>(st.st_size), max_bytes));
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -176,6 +176,10 @@ Status ReadFile(const std::string& path, std::string* out) {
       return s;
     }
     if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > max_bytes) {
+      ::close(fd);
+      return Status::InvalidArgument(path + ": more than " + std::to_string(max_bytes) + " bytes");
+    }
     out->append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
