@@ -324,15 +324,14 @@ class Builder {
       return;
     }
     if (own >= 0) {
-      e.ts_us = own;
+      e.ts_us = spread_.Next(own);  // commands of one second keep the file's order
     } else if (!timed_) {
       e.ts_us = base_ + static_cast<int64_t>(i);
     } else if (i < layout_->first_timed) {
       e.ts_us = std::max<int64_t>(1, layout_->first_ts - static_cast<int64_t>(layout_->first_timed - i));
     } else {
-      e.ts_us = std::min(prev_ + 1, kLatestEventTimeUs);
+      e.ts_us = spread_.After();
     }
-    prev_ = e.ts_us;
   }
 
   std::string_view name_;
@@ -348,7 +347,8 @@ class Builder {
   size_t count_ = 0;
   Layout found_;
   bool timed_ = false;
-  int64_t base_ = 0, prev_ = 0;
+  int64_t base_ = 0;
+  TimeSpreader spread_;
 };
 
 // One command name per line (Schonlau SEA, Purdue PU).

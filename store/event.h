@@ -96,4 +96,27 @@ std::string NewEventId(int64_t ts_us);
 std::string ContentEventId(const Event& e, uint32_t occurrence);
 int64_t NowMicros();
 
+// Times for a sequence of events whose order matters. The store orders events by time, then by
+// id, and an id's second half is random or a hash: events given the same time (a clock's
+// microsecond; the one-second times of bash and zsh histories) would be stored in any order.
+// Next(t) returns t, or 1 µs after the previous result when t is not after it while the times
+// given do not go back (t >= the previous t): a run of equal times keeps its order. A time
+// earlier than the one before is kept as it is. Results stay within kLatestEventTimeUs.
+class TimeSpreader {
+ public:
+  int64_t Next(int64_t t) {
+    int64_t out = t;
+    if (t >= last_given_ && t <= last_out_ && last_out_ < kLatestEventTimeUs) out = last_out_ + 1;
+    last_given_ = t;
+    last_out_ = out;
+    return out;
+  }
+  // For an event without a time of its own after one with: Next(the previous time given).
+  int64_t After() { return Next(last_given_); }
+
+ private:
+  int64_t last_given_ = INT64_MIN;
+  int64_t last_out_ = INT64_MIN;
+};
+
 }  // namespace memory

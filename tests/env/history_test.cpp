@@ -197,6 +197,33 @@ TEST(Bash, LinesWithoutTimeKeepTheirPlaceAmongTimedOnes) {
   EXPECT_EQ(ev[1].ts_us, 1'700'000'000'000'001);
 }
 
+// Commands of one second share its timestamp; the store orders events by time, then by an id
+// whose second half is a hash, so equal times would come back in any order. They are spread
+// 1 µs apart in the file's order; a time that goes back is kept as it is.
+TEST(Bash, CommandsOfOneSecondKeepTheirOrder) {
+  auto ev = ParseOk("#1700000000\na\n#1700000000\nb\n#1700000000\nc\n#1700000001\nd\n#1699999999\ne\n",
+                    HistoryFormat::kBash);
+  ASSERT_EQ(ev.size(), 5u);
+  constexpr int64_t t = 1'700'000'000'000'000;
+  EXPECT_EQ(ev[0].ts_us, t);
+  EXPECT_EQ(ev[1].ts_us, t + 1);
+  EXPECT_EQ(ev[2].ts_us, t + 2);
+  EXPECT_EQ(ev[3].ts_us, t + 1'000'000);
+  EXPECT_EQ(ev[4].ts_us, t - 1'000'000);
+  ev = ParseOk(": 1700000000:0;x\n: 1700000000:0;y\n: 1700000000:0;x\n", HistoryFormat::kZsh);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[1].ts_us, t + 1);
+  EXPECT_EQ(ev[2].ts_us, t + 2);
+  // jsonl: the same time given twice, and an event without a time after them.
+  ev = ParseOk("{\"command\":\"a\",\"ts\":1700000000000000}\n{\"command\":\"b\",\"ts\":1700000000000000}\n"
+               "{\"command\":\"c\"}\n{\"command\":\"d\",\"ts\":1700000000000001}\n",
+               HistoryFormat::kJsonl, "j", HistoryReadOptions());  // times as `memory import` gives them
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[1].ts_us, t + 1);
+  EXPECT_EQ(ev[2].ts_us, t + 2);
+  EXPECT_EQ(ev[3].ts_us, t + 3);  // its own time is inside the run: after it
+}
+
 TEST(Bash, TimestampWithoutCommandIsTruncated) {
   auto m = ParseBad("#1700000000\nls\n#1700000001\n", HistoryFormat::kBash, 3);
   EXPECT_NE(m.find("timestamp"), std::string::npos);
