@@ -324,7 +324,9 @@ class Builder {
       return;
     }
     if (own >= 0) {
-      e.ts_us = spread_.Next(own);  // commands of one second keep the file's order
+      // Commands of one second keep the file's order. An event with its own id (exported) keeps
+      // its time: its place is that of the id.
+      e.ts_us = e.id.empty() ? spread_.Next(own) : own;
     } else if (!timed_) {
       e.ts_us = base_ + static_cast<int64_t>(i);
     } else if (i < layout_->first_timed) {

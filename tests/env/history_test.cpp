@@ -222,6 +222,13 @@ TEST(Bash, CommandsOfOneSecondKeepTheirOrder) {
   EXPECT_EQ(ev[1].ts_us, t + 1);
   EXPECT_EQ(ev[2].ts_us, t + 2);
   EXPECT_EQ(ev[3].ts_us, t + 3);  // its own time is inside the run: after it
+  // Exported events (with ids) keep their times.
+  ev = ParseOk("{\"id\":\"00060a24182022407a5283f4886352bd\",\"command\":\"a\",\"ts\":1700000000000000}\n"
+               "{\"id\":\"00060a24182022406c3175c7f0a37dd0\",\"command\":\"b\",\"ts\":1700000000000000}\n",
+               HistoryFormat::kJsonl, "j", HistoryReadOptions());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].ts_us, t);
+  EXPECT_EQ(ev[1].id, "00060a24182022406c3175c7f0a37dd0");
 }
 
 TEST(Bash, TimestampWithoutCommandIsTruncated) {
