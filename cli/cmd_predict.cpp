@@ -162,6 +162,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
       if (st.IsNotFound()) return empty("the store is empty (nothing recorded yet)");
       return Fail(st);
     }
+    if (!served.warning.empty() && !g.quiet) std::fprintf(stderr, "memory: %s\n", served.warning.c_str());
   } else if (!o.no_refresh) {
     // Keep the live snapshot current: rebuild in the background when many events arrived since
     // it was built (or any, and it is old: LiveSnapshotStale), or when it is not the one served

@@ -153,9 +153,29 @@ Status OpenOrBuildServedModel(const Globals& g, learner::ServingIntentModel* ser
   if (stats.events == 0) return Status::NotFound("the store is empty (nothing recorded yet)");
   // First use (or a damaged snapshot): build it now.
   if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "building the intent model...\r");
-  MEMORY_RETURN_IF_ERROR(RebuildLiveSnapshot(g, store.get(), served->spec, nullptr));
+  Status built = RebuildLiveSnapshot(g, store.get(), served->spec, nullptr);
   if (!g.quiet && StderrIsTerminal()) std::fprintf(stderr, "\033[K");
-  return learner::OpenServingIntentModel(ModelsDir(g), served);
+  if (built.ok()) return learner::OpenServingIntentModel(ModelsDir(g), served);
+  if (built.code() != Status::Code::kIOError) return built;
+  // The models directory cannot be written (a read-only mount, another user's store): a snapshot
+  // for this call only, in the temporary directory, removed once mapped.
+  std::error_code ec;
+  std::string path = (std::filesystem::temp_directory_path(ec) / "memory-intent-XXXXXX").string();
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) return built;
+  ::close(fd);
+  Status here = learner::RebuildIntentSnapshot(store.get(), path, nullptr, served->spec);
+  std::unique_ptr<learner::IntentSnapshot> snap;
+  if (here.ok()) here = learner::IntentSnapshot::Open(path, &snap);
+  ::unlink(path.c_str());
+  if (!here.ok()) return built;
+  const std::string spec = served->spec;
+  *served = learner::ServingIntentModel();
+  served->model = snap->model();
+  served->spec = spec;
+  served->snapshot = std::move(snap);
+  served->warning = "the intent model cannot be saved (" + built.ToString() + "): built for this call only";
+  return Status::OK();
 }
 
 void RefreshInBackground(const Globals& g) {

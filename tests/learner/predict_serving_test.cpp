@@ -326,6 +326,46 @@ TEST_F(PredictServingTest, AnOlderSnapshotFormatIsRebuilt) {
   unsetenv("MEMORY_SESSION");
 }
 
+// A store whose models directory cannot be written (a read-only mount, another user's store)
+// still answers: the first predict builds its model in the temporary directory for the call
+// only, says so, and leaves nothing there. As root, the store is mounted read-only in a mount
+// namespace of its own (skipped where that is not allowed); otherwise it is made read-only.
+TEST_F(PredictServingTest, AStoreThatCannotBeWrittenIsAnsweredWithAModelForTheCall) {
+  RecordChains();
+  int code = 0;
+  Memory("optimize -q", &code);  // the events in the database, the spool empty
+  ASSERT_EQ(code, 0);
+  const std::string tmp = dir_ + "/tmp";
+  std::filesystem::create_directories(tmp);
+  const std::string predict = "env TMPDIR=" + memory::testing::Quote(tmp) + " MEMORY_SESSION=s1 " +
+                              memory::testing::Quote(MEMORY_BIN) + " --db " + memory::testing::Quote(db_) +
+                              " predict --json --no-refresh";
+  std::string out, err;
+  if (::geteuid() == 0) {
+    const std::string q = memory::testing::Quote(db_);
+    if (Sh("unshare -m sh -c 'mount --bind -o ro " + q + " " + q + "' 2>/dev/null") != 0)
+      GTEST_SKIP() << "no read-only mount here (unshare -m not allowed)";
+    code = Sh("unshare -m sh -c " + memory::testing::Quote("mount --bind -o ro " + q + " " + q + " && " + predict), &out, &err);
+  } else {
+    std::filesystem::permissions(db_, std::filesystem::perms::owner_write, std::filesystem::perm_options::remove);
+    code = Sh(predict, &out, &err);
+    std::filesystem::permissions(db_, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  }
+  ASSERT_EQ(code, 0) << err;
+  EXPECT_NE(err.find("built for this call only"), std::string::npos) << err;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  EXPECT_FALSE(std::filesystem::exists(db_ + "/models"));
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  ASSERT_FALSE(j["predictions"].empty()) << out;
+  // The same answer as a store that keeps its model.
+  setenv("MEMORY_SESSION", "s1", 1);
+  nlohmann::json kept = Predict();
+  unsetenv("MEMORY_SESSION");
+  EXPECT_EQ(j["predictions"], kept["predictions"]);
+  EXPECT_TRUE(std::filesystem::exists(db_ + "/models/intent.snap"));
+}
+
 TEST(LiveSnapshotStaleTest, AtLeast64NewEventsAndOneIn256OfThoseLearntOrAnyWhenOld) {
   using memory::cli::LiveSnapshotStale;
   const int64_t minute = int64_t{60} * 1000000;
