@@ -535,8 +535,7 @@ Status TrainIntent(const TrainOptions& o, const Globals& g, spdlog::logger& log,
   const int64_t n = static_cast<int64_t>(ts.size());
   if (n < 2 * o.min_eval) {
     rep->decision = "skipped";
-    rep->reason = "not enough events to train and evaluate (" + std::to_string(n) + " in range, need " +
-                  std::to_string(2 * o.min_eval) + ")";
+    rep->reason = TooFewEventsReason(n, 2 * o.min_eval, since_us, store.get());
     return Status::OK();
   }
   std::sort(ts.begin(), ts.end());
@@ -926,7 +925,12 @@ Status TrainBanditKind(const TrainOptions& o, const Globals& g, TrainReport* rep
     }
     progress->Update(done);
   };
-  return policies::TrainBandit(*store, reg, bo, on_progress, rep);
+  MEMORY_RETURN_IF_ERROR(policies::TrainBandit(*store, reg, bo, on_progress, rep));
+  StoreStats stats;
+  if (rep->decision == "skipped" && rep->reason == "no events in range" && bo.since_us > 0 && store->Stats(&stats).ok() &&
+      stats.events > 0)
+    rep->reason += "; --since leaves " + std::to_string(stats.events) + " older events out (--since all takes every event)";
+  return Status::OK();
 }
 
 // A count model's metrics hold its scores on the gate's slice (top1 ...) and, when specs were

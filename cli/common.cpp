@@ -27,6 +27,15 @@ Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>&
   return RecordEvents(ro, events);
 }
 
+std::string TooFewEventsReason(int64_t n, int64_t need, int64_t since_us, Store* store) {
+  std::string reason = "not enough events to train and evaluate (" + std::to_string(n) + " in range, need " +
+                       std::to_string(need) + ")";
+  StoreStats stats;
+  if (since_us > 0 && store->Stats(&stats).ok() && stats.events > n)
+    reason += "; --since leaves " + std::to_string(stats.events - n) + " older events out (--since all takes every event)";
+  return reason;
+}
+
 Status CheckDataDir(const Globals& g, bool* exists) {
   struct stat st;
   *exists = false;

@@ -154,8 +154,7 @@ Status TrainPrefetch(const PrefetchTrainOptions& o, const Globals& g, spdlog::lo
   const int64_t n = static_cast<int64_t>(acc.size());
   if (n < 2 * o.min_eval) {
     rep->decision = "skipped";
-    rep->reason = "not enough events to train and evaluate (" + std::to_string(n) + " in range, need " +
-                  std::to_string(2 * o.min_eval) + ")";
+    rep->reason = TooFewEventsReason(n, 2 * o.min_eval, o.since_us, store.get());
     return Status::OK();
   }
   size_t split = static_cast<size_t>(n * (1 - o.holdout));

@@ -130,7 +130,25 @@ TEST_F(TrainCli, TooFewEventsTrainsNothing) {
   ASSERT_EQ(Mem("simulate --events 100 --recent --to-store", &out, &err), 0) << err;
   ASSERT_EQ(Mem("train --no-neural", &out, &err), 0) << err;
   EXPECT_NE(out.find("not enough events"), std::string::npos) << out;
+  EXPECT_EQ(out.find("--since all"), std::string::npos) << out;  // no older events to take
   EXPECT_EQ(List().size(), 0u);
+}
+
+// A history older than --since (90 days by default): the reason says how many events it left out
+// and how to take them, for each kind; with --since all they train.
+TEST_F(TrainCli, EventsOlderThanSinceAreNamedInTheReason) {
+  std::string out, err;
+  ASSERT_EQ(Mem("simulate --events 3000 --start 2024-01-01 --to-store", &out, &err), 0) << err;
+  ASSERT_EQ(Mem("train --model all --no-neural --json", &out, &err), 0) << err;
+  json j = json::parse(out);
+  ASSERT_EQ(j["models"].size(), 3u) << out;
+  for (const auto& m : j["models"]) {
+    EXPECT_EQ(m["decision"], "skipped") << m;
+    EXPECT_NE(m["reason"].get<std::string>().find("--since leaves 3000 older events out (--since all takes every event)"),
+              std::string::npos) << m;
+  }
+  ASSERT_EQ(Mem("train --since all --no-neural --json", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["status"], "champion") << out;
 }
 
 TEST_F(TrainCli, ExperimentRunsAGridAndWritesResults) {
