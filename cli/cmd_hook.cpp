@@ -36,7 +36,8 @@ constexpr const char* kBashHook = R"hook(# llmunix-memory hook for bash. Install
 # Records each interactive command (text, exit status, duration, cwd, session) with a background
 # `memory record` after it finishes; the prompt does not wait. Commands that bash keeps out of its
 # history for a leading space (HISTCONTROL=ignorespace) or HISTIGNORE, or that start with a space,
-# are not recorded; repeats that ignoredups/erasedups keep out are. Needs bash >= 4.4 (PS0).
+# are not recorded; repeats that ignoredups/erasedups keep out are. A line that only runs
+# `memory run` is left to it (it records what it runs). Needs bash >= 4.4 (PS0).
 if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 404)); then
   __memory_hook_bin=@BIN_Q@
   __memory_hook_args=(@ARGS@)
@@ -65,7 +66,7 @@ if [[ $- == *i* && -z ${__memory_hook_bin-} ]] && ((BASH_VERSINFO[0] * 100 + BAS
       [[ -n $4 && ${__memory_line##*[[:space:]]} == "$4" ]] || return
     fi
     [[ $__memory_line == *eval*" hook bash"* ]] && return
-    exec "$__memory_hook_bin" "${__memory_hook_args[@]}" record --cmd="$__memory_line" \
+    exec "$__memory_hook_bin" "${__memory_hook_args[@]}" record --from-hook --cmd="$__memory_line" \
       --exit="$1" --duration-ms="$2" --ts-us="$__memory_hook_t0" --cwd="$__memory_hook_cwd" \
       --session="$MEMORY_SESSION" --actor=human </dev/null >/dev/null 2>&1
   }
@@ -101,7 +102,7 @@ constexpr const char* kZshHook = R"hook(# llmunix-memory hook for zsh. Install w
 #   eval "$(@BIN_Q@ hook zsh)"
 # Records each interactive command (text, exit status, duration, cwd, session) with a background
 # `memory record` after it finishes; the prompt does not wait. Commands typed with a leading
-# space are not recorded.
+# space are not recorded; a line that only runs `memory run` is left to it.
 if [[ -o interactive && -z ${__memory_hook_bin-} ]]; then
   typeset -g __memory_hook_bin=@BIN_Q@
   typeset -ga __memory_hook_args
@@ -129,7 +130,7 @@ if [[ -o interactive && -z ${__memory_hook_bin-} ]]; then
       __memory_frac=$(( __memory_us % 1000 ))
       __memory_ms=$(( __memory_us / 1000 )).${(l:3::0:)__memory_frac}
       if [[ $__memory_cmd == *[![:space:]]* && $__memory_cmd != *eval*" hook zsh"* ]]; then
-        "$__memory_hook_bin" "${__memory_hook_args[@]}" record --cmd="$__memory_cmd" \
+        "$__memory_hook_bin" "${__memory_hook_args[@]}" record --from-hook --cmd="$__memory_cmd" \
           --exit="$__memory_rc" --duration-ms="$__memory_ms" --ts-us="$__memory_t0us" \
           --cwd="$__memory_hook_cwd" --session="$MEMORY_SESSION" --actor=human </dev/null >/dev/null 2>&1 &!
       fi

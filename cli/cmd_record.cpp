@@ -27,7 +27,43 @@ struct RecordOptions {
   std::optional<int64_t> rss_kb, ts_us;
   bool print_json = false;
   bool fold_pending = false;  // only fold (the front end's hand-over to memory-core)
+  bool from_hook = false;     // the shell hook records a typed line
 };
+
+// True when `line` only runs `memory run` (a path ending in "memory", -q/--quiet/--db/--config
+// options, then "run"): that command records what it runs, with CPU time and peak RSS, so the
+// hook leaves the line to it. A line with any of ; & | < > ( ) ` $ \ or a newline, even quoted,
+// may do more than that and is recorded as usual.
+bool OnlyRunsMemoryRun(std::string_view line) {
+  if (line.find_first_of(";&|<>()`$\\\n") != std::string_view::npos) return false;
+  std::vector<std::string_view> words;
+  for (size_t pos = 0; pos < line.size();) {
+    size_t b = line.find_first_not_of(" \t", pos);
+    if (b == std::string_view::npos) break;
+    size_t e = line.find_first_of(" \t", b);
+    if (e == std::string_view::npos) e = line.size();
+    words.push_back(line.substr(b, e - b));
+    pos = e;
+  }
+  if (words.empty()) return false;
+  std::string_view bin = words[0];
+  if (bin.size() >= 2 && (bin.front() == '\'' || bin.front() == '"') && bin.back() == bin.front())
+    bin = bin.substr(1, bin.size() - 2);  // 'memory', "/opt/x/memory"
+  if (size_t slash = bin.rfind('/'); slash != std::string_view::npos) bin.remove_prefix(slash + 1);
+  if (bin != "memory") return false;
+  size_t i = 1;
+  while (i < words.size()) {
+    const std::string_view w = words[i];
+    if (w == "-q" || w == "--quiet" || w.starts_with("--db=") || w.starts_with("--config=")) {
+      ++i;
+    } else if (w == "--db" || w == "--config") {
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  return i < words.size() && words[i] == "run";
+}
 
 constexpr size_t kMaxStdinBytes = size_t(256) << 20;  // events piped to `record --json -`
 
@@ -76,6 +112,7 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
     if (!s.ok()) return Fail(s);
   } else {
     if (o.cmd.empty()) return Fail(Status::InvalidArgument("nothing to record: give --cmd TEXT or --json -"));
+    if (o.from_hook && OnlyRunsMemoryRun(o.cmd)) return 0;  // `memory run` records it
     Event e;
     e.command = o.cmd;
     if (!o.kind.empty() && !ParseEventKind(o.kind, &e.kind))
@@ -149,6 +186,8 @@ void SetupRecord(CLI::App& app, Globals& g, Action* action) {
   sub->add_flag("--print-json", o->print_json, "Print the recorded ids as JSON");
   sub->add_flag("--fold-pending", o->fold_pending, "Record nothing; fold the spool into the database if it is free")
       ->group("");  // how the front end hands a fold to memory-core (cli/core.h)
+  sub->add_flag("--from-hook", o->from_hook, "The shell hook records a typed line: one that only runs `memory run` is left to it")
+      ->group("");
   sub->callback([o, &g, action] { *action = [o, &g] { return RunRecord(*o, g); }; });
 }
 

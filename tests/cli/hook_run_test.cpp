@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -238,6 +239,25 @@ TEST_F(HookRunTest, ZshHookIsValidZsh) {
   EXPECT_EQ(Sh("zsh -n " + Quote(dir_ + "/h.zsh"), nullptr, &err), 0) << err;
 }
 
+// A line the hook hands over that only runs `memory run` is left to that command (it records
+// what it runs); any line that may do more is recorded.
+TEST_F(HookRunTest, HookLeavesLinesThatOnlyRunMemoryRunToIt) {
+  const std::vector<std::string> left = {
+      "memory run -- make", "/usr/local/bin/memory run make -j2", "  memory -q --db /tmp/x run -- ls",
+      "'memory' --db=/x --config /c.yaml run --tag build -- git commit -m \"wip\""};
+  const std::vector<std::string> recorded = {
+      "memory run -- make | tee log", "memory run -- ls > out", "memory run -- a; b", "memory run -- a && b",
+      "memory run -- echo $HOME", "memory search run", "memory --db run", "memorize run", "memory",
+      "env X=1 memory run -- ls", "memory run -- (ls)", "memory run -- echo `date`", "memory run -- a\nb"};
+  for (const auto& line : left) ASSERT_EQ(Sh(Memory() + " record --from-hook --cmd " + Quote(line)), 0) << line;
+  for (const auto& line : recorded) ASSERT_EQ(Sh(Memory() + " record --from-hook --cmd " + Quote(line)), 0) << line;
+  ASSERT_EQ(Sh(Memory() + " record --cmd " + Quote(left[0])), 0);  // not from the hook: recorded
+  std::multiset<std::string> got, want(recorded.begin(), recorded.end());
+  want.insert(left[0]);
+  for (const auto& e : Events()) got.insert(e["command"].get<std::string>());
+  EXPECT_EQ(got, want);
+}
+
 TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
   const std::string work = fs::canonical(dir_).string();
   fs::create_directories(work + "/sub");
@@ -260,6 +280,8 @@ TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
       << " echo hidden-again\n"
       << "echo \"$MEMORY_SESSION\" > " << Quote(dir_ + "/session-id") << "\n"
       << "(exit 7)\n"
+      << Memory() << " run -- echo via-run\n"  // recorded once, by `memory run`
+      << Memory() << " run -- echo piped | cat\n"  // the line does more: the hook records it too
       << "exit 0\n";
   std::string out, err;
   ASSERT_EQ(Sh("HISTFILE=/dev/null bash --norc --noprofile -i <" + Quote(dir_ + "/session.txt"), &out, &err), 0)
@@ -272,7 +294,8 @@ TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
       "cd " + Quote(work), "echo hello", "false", "sleep 0.2", "cd sub",
       "export GITHUB_TOKEN=[REDACTED:github_token]", "HISTCONTROL=ignoreboth",
       "echo again", "echo again", "echo again",
-      "echo \"$MEMORY_SESSION\" > " + Quote(dir_ + "/session-id"), "(exit 7)"};
+      "echo \"$MEMORY_SESSION\" > " + Quote(dir_ + "/session-id"), "(exit 7)", "echo via-run",
+      Memory() + " run -- echo piped | cat", "echo piped"};
   auto ev = WaitForEvents(expected.size());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing else trickles in
   ev = Events();
@@ -299,6 +322,8 @@ TEST_F(HookRunTest, BashHookRecordsAnInteractiveSession) {
   EXPECT_EQ(ev[4]["cwd"], work);          // `cd sub` started in work/
   EXPECT_EQ(ev[5]["cwd"], work + "/sub");  // the next one in work/sub
   EXPECT_EQ(ev[11]["exit"], 7);
+  EXPECT_TRUE(ev[12].contains("cpu_ms")) << ev[12];  // run's own record
+  EXPECT_FALSE(ev[13].contains("cpu_ms")) << ev[13];  // the hook's
   for (const auto& e : ev) {
     EXPECT_EQ(e.dump().find(token), std::string::npos);
     EXPECT_EQ(e.dump().find("hidden"), std::string::npos);
