@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <thread>
 
 #include <cstdio>
@@ -141,6 +142,8 @@ class KnownStart {
     known_ = *known;
     return Status::OK();
   }
+  // Whether the file gives times of its own (known after the check pass).
+  bool timed() const { return timed_; }
   // After the file's events were added: its new commands now end the session.
   void Added() {
     if (timed_ || head_.empty()) return;
@@ -156,6 +159,67 @@ class KnownStart {
   std::string session_;
   std::vector<uint64_t> head_;  // the file's recorded commands, hashed
   size_t known_ = 0;
+};
+
+// Bash and zsh histories give each command the second it started. The shell hook (or `memory
+// run`, `memory record`) may hold the same executions already, with microseconds and an exit
+// status: a line of such a history is left out when a live record (one with an exit status,
+// which history lines lack) of the same command started in that second or the next (bash stamps
+// a line when it reads it, the hook when it starts running). Each live record stands for one
+// line at most.
+class LiveRecords {
+ public:
+  explicit LiveRecords(Store* store) : store_(store) {}
+  // Leaves out of `batch` (events of a timed history, privacy rules applied, in file order)
+  // those the store's live records hold; adds their number to *held.
+  Status LeaveOut(std::vector<Event>* batch, size_t* held) {
+    if (batch->empty()) return Status::OK();
+    ScanOptions so;
+    so.newest_first = false;
+    so.since_us = INT64_MAX;
+    so.until_us = 0;
+    for (const Event& e : *batch) {
+      so.since_us = std::min(so.since_us, Second(e.ts_us));
+      so.until_us = std::max(so.until_us, Second(e.ts_us) + kWindowUs);
+    }
+    // The live records of that span not yet used, by command: (start, id), oldest first.
+    std::unordered_map<std::string, std::vector<std::pair<int64_t, std::string>>> live;
+    MEMORY_RETURN_IF_ERROR(store_->Scan(so, [&](const Event& e) {
+      if (e.exit_code && !used_.count(e.id)) live[e.command].emplace_back(e.ts_us, e.id);
+      return true;
+    }));
+    if (live.empty()) return Status::OK();
+    std::vector<Event>& events = *batch;
+    size_t w = 0;
+    for (size_t i = 0; i < events.size(); ++i) {
+      auto it = live.find(events[i].command);
+      bool found = false;
+      if (it != live.end()) {
+        const int64_t from = Second(events[i].ts_us);
+        for (auto& [ts, id] : it->second) {
+          if (id.empty() || ts < from || ts >= from + kWindowUs) continue;
+          used_.insert(std::move(id));
+          id.clear();
+          found = true;
+          break;
+        }
+      }
+      if (found) {
+        ++*held;
+        continue;
+      }
+      if (w != i) events[w] = std::move(events[i]);
+      ++w;
+    }
+    events.resize(w);
+    return Status::OK();
+  }
+
+ private:
+  static constexpr int64_t kWindowUs = 2'000'000;
+  static int64_t Second(int64_t ts_us) { return ts_us / 1'000'000 * 1'000'000; }
+  Store* store_;
+  std::unordered_set<std::string> used_;  // ids of live records that stood for a line
 };
 
 int RunImport(const ImportOptions& o, const Globals& g) {
@@ -195,6 +259,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
   };
   const int64_t start = NowMicros();
   AddedTails added;
+  LiveRecords live(store.get());
   // Per file: what its check pass saw (the known start of a history without times, the layout
   // that lets the load skip a second check).
   std::vector<std::unique_ptr<KnownStart>> known_starts(files.size());
@@ -254,7 +319,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     size_t known = 0;  // events at the start of the file to leave out
     Status start_status;
     std::unique_ptr<Progress> progress;
-    size_t file_parsed = 0, file_known = 0;
+    size_t file_parsed = 0, file_known = 0, file_live = 0;
     auto counted = [&](size_t total) {
       start_status = known_start.Count(&known);
       if (start_status.ok() && !load) start_status = store->StartBulkLoad(&load, load_options);
@@ -270,6 +335,8 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       const size_t leave_out = std::min(known - file_known, batch->size());
       batch->erase(batch->begin(), batch->begin() + static_cast<std::ptrdiff_t>(leave_out));
       file_known += leave_out;
+      if ((format == env::HistoryFormat::kBash || format == env::HistoryFormat::kZsh) && known_start.timed())
+        MEMORY_RETURN_IF_ERROR(live.LeaveOut(batch, &file_live));
       int64_t t2 = NowMicros();
       filter_us += t2 - t1;
       kept += batch->size();
@@ -287,7 +354,7 @@ int RunImport(const ImportOptions& o, const Globals& g) {
     if (!s.ok()) break;
     known_start.Added();
     parsed += file_parsed;
-    already += file_known;
+    already += file_known + file_live;
   }
   if (s.ok() && load) {
     int64_t t3 = NowMicros();

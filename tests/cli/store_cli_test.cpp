@@ -407,6 +407,46 @@ TEST_F(StoreCli, AnUntimedHistoryImportedAgainStoresOnlyWhatIsNew) {
   EXPECT_EQ(json::parse(out)["events"], 11);
 }
 
+// A timed bash or zsh history holds the commands the shell hook recorded already (live records:
+// microseconds and an exit status). Each live record of the same command in the line's second or
+// the next stands for one line; a record without an exit status, a later one or another command
+// does not. Larger than a batch, so that records are not reused across batches either.
+TEST_F(StoreCli, ATimedHistoryLeavesOutWhatTheHookRecorded) {
+  std::string out, err;
+  auto record = [&](const std::string& cmd, int64_t ts_us, const std::string& extra) {
+    ASSERT_EQ(Mem("record --session hook1 --cmd " + Quote(cmd) + " --ts-us " + std::to_string(ts_us) + " " + extra, &out, &err), 0) << err;
+  };
+  constexpr int64_t t = 1'700'000'000;
+  record("ls -la", t * 1'000'000 + 400'000, "--exit 0");
+  record("make", (t + 4) * 1'000'000 + 100'000, "--exit 2");        // the line stamped t + 3
+  record("make", (t + 9) * 1'000'000 + 100'000, "");                // no exit status: not live
+  record("git status", (t + 20) * 1'000'000 + 900'000, "--exit 0");  // twice in the file, once here
+  record("vim a", (t + 32) * 1'000'000, "--exit 0");                // 2 s after the line: too late
+  std::string bash;
+  for (auto [sec, cmd] : std::vector<std::pair<int64_t, std::string>>{
+           {0, "ls -la"}, {3, "make"}, {9, "make"}, {20, "git status"}, {20, "git status"}, {30, "vim a"}})
+    bash += "#" + std::to_string(t + sec) + "\n" + cmd + "\n";
+  for (int i = 0; i < 100'001; ++i) bash += "#" + std::to_string(t + 40) + "\nls -la\n";  // a second batch
+  std::string h = Write("bash_history", bash);
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;
+  json j = json::parse(out);
+  EXPECT_EQ(j["already_stored"], 3) << out;
+  EXPECT_EQ(j["events"], 100'004) << out;
+  std::vector<std::string> imported;
+  for (const json& e : Export())
+    if (e["session"] != "hook1" && e["command"] != "ls -la") imported.push_back(e["command"]);
+  EXPECT_EQ(imported, (std::vector<std::string>{"make", "git status", "vim a"}));
+  ASSERT_EQ(Mem("import --format bash --json " + h, &out, &err), 0) << err;  // again: all held
+  EXPECT_EQ(json::parse(out)["events"], 0) << out;
+  // zsh's extended history too.
+  record("cargo build", (t + 100) * 1'000'000 + 5, "--exit 0");
+  std::string z = Write("zsh_history", ": " + std::to_string(t + 100) + ":3;cargo build\n: " + std::to_string(t + 101) +
+                                           ":0;cargo test\n");
+  ASSERT_EQ(Mem("import --format zsh --json " + z, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 1) << out;
+  EXPECT_EQ(json::parse(out)["already_stored"], 1) << out;
+}
+
 // An import of several files (a directory) stores all of them or none: a bad file among them,
 // or a directory named by mistake, leaves the store as it was. A history without times named
 // twice in one import is stored once.
