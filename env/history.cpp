@@ -326,7 +326,12 @@ class Builder {
     if (own >= 0) {
       // Commands of one second keep the file's order. An event with its own id (exported) keeps
       // its time: its place is that of the id.
-      e.ts_us = e.id.empty() ? spread_.Next(own) : own;
+      if (e.id.empty()) {
+        e.ts_us = spread_.Next(own);
+      } else {
+        e.ts_us = own;
+        spread_.Keep(own);
+      }
     } else if (!timed_) {
       e.ts_us = base_ + static_cast<int64_t>(i);
     } else if (i < layout_->first_timed) {

@@ -2,6 +2,7 @@
 // outcome. Part of the store's public interface (see store.h).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -113,6 +114,11 @@ class TimeSpreader {
   }
   // For an event without a time of its own after one with: Next(the previous time given).
   int64_t After() { return Next(last_given_); }
+  // An event that keeps its time t (it has an id of its own): later times follow it.
+  void Keep(int64_t t) {
+    last_out_ = t < last_given_ ? t : std::max(last_out_, t);
+    last_given_ = t;
+  }
 
  private:
   int64_t last_given_ = INT64_MIN;

@@ -229,6 +229,12 @@ TEST(Bash, CommandsOfOneSecondKeepTheirOrder) {
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[1].ts_us, t);
   EXPECT_EQ(ev[1].id, "00060a24182022406c3175c7f0a37dd0");
+  // An event without a time after one with an id follows it.
+  ev = ParseOk("{\"id\":\"00060a24182022407a5283f4886352bd\",\"command\":\"a\",\"ts\":1700000000000000}\n"
+               "{\"command\":\"b\"}\n",
+               HistoryFormat::kJsonl, "j", HistoryReadOptions());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].ts_us, t + 1);
 }
 
 TEST(Bash, TimestampWithoutCommandIsTruncated) {
