@@ -66,9 +66,13 @@ Status RecordEvents(const RecorderOptions& options, std::vector<Event>& events) 
   TimeSpreader spread;
   for (Event& e : events) {
     MEMORY_RETURN_IF_ERROR(CheckEvent(e));
+    const int64_t ts = e.ts_us == 0 ? NowMicros() : e.ts_us;
     if (e.id.empty()) {
-      e.ts_us = spread.Next(e.ts_us == 0 ? NowMicros() : e.ts_us);
+      e.ts_us = spread.Next(ts);
       e.id = NewEventId(e.ts_us);
+    } else {
+      e.ts_us = ts;  // its place is that of its id
+      spread.Keep(ts);
     }
     payload.clear();
     EncodeEvent(e, &payload);

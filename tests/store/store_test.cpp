@@ -207,8 +207,14 @@ TEST(Store, EventsOfOneCallWithTheSameTimeKeepTheirOrder) {
   ASSERT_TRUE(RecordEvents(ro, one).ok());
   EXPECT_EQ(one[0].ts_us, 5'000'000);
   EXPECT_EQ(one[0].id, with_id.id);
+  std::vector<Event> untimed = {MakeEvent("own id, no time", 0)};  // still gets the time now
+  untimed[0].id = NewEventId(6'000'000);
+  const int64_t before = NowMicros();
+  ASSERT_TRUE(RecordEvents(ro, untimed).ok());
+  EXPECT_GE(untimed[0].ts_us, before);
   std::vector<std::string> want = {"earlier"};
   for (int i = 0; i < 40; ++i) want.push_back("step " + std::to_string(i));
+  want.insert(want.begin() + 21, "own id, no time");  // placed by its id (time 6 s), after step 19
   for (bool fold : {false, true}) {
     std::unique_ptr<Store> s = fold ? OpenRW(t.path()) : OpenRO(t.path());
     std::vector<std::string> got;
