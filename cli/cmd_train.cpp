@@ -926,10 +926,7 @@ Status TrainBanditKind(const TrainOptions& o, const Globals& g, TrainReport* rep
     progress->Update(done);
   };
   MEMORY_RETURN_IF_ERROR(policies::TrainBandit(*store, reg, bo, on_progress, rep));
-  StoreStats stats;
-  if (rep->decision == "skipped" && rep->reason == "no events in range" && bo.since_us > 0 && store->Stats(&stats).ok() &&
-      stats.events > 0)
-    rep->reason += "; --since leaves " + std::to_string(stats.events) + " older events out (--since all takes every event)";
+  if (rep->decision == "skipped" && rep->reason == "no events in range") rep->reason += SinceHint(0, bo.since_us, store.get());
   return Status::OK();
 }
 

@@ -28,12 +28,14 @@ Status RecordToSpool(const Globals& g, const Config& config, std::vector<Event>&
 }
 
 std::string TooFewEventsReason(int64_t n, int64_t need, int64_t since_us, Store* store) {
-  std::string reason = "not enough events to train and evaluate (" + std::to_string(n) + " in range, need " +
-                       std::to_string(need) + ")";
+  return "not enough events to train and evaluate (" + std::to_string(n) + " in range, need " + std::to_string(need) +
+         ")" + SinceHint(n, since_us, store);
+}
+
+std::string SinceHint(int64_t n, int64_t since_us, Store* store) {
   StoreStats stats;
-  if (since_us > 0 && store->Stats(&stats).ok() && stats.events > n)
-    reason += "; --since leaves " + std::to_string(stats.events - n) + " older events out (--since all takes every event)";
-  return reason;
+  if (since_us <= 0 || !store->Stats(&stats).ok() || stats.events <= n) return "";
+  return "; --since leaves " + std::to_string(stats.events - n) + " older events out (--since all takes every event)";
 }
 
 Status CheckDataDir(const Globals& g, bool* exists) {

@@ -32,9 +32,11 @@ Status OpenStore(const Globals& g, StoreOptions::Mode mode, std::unique_ptr<Stor
 // InvalidArgument when the path names something else (a file: --db given a file by mistake).
 Status CheckDataDir(const Globals& g, bool* exists);
 
-// Why a training run skipped: `n` events in its range, `need` wanted. When --since left older
-// events of the store out (since_us > 0), says how many and how to take them.
+// Why a training run skipped: `n` events in its range, `need` wanted, and SinceHint.
 std::string TooFewEventsReason(int64_t n, int64_t need, int64_t since_us, Store* store);
+// When --since (since_us > 0) left events of the store out of a range that held `n`: "; --since
+// leaves N older events out (...)"; else "".
+std::string SinceHint(int64_t n, int64_t since_us, Store* store);
 
 // All of stdin into *out; InvalidArgument naming `what` if it holds more than `limit` bytes
 // (read no further, so hostile input cannot exhaust memory).
