@@ -65,7 +65,7 @@ int RunPredict(const PredictOptions& o, const Globals& g, const std::string& unl
   CallContext c;
   if (o.context == "-") {
     std::string text;
-    if (Status s = ReadStdin(size_t(16) << 20, "the context on stdin", &text); !s.ok()) return Fail(s);
+    if (Status s = ReadStdinJson(size_t(16) << 20, "the context on stdin", &text); !s.ok()) return Fail(s);
     RememberStdin(text);  // in case the answer needs memory-core (cli/core.h)
     if (Status s = ParseContextJson(text, "stdin", &c); !s.ok()) return Fail(s);
   } else {

@@ -69,7 +69,7 @@ constexpr size_t kMaxStdinBytes = size_t(256) << 20;  // events piped to `record
 
 Status ReadStdinEvents(std::vector<Event>* events) {
   std::string text;
-  MEMORY_RETURN_IF_ERROR(ReadStdin(kMaxStdinBytes, "stdin", &text));
+  MEMORY_RETURN_IF_ERROR(ReadStdinJson(kMaxStdinBytes, "stdin", &text));
   {
     // One event, possibly pretty-printed over several lines.
     Event e;

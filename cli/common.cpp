@@ -9,6 +9,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "env/read_to_end.h"
 #include "store/recorder.h"
 
 namespace memory::cli {
@@ -117,18 +118,8 @@ void Progress::Done() {
   printed_ = false;
 }
 
-Status ReadStdin(size_t limit, const std::string& what, std::string* out) {
-  out->clear();
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = ::read(0, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IOError("reading " + what + ": " + std::strerror(errno));
-    if (n == 0) return Status::OK();
-    if (out->size() + size_t(n) > limit)
-      return Status::InvalidArgument(what + " is larger than " + std::to_string(limit >> 20) + " MiB");
-    out->append(chunk, size_t(n));
-  }
+Status ReadStdinJson(size_t limit, const std::string& what, std::string* out) {
+  return env::ReadToEnd(STDIN_FILENO, what, limit, "binary data (a NUL byte), expected JSON", out);
 }
 
 }  // namespace memory::cli

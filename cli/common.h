@@ -38,9 +38,10 @@ std::string TooFewEventsReason(int64_t n, int64_t need, int64_t since_us, Store*
 // leaves N older events out (...)"; else "".
 std::string SinceHint(int64_t n, int64_t since_us, Store* store);
 
-// All of stdin into *out; InvalidArgument naming `what` if it holds more than `limit` bytes
-// (read no further, so hostile input cannot exhaust memory).
-Status ReadStdin(size_t limit, const std::string& what, std::string* out);
+// All of stdin, which must be JSON text, into *out; InvalidArgument naming `what` if it holds
+// more than `limit` bytes or a NUL byte (read no further, so hostile input such as /dev/zero
+// cannot exhaust memory or time).
+Status ReadStdinJson(size_t limit, const std::string& what, std::string* out);
 
 std::string FormatLocalTime(int64_t ts_us);   // "2026-11-24 21:47:03"
 std::string FormatAge(int64_t ts_us);         // "3m ago", "2d ago"

@@ -9,6 +9,8 @@
 namespace memory::env {
 namespace {
 
+constexpr std::string_view kBinaryInText = "binary data in a text trace (wrong --format?)";
+
 // A short printable excerpt of a bad line (control bytes shown as \xNN).
 std::string Excerpt(std::string_view line) {
   std::string out;
@@ -44,8 +46,7 @@ Status ParseBinary(std::string_view b, std::string_view name, std::vector<uint64
 Status ParseText(std::string_view b, std::string_view name, bool integers,
                  std::vector<uint64_t>* keys) {
   if (b.find('\0') != std::string_view::npos)
-    return Status::InvalidArgument(std::string(name) +
-                                   ": binary data in a text trace (wrong --format?)");
+    return Status::InvalidArgument(std::string(name) + ": " + std::string(kBinaryInText));
   size_t line_no = 0;
   size_t pos = 0;
   while (pos < b.size()) {
@@ -133,7 +134,9 @@ Status ParseCacheTrace(std::string_view bytes, std::string_view name, TraceForma
 
 Status ReadCacheTrace(const std::string& path, TraceFormat format, std::vector<uint64_t>* keys) {
   std::string bytes;
-  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(path, &bytes));
+  const bool text = format == TraceFormat::kLirs || format == TraceFormat::kLines;
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(path, &bytes, kMaxDecompressedBytes,
+                                             text ? kBinaryInText : std::string_view()));
   return ParseCacheTrace(bytes, path, format, keys);
 }
 

@@ -34,10 +34,12 @@ std::vector<std::string_view> Lines(std::string_view text) {
   return lines;
 }
 
+constexpr std::string_view kBinaryInText = "binary data (NUL byte), expected text";
+
 Status CheckText(const std::string& path, std::string_view text) {
   if (text.empty()) return Status::InvalidArgument(path + ": empty file");
   if (text.find('\0') != std::string_view::npos)
-    return Status::InvalidArgument(path + ": binary data (NUL byte), expected text");
+    return Status::InvalidArgument(path + ": " + std::string(kBinaryInText));
   return Status::OK();
 }
 
@@ -71,7 +73,7 @@ std::vector<std::string> LowerWords(std::string_view text) {
 Status ReadCbCsv(const std::string& path, CbDataset* out) {
   *out = CbDataset();
   std::string text;
-  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(path, &text));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(path, &text, kMaxDecompressedBytes, kBinaryInText));
   MEMORY_RETURN_IF_ERROR(CheckText(path, text));
   std::vector<std::string_view> lines = Lines(text);
   out->labels.reserve(lines.size());
@@ -133,8 +135,8 @@ Status ReadNl2BashBandit(const std::string& dir, CbDataset* out) {
   *out = CbDataset();
   std::string nl_path = dir + "/nl2bash.nl", cm_path = dir + "/nl2bash.cm";
   std::string nl_text, cm_text;
-  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(nl_path, &nl_text));
-  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(cm_path, &cm_text));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(nl_path, &nl_text, kMaxDecompressedBytes, kBinaryInText));
+  MEMORY_RETURN_IF_ERROR(ReadMaybeCompressed(cm_path, &cm_text, kMaxDecompressedBytes, kBinaryInText));
   MEMORY_RETURN_IF_ERROR(CheckText(nl_path, nl_text));
   MEMORY_RETURN_IF_ERROR(CheckText(cm_path, cm_text));
   std::vector<std::string_view> nl = Lines(nl_text), cm = Lines(cm_text);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "env/read_to_end.h"  // ReadToEnd
 #include "store/status.h"
 
 namespace memory::env {
@@ -15,13 +16,10 @@ namespace memory::env {
 // data. Data that decompresses to more than `max_bytes` is refused (InvalidArgument) before it
 // takes the memory: a few MB of gzip can expand to terabytes.
 inline constexpr size_t kMaxDecompressedBytes = size_t{4} << 30;
-// Reads `fd` to its end into *out, at most `max_bytes` (InvalidArgument "NAME: more than N MiB
-// to hold in memory" beyond it). With a `nul_error`, a NUL byte stops the read at once:
-// InvalidArgument "NAME:LINE: <nul_error>". For what cannot be sized or read twice (a pipe, a
-// device): `yes | memory import -` or /dev/zero must not take the memory.
-Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, std::string_view nul_error,
-                 std::string* out);
+// With a `nul_error` (text is expected), a NUL byte in the file, or in what it decompresses to,
+// stops the read at once, as in ReadToEnd: /dev/zero given as a text trace fails at its first
+// block, not after 4 GiB.
 Status ReadMaybeCompressed(const std::string& path, std::string* bytes,
-                           size_t max_bytes = kMaxDecompressedBytes);
+                           size_t max_bytes = kMaxDecompressedBytes, std::string_view nul_error = {});
 
 }  // namespace memory::env

@@ -135,6 +135,36 @@ TEST_F(TraceTest, DecompressionStopsAtTheLimit) {
   }
 }
 
+// A text trace stops at its first NUL byte: /dev/zero as --format lirs or lines read 4 GiB (and
+// held 4.2 GB) before it failed. A NUL in what a gzip or xz file decompresses to stops that too,
+// with its line; compressed files are still read (their raw bytes hold NULs).
+TEST_F(TraceTest, ANulByteStopsATextTraceAtOnce) {
+  std::vector<uint64_t> keys;
+  for (TraceFormat f : {TraceFormat::kLirs, TraceFormat::kLines}) {
+    Status s = ReadCacheTrace("/dev/zero", f, &keys);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find("/dev/zero:1: binary data in a text trace"), std::string::npos) << s.ToString();
+  }
+  Status s = ReadCacheTrace(Write("short", std::string("1\0", 2)), TraceFormat::kLirs, &keys);
+  EXPECT_NE(s.message().find("short:1: binary data"), std::string::npos) << s.ToString();
+  const std::string text = std::string("1\n2\n3") + '\0' + "\n4\n";
+  for (auto [name, packed] : {std::pair<std::string, std::string>{"nul.gz", Gzip(text)}, {"nul.xz", Xz(text)}}) {
+    s = ReadCacheTrace(Write(name, packed), TraceFormat::kLines, &keys);
+    EXPECT_NE(s.message().find(name + ":3: binary data"), std::string::npos) << s.ToString();
+  }
+  // Zeros that would fill the limit stop at the first decompressed block.
+  const std::string zeros(8 << 20, '\0');
+  std::string bytes;
+  s = ReadMaybeCompressed(Write("zeros.gz", Gzip(zeros)), &bytes, 16 << 20, "not text");
+  EXPECT_NE(s.message().find("zeros.gz:1: not text"), std::string::npos) << s.ToString();
+  EXPECT_LE(bytes.size(), 1u << 17);
+  // Binary formats and valid compressed text are unaffected.
+  ASSERT_TRUE(ReadCacheTrace(Write("ok.gz", Gzip("5\n6\n")), TraceFormat::kLirs, &keys).ok());
+  EXPECT_EQ(keys, (std::vector<uint64_t>{5, 6}));
+  ASSERT_TRUE(ReadCacheTrace(Write("zero.bin", std::string(8, '\0')), TraceFormat::kCache2k, &keys).ok());
+  EXPECT_EQ(keys, (std::vector<uint64_t>{0, 0}));
+}
+
 TEST_F(TraceTest, BinaryLengthMustBeAMultipleOfTheKeyWidth) {
   std::vector<uint64_t> keys;
   Status s = ReadCacheTrace(Write("b", std::string(10, '\1')), TraceFormat::kCache2k, &keys);

@@ -336,6 +336,22 @@ TEST_F(StoreCli, BadInputGivesClearErrorsAndLosesNothing) {
 
 // An import larger than one batch (100k events): every event, once, and a file whose last line is
 // bad stores none of its 250k good ones. Standard input too, redirected (read twice) or piped.
+// JSON on stdin with a NUL byte stops at the first block: /dev/zero piped into `record --json -`
+// read 256 MiB (265 MB RSS) before it failed; `predict --context -` read 16 MiB.
+TEST_F(StoreCli, DevZeroOnStdinIsRefusedAtOnce) {
+  ASSERT_EQ(Mem("record --cmd keep-me"), 0);
+  const std::string mem = std::string(MEMORY_BIN) + " --db " + Quote(db_);
+  for (const char* args : {" record --json -", " predict --context - --json"}) {
+    std::string out, err;
+    EXPECT_EQ(Sh(mem + args + " </dev/zero", &out, &err), 2) << args;
+    EXPECT_NE(err.find(":1: binary data (a NUL byte), expected JSON"), std::string::npos) << args << ": " << err;
+    EXPECT_EQ(out, "") << args;
+  }
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["command"], "keep-me");
+}
+
 TEST_F(StoreCli, ImportsLargerThanABatchAreWholeOrNothing) {
   std::string text;
   for (int i = 0; i < 250'001; ++i) text += "#" + std::to_string(1'600'000'000 + i) + "\ncmd" + std::to_string(i % 1000) + "\n";

@@ -122,6 +122,13 @@ TEST_F(CbDataTest, MissingAndTruncatedFiles) {
   EXPECT_NE(s.ToString().find("truncated"), std::string::npos) << s.ToString();
 }
 
+// /dev/zero as a data set fails at its first block (it read 4 GiB before).
+TEST_F(CbDataTest, DevZeroStopsAtOnce) {
+  Status s = Read("/dev/zero");
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find("/dev/zero:1: binary data"), std::string::npos) << s.ToString();
+}
+
 TEST_F(CbDataTest, Nl2BashPairsBecomeHashedWordsAndUtilities) {
   Write("nl2bash.nl", "Find all files named foo\nSort the lines of a file\nfind big files\n");
   Write("nl2bash.cm", "find . -name foo\nsort a.txt\nfind / -size +1G\n");
