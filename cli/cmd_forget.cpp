@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,7 @@ namespace {
 struct DeleteOptions {
   std::string pattern, age;
   bool yes = false, dry_run = false, json = false;
+  bool any_field = false;  // forget: match every text field, not only the command
 };
 
 // Models derived from the store hold command texts too. After a deletion every model file is
@@ -66,19 +68,34 @@ int RunForget(const DeleteOptions& o, const Globals& g) {
   std::unique_ptr<Store> store;
   Status s = OpenStore(g, StoreOptions::Mode::kReadWrite, &store);
   if (!s.ok()) return Fail(s);
+  const ForgetScope scope = o.any_field ? ForgetScope::kAnyField : ForgetScope::kCommand;
   size_t matching = 0, commands = 0;
-  s = store->ForEachCommand([&](const CommandStats& c) {
-    if (GlobMatch(o.pattern, c.command)) matching += static_cast<size_t>(c.count), ++commands;
-    return true;
-  });
+  if (o.any_field) {
+    std::unordered_set<std::string> distinct;
+    s = store->Scan(ScanOptions{}, [&](const Event& e) {
+      if (GlobMatchesAnyField(o.pattern, e)) ++matching, distinct.insert(e.command);
+      return true;
+    });
+    commands = distinct.size();
+  } else {
+    s = store->ForEachCommand([&](const CommandStats& c) {
+      if (GlobMatch(o.pattern, c.command)) matching += static_cast<size_t>(c.count), ++commands;
+      return true;
+    });
+  }
   if (!s.ok()) return Fail(s);
-  if (o.dry_run || (matching == 0 && !store->DeletionPending()))
-    return Finish(o, "forgotten", o.dry_run ? matching : 0, g);
+  if (o.dry_run) return Finish(o, "forgotten", matching, g);
+  if (matching == 0 && !store->DeletionPending()) {
+    // Nothing stored matches, but a cached search may hold the pattern's text as its query.
+    if (Status d = cache::Hierarchy::DropAll(cache::CacheDir(g.db)); !d.ok()) return Fail(d);
+    return Finish(o, "forgotten", 0, g);
+  }
   if (matching > 0 && !o.yes && !Confirm("Forget " + std::to_string(matching) + " events of " + std::to_string(commands) +
-                         " distinct commands matching '" + o.pattern + "'? This cannot be undone."))
+                         " distinct commands " + (o.any_field ? "holding" : "matching") + " '" + o.pattern +
+                         "'? This cannot be undone."))
     return Fail(Status::Aborted("nothing forgotten (confirm on a terminal, or pass --yes)"));
   size_t removed = 0;
-  s = store->Forget(o.pattern, &removed);
+  s = store->Forget(o.pattern, scope, &removed);
   if (s.ok()) s = DropDerivedModels(g, INT64_MAX);
   if (!s.ok()) return Fail(s);
   return Finish(o, "forgotten", removed, g);
@@ -111,9 +128,12 @@ int RunClean(const DeleteOptions& o, const Globals& g) {
 }
 
 void SetupForget(CLI::App& app, Globals& g, Action* action) {
-  auto* f = app.add_subcommand("forget", "Delete every event whose command matches a glob, for real");
+  auto* f = app.add_subcommand("forget", "Delete every event whose command (with --any-field: any text it holds) matches a glob, for real");
   auto fo = std::make_shared<DeleteOptions>();
-  f->add_option("--pattern", fo->pattern, "Glob over the whole command text, e.g. '*secret*' (other fields are not matched; backups keep what they hold)")->required();
+  f->add_option("--pattern", fo->pattern, "Glob over the whole command text, e.g. '*secret*' (backups keep what they hold)")->required();
+  f->add_flag("--any-field", fo->any_field,
+              "Match the glob against every text field too: parameters, error, cwd, repository, branch, host, user, "
+              "session, actor, tags, decisions (reads every event)");
   f->add_flag("-y,--yes", fo->yes, "Do not ask for confirmation");
   f->add_flag("--dry-run", fo->dry_run, "Only count what would be deleted");
   f->add_flag("--json", fo->json, "Print JSON");

@@ -448,13 +448,21 @@ Status RocksStore::FinishDeletion() {
   return Status::OK();
 }
 
-Status RocksStore::Forget(const std::string& glob, size_t* removed) {
+Status RocksStore::Forget(const std::string& glob, ForgetScope scope, size_t* removed) {
   if (read_only_) return Status::Busy("the store is open read-only");
   std::lock_guard<std::mutex> l(mu_);
   MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
   MEMORY_RETURN_IF_ERROR(BeginDeletion());
   std::vector<std::string> ids;
-  {  // iterators must be gone before CompactAway reopens the database
+  if (scope == ForgetScope::kAnyField) {  // iterators must be gone before CompactAway reopens the database
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
+    Event e;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      MEMORY_RETURN_IF_ERROR(DecodeStored(it->key(), it->value(), &e));
+      if (GlobMatchesAnyField(glob, e)) ids.push_back(it->key().ToString());
+    }
+    MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
+  } else {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kCommands]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (!GlobMatch(glob, std::string_view(it->value().data(), it->value().size()))) continue;

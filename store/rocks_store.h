@@ -506,7 +506,7 @@ class RocksStore final : public Store {
 
   Status Search(const SearchQuery& q, std::vector<SearchHit>* hits) override;
   Status Stats(StoreStats* stats) override;
-  Status Forget(const std::string& glob, size_t* removed) override;
+  Status Forget(const std::string& glob, ForgetScope scope, size_t* removed) override;
   bool DeletionPending() const override;
   Status Clean(int64_t before_us, size_t* removed) override;
   Status Backup(const std::string& backup_dir) override;

@@ -72,6 +72,14 @@ struct ScanOptions {
   bool include_pending = true;         // also unfolded spool events
 };
 
+// What `Store::Forget` matches its glob against.
+enum class ForgetScope {
+  kCommand,   // the command text (a tool call's tool name), found through the command dictionary
+  kAnyField,  // also every other text field: parameters, error, cwd, repository, branch, host,
+              // user, session, actor, tags, and a decision's id, policy, model version and
+              // actions; reads every event
+};
+
 struct SearchQuery {
   std::string text;
   enum class Match { kSubstring, kPrefix, kRegex, kFuzzy } match = Match::kSubstring;
@@ -141,10 +149,10 @@ class Store {
   virtual Status Search(const SearchQuery& q, std::vector<SearchHit>* hits) = 0;
   virtual Status Stats(StoreStats* stats) = 0;
 
-  // Deletes every event whose command text matches the glob (with its dictionary entry,
-  // index entries and counters, and spooled copies), then compacts and flushes so the bytes are
-  // gone from every file of the data directory. Observers are told of each event removed.
-  virtual Status Forget(const std::string& glob, size_t* removed) = 0;
+  // Deletes every event that matches the glob in `scope` (with its dictionary entry, index
+  // entries and counters, and spooled copies), then compacts and flushes so the bytes are gone
+  // from every file of the data directory. Observers are told of each event removed.
+  virtual Status Forget(const std::string& glob, ForgetScope scope, size_t* removed) = 0;
   // Deletes events older than `before_us` the same way.
   virtual Status Clean(int64_t before_us, size_t* removed) = 0;
   // True when a Forget or Clean was interrupted (killed) after it began deleting: the next
@@ -220,5 +228,7 @@ Status ParseDuration(const std::string& text, int64_t* us);
 
 // Shell-style glob match ('*', '?', '[...]') over the whole string.
 bool GlobMatch(std::string_view pattern, std::string_view text);
+// Whether the glob matches one of the event's text fields as ForgetScope::kAnyField names them.
+bool GlobMatchesAnyField(std::string_view pattern, const Event& e);
 
 }  // namespace memory

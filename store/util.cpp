@@ -81,6 +81,21 @@ bool GlobMatch(std::string_view pat, std::string_view s) {
   return p == pat.size();
 }
 
+bool GlobMatchesAnyField(std::string_view pattern, const Event& e) {
+  auto m = [&](std::string_view field) { return !field.empty() && GlobMatch(pattern, field); };
+  if (m(e.command) || m(e.params_json) || m(e.error) || m(e.cwd) || m(e.repo_root) || m(e.branch) ||
+      m(e.host) || m(e.user) || m(e.session) || m(e.actor))
+    return true;
+  for (const auto& t : e.tags)
+    if (m(t)) return true;
+  if (!e.decision) return false;
+  const Decision& d = *e.decision;
+  if (m(d.decision_id) || m(d.policy) || m(d.model_version) || m(d.action)) return true;
+  for (const auto& a : d.action_set)
+    if (m(a)) return true;
+  return false;
+}
+
 Status ParseDuration(const std::string& text, int64_t* us) {
   if (text.empty()) return Status::InvalidArgument("empty duration (expected e.g. 30d, 12h, 15m)");
   size_t pos = 0;

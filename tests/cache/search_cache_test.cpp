@@ -175,7 +175,7 @@ TEST_F(SearchCacheTest, EveryStoreChangeIsSeenByTheNextSearch) {
     std::unique_ptr<Store> s;
     ASSERT_TRUE(Store::Open(so, &s).ok());
     size_t removed = 0;
-    ASSERT_TRUE(s->Forget("./deploy.sh*", &removed).ok());
+    ASSERT_TRUE(s->Forget("./deploy.sh*", ForgetScope::kCommand, &removed).ok());
     EXPECT_EQ(removed, 1u);
   }
   EXPECT_EQ(Commands(CachedSearch(q, &hit)), std::vector<std::string>{"deploy --dry-run"});

@@ -253,6 +253,42 @@ TEST_F(StoreCli, ForgetNeedsConfirmationAndThenDeletes) {
   EXPECT_EQ(out.find("private"), std::string::npos);
 }
 
+// --any-field: a name only in a tool call's parameters or an error is found and deleted from
+// every file; without the flag nothing matches (the commands are the tool names), and even then
+// the cached search for the name is dropped.
+TEST_F(StoreCli, ForgetAnyFieldReachesParametersAndErrors) {
+  ASSERT_EQ(Mem("record --json -", nullptr, nullptr,
+                R"({"tool":"http_get","params":{"url":"https://x/?q=zebra42-client"},"exit":0})" "\n"
+                R"({"tool":"deploy","exit":1,"error":"auth failed for zebra42-client"})" "\n"
+                R"({"tool":"http_get","params":{"url":"https://x/?q=other"},"exit":0})"),
+            0);
+  std::string out, err;
+  ASSERT_EQ(Mem("optimize"), 0);                // folded: a search result can be cached
+  setenv("MEMORY_SEARCH_CACHE", "always", 1);  // (under the name)
+  ASSERT_EQ(Mem("search zebra42 --json", &out), 0);
+  unsetenv("MEMORY_SEARCH_CACHE");
+  auto bytes_left = [&](const std::string& dir) {
+    int files = 0;
+    for (auto& p : fs::recursive_directory_iterator(dir))
+      if (p.is_regular_file() && ReadAll(p.path()).find("zebra42") != std::string::npos) ++files;
+    return files;
+  };
+  ASSERT_GT(bytes_left(db_ + "/cache"), 0);
+  ASSERT_EQ(Mem("forget --pattern '*zebra42*' --yes --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["forgotten"], 0);
+  EXPECT_EQ(bytes_left(db_ + "/cache"), 0);
+  ASSERT_EQ(Mem("forget --pattern '*zebra42*' --any-field --dry-run --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["forgotten"], 2);
+  EXPECT_EQ(Mem("forget --pattern '*zebra42*' --any-field", &out, &err), 5);  // asks first
+  EXPECT_NE(err.find("--yes"), std::string::npos) << err;
+  ASSERT_EQ(Mem("forget --pattern '*zebra42*' --any-field --yes --json", &out), 0);
+  EXPECT_EQ(json::parse(out)["forgotten"], 2);
+  auto ev = Export();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["params"]["url"], "https://x/?q=other");
+  EXPECT_EQ(bytes_left(db_), 0);
+}
+
 TEST_F(StoreCli, CleanByAge) {
   int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   int64_t old_us = now_us - 40LL * 86400 * 1000000;

@@ -69,13 +69,20 @@ class StoreModel : public ::testing::TestWithParam<int> {
         break;
       }
       case 7: {
-        static const char* kGlobs[] = {"git *", "make*", "ls dir1*", "*secret*", "echo secret-?", "none*", "*"};
+        static const char* kGlobs[] = {"git *", "make*", "ls dir1*", "*secret*", "echo secret-?", "none*", "*",
+                                       "/a*", "s2", "u"};  // the last three match other fields only
         const std::string glob = kGlobs[Pick(std::size(kGlobs))];
+        const ForgetScope scope = Pick(2) == 0 ? ForgetScope::kCommand : ForgetScope::kAnyField;
         size_t removed = 0;
-        *what = "forget " + glob;
-        ASSERT_TRUE(s->Forget(glob, &removed).ok());
+        *what = std::string(scope == ForgetScope::kCommand ? "forget " : "forget (any field) ") + glob;
+        ASSERT_TRUE(s->Forget(glob, scope, &removed).ok());
         const size_t before = model_.size();
-        std::erase_if(model_, [&](const Row& r) { return GlobMatch(glob, std::get<1>(r)); });
+        std::erase_if(model_, [&](const Row& r) {
+          const auto& [ts, command, session, cwd, exit] = r;
+          if (GlobMatch(glob, command)) return true;
+          return scope == ForgetScope::kAnyField &&
+                 (GlobMatch(glob, session) || GlobMatch(glob, cwd) || GlobMatch(glob, "u"));  // MakeEvent's user
+        });
         EXPECT_EQ(removed, before - model_.size()) << *what;
         break;
       }

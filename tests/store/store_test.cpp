@@ -778,7 +778,7 @@ TEST(Store, ScanOfASessionGivesWhatAFullScanFilteredGives) {
   }
   ASSERT_TRUE(s->Ingest(evs).ok());
   size_t removed = 0;
-  ASSERT_TRUE(s->Forget("gone*", &removed).ok());
+  ASSERT_TRUE(s->Forget("gone*", ForgetScope::kCommand, &removed).ok());
   ASSERT_GT(removed, 100u);
   for (bool newest_first : {false, true}) {
     const std::vector<Event> all = All(s.get(), newest_first);
@@ -902,7 +902,7 @@ TEST(Store, ForgetRemovesEveryTraceFromEveryFile) {
     ASSERT_TRUE(Store::Open(o, &s).ok());
     ASSERT_NE(AllBytes(t.path()).find(secret), std::string::npos);  // the test can see it
     size_t removed = 0;
-    ASSERT_TRUE(s->Forget("*" + secret + "*", &removed).ok());
+    ASSERT_TRUE(s->Forget("*" + secret + "*", ForgetScope::kCommand, &removed).ok());
     EXPECT_EQ(removed, 3u);
     StoreStats st;
     ASSERT_TRUE(s->Stats(&st).ok());
@@ -912,6 +912,55 @@ TEST(Store, ForgetRemovesEveryTraceFromEveryFile) {
     EXPECT_EQ(AllBytes(t.path()).find(secret), std::string::npos) << "secret bytes left on disk";
   }
   EXPECT_EQ(AllBytes(t.path()).find(secret), std::string::npos) << "secret bytes left after close";
+}
+
+// ForgetScope::kAnyField: a name that is only in a tool call's parameters, its error, a cwd, a
+// tag or a decision is gone from every file too; events that do not hold it stay, and the
+// command scope alone does not find it.
+TEST(Store, ForgetInAnyFieldRemovesWhatOtherFieldsHold) {
+  TempDir t;
+  const std::string name = "zebra42-client";
+  {
+    auto s = OpenRW(t.path(), /*compress=*/false);
+    std::vector<Event> evs;
+    for (int i = 0; i < 100; ++i) evs.push_back(MakeEvent("make target" + std::to_string(i), 1000 + i));
+    Event tool = MakeEvent("http_get", 2000);
+    tool.kind = EventKind::kToolCall;
+    tool.params_json = R"({"url":"https://x/?q=)" + name + R"("})";
+    evs.push_back(tool);
+    Event failed = MakeEvent("deploy", 2001, 1);
+    failed.error = "auth failed for " + name;
+    evs.push_back(failed);
+    evs.push_back(MakeEvent("ls", 2002, 0, "s1", "/home/u/" + name));
+    Event tagged = MakeEvent("git push", 2003);
+    tagged.tags = {"ok", name};
+    evs.push_back(tagged);
+    Event decided = MakeEvent("grep", 2004);
+    decided.decision = Decision{"d1", "egreedy", "v1", {"grep", "rg " + name}, "grep", 0.5, std::nullopt};
+    evs.push_back(decided);
+    evs.push_back(MakeEvent("http_get", 2005));  // same tool, nothing of the name
+    ASSERT_TRUE(s->Ingest(evs).ok());
+  }
+  std::vector<Event> spooled = {MakeEvent("cat notes", 3000, 0, "s1", "/srv/" + name)};
+  ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, spooled).ok());
+  StoreOptions o;
+  o.dir = t.path();
+  o.mode = StoreOptions::Mode::kReadWrite;
+  o.compress = false;
+  std::unique_ptr<Store> s;
+  ASSERT_TRUE(Store::Open(o, &s).ok());
+  ASSERT_NE(AllBytes(t.path()).find(name), std::string::npos);  // the test can see it
+  size_t removed = 0;
+  ASSERT_TRUE(s->Forget("*" + name + "*", ForgetScope::kCommand, &removed).ok());
+  EXPECT_EQ(removed, 0u);
+  ASSERT_TRUE(s->Forget("*" + name + "*", ForgetScope::kAnyField, &removed).ok());
+  EXPECT_EQ(removed, 6u);
+  auto all = All(s.get());
+  ASSERT_EQ(all.size(), 101u);
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const Event& e) { return e.command == "http_get"; }), 1);
+  EXPECT_EQ(AllBytes(t.path()).find(name), std::string::npos) << "bytes left on disk";
+  s.reset();
+  EXPECT_EQ(AllBytes(t.path()).find(name), std::string::npos) << "bytes left after close";
 }
 
 TEST(Store, CleanDeletesOlderEventsAndTheirCommands) {
@@ -1040,7 +1089,7 @@ TEST(Store, AKilledRestoreLeavesTheStoreOrFinishesOnTheNextOpen) {
     if (stage == kDuringCopy) {
       EXPECT_EQ(cmds, (std::vector<std::string>{"in-backup", "after-backup"}));
       size_t removed = 0;
-      ASSERT_TRUE(s->Forget("in-backup", &removed).ok());
+      ASSERT_TRUE(s->Forget("in-backup", ForgetScope::kCommand, &removed).ok());
       EXPECT_FALSE(fs::exists(data + "/db.restoring"));  // it held a forgotten event
     } else {
       EXPECT_EQ(cmds, (std::vector<std::string>{"in-backup"})) << "stage " << stage;
@@ -1117,7 +1166,7 @@ TEST(Store, AnInterruptedDeletionIsFinishedByTheNextOne) {
     auto s = OpenRW(t.path());
     EXPECT_TRUE(s->DeletionPending());
     size_t removed = 99;
-    ASSERT_TRUE((clean ? s->Clean(1, &removed) : s->Forget("nothing matches*", &removed)).ok());
+    ASSERT_TRUE((clean ? s->Clean(1, &removed) : s->Forget("nothing matches*", ForgetScope::kCommand, &removed)).ok());
     EXPECT_EQ(removed, 0u);
     EXPECT_FALSE(s->DeletionPending()) << "clean=" << clean;
     StoreStats st;
@@ -1373,7 +1422,7 @@ TEST(Store, TheSummaryUpdatedByAWriteEqualsOneRebuiltFromAllCommands) {
   {
     auto s = OpenRW(t.path());
     size_t removed = 0;
-    ASSERT_TRUE(s->Forget("new*", &removed).ok());
+    ASSERT_TRUE(s->Forget("new*", ForgetScope::kCommand, &removed).ok());
     EXPECT_EQ(removed, 50u);
     std::vector<Event> again = events(30, 30, "again");
     ASSERT_TRUE(s->Ingest(again).ok());
@@ -1504,7 +1553,7 @@ TEST(Store, ContentTokenChangesWithEveryChangeAndOnlyThen) {
     auto s = OpenRW(t.path());  // folds the spool
     EXPECT_TRUE(seen.insert(token()).second) << "a fold must change the token";
     size_t removed = 0;
-    ASSERT_TRUE(s->Forget("make", &removed).ok());
+    ASSERT_TRUE(s->Forget("make", ForgetScope::kCommand, &removed).ok());
     EXPECT_EQ(removed, 1u);
   }
   EXPECT_TRUE(seen.insert(token()).second) << "forget must change the token";
