@@ -244,7 +244,7 @@ void SetupEvalIntent(CLI::App& app, Globals& g, Action* action) {
       "Next-command prediction, online protocol: each file is one user; before each command the model "
       "ranks its top K, then learns the true command. Reports micro/macro top-1/3/5 and speed.");
   auto o = std::make_shared<EvalIntentOptions>();
-  sub->add_option("--format", o->format, "History format: schonlau, purdue, jsonl, bash or zsh")->required();
+  sub->add_option("--format", o->format, "History format: schonlau, purdue, jsonl, bash, zsh or fish")->required();
   sub->add_option("--model", o->model,
                   "Model factory string, e.g. 'ipam(alpha=0.8)', 'markov(order=1)', 'mfu', 'ppm(order=3)', "
                   "'mixture(ppm,ipam,markov)' (default: the best model)");

@@ -1,6 +1,7 @@
-// memory hook bash|zsh: prints shell code that records every interactive command.
+// memory hook bash|zsh|fish: prints shell code that records every interactive command.
 //   eval "$(memory hook bash)"     (in ~/.bashrc)
 //   eval "$(memory hook zsh)"      (in ~/.zshrc)
+//   memory hook fish | source      (in ~/.config/fish/config.fish)
 //
 // The code calls the absolute path of this binary (so PATH changes do not matter) and keeps the
 // --db / --config given to `memory hook`. Nothing runs in the foreground but a few shell
@@ -145,12 +146,59 @@ if [[ -o interactive && -z ${__memory_hook_bin-} ]]; then
 fi
 )hook";
 
+// fish: the fish_postexec event hands over the line as typed, with $status and $CMD_DURATION
+// (milliseconds) still the command's; fish_preexec notes the directory it starts in. fish keeps
+// no start time with more than seconds, so `record` takes now minus the duration. The record
+// runs as a disowned background job, which fish does not report.
+constexpr const char* kFishHook = R"hook(# llmunix-memory hook for fish. Install with, in ~/.config/fish/config.fish:
+#   @BIN_Q@ hook fish | source
+# Records each interactive command (text, exit status, duration, cwd, session) with a background
+# `memory record` after it finishes; the prompt does not wait. Commands typed with a leading
+# space are not recorded, nor `exit`; a line that only runs `memory run` is left to it. Needs
+# fish >= 3.0.
+if status is-interactive; and not set -q __memory_hook_bin
+  set -g __memory_hook_bin @BIN_Q@
+  set -g __memory_hook_args @ARGS@
+  set -gx MEMORY_SESSION (printf '%08x%04x%04x%04x' (date +%s) (math "$fish_pid % 65536") (random 0 65535) (random 0 65535))
+  set -g __memory_hook_cwd $PWD
+  set -g __memory_hook_armed 0
+
+  function __memory_hook_preexec --on-event fish_preexec
+    set -g __memory_hook_cwd $PWD
+    set -g __memory_hook_armed 1
+  end
+
+  function __memory_hook_postexec --on-event fish_postexec
+    set -l __memory_rc $status
+    test "$__memory_hook_armed" = 1; or return
+    set -g __memory_hook_armed 0
+    string match -qr '\S' -- $argv[1]; or return
+    string match -q -- '* hook fish*' $argv[1]; and return
+    string match -qr '^\s*exit(\s+\S+)?\s*$' -- $argv[1]; and return  # as in bash and zsh, which end first
+    command $__memory_hook_bin $__memory_hook_args record --from-hook --cmd=$argv[1] \
+      --exit=$__memory_rc --duration-ms=$CMD_DURATION --cwd=$__memory_hook_cwd \
+      --session=$MEMORY_SESSION --actor=human </dev/null >/dev/null 2>&1 &
+    disown 2>/dev/null
+  end
+end
+)hook";
+
 // Single-quotes `s` for bash and zsh.
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
     if (c == '\'') out += "'\\''";
     else out += c;
+  }
+  return out + "'";
+}
+
+// Single-quotes `s` for fish, where a backslash inside single quotes escapes '\\' and '\''.
+std::string FishQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
   }
   return out + "'";
 }
@@ -164,13 +212,15 @@ int RunHook(const HookOptions& o) {
   std::string code;
   if (o.shell == "bash") code = kBashHook;
   else if (o.shell == "zsh") code = kZshHook;
-  else return Fail(Status::InvalidArgument("unknown shell '" + o.shell + "' (expected bash or zsh)"));
+  else if (o.shell == "fish") code = kFishHook;
+  else return Fail(Status::InvalidArgument("unknown shell '" + o.shell + "' (expected bash, zsh or fish)"));
 
+  const auto quote = o.shell == "fish" ? FishQuote : ShellQuote;
   const std::string bin = FrontEndExecutable();  // the fast `memory`, not memory-core
   std::string args;
-  if (!o.db.empty()) args += "--db " + ShellQuote(o.db);
-  if (!o.config.empty()) args += std::string(args.empty() ? "" : " ") + "--config " + ShellQuote(o.config);
-  ReplaceAll(&code, "@BIN_Q@", ShellQuote(bin));
+  if (!o.db.empty()) args += "--db " + quote(o.db);
+  if (!o.config.empty()) args += std::string(args.empty() ? "" : " ") + "--config " + quote(o.config);
+  ReplaceAll(&code, "@BIN_Q@", quote(bin));
   ReplaceAll(&code, "@ARGS@", args);
   std::fwrite(code.data(), 1, code.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
@@ -180,8 +230,9 @@ void SetupHook(CLI::App& app, Globals& g, Action* action) {
   auto* sub = app.add_subcommand(
       "hook", "Print shell code that records every interactive command: eval \"$(memory hook bash)\"");
   auto o = std::make_shared<HookOptions>();
-  sub->add_option("shell", o->shell, "bash or zsh")->required();
-  sub->footer("Add to ~/.bashrc:  eval \"$(memory hook bash)\"\nAdd to ~/.zshrc:   eval \"$(memory hook zsh)\"");
+  sub->add_option("shell", o->shell, "bash, zsh or fish")->required();
+  sub->footer("Add to ~/.bashrc:  eval \"$(memory hook bash)\"\nAdd to ~/.zshrc:   eval \"$(memory hook zsh)\"\n"
+              "Add to ~/.config/fish/config.fish:  memory hook fish | source");
   sub->callback([o, &g, action] {
     // Runs while parsing, before main fills in the default data directory: only an explicit
     // --db/--config is baked into the hook ($MEMORY_DB keeps working otherwise).

@@ -161,7 +161,7 @@ class KnownStart {
   size_t known_ = 0;
 };
 
-// Bash and zsh histories give each command the second it started. The shell hook (or `memory
+// Bash, zsh and fish histories give each command the second it started. The shell hook (or `memory
 // run`, `memory record`) may hold the same executions already, with microseconds and an exit
 // status: a line of such a history is left out when a live record (one with an exit status,
 // which history lines lack) of the same command started in that second or the next (bash stamps
@@ -335,7 +335,8 @@ int RunImport(const ImportOptions& o, const Globals& g) {
       const size_t leave_out = std::min(known - file_known, batch->size());
       batch->erase(batch->begin(), batch->begin() + static_cast<std::ptrdiff_t>(leave_out));
       file_known += leave_out;
-      if ((format == env::HistoryFormat::kBash || format == env::HistoryFormat::kZsh) && known_start.timed())
+      if ((format == env::HistoryFormat::kBash || format == env::HistoryFormat::kZsh ||
+           format == env::HistoryFormat::kFish) && known_start.timed())
         MEMORY_RETURN_IF_ERROR(live.LeaveOut(batch, &file_live));
       int64_t t2 = NowMicros();
       filter_us += t2 - t1;
@@ -393,9 +394,9 @@ int RunImport(const ImportOptions& o, const Globals& g) {
 }
 
 void SetupImport(CLI::App& app, Globals& g, Action* action) {
-  auto* sub = app.add_subcommand("import", "Import histories: jsonl (ours), bash, zsh, schonlau, purdue; all the files or none, skipping what the store holds already");
+  auto* sub = app.add_subcommand("import", "Import histories: jsonl (ours), bash, zsh, fish, schonlau, purdue; all the files or none, skipping what the store holds already");
   auto o = std::make_shared<ImportOptions>();
-  sub->add_option("--format", o->format, "jsonl | bash | zsh | schonlau | purdue")->required();
+  sub->add_option("--format", o->format, "jsonl | bash | zsh | fish | schonlau | purdue")->required();
   sub->add_option("--user", o->user, "User of the imported events (default: the file name)");
   sub->add_option("--session", o->session, "Session of the imported events");
   sub->add_option("files", o->files, "Files or directories ('-' = stdin)")->required();

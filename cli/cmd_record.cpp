@@ -133,7 +133,11 @@ int RunRecord(const RecordOptions& o, const Globals& g) {
     if (o.duration_ms) e.duration_us = std::llround(*o.duration_ms * 1000);
     if (o.cpu_ms) e.cpu_us = std::llround(*o.cpu_ms * 1000);
     e.peak_rss_kb = o.rss_kb;
-    if (o.ts_us) e.ts_us = *o.ts_us;
+    if (o.ts_us) {
+      e.ts_us = *o.ts_us;
+    } else if (e.duration_us) {  // it just ended (the fish hook knows no start): now minus its duration
+      e.ts_us = std::max<int64_t>(1, NowMicros() - *e.duration_us);
+    }
     events.push_back(std::move(e));
   }
 
@@ -182,7 +186,7 @@ void SetupRecord(CLI::App& app, Globals& g, Action* action) {
   sub->add_option("--repo", o->repo, "Git repository root (default: detected from cwd)");
   sub->add_option("--branch", o->branch, "Git branch (default: detected)");
   sub->add_option("--tag", o->tags, "Tag (repeatable)");
-  sub->add_option("--ts-us", o->ts_us, "Start time in µs since the epoch (default: now)");
+  sub->add_option("--ts-us", o->ts_us, "Start time in µs since the epoch (default: now, or now minus --duration-ms: it just ended)");
   sub->add_flag("--print-json", o->print_json, "Print the recorded ids as JSON");
   sub->add_flag("--fold-pending", o->fold_pending, "Record nothing; fold the spool into the database if it is free")
       ->group("");  // how the front end hands a fold to memory-core (cli/core.h)

@@ -517,6 +517,62 @@ Status ParseZsh(LineCursor& cur, std::string_view name, const HistoryReadOptions
   return cur.status();
 }
 
+// fish (~/.local/share/fish/fish_history): an entry per command,
+//   - cmd: <command, '\' written as '\\' and a newline as '\n'>
+//     when: <start, seconds>
+//     paths:
+//       - <an argument that was a path>
+// Indented lines with other keys are skipped, as fish's own reader skips them; a line that is
+// neither indented nor an entry's start is not fish history.
+void UnescapeFish(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 1 < in.size() && (in[i + 1] == '\\' || in[i + 1] == 'n')) {
+      out->push_back(in[++i] == 'n' ? '\n' : '\\');
+    } else {
+      out->push_back(in[i]);
+    }
+  }
+}
+
+Status ParseFish(LineCursor& cur, std::string_view name, const HistoryReadOptions& options,
+                 Builder* b) {
+  constexpr std::string_view kCmd = "- cmd:", kWhen = "when:";
+  std::string_view line;
+  std::string command;  // the open entry's, unescaped
+  bool open = false;
+  int64_t when = -1;
+  auto emit = [&] {
+    if (open && !IsBlank(command)) b->AddShell(command, when);
+    open = false;
+  };
+  while (cur.Next(&line)) {
+    if (IsBlank(line)) continue;
+    if (line.substr(0, kCmd.size()) == kCmd) {
+      emit();
+      std::string_view text = line.substr(kCmd.size());
+      if (!text.empty() && text[0] == ' ') text.remove_prefix(1);
+      UnescapeFish(text, &command);
+      open = true;
+      when = -1;
+      continue;
+    }
+    if (line[0] != ' ' && line[0] != '\t')
+      return LineError(name, cur.line_no(), "not fish history (expected '- cmd: ' or an indented key)");
+    std::string_view key = Trim(line);
+    if (!open || key.substr(0, kWhen.size()) != kWhen) continue;  // paths, their items, other keys
+    int64_t seconds = 0;
+    if (!ParseInt64(Trim(key.substr(kWhen.size())), &seconds))
+      return LineError(name, cur.line_no(), "malformed fish 'when:' (expected seconds since 1970)");
+    if (seconds < 0 || seconds > kLatestEventTimeUs / 1000000)
+      return LineError(name, cur.line_no(), "start time out of range (before 1970 or after year 9999)");
+    when = seconds * 1000000;
+  }
+  MEMORY_RETURN_IF_ERROR(cur.status());
+  emit();
+  return Status::OK();
+}
+
 Status ParseJsonl(LineCursor& cur, std::string_view name, const HistoryReadOptions& options,
                   Builder* b) {
   std::string_view line;
@@ -534,8 +590,8 @@ Status ParseJsonl(LineCursor& cur, std::string_view name, const HistoryReadOptio
 
 Status ParseHistoryFormat(std::string_view name, HistoryFormat* out) {
   static constexpr HistoryFormat kAll[] = {HistoryFormat::kJsonl, HistoryFormat::kBash,
-                                           HistoryFormat::kZsh, HistoryFormat::kSchonlau,
-                                           HistoryFormat::kPurdue};
+                                           HistoryFormat::kZsh, HistoryFormat::kFish,
+                                           HistoryFormat::kSchonlau, HistoryFormat::kPurdue};
   for (HistoryFormat f : kAll) {
     if (name == HistoryFormatName(f)) {
       *out = f;
@@ -543,7 +599,7 @@ Status ParseHistoryFormat(std::string_view name, HistoryFormat* out) {
     }
   }
   return Status::InvalidArgument("unknown history format '" + std::string(name) +
-                                 "' (expected jsonl, bash, zsh, schonlau or purdue)");
+                                 "' (expected jsonl, bash, zsh, fish, schonlau or purdue)");
 }
 
 std::string_view HistoryFormatName(HistoryFormat f) {
@@ -551,6 +607,7 @@ std::string_view HistoryFormatName(HistoryFormat f) {
     case HistoryFormat::kJsonl: return "jsonl";
     case HistoryFormat::kBash: return "bash";
     case HistoryFormat::kZsh: return "zsh";
+    case HistoryFormat::kFish: return "fish";
     case HistoryFormat::kSchonlau: return "schonlau";
     case HistoryFormat::kPurdue: return "purdue";
   }
@@ -572,6 +629,7 @@ Status Pass(LineCursor& cur, std::string_view name, HistoryFormat format,
     case HistoryFormat::kPurdue: s = ParseOnePerLine(cur, name, options, &b); break;
     case HistoryFormat::kBash: s = ParseBash(cur, name, options, &b); break;
     case HistoryFormat::kZsh: s = ParseZsh(cur, name, options, &b); break;
+    case HistoryFormat::kFish: s = ParseFish(cur, name, options, &b); break;
     case HistoryFormat::kJsonl: s = ParseJsonl(cur, name, options, &b); break;
   }
   if (!s.ok() && cur.status().ok() && !layout) {  // a parse error: is the input text at all?

@@ -1,5 +1,5 @@
-// Readers for recorded and public command histories: our own JSON lines, bash and zsh history
-// files, and the Schonlau SEA and Purdue PU data sets (one command per line, one file per user).
+// Readers for recorded and public command histories: our own JSON lines, bash, zsh and fish
+// history files, and the Schonlau SEA and Purdue PU data sets (one command per line, one file per user).
 // Used by `memory import` and by the evaluation protocols (`memory eval intent`).
 #pragma once
 
@@ -16,9 +16,10 @@
 
 namespace memory::env {
 
-enum class HistoryFormat { kJsonl, kBash, kZsh, kSchonlau, kPurdue };
+enum class HistoryFormat { kJsonl, kBash, kZsh, kFish, kSchonlau, kPurdue };
 
-// "jsonl" | "bash" | "zsh" | "schonlau" | "purdue"; InvalidArgument names the accepted values.
+// "jsonl" | "bash" | "zsh" | "fish" | "schonlau" | "purdue"; InvalidArgument names the accepted
+// values.
 Status ParseHistoryFormat(std::string_view name, HistoryFormat* out);
 std::string_view HistoryFormatName(HistoryFormat f);
 
@@ -40,7 +41,8 @@ struct HistoryReadOptions {
 // A file without any command is InvalidArgument too; a missing file is NotFound.
 // Events are appended to *events. Shell formats set command, ts_us, user, session, actor="human"
 // (zsh extended history also duration_us); bash '#<seconds>' lines give the time of the next
-// command, and the lines up to the following '#<seconds>' line form one multi-line command.
+// command, and the lines up to the following '#<seconds>' line form one multi-line command;
+// fish entries ("- cmd: " with '\\' and '\n' escapes, then "  when: <seconds>") give their own.
 // jsonl keeps each event's own fields (user and session included, so a piped `memory simulate`
 // keeps its users); events without user / session / ts get the defaults above.
 Status ReadHistoryFile(const std::string& path, HistoryFormat format,

@@ -226,8 +226,23 @@ TEST_F(HookRunTest, HookCodeIsValidShellWithAbsoluteBinaryAndDb) {
   std::ofstream(dir_ + "/h2.bash") << out;
   EXPECT_EQ(Sh("bash -n " + Quote(dir_ + "/h2.bash"), nullptr, &err), 0) << err;
 
-  EXPECT_EQ(Sh(Quote(kBin) + " hook fish", nullptr, &err), 2);
-  EXPECT_NE(err.find("unknown shell 'fish'"), std::string::npos) << err;
+  EXPECT_EQ(Sh(Quote(kBin) + " hook tcsh", nullptr, &err), 2);
+  EXPECT_NE(err.find("unknown shell 'tcsh' (expected bash, zsh or fish)"), std::string::npos) << err;
+}
+
+// fish single quotes take \\ and \' as escapes: a --db with both reaches fish unchanged.
+TEST_F(HookRunTest, FishHookIsValidFishWithTheDbAsGiven) {
+  if (std::system("command -v fish >/dev/null 2>&1") != 0) GTEST_SKIP() << "fish is not installed";
+  std::string out, err;
+  const std::string odd_db = dir_ + "/it's a \\\\db";  // two backslashes
+  ASSERT_EQ(Sh(Quote(kBin) + " --db " + Quote(odd_db) + " hook fish", &out), 0);
+  std::ofstream(dir_ + "/h.fish") << out;
+  EXPECT_EQ(Sh("fish --no-config -n " + Quote(dir_ + "/h.fish"), nullptr, &err), 0) << err;
+  const size_t at = out.find("set -g __memory_hook_args ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string line = out.substr(at, out.find('\n', at) - at);
+  ASSERT_EQ(Sh("fish --no-config -c " + Quote(line + "; printf '%s\\n' $__memory_hook_args"), &out, &err), 0) << err;
+  EXPECT_EQ(out, "--db\n" + odd_db + "\n");
 }
 
 TEST_F(HookRunTest, ZshHookIsValidZsh) {

@@ -342,8 +342,8 @@ TEST_F(StoreCli, BackupAndRestore) {
 TEST_F(StoreCli, BadInputGivesClearErrorsAndLosesNothing) {
   ASSERT_EQ(Mem("record --cmd keep-me"), 0);
   std::string out, err;
-  EXPECT_EQ(Mem("import --format fish x", &out, &err), 2);
-  EXPECT_NE(err.find("fish"), std::string::npos);
+  EXPECT_EQ(Mem("import --format tcsh x", &out, &err), 2);
+  EXPECT_NE(err.find("tcsh"), std::string::npos);
   EXPECT_NE(Mem("import --format bash " + dir_ + "/missing", &out, &err), 0);
   EXPECT_NE(err.find("missing"), std::string::npos);
   std::string bin = Write("bin.hist", std::string("ls\n\x00\x01\x02\xff garbage\n", 17));
@@ -459,7 +459,7 @@ TEST_F(StoreCli, AnUntimedHistoryImportedAgainStoresOnlyWhatIsNew) {
   EXPECT_EQ(json::parse(out)["events"], 11);
 }
 
-// A timed bash or zsh history holds the commands the shell hook recorded already (live records:
+// A timed bash, zsh or fish history holds the commands the shell hook recorded already (live records:
 // microseconds and an exit status). Each live record of the same command in the line's second or
 // the next stands for one line; a record without an exit status, a later one or another command
 // does not. Larger than a batch, so that records are not reused across batches either.
@@ -497,6 +497,21 @@ TEST_F(StoreCli, ATimedHistoryLeavesOutWhatTheHookRecorded) {
   ASSERT_EQ(Mem("import --format zsh --json " + z, &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["events"], 1) << out;
   EXPECT_EQ(json::parse(out)["already_stored"], 1) << out;
+  // And fish's: the fish hook's record has no start time of its own but now minus its duration.
+  ASSERT_EQ(Mem("record --session hook1 --cmd 'npm test' --exit 1 --duration-ms 1500", &out, &err), 0) << err;
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const json live = Export().back();
+  ASSERT_EQ(live["command"], "npm test");
+  EXPECT_GE(now_us - live["ts"].get<int64_t>(), 1'500'000) << live;
+  EXPECT_LT(now_us - live["ts"].get<int64_t>(), 30'000'000) << live;  // (a loaded machine)
+  const int64_t started = live["ts"].get<int64_t>() / 1'000'000;
+  std::string f = Write("fish_history", "- cmd: npm test\n  when: " + std::to_string(started) +
+                                            "\n- cmd: npm run lint\n  when: " + std::to_string(started + 1) + "\n");
+  ASSERT_EQ(Mem("import --format fish --json " + f, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["events"], 1) << out;
+  EXPECT_EQ(json::parse(out)["already_stored"], 1) << out;
+  EXPECT_EQ(Export().back()["command"], "npm run lint");
 }
 
 // An import of several files (a directory) stores all of them or none: a bad file among them,
@@ -655,6 +670,42 @@ TEST_F(StoreCli, ZshHookRecordsARealInteractiveSession) {
   EXPECT_EQ(ev[1]["exit"], 1);
   EXPECT_EQ(ev[0]["session"], ev[1]["session"]);
   EXPECT_FALSE(ev[0]["session"].get<std::string>().empty());
+}
+
+// fish reads commands from a terminal only (events do not fire on piped input): `script` gives
+// it a pseudo-terminal. Its own config and history stay in the test's directory.
+TEST_F(StoreCli, FishHookRecordsARealInteractiveSession) {
+  if (std::system("command -v fish >/dev/null 2>&1 && command -v script >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "fish or script (util-linux) is not installed";
+  const std::string mem = std::string(MEMORY_BIN) + " --db " + Quote(db_);
+  fs::create_directories(dir_ + "/sub dir");
+  std::string typed = Write("typed.fish", "cd " + Quote(dir_) + "\n" + mem + " hook fish | source\n"
+                                              "echo hello-from-fish\nfalse\n  echo hidden\n"
+                                              "cd 'sub dir'; pwd\n" + mem + " run -- echo via-run\nexit 0\n");
+  const std::string env = "HOME=" + Quote(dir_) + " XDG_DATA_HOME=" + Quote(dir_) + " XDG_CONFIG_HOME=" + Quote(dir_);
+  ASSERT_EQ(std::system(("(sleep 0.3; cat " + Quote(typed) + "; sleep 2) | " + env +
+                         " timeout 30 script -qfec 'fish --no-config -i' /dev/null >/dev/null 2>&1").c_str()), 0);
+  std::vector<json> ev;
+  for (int i = 0; i < 50 && ev.size() < 4; ++i) {  // the hook records in the background
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ev = Export();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing more comes (not `exit`)
+  ev = Export();
+  std::vector<std::string> commands;
+  for (const auto& e : ev) commands.push_back(e["command"]);
+  ASSERT_EQ(commands, (std::vector<std::string>{"echo hello-from-fish", "false", "cd 'sub dir'; pwd", "echo via-run"}));
+  EXPECT_EQ(ev[0]["exit"], 0);
+  EXPECT_EQ(ev[1]["exit"], 1);
+  EXPECT_EQ(ev[0]["cwd"], dir_);
+  EXPECT_EQ(ev[2]["cwd"], dir_);  // where the line started
+  EXPECT_EQ(ev[3]["cwd"], dir_ + "/sub dir");
+  EXPECT_TRUE(ev[3].contains("cpu_ms")) << ev[3];  // recorded by `memory run`, once
+  EXPECT_FALSE(ev[0]["session"].get<std::string>().empty());
+  for (const auto& e : ev) {
+    EXPECT_EQ(e["session"], ev[0]["session"]) << e;
+    EXPECT_TRUE(e.contains("duration_ms")) << e;
+  }
 }
 
 }  // namespace

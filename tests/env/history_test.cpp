@@ -80,14 +80,15 @@ class TempDir {
 
 TEST(HistoryFormat, NamesRoundTrip) {
   for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
-                          HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
+                          HistoryFormat::kFish, HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {
     HistoryFormat back;
     ASSERT_TRUE(ParseHistoryFormat(HistoryFormatName(f), &back).ok());
     EXPECT_EQ(back, f);
   }
   HistoryFormat f;
-  Status s = ParseHistoryFormat("fish", &f);
+  Status s = ParseHistoryFormat("tcsh", &f);
   EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("tcsh"), std::string::npos);
   EXPECT_NE(s.message().find("fish"), std::string::npos);
   EXPECT_NE(s.message().find("schonlau"), std::string::npos);
 }
@@ -307,6 +308,49 @@ TEST(Zsh, TruncatedRecords) {
   EXPECT_NE(m.find("after year 9999"), std::string::npos) << m;
   m = ParseBad(": 1700000000:9999999999999;make\n", HistoryFormat::kZsh, 1);
   EXPECT_NE(m.find("elapsed time out of range"), std::string::npos) << m;
+}
+
+// fish_history as fish 3 writes it: '\\' and '\n' escapes in cmd, when after cmd, paths lists.
+TEST(Fish, EntriesWithEscapesTimesAndPaths) {
+  auto ev = ParseOk("- cmd: cd src\n  when: 1700000000\n  paths:\n    - src\n"
+                    "- cmd: echo \"multi\\nline\" C:\\\\dir \\\\n \\t\n  when: 1700000003\n"
+                    "- cmd: ls\n",  // no when: (the explicit base time of Opts() gives it one)
+                    HistoryFormat::kFish, "/home/dan/.local/share/fish/fish_history");
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].command, "cd src");
+  EXPECT_EQ(ev[0].ts_us, 1'700'000'000'000'000);
+  EXPECT_EQ(ev[1].command, "echo \"multi\nline\" C:\\dir \\n \\t");
+  EXPECT_EQ(ev[1].ts_us, 1'700'000'003'000'000);
+  EXPECT_EQ(ev[2].command, "ls");
+  EXPECT_EQ(ev[2].ts_us, kBase + 2);
+  EXPECT_EQ(ev[0].user, "fish_history");
+  EXPECT_EQ(ev[0].session, "fish:fish_history");
+  EXPECT_EQ(ev[0].actor, "human");
+  EXPECT_FALSE(ev[0].duration_us.has_value());
+}
+
+TEST(Fish, CommandsOfOneSecondKeepTheirOrderAndUnknownKeysAreSkipped) {
+  auto ev = ParseOk("- cmd: a1\n  when: 1700000000\n  future_key: x\n- cmd: a2\n  when: 1700000000\n"
+                    "- cmd:\n  when: 1700000000\n- cmd: a3\n\twhen: 1700000000\n",
+                    HistoryFormat::kFish);
+  EXPECT_EQ(Commands(ev), (std::vector<std::string>{"a1", "a2", "a3"}));  // the empty cmd is skipped
+  for (size_t i = 1; i < ev.size(); ++i) EXPECT_GT(ev[i].ts_us, ev[i - 1].ts_us);
+}
+
+TEST(Fish, BadInputNamesItsLine) {
+  auto m = ParseBad("- cmd: ls\n  when: 1700000000\nls -la\n", HistoryFormat::kFish, 3);
+  EXPECT_NE(m.find("not fish history"), std::string::npos) << m;
+  m = ParseBad("- cmd: ls\n  when: yesterday\n", HistoryFormat::kFish, 2);
+  EXPECT_NE(m.find("when"), std::string::npos) << m;
+  m = ParseBad("- cmd: ls\n  when: 99999999999999\n", HistoryFormat::kFish, 2);
+  EXPECT_NE(m.find("out of range"), std::string::npos) << m;
+  m = ParseBad(std::string("- cmd: ls\n- cmd: a\0b\n", 20), HistoryFormat::kFish, 2);
+  EXPECT_NE(m.find("binary"), std::string::npos) << m;
+  m = ParseBad("- cmd: ls\n- cmd: c\xFF\n", HistoryFormat::kFish, 2);
+  EXPECT_NE(m.find("UTF-8"), std::string::npos) << m;
+  std::vector<Event> ev;
+  EXPECT_TRUE(ParseHistory("  paths:\n    - x\n", "nocmd", HistoryFormat::kFish, Opts(), &ev).IsInvalidArgument());
+  EXPECT_TRUE(ev.empty());
 }
 
 TEST(Jsonl, RoundTripThroughEventToJson) {
