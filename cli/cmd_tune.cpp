@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -171,30 +172,39 @@ int Show(const TuneOptions& o, const Globals& g, Grid& grid) {
   tuner->Replay(runs);
   double load = LoadPerCpu();
   auto summary = tuner->Summarize(runs, grid.names, load);
-  size_t best = 0;
-  for (size_t a = 1; a < summary.size(); ++a)
-    if (summary[a].probability > summary[best].probability) best = a;
+  // The best so far is a setting that ran: the one the policy now favours among those (an
+  // untried setting may be favoured more, to be tried, but nothing is known of it yet).
+  std::optional<size_t> best;
+  for (size_t a = 0; a < summary.size(); ++a)
+    if (summary[a].runs > 0 && (!best || summary[a].probability > summary[*best].probability)) best = a;
   if (o.json) {
     nlohmann::json j;
     j["template"] = grid.template_text;
     j["policy"] = tuner->Spec();
     j["runs"] = runs.size();
     j["load"] = load;
-    j["best"] = runs.empty() ? nlohmann::json(nullptr) : nlohmann::json(summary[best].name);
+    j["best"] = best ? nlohmann::json(summary[*best].name) : nlohmann::json(nullptr);
     nlohmann::json acts = nlohmann::json::array();
-    for (auto& a : summary)
-      acts.push_back({{"action", a.name}, {"runs", a.runs}, {"failures", a.failures}, {"mean_seconds", a.mean_seconds},
-                      {"mean_cost", a.mean_cost}, {"probability", a.probability}});
+    for (auto& a : summary) {
+      auto mean = [&](double v) { return a.runs > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+      acts.push_back({{"action", a.name}, {"runs", a.runs}, {"failures", a.failures}, {"mean_seconds", mean(a.mean_seconds)},
+                      {"mean_cost", mean(a.mean_cost)}, {"probability", a.probability}});
+    }
     j["actions"] = acts;
     std::printf("%s\n", JsonText(j).c_str());
     return 0;
   }
   std::printf("%s: %zu recorded runs, policy %s\n", grid.template_text.c_str(), runs.size(), tuner->Spec().c_str());
   std::printf("%-32s %6s %8s %10s %9s %7s\n", "setting", "runs", "failed", "mean s", "cost", "p now");
-  for (auto& a : summary)
+  for (auto& a : summary) {
+    if (a.runs == 0) {  // no mean of nothing
+      std::printf("%-32s %6d %8d %10s %9s %7.3f\n", a.name.c_str(), a.runs, a.failures, "-", "-", a.probability);
+      continue;
+    }
     std::printf("%-32s %6d %8d %10.3f %9.3f %7.3f\n", a.name.c_str(), a.runs, a.failures, a.mean_seconds, a.mean_cost,
                 a.probability);
-  if (!runs.empty()) std::printf("best so far: %s\n", summary[best].name.c_str());
+  }
+  if (best) std::printf("best so far: %s\n", summary[*best].name.c_str());
   return 0;
 }
 

@@ -89,6 +89,34 @@ TEST_F(BanditCli, TuneConvergesAndShowsWhatItLearned) {
   EXPECT_EQ(show["actions"].size(), 4u);
 }
 
+// Settings not run yet have no means, and the best so far is one that ran, even when the policy
+// favours an untried one (its predicted cost starts at 0, below any measured one): it said
+// "best so far: n=1" for an n=1 never run.
+TEST_F(BanditCli, TheBestSoFarIsASettingThatRan) {
+  Result r = Run("-q tune --runs 2 --json --param n=1,2,3,4 -- sh -c 'sleep 0.0{n}'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Run("tune --show --json -- sh -c 'sleep 0.0{n}'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto show = nlohmann::json::parse(r.out);
+  ASSERT_EQ(show["actions"].size(), 4u);
+  int untried = 0;
+  for (const auto& a : show["actions"]) {
+    if (a["runs"] == 0) {
+      ++untried;
+      EXPECT_TRUE(a["mean_cost"].is_null()) << a;
+      EXPECT_TRUE(a["mean_seconds"].is_null()) << a;
+    } else {
+      EXPECT_TRUE(a["mean_cost"].is_number()) << a;
+    }
+    if (a["action"] == show["best"]) EXPECT_GT(a["runs"].get<int>(), 0) << show;
+  }
+  EXPECT_GE(untried, 2);
+  ASSERT_TRUE(show["best"].is_string()) << show;
+  r = Run("tune --show -- sh -c 'sleep 0.0{n}'", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("best so far: " + show["best"].get<std::string>()), std::string::npos) << r.out;
+}
+
 TEST_F(BanditCli, TuneRecordsFailuresAndRejectsBadTemplates) {
   Result r = Run("-q tune --param n=3 -- sh -c 'exit {n}'");
   EXPECT_EQ(r.code, 3);  // the command's status
