@@ -45,6 +45,7 @@ Status ParseBinary(std::string_view b, std::string_view name, std::vector<uint64
 
 Status ParseText(std::string_view b, std::string_view name, bool integers,
                  std::vector<uint64_t>* keys) {
+  b = WithoutUtf8Bom(b);
   if (b.find('\0') != std::string_view::npos)
     return Status::InvalidArgument(std::string(name) + ": " + std::string(kBinaryInText));
   size_t line_no = 0;

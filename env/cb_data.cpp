@@ -19,8 +19,10 @@ uint32_t HashToken(std::string_view token) {
 }
 
 namespace {
-// Splits into lines; strips a trailing '\r'. The final line may lack '\n'.
+// Splits into lines; strips a byte-order mark and each line's trailing '\r'. The final line may
+// lack '\n'.
 std::vector<std::string_view> Lines(std::string_view text) {
+  text = WithoutUtf8Bom(text);
   std::vector<std::string_view> lines;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -37,7 +39,7 @@ std::vector<std::string_view> Lines(std::string_view text) {
 constexpr std::string_view kBinaryInText = "binary data (NUL byte), expected text";
 
 Status CheckText(const std::string& path, std::string_view text) {
-  if (text.empty()) return Status::InvalidArgument(path + ": empty file");
+  if (WithoutUtf8Bom(text).empty()) return Status::InvalidArgument(path + ": empty file");
   if (text.find('\0') != std::string_view::npos)
     return Status::InvalidArgument(path + ": " + std::string(kBinaryInText));
   return Status::OK();

@@ -106,6 +106,7 @@ class LineCursor {
     pos_ += len + (nl ? 1 : 0);
     ++line_no_;
     *line = std::string_view(start, len);
+    if (line_no_ == 1) *line = WithoutUtf8Bom(*line);
     if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
     if (line->size() > max_line_) return Fail(LongLine(line->size()));
     if (std::memchr(line->data(), '\0', line->size())) return NotText(std::string(kNotText));

@@ -18,6 +18,12 @@ namespace memory::env {
 Status ReadToEnd(int fd, const std::string& name, size_t max_bytes, std::string_view nul_error,
                  std::string* out);
 
+// `text` without a leading UTF-8 byte-order mark (EF BB BF), which editors on Windows write
+// at the start of a text file: it is not part of the first line.
+inline std::string_view WithoutUtf8Bom(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
+}
+
 // InvalidArgument "NAME:LINE: <nul_error>" for the NUL byte at offset `at` of `text`.
 Status NulByteError(const std::string& name, std::string_view text, size_t at, std::string_view nul_error);
 

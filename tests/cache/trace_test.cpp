@@ -165,6 +165,15 @@ TEST_F(TraceTest, ANulByteStopsATextTraceAtOnce) {
   EXPECT_EQ(keys, (std::vector<uint64_t>{0, 0}));
 }
 
+TEST_F(TraceTest, AByteOrderMarkIsSkipped) {
+  std::vector<uint64_t> keys;
+  ASSERT_TRUE(ReadCacheTrace(Write("bom.lirs", "\xEF\xBB\xBF" "7\n8\n"), TraceFormat::kLirs, &keys).ok());
+  EXPECT_EQ(keys, (std::vector<uint64_t>{7, 8}));
+  ASSERT_TRUE(ReadCacheTrace(Write("bom.lines", "\xEF\xBB\xBF" "ls\nls\n"), TraceFormat::kLines, &keys).ok());
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0], keys[1]);
+}
+
 TEST_F(TraceTest, BinaryLengthMustBeAMultipleOfTheKeyWidth) {
   std::vector<uint64_t> keys;
   Status s = ReadCacheTrace(Write("b", std::string(10, '\1')), TraceFormat::kCache2k, &keys);

@@ -435,6 +435,22 @@ TEST(BadInput, OverlongLineInEveryFormat) {
   }
 }
 
+// A UTF-8 byte-order mark (Windows editors write one) is not part of the first command: it
+// made "ls -la" a command of its own, "\ufeffls -la".
+TEST(BadInput, AByteOrderMarkIsNotPartOfTheFirstCommand) {
+  const std::string bom = "\xEF\xBB\xBF";
+  EXPECT_EQ(Commands(ParseOk(bom + "ls -la\r\ngit status\r\n", HistoryFormat::kBash)),
+            (std::vector<std::string>{"ls -la", "git status"}));
+  EXPECT_EQ(Commands(ParseOk(bom + "#1700000000\nls -la\n", HistoryFormat::kBash)), (std::vector<std::string>{"ls -la"}));
+  EXPECT_EQ(Commands(ParseOk(bom + ": 1700000000:0;ls -la\n", HistoryFormat::kZsh)), (std::vector<std::string>{"ls -la"}));
+  EXPECT_EQ(Commands(ParseOk(bom + "- cmd: ls -la\n", HistoryFormat::kFish)), (std::vector<std::string>{"ls -la"}));
+  EXPECT_EQ(Commands(ParseOk(bom + "{\"command\":\"ls -la\"}\n", HistoryFormat::kJsonl)), (std::vector<std::string>{"ls -la"}));
+  EXPECT_EQ(Commands(ParseOk(bom + "ls\n", HistoryFormat::kSchonlau)), (std::vector<std::string>{"ls"}));
+  EXPECT_EQ(Commands(ParseOk("ls\n" + bom + "ls\n", HistoryFormat::kSchonlau))[1], bom + "ls");  // only at the start
+  std::vector<Event> ev;
+  EXPECT_TRUE(ParseHistory(bom + "\n", "bom-only", HistoryFormat::kBash, Opts(), &ev).IsInvalidArgument());
+}
+
 TEST(BadInput, EmptyOrBlankHistory) {
   for (HistoryFormat f : {HistoryFormat::kJsonl, HistoryFormat::kBash, HistoryFormat::kZsh,
                           HistoryFormat::kSchonlau, HistoryFormat::kPurdue}) {

@@ -122,6 +122,15 @@ TEST_F(CbDataTest, MissingAndTruncatedFiles) {
   EXPECT_NE(s.ToString().find("truncated"), std::string::npos) << s.ToString();
 }
 
+// A CSV saved with a byte-order mark (as spreadsheets do) has its header; a mark alone is empty.
+TEST_F(CbDataTest, AByteOrderMarkBeforeTheHeaderIsSkipped) {
+  ASSERT_TRUE(Read(Write("bom.csv", "\xEF\xBB\xBF" "label,f0\r\n1,0.5\r\n0,2\r\n")).ok());
+  EXPECT_EQ(data_.labels.size(), 2u);
+  Status s = Read(Write("bom-only.csv", "\xEF\xBB\xBF"));
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find("empty"), std::string::npos) << s.ToString();
+}
+
 // /dev/zero as a data set fails at its first block (it read 4 GiB before).
 TEST_F(CbDataTest, DevZeroStopsAtOnce) {
   Status s = Read("/dev/zero");
