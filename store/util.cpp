@@ -212,7 +212,7 @@ Status AtomicFileWriter::Open(const std::string& path) {
   path_ = path;
   tmp_ = path + ".tmp." + std::to_string(::getpid());
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd_ < 0) return Status::IOError(tmp_ + ": " + ErrnoText());
+  if (fd_ < 0) return Status::IOError(path_ + ": cannot create: " + ErrnoText());  // not the temporary name
   return Status::OK();
 }
 
@@ -223,7 +223,7 @@ Status AtomicFileWriter::Append(std::string_view data) {
     ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::IOError(tmp_ + ": " + ErrnoText());
+      return Status::IOError(path_ + ": cannot write: " + ErrnoText());
     }
     off += static_cast<size_t>(n);
   }
@@ -236,7 +236,7 @@ Status AtomicFileWriter::Commit() {
   fd_ = -1;
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp_.c_str());
-    return Status::IOError(tmp_ + ": " + ErrnoText());
+    return Status::IOError(path_ + ": cannot write: " + ErrnoText());
   }
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
     ::unlink(tmp_.c_str());

@@ -99,6 +99,12 @@ TEST_F(StoreCli, AnOutputThatCannotBeWrittenIsAFailure) {
     EXPECT_NE(err.find("I/O error"), std::string::npos) << err;
   }
   EXPECT_EQ(Sh("{ " + std::string(MEMORY_BIN) + " --db " + Quote(db_) + " status >/dev/null; }"), 0);
+  // --out in a directory that does not exist names the file asked for, not its temporary twin.
+  std::string err;
+  const std::string out = dir_ + "/no-such-dir/events.jsonl";
+  EXPECT_EQ(Mem("export --out " + Quote(out), nullptr, &err), 1);
+  EXPECT_NE(err.find(out + ": cannot create: No such file or directory"), std::string::npos) << err;
+  EXPECT_EQ(err.find(".tmp."), std::string::npos) << err;
 }
 
 TEST_F(StoreCli, ExportImportExportIsIdentical) {
