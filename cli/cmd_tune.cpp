@@ -16,12 +16,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 

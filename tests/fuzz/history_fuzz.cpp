@@ -1,5 +1,5 @@
 // Fuzz target: the history readers of `memory import` / `eval intent` and the cache trace readers
-// of `eval cache`. The first byte picks the format; the rest is the file. A reader either fails
+// of `eval cache`. The first byte picks the format (mod 11); the rest is the file. A reader either fails
 // with no events or gives events that every store check accepts; the streaming reader of
 // `memory import` (two passes, batches of 1-3 events, then again with the first pass's layout)
 // gives the same events and the same error as parsing the text whole, with untimed events placed
@@ -44,19 +44,20 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const int pick = data[0] % 10;
+  const int pick = data[0] % 11;  // 0-4 and 10 histories (fish came last), 5-9 cache traces
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (pick < 5) {
+  if (pick < 5 || pick == 10) {
     const env::HistoryFormat formats[] = {env::HistoryFormat::kJsonl, env::HistoryFormat::kBash,
                                           env::HistoryFormat::kZsh, env::HistoryFormat::kSchonlau,
-                                          env::HistoryFormat::kPurdue};
+                                          env::HistoryFormat::kPurdue, env::HistoryFormat::kFish};
+    const env::HistoryFormat format = formats[pick == 10 ? 5 : pick];
     env::HistoryReadOptions options;
     // 1: untimed events at 1, 2, ... us; 0: after the file's own times, else just before now (the
     // two reads then differ in time only: compared without it).
     options.base_ts_us = data[0] / 30 % 2 ? 0 : 1;
     options.max_line_bytes = 512;  // small, so that the limit is reached too
     std::vector<Event> events;
-    const Status s = env::ParseHistory(text, "fuzz", formats[pick], options, &events);
+    const Status s = env::ParseHistory(text, "fuzz", format, options, &events);
     if (!s.ok()) {
       FUZZ_CHECK(events.empty());
     } else {
@@ -66,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::WriteFile(g_path, text);
     std::vector<Event> streamed, again;
     env::HistoryLayout layout;
-    const Status t = Stream(formats[pick], options, 1 + data[0] / 10 % 3, &layout, nullptr, &streamed);
+    const Status t = Stream(format, options, 1 + data[0] / 10 % 3, &layout, nullptr, &streamed);
     if (t.ToString() != s.ToString()) std::fprintf(stderr, "whole: %s\nstreamed: %s\n", s.ToString().c_str(), t.ToString().c_str());
     FUZZ_CHECK(t.ToString() == s.ToString());
     if (!s.ok()) return 0;
@@ -81,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     };
     FUZZ_CHECK(same(streamed));
     FUZZ_CHECK(layout.valid && layout.events == events.size());
-    FUZZ_CHECK(Stream(formats[pick], options, 2, nullptr, &layout, &again).ok() && same(again));
+    FUZZ_CHECK(Stream(format, options, 2, nullptr, &layout, &again).ok() && same(again));
   } else {
     const env::TraceFormat formats[] = {env::TraceFormat::kLirs, env::TraceFormat::kCache2k,
                                         env::TraceFormat::kCorda, env::TraceFormat::kScarab,
