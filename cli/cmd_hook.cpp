@@ -154,8 +154,8 @@ constexpr const char* kFishHook = R"hook(# llmunix-memory hook for fish. Install
 #   @BIN_Q@ hook fish | source
 # Records each interactive command (text, exit status, duration, cwd, session) with a background
 # `memory record` after it finishes; the prompt does not wait. Commands typed with a leading
-# space are not recorded, nor `exit`; a line that only runs `memory run` is left to it. Needs
-# fish >= 3.0.
+# space are not recorded, nor `exit`, nor anything in private mode (fish --private); a line that
+# only runs `memory run` is left to it. Needs fish >= 3.0.
 if status is-interactive; and not set -q __memory_hook_bin
   set -g __memory_hook_bin @BIN_Q@
   set -g __memory_hook_args @ARGS@
@@ -172,6 +172,7 @@ if status is-interactive; and not set -q __memory_hook_bin
     set -l __memory_rc $status
     test "$__memory_hook_armed" = 1; or return
     set -g __memory_hook_armed 0
+    set -q fish_private_mode; and return  # fish --private: fish keeps no history, nor do we
     string match -qr '\S' -- $argv[1]; or return
     string match -q -- '* hook fish*' $argv[1]; and return
     string match -qr '^\s*exit(\s+\S+)?\s*$' -- $argv[1]; and return  # as in bash and zsh, which end first

@@ -679,7 +679,8 @@ TEST_F(StoreCli, ZshHookRecordsARealInteractiveSession) {
 }
 
 // fish reads commands from a terminal only (events do not fire on piped input): `script` gives
-// it a pseudo-terminal. Its own config and history stay in the test's directory.
+// it a pseudo-terminal. Its own config and history stay in the test's directory (not
+// --no-config, which in fish 3.6 is private mode too, where the hook records nothing).
 TEST_F(StoreCli, FishHookRecordsARealInteractiveSession) {
   if (std::system("command -v fish >/dev/null 2>&1 && command -v script >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "fish or script (util-linux) is not installed";
@@ -689,8 +690,11 @@ TEST_F(StoreCli, FishHookRecordsARealInteractiveSession) {
                                               "echo hello-from-fish\nfalse\n  echo hidden\n"
                                               "cd 'sub dir'; pwd\n" + mem + " run -- echo via-run\nexit 0\n");
   const std::string env = "HOME=" + Quote(dir_) + " XDG_DATA_HOME=" + Quote(dir_) + " XDG_CONFIG_HOME=" + Quote(dir_);
-  ASSERT_EQ(std::system(("(sleep 0.3; cat " + Quote(typed) + "; sleep 2) | " + env +
-                         " timeout 30 script -qfec 'fish --no-config -i' /dev/null >/dev/null 2>&1").c_str()), 0);
+  auto fish = [&](const std::string& options, const std::string& file) {
+    return std::system(("(sleep 0.3; cat " + Quote(file) + "; sleep 2) | " + env + " timeout 30 script -qfec 'fish " +
+                        options + "-i' /dev/null >/dev/null 2>&1").c_str());
+  };
+  ASSERT_EQ(fish("", typed), 0);
   std::vector<json> ev;
   for (int i = 0; i < 50 && ev.size() < 4; ++i) {  // the hook records in the background
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -712,6 +716,11 @@ TEST_F(StoreCli, FishHookRecordsARealInteractiveSession) {
     EXPECT_EQ(e["session"], ev[0]["session"]) << e;
     EXPECT_TRUE(e.contains("duration_ms")) << e;
   }
+  // fish --private keeps no history: nothing is recorded either.
+  std::string private_typed = Write("private.fish", mem + " hook fish | source\necho in-private\nexit\n");
+  ASSERT_EQ(fish("--private ", private_typed), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Export().size(), 4u);
 }
 
 }  // namespace
