@@ -894,12 +894,8 @@ TEST(Store, ForgetRemovesEveryTraceFromEveryFile) {
   std::vector<Event> spooled = {MakeEvent("export X=" + secret, 6000)};
   ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, spooled).ok());
   {
-    StoreOptions o;
-    o.dir = t.path();
-    o.mode = StoreOptions::Mode::kReadWrite;
-    o.compress = false;
-    std::unique_ptr<Store> s;
-    ASSERT_TRUE(Store::Open(o, &s).ok());
+    auto s = OpenRW(t.path(), /*compress=*/false);
+    ASSERT_NE(s, nullptr);
     ASSERT_NE(AllBytes(t.path()).find(secret), std::string::npos);  // the test can see it
     size_t removed = 0;
     ASSERT_TRUE(s->Forget("*" + secret + "*", ForgetScope::kCommand, &removed).ok());
@@ -943,12 +939,8 @@ TEST(Store, ForgetInAnyFieldRemovesWhatOtherFieldsHold) {
   }
   std::vector<Event> spooled = {MakeEvent("cat notes", 3000, 0, "s1", "/srv/" + name)};
   ASSERT_TRUE(RecordEvents(RecorderOptions{t.path(), false}, spooled).ok());
-  StoreOptions o;
-  o.dir = t.path();
-  o.mode = StoreOptions::Mode::kReadWrite;
-  o.compress = false;
-  std::unique_ptr<Store> s;
-  ASSERT_TRUE(Store::Open(o, &s).ok());
+  auto s = OpenRW(t.path(), /*compress=*/false);
+  ASSERT_NE(s, nullptr);
   ASSERT_NE(AllBytes(t.path()).find(name), std::string::npos);  // the test can see it
   size_t removed = 0;
   ASSERT_TRUE(s->Forget("*" + name + "*", ForgetScope::kCommand, &removed).ok());
