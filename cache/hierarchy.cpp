@@ -87,14 +87,23 @@ const std::string* MemoryLevel::Get(Key key) {
     ++stats_.misses;
     return nullptr;
   }
-  if (!policy_->Contains(key)) {  // evicted in a multi-key eviction we were not told about
-    DropValue(key);
-    ++stats_.misses;
-    return nullptr;
+  // One policy lookup, not Contains then Access (Contains was 17 % of a W-TinyLFU hit). A hit
+  // refreshes the key. A miss means the policy let the key go without telling us (a multi-key
+  // eviction): the access counted the demand miss it is and may have taken the key back in
+  // without a value (as a hand-over does; the next Put fills it); the stale value goes, and so
+  // does the value of a key evicted for it.
+  const AccessResult r = policy_->Access(key);
+  if (r.hit) {
+    ++stats_.hits;
+    return &values_->slots[slot];
   }
-  policy_->Access(key);  // refresh recency / frequency
-  ++stats_.hits;
-  return &values_->slots[slot];
+  if (r.evicted && r.victim != key) {
+    ++stats_.evictions;
+    DropValue(r.victim);
+  }
+  DropValue(key);
+  ++stats_.misses;
+  return nullptr;
 }
 
 void MemoryLevel::DropValue(Key key) {
