@@ -88,10 +88,10 @@ const std::string* MemoryLevel::Get(Key key) {
     return nullptr;
   }
   // One policy lookup, not Contains then Access (Contains was 17 % of a W-TinyLFU hit). A hit
-  // refreshes the key. A miss means the policy let the key go without telling us (a multi-key
-  // eviction): the access counted the demand miss it is and may have taken the key back in
-  // without a value (as a hand-over does; the next Put fills it); the stale value goes, and so
-  // does the value of a key evicted for it.
+  // refreshes the key. A miss would mean that the policy let the key go without telling us: no
+  // Get of the cache tests finds that (hand-over traces included), but if one did, the value
+  // goes, and so does the value of a key evicted for it; the access counted the demand miss,
+  // and the Put that follows would count once more.
   const AccessResult r = policy_->Access(key);
   if (r.hit) {
     ++stats_.hits;
