@@ -452,7 +452,6 @@ Status RocksStore::Forget(const std::string& glob, ForgetScope scope, size_t* re
   if (read_only_) return Status::Busy("the store is open read-only");
   std::lock_guard<std::mutex> l(mu_);
   MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
-  MEMORY_RETURN_IF_ERROR(BeginDeletion());
   std::vector<std::string> ids;
   if (scope == ForgetScope::kAnyField) {  // iterators must be gone before CompactAway reopens the database
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvents]));
@@ -473,6 +472,13 @@ Status RocksStore::Forget(const std::string& glob, ForgetScope scope, size_t* re
     }
     MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "dictionary"));
   }
+  return DeleteEvents(ids, removed);
+}
+
+Status RocksStore::DeleteEvents(const std::vector<std::string>& ids, size_t* removed) {
+  *removed = 0;
+  if (ids.empty() && !DeletionPending()) return Status::OK();  // nothing to delete or finish: no compaction
+  MEMORY_RETURN_IF_ERROR(BeginDeletion());
   MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
   return FinishDeletion();
 }
@@ -481,7 +487,6 @@ Status RocksStore::Clean(int64_t before_us, size_t* removed) {
   if (read_only_) return Status::Busy("the store is open read-only");
   std::lock_guard<std::mutex> l(mu_);
   MEMORY_RETURN_IF_ERROR(FoldLocked(nullptr));
-  MEMORY_RETURN_IF_ERROR(BeginDeletion());
   std::vector<std::string> ids;
   std::string hi;
   coding::PutFixed64BE(&hi, static_cast<uint64_t>(std::max<int64_t>(0, before_us)));
@@ -491,8 +496,7 @@ Status RocksStore::Clean(int64_t before_us, size_t* removed) {
       ids.push_back(it->key().ToString());
     MEMORY_RETURN_IF_ERROR(FromRocks(it->status(), "events"));
   }
-  MEMORY_RETURN_IF_ERROR(RemoveEvents(ids, removed));
-  return FinishDeletion();
+  return DeleteEvents(ids, removed);
 }
 
 Status RocksStore::Backup(const std::string& backup_dir) {

@@ -903,6 +903,9 @@ class RocksStore final : public Store {
   std::string DeletionMarker() const;
   Status BeginDeletion();
   Status FinishDeletion();
+  // Forget's and Clean's deletion of the events found (`ids`), bracketed by the marker, then
+  // compacted; with none found and no deletion pending, nothing at all (no compaction). Holds mu_.
+  Status DeleteEvents(const std::vector<std::string>& ids, size_t* removed);
 
   std::string dir_;
   StoreOptions options_;

@@ -955,6 +955,38 @@ TEST(Store, ForgetInAnyFieldRemovesWhatOtherFieldsHold) {
   EXPECT_EQ(AllBytes(t.path()).find(name), std::string::npos) << "bytes left after close";
 }
 
+// A forget or clean that finds nothing changes nothing: no marker, no compaction (the files of
+// the database stay as they are). It compacted the whole store before: `memory forget` and
+// `clean` count first and do not call it then, but any other caller paid seconds for nothing.
+TEST(Store, AForgetOrCleanThatFindsNothingChangesNoFile) {
+  TempDir t;
+  auto s = OpenRW(t.path());
+  std::vector<Event> evs;
+  for (int i = 0; i < 50; ++i) evs.push_back(MakeEvent("make target" + std::to_string(i), 1000 + i));
+  ASSERT_TRUE(s->Ingest(evs).ok());
+  ASSERT_TRUE(s->Ingest(evs = {MakeEvent("ls", 5000)}).ok());  // two files of events, at least
+  auto files = [&] {
+    std::set<std::string> names;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(t.path()))
+      if (f.is_regular_file() && f.path().extension() == ".sst") names.insert(f.path().filename().string());
+    return names;
+  };
+  const auto before = files();
+  ASSERT_FALSE(before.empty());
+  size_t removed = 7;
+  ASSERT_TRUE(s->Forget("nothing*", ForgetScope::kCommand, &removed).ok());
+  EXPECT_EQ(removed, 0u);
+  ASSERT_TRUE(s->Forget("*nowhere*", ForgetScope::kAnyField, &removed).ok());
+  ASSERT_TRUE(s->Clean(10, &removed).ok());
+  EXPECT_EQ(removed, 0u);
+  EXPECT_FALSE(s->DeletionPending());
+  EXPECT_EQ(files(), before);
+  ASSERT_TRUE(s->Forget("ls", ForgetScope::kCommand, &removed).ok());  // one found: compacted
+  EXPECT_EQ(removed, 1u);
+  EXPECT_NE(files(), before);
+  EXPECT_EQ(All(s.get()).size(), 50u);
+}
+
 TEST(Store, CleanDeletesOlderEventsAndTheirCommands) {
   TempDir t;
   auto s = OpenRW(t.path());
