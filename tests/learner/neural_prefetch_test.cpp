@@ -1,6 +1,7 @@
 // `memory eval cache --prefetch intent(MODEL) | neural(path=FILE)`: learner next-command models
 // (count models and the Eigen-served GRU) as cache prefetchers, end to end through the binary.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -23,13 +24,27 @@ CliRun EvalCache(const std::string& args) {
 constexpr int kLoop = 60;    // keys 1..60 accessed in a cycle
 constexpr int kRounds = 20;
 
+// A file of this test process: CTest runs the tests of this file in parallel processes, which
+// wrote and read the same /tmp/neural_prefetch_loop0.trace ("the trace holds no keys" when one
+// truncated it while another read it).
+std::string TestFilePrefix() { return "neural_prefetch_" + std::to_string(::getpid()) + "_"; }
+std::string TestFile(const std::string& name) { return ::testing::TempDir() + "/" + TestFilePrefix() + name; }
+// ... removed when the process ends.
+struct RemoveTestFiles {
+  ~RemoveTestFiles() {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(::testing::TempDir(), ec))
+      if (e.path().filename().string().rfind(TestFilePrefix(), 0) == 0) std::filesystem::remove(e.path(), ec);
+  }
+} remove_test_files;
+
 // The text of loop key k: its decimal value, or with a prefix a command line ("git add 7").
 std::string KeyText(const std::string& prefix, int k) { return prefix + std::to_string(k); }
 
 // A loop trace, one key per line (LIRS text format when prefix is empty, else a `lines` trace
 // of commands), with one stray key 999 first.
 std::string LoopTrace(const std::string& prefix = "") {
-  std::string path = ::testing::TempDir() + "/neural_prefetch_loop" + std::to_string(prefix.size()) + ".trace";
+  std::string path = TestFile("loop" + std::to_string(prefix.size()) + ".trace");
   std::ofstream f(path);
   f << KeyText(prefix, 999) << "\n";
   for (int r = 0; r < kRounds; ++r)
@@ -57,7 +72,7 @@ std::string LoopGru(const std::string& prefix = "") {
   w.out_b.assign(V, 0.0f);
   w.texts.push_back("<unk>");
   for (uint32_t t = 1; t < V; ++t) w.texts.push_back(KeyText(prefix, int(t)));
-  std::string path = ::testing::TempDir() + "/neural_prefetch_loop" + std::to_string(prefix.size()) + ".gru";
+  std::string path = TestFile("loop" + std::to_string(prefix.size()) + ".gru");
   EXPECT_TRUE(w.Save(path).ok());
   return path;
 }
@@ -120,13 +135,13 @@ TEST(NeuralPrefetch, CommandTextTokensMatchALinesTrace) {
 TEST(NeuralPrefetch, BadWeightsAndSpecsExitTwoNamingTheProblem) {
   std::string trace = LoopTrace(), gru = LoopGru();
   std::string base = "--trace " + trace + " --format lirs --capacity 30 --prefetch ";
-  std::string missing = ::testing::TempDir() + "/no-such-weights.gru";
+  std::string missing = TestFile("no-such-weights.gru");
   CliRun r = EvalCache(base + "'neural(path=" + missing + ")'");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not found"), std::string::npos) << r.err;
 
-  std::string cut = ::testing::TempDir() + "/neural_prefetch_cut.gru";
+  std::string cut = TestFile("cut.gru");
   {
     std::ifstream in(gru, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
